@@ -1,0 +1,15 @@
+//! Scanline's domain: the contract between the station and the server.
+//!
+//! Card codes (`card_code`), domain types (`domain`), the verdict rules (`verdict`), bed-night
+//! dates (`night`) and the station API's wire types (`wire`). Everything here is pure: no IO, no
+//! async runtime, no database, no HTTP, so the station and the server run exactly the same
+//! rules over the facts each of them holds.
+
+pub mod card_code;
+pub mod domain;
+pub mod night;
+pub mod verdict;
+pub mod wire;
+
+pub use card_code::{ScanCode, ScanlineCode};
+pub use verdict::{BatchContext, ClientFacts, Judgement, Verdict, Warning};

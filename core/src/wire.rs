@@ -1,0 +1,253 @@
+//! Station-server wire types (DESIGN §7), version 1. Every request type rejects unknown fields,
+//! so a misspelt field is an error and never silently ignored.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::{
+    BarSpan, ClientId, EnrollmentSpan, OrganizationId, ProgramId, ProgramRules, ServiceTypeId,
+    ServiceTypeRules, StationId,
+};
+use crate::verdict::{Verdict, Warning};
+
+/// Most entries one upload request may carry.
+pub const MAX_ENTRIES_PER_UPLOAD: usize = 1000;
+
+/// The body of every error answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: `unauthorized`, `forbidden`, `not_found`, `malformed_json`,
+    /// `invalid_body`, `body_too_large`, `unsupported_media_type`, `conflict`, `invalid_cursor`,
+    /// `internal`.
+    pub code: String,
+    /// For people; never contains personal data.
+    pub message: String,
+}
+
+/// The organization a station serves, and the time zone its dates are computed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrganizationInfo {
+    pub id: OrganizationId,
+    pub name: String,
+    /// IANA time zone, e.g. `America/Los_Angeles`.
+    pub time_zone: String,
+}
+
+/// The station's own identity, as the server knows it from the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StationInfo {
+    pub id: StationId,
+    pub name: String,
+}
+
+/// A client as the station sees it: a display name (first name and last initial) only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RosterClient {
+    pub id: ClientId,
+    pub display_name: String,
+}
+
+/// A card that resolves (active, replaced or expired); revoked cards are left out and scan as
+/// unknown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RosterCard {
+    /// The normalised code, as `card_code::classify` makes it.
+    pub code: String,
+    pub client_id: ClientId,
+    pub replaced: bool,
+    pub expires_on: Option<NaiveDate>,
+}
+
+/// A service already recorded on the server, or accepted there and not yet posted, that counts
+/// toward duplicate, frequency and capacity checks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RosterServed {
+    /// `svc:<id>` for a posted service, `ent:<uuid>` for an accepted entry not yet posted.
+    pub key: String,
+    pub client_id: ClientId,
+    pub program_id: ProgramId,
+    pub service_type_id: ServiceTypeId,
+    pub date: NaiveDate,
+    /// The batch entry it came from, so a station does not count its own scan twice.
+    pub entry_uuid: Option<Uuid>,
+}
+
+/// Everything a station needs to validate offline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RosterSnapshot {
+    /// Pass this to the delta endpoint next time.
+    pub cursor: i64,
+    pub server_time: DateTime<Utc>,
+    pub station: StationInfo,
+    pub organization: OrganizationInfo,
+    pub programs: Vec<ProgramRules>,
+    pub service_types: Vec<ServiceTypeRules>,
+    pub clients: Vec<RosterClient>,
+    pub cards: Vec<RosterCard>,
+    pub enrollments: Vec<EnrollmentSpan>,
+    pub bars: Vec<BarSpan>,
+    pub served: Vec<RosterServed>,
+}
+
+/// What changed since a cursor: rows to upsert and keys to remove.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RosterDelta {
+    pub cursor: i64,
+    pub server_time: DateTime<Utc>,
+    /// Program and service-type rules are small: sent whole when any of them changed.
+    pub programs: Option<Vec<ProgramRules>>,
+    pub service_types: Option<Vec<ServiceTypeRules>>,
+    pub clients: Vec<RosterClient>,
+    pub cards: Vec<RosterCard>,
+    pub removed_cards: Vec<String>,
+    pub enrollments: Vec<EnrollmentSpan>,
+    pub removed_enrollments: Vec<i64>,
+    pub bars: Vec<BarSpan>,
+    pub removed_bars: Vec<i64>,
+    pub served: Vec<RosterServed>,
+    pub removed_served: Vec<String>,
+}
+
+/// Create a batch. The station makes the UUID, so a retried request creates nothing new.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateBatch {
+    pub uuid: Uuid,
+    pub program_id: ProgramId,
+    /// One or more service types of the program given together with each scan.
+    pub service_type_ids: Vec<ServiceTypeId>,
+    pub service_date: NaiveDate,
+    /// Defaults to the first service type's default units.
+    #[serde(default)]
+    pub units: Option<f64>,
+    #[serde(default)]
+    pub unit_value: Option<f64>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Post the accepted entries when the batch is closed.
+    #[serde(default)]
+    pub auto_post: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BatchState {
+    Open,
+    Closed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BatchInfo {
+    pub uuid: Uuid,
+    pub program_id: ProgramId,
+    pub service_type_ids: Vec<ServiceTypeId>,
+    pub service_date: NaiveDate,
+    pub units: f64,
+    pub unit_value: f64,
+    pub description: String,
+    pub auto_post: bool,
+    pub state: BatchState,
+    pub entries: u64,
+    pub posted_entries: u64,
+}
+
+/// One scan, as the station recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EntryUpload {
+    /// Made by the station at scan time; the idempotency key.
+    pub uuid: Uuid,
+    /// The decoded payload as the scanner gave it.
+    pub code: String,
+    pub scanned_at: DateTime<Utc>,
+    /// The verdict the station showed, so the server can report changes.
+    #[serde(default)]
+    pub station_verdict: Option<Verdict>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UploadEntries {
+    pub entries: Vec<EntryUpload>,
+}
+
+/// The server's authoritative verdict on one entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EntryVerdict {
+    pub uuid: Uuid,
+    pub verdict: Verdict,
+    pub warnings: Vec<Warning>,
+    pub detail: String,
+    pub client_id: Option<ClientId>,
+    pub service_date: NaiveDate,
+    /// The server decided differently from the station.
+    pub changed: bool,
+    /// The entry was already on the server (a retried upload): nothing was written.
+    pub duplicate_upload: bool,
+    pub posted: bool,
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UploadResult {
+    pub entries: Vec<EntryVerdict>,
+}
+
+/// An entry that did not post, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NotPosted {
+    pub uuid: Uuid,
+    pub verdict: Verdict,
+    pub detail: String,
+}
+
+/// What Post Services did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PostSummary {
+    pub batch: Uuid,
+    /// Entries posted by this request.
+    pub posted: u64,
+    /// Services created by this request (one per service type of each posted entry).
+    pub services_created: u64,
+    /// Enrollments created for auto-enrolled clients.
+    pub enrollments_created: u64,
+    /// Entries posted by an earlier request.
+    pub already_posted: u64,
+    /// Entries kept for review.
+    pub flagged: Vec<NotPosted>,
+    /// Entries deleted from the batch.
+    pub deleted: u64,
+}
+
+/// `GET /healthz`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+    pub schema_version: i64,
+}

@@ -149,10 +149,12 @@ pub fn classify(raw: &str) -> Result<ScanCode, Misread> {
         let client_number: u32 = s[PREFIX.len()..PREFIX.len() + CLIENT_DIGITS]
             .parse()
             .expect("nine ASCII digits fit u32");
-        let seq: u8 = s[PREFIX.len() + CLIENT_DIGITS..CODE_LEN - 1]
-            .parse()
-            .expect("two ASCII digits fit u8");
-        return Ok(ScanCode { key: s.to_owned(), scanline: Some(ScanlineCode { client_number, seq }) });
+        let seq: u8 =
+            s[PREFIX.len() + CLIENT_DIGITS..CODE_LEN - 1].parse().expect("two ASCII digits fit u8");
+        return Ok(ScanCode {
+            key: s.to_owned(),
+            scanline: Some(ScanlineCode { client_number, seq }),
+        });
     }
     Ok(ScanCode { key: s.to_ascii_uppercase(), scanline: None })
 }
@@ -189,7 +191,8 @@ mod tests {
         assert!(ScanlineCode::new(999_999_999, 99).is_ok());
     }
 
-    fn check(raw: &str, expected: Result<&str, Misread>) {
+    fn check(raw: &str, expected: &Result<&str, Misread>) {
+        let expected = expected.clone();
         let got = classify(raw).map(|c| c.key);
         assert_eq!(got.as_deref().map_err(Clone::clone), expected, "payload {raw:?}");
     }
@@ -200,20 +203,20 @@ mod tests {
         let mut bad_check = good.clone().into_bytes();
         bad_check[13] = if bad_check[13] == b'0' { b'1' } else { b'0' };
         let bad_check = String::from_utf8(bad_check).unwrap();
-        check(&good, Ok(&good));
-        check(&format!("  {good}\r\n"), Ok(&good));
-        check(&bad_check, Err(Misread::CheckDigit));
-        check(&good[..13], Err(Misread::WrongLength(13)));
-        check(&format!("{good}7"), Err(Misread::WrongLength(15)));
-        check("", Err(Misread::Empty));
-        check(" \r\n", Err(Misread::Empty));
-        check(&"1".repeat(65), Err(Misread::TooLong(65)));
-        check("12\u{7}34", Err(Misread::NonPrintable));
-        check("12é4", Err(Misread::NonPrintable));
-        check("123456", Ok("123456"));
-        check("ab-77", Ok("AB-77"));
+        check(&good, &Ok(&good));
+        check(&format!("  {good}\r\n"), &Ok(&good));
+        check(&bad_check, &Err(Misread::CheckDigit));
+        check(&good[..13], &Err(Misread::WrongLength(13)));
+        check(&format!("{good}7"), &Err(Misread::WrongLength(15)));
+        check("", &Err(Misread::Empty));
+        check(" \r\n", &Err(Misread::Empty));
+        check(&"1".repeat(65), &Err(Misread::TooLong(65)));
+        check("12\u{7}34", &Err(Misread::NonPrintable));
+        check("12é4", &Err(Misread::NonPrintable));
+        check("123456", &Ok("123456"));
+        check("ab-77", &Ok("AB-77"));
         // Short digit strings with the prefix are legacy IDs, not misreads.
-        check("8812", Ok("8812"));
+        check("8812", &Ok("8812"));
     }
 
     /// Every card code, every single-digit substitution and every adjacent transposition that

@@ -221,9 +221,7 @@ pub fn judge(ctx: &BatchContext<'_>, service_date: NaiveDate, facts: &ClientFact
         BarScope::Program(id) => id == program.id,
         BarScope::ServiceType(id) => ctx.service_types.iter().any(|st| st.id == id),
     };
-    if let Some(bar) =
-        facts.bars.iter().find(|b| b.is_active_on(service_date) && covers(b.scope))
-    {
+    if let Some(bar) = facts.bars.iter().find(|b| b.is_active_on(service_date) && covers(b.scope)) {
         return Judgement::flag(
             Verdict::Barred,
             client,
@@ -516,9 +514,9 @@ mod tests {
         let p = meal_program(EnrollmentPolicy::Reject);
         let sts = [meal(None, 1)];
         let cases = [
-            ("2026-11-21", None, Verdict::Accepted),                 // entry day
-            ("2026-11-22", None, Verdict::NoOpenEnrollment),         // before entry
-            ("2026-11-01", Some("2026-11-21"), Verdict::Accepted),   // exit day counts
+            ("2026-11-21", None, Verdict::Accepted),         // entry day
+            ("2026-11-22", None, Verdict::NoOpenEnrollment), // before entry
+            ("2026-11-01", Some("2026-11-21"), Verdict::Accepted), // exit day counts
             ("2026-11-01", Some("2026-11-20"), Verdict::NoOpenEnrollment), // after exit
         ];
         for (entry, exit, expected) in cases {
@@ -537,7 +535,7 @@ mod tests {
         let p = shelter_program(EnrollmentPolicy::Reject, LimitPolicy::Enforce);
         let sts = [bed()];
         let cases = [
-            ("2026-11-21", None, Verdict::Accepted),                       // entry night
+            ("2026-11-21", None, Verdict::Accepted), // entry night
             ("2026-11-01", Some("2026-11-21"), Verdict::NoOpenEnrollment), // exit day: none
             ("2026-11-01", Some("2026-11-22"), Verdict::Accepted),
         ];
@@ -556,7 +554,13 @@ mod tests {
         let sts = [meal(None, 1)];
         let mut f = meal_facts();
         f.enrollments.clear();
-        check(&meal_program(EnrollmentPolicy::Reject), &sts, "2026-11-21", &f, Verdict::NoOpenEnrollment);
+        check(
+            &meal_program(EnrollmentPolicy::Reject),
+            &sts,
+            "2026-11-21",
+            &f,
+            Verdict::NoOpenEnrollment,
+        );
         check(
             &meal_program(EnrollmentPolicy::QueueForIntake),
             &sts,

@@ -1,1 +1,9 @@
-//! x
+//! Scanline's central server: the system of record (SQLite), the station API, and the admin
+//! command line. `main.rs` only parses arguments; everything lives here so tests can drive it.
+
+pub mod api;
+pub mod cli;
+pub mod db;
+pub mod demo;
+pub mod jobs;
+pub mod store;

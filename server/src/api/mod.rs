@@ -1,0 +1,75 @@
+//! HTTP: the station API v1 (`station`), health, and the OpenAPI document generated from the
+//! handlers. `app()` only merges routers and adds layers.
+
+pub mod error;
+pub mod extract;
+pub mod station;
+
+use axum::extract::DefaultBodyLimit;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::db::Db;
+use error::ApiError;
+
+/// Largest request body the API reads: an upload of `MAX_ENTRIES_PER_UPLOAD` entries fits with
+/// room to spare.
+pub const MAX_BODY_BYTES: usize = 512 * 1024;
+
+/// Shared by every handler.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub db: Db,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Scanline station API",
+        version = "1",
+        description = "Roster sync, batches, entry upload and Post Services for Scanline stations. \
+            Every error is JSON: {\"error\": {\"code\", \"message\"}}."
+    ),
+    modifiers(&StationTokenScheme)
+)]
+struct ApiDoc;
+
+struct StationTokenScheme;
+
+impl utoipa::Modify for StationTokenScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "station_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The station's token, shown once when it was registered."))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The OpenAPI document and the router it describes.
+pub fn station_api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(station::router()).split_for_parts()
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    let (api, doc) = station_api();
+    let doc = std::sync::Arc::new(doc);
+    api.route("/api/v1/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
+        .fallback(|| async { ApiError::not_found("no such endpoint").into_response() })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,303 @@
+//! Station API v1 handlers (DESIGN §7): health, roster snapshot and delta, batch create, entry
+//! upload, delete and revalidate, close and Post Services. A station is known only by its
+//! token; it never names its own identity or organization in a request.
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use scanline_core::wire::{
+    BatchInfo, CreateBatch, ErrorBody, Health, PostSummary, RosterDelta, RosterSnapshot,
+    UploadEntries, UploadResult,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, parse_uuid};
+use crate::db::{self, immediate};
+use crate::store::audit::Actor;
+use crate::store::batches::{self, Creator};
+use crate::store::roster;
+use crate::store::stations::StationAuth;
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(get_roster))
+        .routes(routes!(get_roster_delta))
+        .routes(routes!(create_batch))
+        .routes(routes!(get_batch))
+        .routes(routes!(upload_entries))
+        .routes(routes!(delete_entry))
+        .routes(routes!(revalidate_batch))
+        .routes(routes!(close_batch))
+        .routes(routes!(post_batch))
+}
+
+/// Liveness and database reachability.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
+async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
+    let schema_version = state
+        .db
+        .read(|conn| db::schema_version(conn))
+        .await?
+        .map_err(|e| ApiError::from(crate::store::StoreError::from(e)))?;
+    Ok(Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        schema_version,
+    }))
+}
+
+/// Everything the station validates from, with the cursor for deltas.
+#[utoipa::path(
+    get, path = "/api/v1/roster",
+    security(("station_token" = [])),
+    responses((status = 200, body = RosterSnapshot), (status = 401, body = ErrorBody))
+)]
+async fn get_roster(
+    State(state): State<AppState>,
+    station: StationAuth,
+) -> ApiResult<Json<RosterSnapshot>> {
+    Ok(Json(state.db.read(move |conn| roster::snapshot(conn, &station)).await??))
+}
+
+/// What changed since `since` (the cursor of the last snapshot or delta).
+#[utoipa::path(
+    get, path = "/api/v1/roster/delta",
+    security(("station_token" = [])),
+    params(("since" = i64, Query, description = "cursor from the last snapshot or delta")),
+    responses(
+        (status = 200, body = RosterDelta),
+        (status = 400, body = ErrorBody, description = "missing or bad cursor"),
+        (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "a cursor this server never gave out")
+    )
+)]
+async fn get_roster_delta(
+    State(state): State<AppState>,
+    station: StationAuth,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<RosterDelta>> {
+    let since = query
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("since="))
+        .and_then(|v| v.parse::<i64>().ok())
+        .ok_or_else(|| {
+            ApiError::bad_request("invalid_cursor", "give ?since=<cursor> as a number")
+        })?;
+    Ok(Json(state.db.read(move |conn| roster::delta(conn, &station, since)).await??))
+}
+
+/// Creates a batch for one of the station's programs; a retry with the same UUID and settings
+/// answers 200 with the existing batch.
+#[utoipa::path(
+    post, path = "/api/v1/batches",
+    security(("station_token" = [])),
+    request_body = CreateBatch,
+    responses(
+        (status = 201, body = BatchInfo, description = "created"),
+        (status = 200, body = BatchInfo, description = "already existed (a retried request)"),
+        (status = 403, body = ErrorBody, description = "not one of the station's programs"),
+        (status = 409, body = ErrorBody, description = "the UUID is taken by other settings"),
+        (status = 422, body = ErrorBody)
+    )
+)]
+async fn create_batch(
+    State(state): State<AppState>,
+    station: StationAuth,
+    ApiJson(req): ApiJson<CreateBatch>,
+) -> ApiResult<(StatusCode, Json<BatchInfo>)> {
+    let (info, created) = state
+        .db
+        .write(move |conn| {
+            immediate(conn, |tx| {
+                let (batch, created) = batches::create(tx, Creator::Station(&station), &req)?;
+                crate::store::stations::touch(tx, station.id)?;
+                Ok::<_, crate::store::StoreError>((batches::info(tx, &batch)?, created))
+            })
+        })
+        .await??;
+    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(info)))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/batches/{batch}",
+    security(("station_token" = [])),
+    params(("batch" = String, Path, description = "batch UUID")),
+    responses((status = 200, body = BatchInfo), (status = 404, body = ErrorBody))
+)]
+async fn get_batch(
+    State(state): State<AppState>,
+    station: StationAuth,
+    Path(batch): Path<String>,
+) -> ApiResult<Json<BatchInfo>> {
+    let uuid = parse_uuid(&batch)?;
+    let info = state
+        .db
+        .read(move |conn| {
+            let b = batches::load_for_station(conn, &station, uuid)?;
+            batches::info(conn, &b)
+        })
+        .await??;
+    Ok(Json(info))
+}
+
+/// Uploads scans. Each entry is judged by the server with the same rules as the station and
+/// answered with the authoritative verdict; entries already uploaded are answered as stored and
+/// change nothing. All entries of a request are stored in one transaction.
+#[utoipa::path(
+    post, path = "/api/v1/batches/{batch}/entries",
+    security(("station_token" = [])),
+    params(("batch" = String, Path, description = "batch UUID")),
+    request_body = UploadEntries,
+    responses(
+        (status = 200, body = UploadResult),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "an entry UUID belongs to another batch"),
+        (status = 413, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    )
+)]
+async fn upload_entries(
+    State(state): State<AppState>,
+    station: StationAuth,
+    Path(batch): Path<String>,
+    ApiJson(req): ApiJson<UploadEntries>,
+) -> ApiResult<Json<UploadResult>> {
+    let uuid = parse_uuid(&batch)?;
+    let entries = state
+        .db
+        .write(move |conn| immediate(conn, |tx| batches::upload(tx, &station, uuid, &req.entries)))
+        .await??;
+    Ok(Json(UploadResult { entries }))
+}
+
+/// Deletes an unposted entry from the batch (the X in review).
+#[utoipa::path(
+    delete, path = "/api/v1/batches/{batch}/entries/{entry}",
+    security(("station_token" = [])),
+    params(
+        ("batch" = String, Path, description = "batch UUID"),
+        ("entry" = String, Path, description = "entry UUID")
+    ),
+    responses(
+        (status = 204, description = "deleted (or already deleted)"),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "already posted")
+    )
+)]
+async fn delete_entry(
+    State(state): State<AppState>,
+    station: StationAuth,
+    Path((batch, entry)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let batch = parse_uuid(&batch)?;
+    let entry = parse_uuid(&entry)?;
+    state
+        .db
+        .write(move |conn| {
+            immediate(conn, |tx| {
+                let b = batches::load_for_station(tx, &station, batch)?;
+                batches::delete_entry(tx, &b, entry, None)
+            })
+        })
+        .await??;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Judges every unposted entry again, after staff fixed a cause.
+#[utoipa::path(
+    post, path = "/api/v1/batches/{batch}/revalidate",
+    security(("station_token" = [])),
+    params(("batch" = String, Path, description = "batch UUID")),
+    responses((status = 200, body = UploadResult), (status = 404, body = ErrorBody))
+)]
+async fn revalidate_batch(
+    State(state): State<AppState>,
+    station: StationAuth,
+    Path(batch): Path<String>,
+) -> ApiResult<Json<UploadResult>> {
+    let uuid = parse_uuid(&batch)?;
+    let entries = state
+        .db
+        .write(move |conn| {
+            immediate(conn, |tx| {
+                let b = batches::load_for_station(tx, &station, uuid)?;
+                batches::revalidate(tx, &b)
+            })
+        })
+        .await??;
+    Ok(Json(UploadResult { entries }))
+}
+
+/// A closed batch, and what auto-post did if the batch asks for it.
+#[derive(Debug, Serialize, ToSchema)]
+struct CloseResult {
+    batch: BatchInfo,
+    post: Option<PostSummary>,
+}
+
+/// Closes the batch; with auto-post, posts its accepted entries in the same transaction.
+#[utoipa::path(
+    post, path = "/api/v1/batches/{batch}/close",
+    security(("station_token" = [])),
+    params(("batch" = String, Path, description = "batch UUID")),
+    responses((status = 200, body = CloseResult), (status = 404, body = ErrorBody))
+)]
+async fn close_batch(
+    State(state): State<AppState>,
+    station: StationAuth,
+    Path(batch): Path<String>,
+) -> ApiResult<Json<CloseResult>> {
+    let uuid = parse_uuid(&batch)?;
+    let result = state
+        .db
+        .write(move |conn| {
+            immediate(conn, |tx| {
+                let b = batches::load_for_station(tx, &station, uuid)?;
+                let (b, post) = batches::close(tx, &b, Actor::Station(station.id))?;
+                Ok::<_, crate::store::StoreError>(CloseResult {
+                    batch: batches::info(tx, &b)?,
+                    post,
+                })
+            })
+        })
+        .await??;
+    Ok(Json(result))
+}
+
+/// Post Services: creates the services of every accepted entry not yet posted, atomically; a
+/// repeated call posts nothing new and says so.
+#[utoipa::path(
+    post, path = "/api/v1/batches/{batch}/post",
+    security(("station_token" = [])),
+    params(("batch" = String, Path, description = "batch UUID")),
+    responses(
+        (status = 200, body = PostSummary),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "an entry lost its enrollment: revalidate")
+    )
+)]
+async fn post_batch(
+    State(state): State<AppState>,
+    station: StationAuth,
+    Path(batch): Path<String>,
+) -> ApiResult<Json<PostSummary>> {
+    let uuid = parse_uuid(&batch)?;
+    let summary = state
+        .db
+        .write(move |conn| {
+            immediate(conn, |tx| {
+                let b = batches::load_for_station(tx, &station, uuid)?;
+                batches::post(tx, &b, Actor::Station(station.id))
+            })
+        })
+        .await??;
+    Ok(Json(summary))
+}

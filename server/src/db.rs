@@ -1,0 +1,253 @@
+//! The one async seam to SQLite: `Db::write` runs a closure on the single writer connection,
+//! `Db::read` on one of a few reader connections, each on its own OS thread, so handlers never
+//! hold a `Connection` and the async threads never block on disk.
+//!
+//! Every connection gets the same PRAGMAs (WAL, synchronous=FULL, foreign keys, a busy timeout);
+//! migrations run once, on the writer, before anything else. This module knows nothing of the
+//! tables: SQL lives in `store`.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread;
+
+use include_dir::{Dir, include_dir};
+use rusqlite::{Connection, OpenFlags};
+use rusqlite_migration::{M, Migrations};
+use tokio::sync::oneshot;
+
+static MIGRATIONS_DIR: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../migrations/server");
+
+/// Reader connections for a file database. Two cover a 2-core machine: a roster snapshot on one
+/// does not hold up a health check on the other.
+const READERS: usize = 2;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error(
+        "the database at {path} has schema version {found}, newer than this program knows \
+         ({known}); run a newer scanline-server"
+    )]
+    TooNew { path: String, found: i64, known: i64 },
+    #[error("the database worker has stopped")]
+    WorkerGone,
+}
+
+/// The numbered migrations from `migrations/server/`, in order.
+pub fn migrations() -> Migrations<'static> {
+    let mut files: Vec<_> = MIGRATIONS_DIR
+        .files()
+        .filter(|f| f.path().extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort_by_key(|f| f.path().to_path_buf());
+    Migrations::new(
+        files
+            .into_iter()
+            .map(|f| M::up(f.contents_utf8().expect("migrations are UTF-8")))
+            .collect(),
+    )
+}
+
+/// How many migrations this binary knows: the schema version it writes.
+pub fn schema_version_known() -> i64 {
+    MIGRATIONS_DIR.files().filter(|f| f.path().extension().is_some_and(|e| e == "sql")).count()
+        as i64
+}
+
+/// The schema version stored in a database.
+pub fn schema_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "user_version", |r| r.get(0))
+}
+
+/// Per-connection settings: durability first (DESIGN §14).
+pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "busy_timeout", 10_000)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+/// Opens (creating if needed) and migrates a database file, refusing one newer than this binary.
+pub fn open_and_migrate(path: &Path) -> Result<Connection, DbError> {
+    let mut conn = Connection::open(path)?;
+    configure(&conn)?;
+    migrate(&mut conn, &path.display().to_string())?;
+    Ok(conn)
+}
+
+/// Applies pending migrations atomically.
+pub fn migrate(conn: &mut Connection, label: &str) -> Result<(), DbError> {
+    let found = schema_version(conn)?;
+    let known = schema_version_known();
+    if found > known {
+        return Err(DbError::TooNew { path: label.to_owned(), found, known });
+    }
+    migrations().to_latest(conn)?;
+    Ok(())
+}
+
+/// An in-memory database with the real migrations, for tests.
+pub fn open_in_memory() -> Result<Connection, DbError> {
+    let mut conn = Connection::open_in_memory()?;
+    configure(&conn)?;
+    migrate(&mut conn, ":memory:")?;
+    Ok(conn)
+}
+
+/// Opens a database read-write with an IMMEDIATE transaction helper in mind.
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// Handle to the database threads. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    writer: mpsc::Sender<Job>,
+    readers: Option<mpsc::Sender<Job>>,
+    path: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+fn spawn_worker(name: &str, rx: Arc<Mutex<mpsc::Receiver<Job>>>, mut conn: Connection) {
+    thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(move || {
+            loop {
+                // The lock is held only while waiting for the next job, never while running one.
+                let job = {
+                    let Ok(guard) = rx.lock() else { return };
+                    guard.recv()
+                };
+                match job {
+                    Ok(job) => job(&mut conn),
+                    Err(_) => return,
+                }
+            }
+        })
+        .expect("spawning a database thread");
+}
+
+impl Db {
+    /// Opens a database file, migrates it, and starts the writer and reader threads.
+    pub fn open(path: &Path) -> Result<Self, DbError> {
+        let writer_conn = open_and_migrate(path)?;
+        let (wtx, wrx) = mpsc::channel::<Job>();
+        spawn_worker("db-writer", Arc::new(Mutex::new(wrx)), writer_conn);
+        let (rtx, rrx) = mpsc::channel::<Job>();
+        let rrx = Arc::new(Mutex::new(rrx));
+        for i in 0..READERS {
+            let conn = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            conn.pragma_update(None, "busy_timeout", 10_000)?;
+            conn.set_prepared_statement_cache_capacity(64);
+            spawn_worker(&format!("db-reader-{i}"), Arc::clone(&rrx), conn);
+        }
+        Ok(Self { writer: wtx, readers: Some(rtx), path: Some(path.to_owned()) })
+    }
+
+    /// Wraps one connection (tests: an in-memory database); reads share the writer.
+    pub fn from_connection(conn: Connection) -> Self {
+        let (wtx, wrx) = mpsc::channel::<Job>();
+        spawn_worker("db-writer", Arc::new(Mutex::new(wrx)), conn);
+        Self { writer: wtx, readers: None, path: None }
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    async fn run<T, F>(tx: &mpsc::Sender<Job>, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> T + Send + 'static,
+    {
+        let (done, result) = oneshot::channel();
+        tx.send(Box::new(move |conn| {
+            // The receiver may have gone (request cancelled); the work is done either way.
+            let _ = done.send(f(conn));
+        }))
+        .map_err(|_| DbError::WorkerGone)?;
+        result.await.map_err(|_| DbError::WorkerGone)
+    }
+
+    /// Runs `f` on the writer connection. Writes inside should use `immediate`.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> T + Send + 'static,
+    {
+        Self::run(&self.writer, f).await
+    }
+
+    /// Runs `f` on a reader connection (the writer for an in-memory database).
+    pub async fn read<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> T + Send + 'static,
+    {
+        Self::run(self.readers.as_ref().unwrap_or(&self.writer), f).await
+    }
+}
+
+/// Runs `f` in a `BEGIN IMMEDIATE` transaction: the write lock is taken up front, so two
+/// writers never deadlock on an upgrade, and `f`'s error rolls everything back.
+pub fn immediate<T, E>(
+    conn: &mut Connection,
+    f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<rusqlite::Error>,
+{
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let value = f(&tx)?;
+    tx.commit()?;
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid_and_numbered() {
+        migrations().validate().unwrap();
+        let mut names: Vec<_> =
+            MIGRATIONS_DIR.files().map(|f| f.path().display().to_string()).collect();
+        names.sort();
+        for (i, name) in names.iter().enumerate() {
+            assert!(name.starts_with(&format!("{:04}_", i + 1)), "{name} is out of sequence");
+        }
+    }
+
+    #[test]
+    fn refuses_a_newer_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.db");
+        let conn = open_and_migrate(&path).unwrap();
+        conn.pragma_update(None, "user_version", schema_version_known() + 1).unwrap();
+        drop(conn);
+        let err = open_and_migrate(&path).unwrap_err();
+        assert!(matches!(err, DbError::TooNew { .. }), "{err}");
+        assert!(err.to_string().contains("newer"));
+    }
+
+    #[test]
+    fn pragmas_are_durable() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open_and_migrate(&dir.path().join("x.db")).unwrap();
+        let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+        let sync: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+        assert_eq!(sync, 2, "synchronous=FULL");
+    }
+}

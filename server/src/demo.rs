@@ -1,0 +1,329 @@
+//! `scanline-server demo`: a whole agency in an empty directory. One organization, a meal
+//! program with a Meal service, a night-by-night shelter with Bed Night, 500 synthetic clients
+//! with cards and enrollments, a few bars, one registered station whose token is written to a
+//! file, and an admin user; then it serves.
+//!
+//! Every name is made up from short lists; no real person is described.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use chrono::{Days, NaiveDate};
+use clap::Args;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rusqlite::Connection;
+use scanline_core::domain::{BarScope, EnrollmentPolicy, LimitPolicy};
+
+use crate::db::{self, Db, immediate};
+use crate::store::{
+    StoreError, bars, cards, clients, enrollments, orgs, programs, stations, today_in, users,
+};
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where the API listens.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Directory for the demo database and its secrets (created if missing).
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// How many synthetic clients to make.
+    #[arg(long, default_value_t = 500)]
+    pub clients: u32,
+    /// Create the data and exit without serving.
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+/// File names inside the demo directory.
+pub const DB_FILE: &str = "scanline-demo.db";
+pub const TOKEN_FILE: &str = "station.token";
+pub const ADMIN_PASSWORD_FILE: &str = "admin.password";
+/// One card code per line with what it should scan as, for trying a station by hand.
+pub const CARDS_FILE: &str = "demo-cards.txt";
+
+const FIRST: &[&str] = &[
+    "Ana", "Ben", "Carla", "Dario", "Elena", "Femi", "Grace", "Hugo", "Ines", "Jamal", "Keiko",
+    "Luis", "Mara", "Nadia", "Omar", "Priya", "Quinn", "Rosa", "Samir", "Tess", "Umar", "Vera",
+    "Wen", "Ximena", "Yusuf", "Zoe", "Amara", "Bodhi", "Chiara", "Dmitri", "Esme", "Farid",
+];
+const LAST: &[&str] = &[
+    "Alder",
+    "Brook",
+    "Castell",
+    "Dunmore",
+    "Ellery",
+    "Fairweather",
+    "Galvan",
+    "Hollis",
+    "Ibarra",
+    "Jessup",
+    "Kestrel",
+    "Lindqvist",
+    "Marlow",
+    "Navarro",
+    "Oakes",
+    "Pemberton",
+    "Quill",
+    "Rowan",
+    "Sorrel",
+    "Thackery",
+    "Underhill",
+    "Valdivia",
+    "Whitlock",
+    "Yardley",
+];
+
+/// What the demo made, for printing and for tests.
+#[derive(Debug)]
+pub struct Demo {
+    pub organization_id: i64,
+    pub meals_program: i64,
+    pub meal_type: i64,
+    pub shelter_program: i64,
+    pub bed_type: i64,
+    pub station_id: i64,
+    pub token: String,
+    pub admin_password: String,
+    /// (code, what it should scan as at the meal line).
+    pub sample_cards: Vec<(String, &'static str)>,
+}
+
+/// Fills an empty database with the demo agency. Deterministic for a given seed.
+pub fn populate(conn: &mut Connection, clients_wanted: u32, seed: u64) -> Result<Demo, StoreError> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    immediate(conn, |tx| {
+        let org = orgs::insert(tx, "Harbor Light Community Services", "America/Los_Angeles")?;
+        tx.execute(
+            "UPDATE organizations SET phone = '(555) 010-0199',
+                 return_address = '100 Example Way, Springfield' WHERE id = ?",
+            [org],
+        )?;
+        let tz = orgs::time_zone(tx, org)?;
+        let today = today_in(tz);
+        let meals = programs::insert(
+            tx,
+            &programs::NewProgram {
+                organization_id: org,
+                name: "Community Meals".into(),
+                project_type: 6,
+                capacity: None,
+                capacity_policy: LimitPolicy::Enforce,
+                cutover_hour: 12,
+                enrollment_policy: EnrollmentPolicy::Reject,
+                auto_exit_after_nights: None,
+            },
+        )?;
+        let meal = programs::insert_service_type(
+            tx,
+            &programs::NewServiceType {
+                hmis_service_code: Some("101".into()),
+                ..programs::NewServiceType::simple(meals, "Meal")
+            },
+        )?;
+        let shelter = programs::insert(
+            tx,
+            &programs::NewProgram {
+                organization_id: org,
+                name: "Night Shelter".into(),
+                project_type: 1,
+                capacity: Some(80),
+                capacity_policy: LimitPolicy::Enforce,
+                cutover_hour: 12,
+                enrollment_policy: EnrollmentPolicy::AutoEnroll,
+                auto_exit_after_nights: Some(3),
+            },
+        )?;
+        let bed = programs::insert_service_type(
+            tx,
+            &programs::NewServiceType {
+                record_type: Some(200),
+                type_provided: Some(200),
+                ..programs::NewServiceType::simple(shelter, "Bed Night")
+            },
+        )?;
+
+        let mut samples = Vec::new();
+        for i in 0..clients_wanted {
+            let first = FIRST[rng.random_range(0..FIRST.len())];
+            let last = LAST[rng.random_range(0..LAST.len())];
+            let dob = NaiveDate::from_ymd_opt(
+                rng.random_range(1950..2006),
+                rng.random_range(1..=12),
+                rng.random_range(1..=28),
+            )
+            .expect("day 1 to 28 exists in every month");
+            let (client, _) = clients::insert(
+                tx,
+                &clients::NewClient {
+                    organization_id: org,
+                    first_name: first.into(),
+                    last_name: last.into(),
+                    dob: Some(dob),
+                    restricted: i % 97 == 0,
+                    ..clients::NewClient::default()
+                },
+            )?;
+            let (_, mut code) = cards::issue_scanline(tx, client, None)?;
+            // Every 25th client lost a card and got a reprint: the old code scans as replaced.
+            if i % 25 == 3 {
+                samples.push((code.clone(), "replaced_card"));
+                code = cards::issue_scanline(tx, client, None)?.1;
+            }
+            let roll = rng.random_range(0..100);
+            let entry = today - Days::new(rng.random_range(1..200));
+            if roll < 88 {
+                enrollments::insert(
+                    tx,
+                    &enrollments::NewEnrollment {
+                        client_id: client,
+                        program_id: meals,
+                        entry_date: entry,
+                        household_id: None,
+                        relationship_to_hoh: 1,
+                    },
+                )?;
+                if samples.len() < 40 {
+                    samples.push((code.clone(), "accepted"));
+                }
+            } else if samples.iter().filter(|s| s.1 == "no_open_enrollment").count() < 5 {
+                samples.push((code.clone(), "no_open_enrollment"));
+            }
+            if roll % 3 == 0 {
+                enrollments::insert(
+                    tx,
+                    &enrollments::NewEnrollment {
+                        client_id: client,
+                        program_id: shelter,
+                        entry_date: entry,
+                        household_id: None,
+                        relationship_to_hoh: 1,
+                    },
+                )?;
+            }
+            if i % 83 == 41 {
+                bars::insert(
+                    tx,
+                    client,
+                    BarScope::Organization(org),
+                    today - Days::new(3),
+                    today + Days::new(27),
+                    "Demo bar: behaviour agreement",
+                    None,
+                )?;
+                samples.push((code.clone(), "barred"));
+            }
+        }
+        samples.push(("8800099999901".to_owned() + "0", "misread"));
+        samples.push(("LEGACY-4455".to_owned(), "unknown_card"));
+
+        let (station, token) = stations::insert(tx, org, "Meal line 1", &[meals, shelter])?;
+        let admin_password = random_password(&mut rng);
+        users::insert(tx, "admin", "Demo Admin", &admin_password, org, users::Role::Admin)?;
+        Ok(Demo {
+            organization_id: org,
+            meals_program: meals,
+            meal_type: meal,
+            shelter_program: shelter,
+            bed_type: bed,
+            station_id: station,
+            token,
+            admin_password,
+            sample_cards: samples,
+        })
+    })
+}
+
+fn random_password(rng: &mut StdRng) -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    (0..16).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}
+
+/// Creates the demo in `args.dir` (when it has no demo database yet) and serves it.
+pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.dir)
+        .with_context(|| format!("creating {}", args.dir.display()))?;
+    let db_path = args.dir.join(DB_FILE);
+    if db_path.exists() {
+        println!("using the existing demo database {}", db_path.display());
+    } else {
+        create(&args.dir, &db_path, args.clients)?;
+    }
+    if args.no_serve {
+        return Ok(());
+    }
+    let db = Db::open(&db_path)?;
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        println!(
+            "station API: http://{addr}/api/v1/  (OpenAPI: http://{addr}/api/v1/openapi.json)"
+        );
+        crate::cli::serve(db, listener).await
+    })
+}
+
+fn create(dir: &Path, db_path: &Path, clients_wanted: u32) -> anyhow::Result<()> {
+    for f in [TOKEN_FILE, ADMIN_PASSWORD_FILE] {
+        if dir.join(f).exists() {
+            bail!(
+                "{} exists without a demo database; use an empty directory",
+                dir.join(f).display()
+            );
+        }
+    }
+    // Build in a temporary file and rename it into place, so an interrupted demo leaves no
+    // half-made database behind.
+    let tmp = dir.join(format!("{DB_FILE}.partial"));
+    let _ = std::fs::remove_file(&tmp);
+    let mut conn = db::open_and_migrate(&tmp)?;
+    let demo = populate(&mut conn, clients_wanted, 2026)?;
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+    drop(conn);
+    let _ = std::fs::remove_file(dir.join(format!("{DB_FILE}.partial-wal")));
+    let _ = std::fs::remove_file(dir.join(format!("{DB_FILE}.partial-shm")));
+    crate::cli::write_secret(&dir.join(TOKEN_FILE), &demo.token)?;
+    crate::cli::write_secret(&dir.join(ADMIN_PASSWORD_FILE), &demo.admin_password)?;
+    let mut cards = String::new();
+    for (code, what) in &demo.sample_cards {
+        cards.push_str(code);
+        cards.push('\t');
+        cards.push_str(what);
+        cards.push('\n');
+    }
+    std::fs::write(dir.join(CARDS_FILE), cards)?;
+    std::fs::rename(&tmp, db_path)?;
+    println!(
+        "demo agency created in {}: {clients_wanted} synthetic clients, station token in {}, \
+         admin password in {}, sample cards in {}",
+        dir.display(),
+        TOKEN_FILE,
+        ADMIN_PASSWORD_FILE,
+        CARDS_FILE
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_has_what_it_promises() {
+        let mut conn = db::open_in_memory().unwrap();
+        let demo = populate(&mut conn, 500, 7).unwrap();
+        let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(count("SELECT COUNT(*) FROM clients"), 500);
+        assert!(count("SELECT COUNT(*) FROM cards WHERE replaced_by IS NULL") == 500);
+        assert!(count("SELECT COUNT(*) FROM enrollments") > 400);
+        assert!(count("SELECT COUNT(*) FROM bars") >= 3);
+        assert_eq!(count("SELECT COUNT(*) FROM stations"), 1);
+        assert!(demo.token.starts_with("sls_"));
+        assert!(demo.sample_cards.iter().any(|c| c.1 == "replaced_card"));
+    }
+}

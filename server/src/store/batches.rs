@@ -1,0 +1,610 @@
+//! Batches and their entries (DESIGN §3, §5, §7): create, upload entries idempotently by UUID
+//! with the server's authoritative verdict, delete and revalidate entries, and post services
+//! exactly once.
+//!
+//! Idempotency lives in the schema: entry UUIDs and batch UUIDs are unique, and services are
+//! unique per (entry, service type), so a retried request finds its rows and writes nothing.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{Connection, OptionalExtension, named_params};
+use scanline_core::domain::{ProgramRules, ServiceTypeRules};
+use scanline_core::night::local_time;
+use scanline_core::verdict::{self, BatchContext, Judgement, Verdict, Warning};
+use scanline_core::wire::{
+    BatchInfo, BatchState, CreateBatch, EntryUpload, EntryVerdict, MAX_ENTRIES_PER_UPLOAD,
+    NotPosted, PostSummary,
+};
+use uuid::Uuid;
+
+use super::audit::{self, Actor};
+use super::stations::StationAuth;
+use super::{OptionalExt, StoreError, StoreResult, now};
+
+/// Longest scanned payload kept verbatim; longer ones are misreads and stored cut.
+const MAX_STORED_CODE: usize = 256;
+
+#[derive(Debug, Clone)]
+pub struct BatchRow {
+    pub id: i64,
+    pub uuid: Uuid,
+    pub program_id: i64,
+    pub service_date: NaiveDate,
+    pub units: f64,
+    pub unit_value: f64,
+    pub description: String,
+    pub auto_post: bool,
+    pub station_id: Option<i64>,
+    pub state: BatchState,
+    pub service_type_ids: Vec<i64>,
+}
+
+/// The program and service types a batch's entries are judged against.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub program: ProgramRules,
+    pub service_types: Vec<ServiceTypeRules>,
+    pub time_zone: chrono_tz::Tz,
+}
+
+impl Rules {
+    pub fn load(conn: &Connection, batch: &BatchRow) -> StoreResult<Self> {
+        let program = super::programs::get_rules(conn, batch.program_id)?;
+        let service_types = batch
+            .service_type_ids
+            .iter()
+            .map(|&id| super::programs::get_service_type(conn, id))
+            .collect::<StoreResult<_>>()?;
+        let time_zone = super::orgs::time_zone(conn, program.organization_id)?;
+        Ok(Self { program, service_types, time_zone })
+    }
+
+    pub fn ctx(&self) -> BatchContext<'_> {
+        BatchContext { program: &self.program, service_types: &self.service_types }
+    }
+}
+
+pub fn load(conn: &Connection, uuid: Uuid) -> StoreResult<BatchRow> {
+    let mut row = conn
+        .prepare_cached(
+            "SELECT id, program_id, service_date, units, unit_value, description, auto_post,
+                 station_id, state FROM batches WHERE uuid = :uuid",
+        )?
+        .query_row(named_params! {":uuid": uuid.to_string()}, |r| {
+            let state: String = r.get(8)?;
+            Ok(BatchRow {
+                id: r.get(0)?,
+                uuid,
+                program_id: r.get(1)?,
+                service_date: r.get(2)?,
+                units: r.get(3)?,
+                unit_value: r.get(4)?,
+                description: r.get(5)?,
+                auto_post: r.get(6)?,
+                station_id: r.get(7)?,
+                state: if state == "open" { BatchState::Open } else { BatchState::Closed },
+                service_type_ids: Vec::new(),
+            })
+        })
+        .or_not_found(|| format!("no batch {uuid}"))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT service_type_id FROM batch_service_types WHERE batch_id = :b ORDER BY service_type_id",
+    )?;
+    row.service_type_ids =
+        stmt.query_map(named_params! {":b": row.id}, |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(row)
+}
+
+/// Loads a batch that belongs to this station; other stations' batches are "not found".
+pub fn load_for_station(
+    conn: &Connection,
+    station: &StationAuth,
+    uuid: Uuid,
+) -> StoreResult<BatchRow> {
+    let batch = load(conn, uuid)?;
+    if batch.station_id != Some(station.id) {
+        return Err(StoreError::NotFound(format!("no batch {uuid}")));
+    }
+    Ok(batch)
+}
+
+pub fn info(conn: &Connection, batch: &BatchRow) -> StoreResult<BatchInfo> {
+    let (entries, posted): (i64, i64) = conn
+        .prepare_cached(
+            "SELECT COUNT(*), COUNT(posted_at) FROM batch_entries
+             WHERE batch_id = :b AND deleted_at IS NULL",
+        )?
+        .query_row(named_params! {":b": batch.id}, |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(BatchInfo {
+        uuid: batch.uuid,
+        program_id: batch.program_id,
+        service_type_ids: batch.service_type_ids.clone(),
+        service_date: batch.service_date,
+        units: batch.units,
+        unit_value: batch.unit_value,
+        description: batch.description.clone(),
+        auto_post: batch.auto_post,
+        state: batch.state,
+        entries: entries as u64,
+        posted_entries: posted as u64,
+    })
+}
+
+/// Who creates a batch.
+#[derive(Debug, Clone, Copy)]
+pub enum Creator<'a> {
+    Station(&'a StationAuth),
+    User(i64),
+}
+
+/// Creates a batch, or returns the existing one when the same request is retried.
+/// Returns the batch and whether it was created now.
+pub fn create(
+    conn: &Connection,
+    by: Creator<'_>,
+    req: &CreateBatch,
+) -> StoreResult<(BatchRow, bool)> {
+    let program = super::programs::get_rules(conn, req.program_id)?;
+    if let Creator::Station(station) = by
+        && !station.programs.contains(&req.program_id)
+    {
+        return Err(StoreError::Forbidden(format!(
+            "this station does not serve program {}",
+            req.program_id
+        )));
+    }
+    if req.service_type_ids.is_empty() {
+        return Err(StoreError::Invalid("a batch needs at least one service type".into()));
+    }
+    let mut types = req.service_type_ids.clone();
+    types.sort_unstable();
+    types.dedup();
+    if types.len() != req.service_type_ids.len() {
+        return Err(StoreError::Invalid("a service type is listed twice".into()));
+    }
+    let mut first_units = None;
+    for &st in &types {
+        let rules = super::programs::get_service_type(conn, st)?;
+        if rules.program_id != program.id {
+            return Err(StoreError::Invalid(format!(
+                "service type {st} does not belong to program {}",
+                program.id
+            )));
+        }
+        if first_units.is_none() && st == req.service_type_ids[0] {
+            first_units = Some((rules.default_units, rules.unit_value));
+        }
+    }
+    let (default_units, default_value) = match first_units {
+        Some(v) => v,
+        None => {
+            let r = super::programs::get_service_type(conn, req.service_type_ids[0])?;
+            (r.default_units, r.unit_value)
+        }
+    };
+    let units = req.units.unwrap_or(default_units);
+    let unit_value = req.unit_value.unwrap_or(default_value);
+    if !(units.is_finite() && (0.0..=1_000_000.0).contains(&units)) {
+        return Err(StoreError::Invalid("units must be a number from 0 to 1000000".into()));
+    }
+    if !(unit_value.is_finite() && (0.0..=1_000_000.0).contains(&unit_value)) {
+        return Err(StoreError::Invalid("unit value must be a number from 0 to 1000000".into()));
+    }
+    let description = req.description.as_deref().unwrap_or("").trim().to_owned();
+    if description.chars().count() > 500 || description.chars().any(char::is_control) {
+        return Err(StoreError::Invalid(
+            "the description must be at most 500 characters, without control characters".into(),
+        ));
+    }
+    let (station_id, user_id) = match by {
+        Creator::Station(s) => (Some(s.id), None),
+        Creator::User(u) => (None, Some(u)),
+    };
+
+    if let Some(existing) = conn
+        .prepare_cached("SELECT 1 FROM batches WHERE uuid = :u")?
+        .query_row(named_params! {":u": req.uuid.to_string()}, |_| Ok(()))
+        .optional()?
+    {
+        let () = existing;
+        let batch = load(conn, req.uuid)?;
+        let same = batch.station_id == station_id
+            && batch.program_id == req.program_id
+            && batch.service_date == req.service_date
+            && batch.service_type_ids == types;
+        if !same {
+            return Err(StoreError::Conflict(format!(
+                "batch {} already exists with other settings",
+                req.uuid
+            )));
+        }
+        return Ok((batch, false));
+    }
+
+    conn.prepare_cached(
+        "INSERT INTO batches (uuid, program_id, service_date, units, unit_value, description,
+             auto_post, station_id, created_by, created_at)
+         VALUES (:uuid, :p, :date, :units, :value, :desc, :auto, :station, :user, :at)",
+    )?
+    .execute(named_params! {
+        ":uuid": req.uuid.to_string(), ":p": program.id, ":date": req.service_date,
+        ":units": units, ":value": unit_value, ":desc": description, ":auto": req.auto_post,
+        ":station": station_id, ":user": user_id, ":at": now(),
+    })?;
+    let id = conn.last_insert_rowid();
+    let mut add = conn.prepare_cached(
+        "INSERT INTO batch_service_types (batch_id, service_type_id) VALUES (:b, :st)",
+    )?;
+    for st in &types {
+        add.execute(named_params! {":b": id, ":st": st})?;
+    }
+    Ok((load(conn, req.uuid)?, true))
+}
+
+fn warnings_text(w: &[Warning]) -> String {
+    w.iter()
+        .map(|w| match w {
+            Warning::FrequencyLimit => "frequency_limit",
+            Warning::CapacityFull => "capacity_full",
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn warnings_parse(s: &str) -> Vec<Warning> {
+    s.split(',')
+        .filter_map(|w| match w {
+            "frequency_limit" => Some(Warning::FrequencyLimit),
+            "capacity_full" => Some(Warning::CapacityFull),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Judges one scan against the system of record.
+pub fn judge_scan(
+    conn: &Connection,
+    rules: &Rules,
+    code: &str,
+    service_date: NaiveDate,
+    exclude_entry: Option<&str>,
+) -> StoreResult<(Option<i64>, Judgement)> {
+    match verdict::first_look(code) {
+        Err(misread) => Ok((None, misread)),
+        Ok(scan) => {
+            let ctx = rules.ctx();
+            let (card_id, facts) =
+                super::facts::gather(conn, &ctx, &scan, service_date, exclude_entry)?;
+            Ok((card_id, verdict::judge(&ctx, service_date, &facts)))
+        }
+    }
+}
+
+/// The service date of a scan in this batch.
+pub fn service_date_of(batch: &BatchRow, rules: &Rules, scanned_at: DateTime<Utc>) -> NaiveDate {
+    rules.ctx().service_date(batch.service_date, local_time(scanned_at, &rules.time_zone))
+}
+
+fn stored_verdict(conn: &Connection, uuid: &str) -> StoreResult<Option<(i64, EntryVerdict)>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT batch_id, verdict, warnings, detail, client_id, service_date, station_verdict,
+                 posted_at IS NOT NULL, deleted_at IS NOT NULL
+             FROM batch_entries WHERE uuid = :u",
+        )?
+        .query_row(named_params! {":u": uuid}, |r| {
+            let verdict: String = r.get(1)?;
+            let warnings: String = r.get(2)?;
+            let station: Option<String> = r.get(6)?;
+            let verdict = Verdict::parse(&verdict).unwrap_or(Verdict::Misread);
+            Ok((
+                r.get(0)?,
+                EntryVerdict {
+                    uuid: uuid.parse().unwrap_or_default(),
+                    verdict,
+                    warnings: warnings_parse(&warnings),
+                    detail: r.get(3)?,
+                    client_id: r.get(4)?,
+                    service_date: r.get(5)?,
+                    changed: station.is_some_and(|s| s != verdict.as_str()),
+                    duplicate_upload: true,
+                    posted: r.get(7)?,
+                    deleted: r.get(8)?,
+                },
+            ))
+        })
+        .optional()?)
+}
+
+/// Stores a station's entries with the server's verdicts, in order, in the caller's
+/// transaction. Entries already stored are answered from the database and left untouched.
+pub fn upload(
+    conn: &Connection,
+    station: &StationAuth,
+    batch_uuid: Uuid,
+    entries: &[EntryUpload],
+) -> StoreResult<Vec<EntryVerdict>> {
+    if entries.len() > MAX_ENTRIES_PER_UPLOAD {
+        return Err(StoreError::Invalid(format!(
+            "at most {MAX_ENTRIES_PER_UPLOAD} entries per request, got {}",
+            entries.len()
+        )));
+    }
+    let batch = load_for_station(conn, station, batch_uuid)?;
+    let rules = Rules::load(conn, &batch)?;
+    let received = now();
+    let mut out = Vec::with_capacity(entries.len());
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO batch_entries (uuid, batch_id, code, card_id, client_id, enrollment_id,
+             program_id, service_date, scanned_at, received_at, station_verdict, verdict,
+             warnings, detail, auto_enroll)
+         VALUES (:uuid, :b, :code, :card, :client, :enr, :p, :date, :scanned, :received,
+             :station_verdict, :verdict, :warnings, :detail, :auto)",
+    )?;
+    for e in entries {
+        let uuid = e.uuid.to_string();
+        if let Some((batch_id, stored)) = stored_verdict(conn, &uuid)? {
+            if batch_id != batch.id {
+                return Err(StoreError::Conflict(format!(
+                    "entry {uuid} was uploaded to another batch"
+                )));
+            }
+            out.push(stored);
+            continue;
+        }
+        let service_date = service_date_of(&batch, &rules, e.scanned_at);
+        let (card_id, j) = judge_scan(conn, &rules, &e.code, service_date, None)?;
+        let code: String = e.code.chars().take(MAX_STORED_CODE).collect();
+        insert.execute(named_params! {
+            ":uuid": uuid, ":b": batch.id, ":code": code, ":card": card_id,
+            ":client": j.client_id, ":enr": j.enrollment_id, ":p": batch.program_id,
+            ":date": service_date, ":scanned": e.scanned_at, ":received": received,
+            ":station_verdict": e.station_verdict.map(Verdict::as_str),
+            ":verdict": j.verdict.as_str(), ":warnings": warnings_text(&j.warnings),
+            ":detail": j.detail, ":auto": j.auto_enroll,
+        })?;
+        out.push(EntryVerdict {
+            uuid: e.uuid,
+            verdict: j.verdict,
+            warnings: j.warnings,
+            detail: j.detail,
+            client_id: j.client_id,
+            service_date,
+            changed: e.station_verdict.is_some_and(|s| s != j.verdict),
+            duplicate_upload: false,
+            posted: false,
+            deleted: false,
+        });
+    }
+    super::stations::touch(conn, station.id)?;
+    Ok(out)
+}
+
+/// Deletes an entry from review (the X in the batch list). Posted entries cannot be deleted
+/// here: their services are soft-deleted by an admin instead.
+pub fn delete_entry(
+    conn: &Connection,
+    batch: &BatchRow,
+    entry: Uuid,
+    by: Option<i64>,
+) -> StoreResult<()> {
+    let row: Option<(i64, bool, bool)> = conn
+        .prepare_cached(
+            "SELECT batch_id, posted_at IS NOT NULL, deleted_at IS NOT NULL
+             FROM batch_entries WHERE uuid = :u",
+        )?
+        .query_row(named_params! {":u": entry.to_string()}, |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    match row {
+        Some((b, _, _)) if b != batch.id => Err(StoreError::NotFound(format!("no entry {entry}"))),
+        None => Err(StoreError::NotFound(format!("no entry {entry}"))),
+        Some((_, true, _)) => Err(StoreError::Conflict(format!("entry {entry} is already posted"))),
+        Some((_, _, true)) => Ok(()),
+        Some(_) => {
+            conn.prepare_cached(
+                "UPDATE batch_entries SET deleted_at = :at, deleted_by = :by WHERE uuid = :u",
+            )?
+            .execute(named_params! {":at": now(), ":by": by, ":u": entry.to_string()})?;
+            Ok(())
+        }
+    }
+}
+
+/// Judges every unposted, undeleted entry of a batch again, in scan order, after staff fixed a
+/// cause (enrolled the client, lifted a bar). Returns the new verdicts.
+pub fn revalidate(conn: &Connection, batch: &BatchRow) -> StoreResult<Vec<EntryVerdict>> {
+    let rules = Rules::load(conn, batch)?;
+    let rows: Vec<(String, String, NaiveDate, Option<String>)> = conn
+        .prepare_cached(
+            "SELECT uuid, code, service_date, station_verdict FROM batch_entries
+             WHERE batch_id = :b AND posted_at IS NULL AND deleted_at IS NULL
+             ORDER BY scanned_at, id",
+        )?
+        .query_map(named_params! {":b": batch.id}, |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut update = conn.prepare_cached(
+        "UPDATE batch_entries SET card_id = :card, client_id = :client, enrollment_id = :enr,
+             verdict = :verdict, warnings = :warnings, detail = :detail, auto_enroll = :auto
+         WHERE uuid = :uuid",
+    )?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (uuid, code, service_date, station_verdict) in rows {
+        let (card_id, j) = judge_scan(conn, &rules, &code, service_date, Some(&uuid))?;
+        update.execute(named_params! {
+            ":card": card_id, ":client": j.client_id, ":enr": j.enrollment_id,
+            ":verdict": j.verdict.as_str(), ":warnings": warnings_text(&j.warnings),
+            ":detail": j.detail, ":auto": j.auto_enroll, ":uuid": uuid,
+        })?;
+        out.push(EntryVerdict {
+            uuid: uuid.parse().unwrap_or_default(),
+            verdict: j.verdict,
+            warnings: j.warnings,
+            detail: j.detail,
+            client_id: j.client_id,
+            service_date,
+            changed: station_verdict.is_some_and(|s| s != j.verdict.as_str()),
+            duplicate_upload: false,
+            posted: false,
+            deleted: false,
+        });
+    }
+    Ok(out)
+}
+
+struct Pending {
+    id: i64,
+    uuid: String,
+    client_id: i64,
+    enrollment_id: Option<i64>,
+    auto_enroll: bool,
+    service_date: NaiveDate,
+}
+
+/// Posts the accepted entries of a batch that are not posted yet: one service per service type,
+/// tied to the entry's enrollment (auto-enrolling when the entry says so). Runs in the caller's
+/// transaction, so it is all or nothing; a second call posts nothing new.
+pub fn post(conn: &Connection, batch: &BatchRow, actor: Actor) -> StoreResult<PostSummary> {
+    let rules = Rules::load(conn, batch)?;
+    let residential = rules.program.is_residential();
+    let pending: Vec<Pending> = conn
+        .prepare_cached(
+            "SELECT id, uuid, client_id, enrollment_id, auto_enroll, service_date
+             FROM batch_entries
+             WHERE batch_id = :b AND verdict = 'accepted' AND posted_at IS NULL
+               AND deleted_at IS NULL AND client_id IS NOT NULL
+             ORDER BY scanned_at, id",
+        )?
+        .query_map(named_params! {":b": batch.id}, |r| {
+            Ok(Pending {
+                id: r.get(0)?,
+                uuid: r.get(1)?,
+                client_id: r.get(2)?,
+                enrollment_id: r.get(3)?,
+                auto_enroll: r.get(4)?,
+                service_date: r.get(5)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+
+    let at = now();
+    let (station_id, user_id) = match actor {
+        Actor::Station(s) => (Some(s), None),
+        Actor::User(u) => (None, Some(u)),
+        Actor::System | Actor::Cli => (batch.station_id, None),
+    };
+    let mut insert_service = conn.prepare_cached(
+        "INSERT INTO services (enrollment_id, client_id, program_id, service_type_id,
+             date_provided, units, unit_value, batch_entry_id, station_id, created_by, created_at)
+         VALUES (:enr, :c, :p, :st, :date, :units, :value, :entry, :station, :user, :at)
+         ON CONFLICT (batch_entry_id, service_type_id) WHERE batch_entry_id IS NOT NULL
+         DO NOTHING",
+    )?;
+    let mut mark_posted = conn.prepare_cached(
+        "UPDATE batch_entries SET posted_at = :at, enrollment_id = :enr WHERE id = :id",
+    )?;
+    let mut posted = 0;
+    let mut services_created = 0;
+    let mut enrollments_created = 0;
+    for p in &pending {
+        let enrollment_id = match p.enrollment_id {
+            Some(id) => id,
+            None => {
+                let open = super::enrollments::of_client(conn, p.client_id, batch.program_id)?
+                    .into_iter()
+                    .filter(|e| e.is_open_on(p.service_date, residential))
+                    .max_by_key(|e| (e.entry_date, e.id));
+                match open {
+                    Some(e) => e.id,
+                    None if p.auto_enroll => {
+                        enrollments_created += 1;
+                        super::enrollments::insert(
+                            conn,
+                            &super::enrollments::NewEnrollment {
+                                client_id: p.client_id,
+                                program_id: batch.program_id,
+                                entry_date: p.service_date,
+                                household_id: None,
+                                relationship_to_hoh: 1,
+                            },
+                        )?
+                    }
+                    None => {
+                        return Err(StoreError::Conflict(format!(
+                            "entry {} has no open enrollment to post to; revalidate the batch",
+                            p.uuid
+                        )));
+                    }
+                }
+            }
+        };
+        for &st in &batch.service_type_ids {
+            services_created += insert_service.execute(named_params! {
+                ":enr": enrollment_id, ":c": p.client_id, ":p": batch.program_id, ":st": st,
+                ":date": p.service_date, ":units": batch.units, ":value": batch.unit_value,
+                ":entry": p.id, ":station": station_id, ":user": user_id, ":at": at,
+            })? as u64;
+        }
+        mark_posted.execute(named_params! {":at": at, ":enr": enrollment_id, ":id": p.id})?;
+        posted += 1;
+    }
+    conn.prepare_cached("UPDATE batches SET last_posted_at = :at WHERE id = :b")?
+        .execute(named_params! {":at": at, ":b": batch.id})?;
+
+    let (already_posted, deleted): (i64, i64) = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FILTER (WHERE posted_at IS NOT NULL AND posted_at != :at),
+                    COUNT(*) FILTER (WHERE deleted_at IS NOT NULL)
+             FROM batch_entries WHERE batch_id = :b",
+        )?
+        .query_row(named_params! {":b": batch.id, ":at": at}, |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let flagged = conn
+        .prepare_cached(
+            "SELECT uuid, verdict, detail FROM batch_entries
+             WHERE batch_id = :b AND verdict != 'accepted' AND deleted_at IS NULL
+             ORDER BY scanned_at, id",
+        )?
+        .query_map(named_params! {":b": batch.id}, |r| {
+            let uuid: String = r.get(0)?;
+            let verdict: String = r.get(1)?;
+            Ok(NotPosted {
+                uuid: uuid.parse().unwrap_or_default(),
+                verdict: Verdict::parse(&verdict).unwrap_or(Verdict::Misread),
+                detail: r.get(2)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    audit::record(
+        conn,
+        actor,
+        "post_services",
+        None,
+        &format!("batch {}", batch.uuid),
+        &format!("posted {posted}, services {services_created}, flagged {}", flagged.len()),
+    )?;
+    Ok(PostSummary {
+        batch: batch.uuid,
+        posted,
+        services_created,
+        enrollments_created,
+        already_posted: already_posted as u64,
+        flagged,
+        deleted: deleted as u64,
+    })
+}
+
+/// Closes a batch to new scans; with auto-post, posts it in the same transaction.
+pub fn close(
+    conn: &Connection,
+    batch: &BatchRow,
+    actor: Actor,
+) -> StoreResult<(BatchRow, Option<PostSummary>)> {
+    if batch.state == BatchState::Open {
+        conn.prepare_cached("UPDATE batches SET state = 'closed', closed_at = :at WHERE id = :b")?
+            .execute(named_params! {":at": now(), ":b": batch.id})?;
+    }
+    let summary = if batch.auto_post { Some(post(conn, batch, actor)?) } else { None };
+    Ok((load(conn, batch.uuid)?, summary))
+}

@@ -1,0 +1,124 @@
+//! Enrollments: entry and exit, with the rules that keep them consistent (no two open
+//! enrollments of a client in one program, exit on or after entry).
+
+use chrono::NaiveDate;
+use rusqlite::{Connection, named_params};
+use scanline_core::domain::EnrollmentSpan;
+
+use super::{OptionalExt, StoreError, StoreResult, now};
+
+#[derive(Debug, Clone)]
+pub struct NewEnrollment {
+    pub client_id: i64,
+    pub program_id: i64,
+    pub entry_date: NaiveDate,
+    /// A new household of one when `None`.
+    pub household_id: Option<String>,
+    /// HUD RelationshipToHoH (1 = self).
+    pub relationship_to_hoh: u8,
+}
+
+pub fn insert(conn: &Connection, e: &NewEnrollment) -> StoreResult<i64> {
+    super::clients::get(conn, e.client_id)?;
+    super::programs::get_rules(conn, e.program_id)?;
+    if !(1..=5).contains(&e.relationship_to_hoh) && e.relationship_to_hoh != 99 {
+        return Err(StoreError::Invalid(
+            "relationship to head of household must be 1 to 5 or 99".into(),
+        ));
+    }
+    let open: Option<NaiveDate> = conn
+        .prepare_cached(
+            "SELECT entry_date FROM enrollments
+             WHERE client_id = :c AND program_id = :p AND (exit_date IS NULL OR exit_date > :d)
+             LIMIT 1",
+        )?
+        .query_row(named_params! {":c": e.client_id, ":p": e.program_id, ":d": e.entry_date}, |r| {
+            r.get(0)
+        })
+        .map(Some)
+        .or_else(|err| match err {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            other => Err(other),
+        })?;
+    if let Some(entry) = open {
+        return Err(StoreError::Conflict(format!(
+            "the client already has an enrollment in this program from {entry} that is open on \
+             {}",
+            e.entry_date
+        )));
+    }
+    let at = now();
+    let household = e.household_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    conn.prepare_cached(
+        "INSERT INTO enrollments (client_id, program_id, household_id, relationship_to_hoh,
+             entry_date, created_at, updated_at)
+         VALUES (:c, :p, :h, :rel, :entry, :at, :at)",
+    )?
+    .execute(named_params! {
+        ":c": e.client_id, ":p": e.program_id, ":h": household,
+        ":rel": e.relationship_to_hoh, ":entry": e.entry_date, ":at": at,
+    })?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn get(conn: &Connection, id: i64) -> StoreResult<EnrollmentSpan> {
+    conn.prepare_cached(
+        "SELECT id, client_id, program_id, entry_date, exit_date FROM enrollments WHERE id = :id",
+    )?
+    .query_row(named_params! {":id": id}, from_row)
+    .or_not_found(|| format!("no enrollment {id}"))
+}
+
+pub(crate) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EnrollmentSpan> {
+    Ok(EnrollmentSpan {
+        id: r.get(0)?,
+        client_id: r.get(1)?,
+        program_id: r.get(2)?,
+        entry_date: r.get(3)?,
+        exit_date: r.get(4)?,
+    })
+}
+
+/// A client's enrollments in one program.
+pub fn of_client(conn: &Connection, client: i64, program: i64) -> StoreResult<Vec<EnrollmentSpan>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, client_id, program_id, entry_date, exit_date FROM enrollments
+         WHERE client_id = :c AND program_id = :p",
+    )?;
+    let rows = stmt.query_map(named_params! {":c": client, ":p": program}, from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Records an exit. The exit date may not precede the entry or the last service recorded.
+pub fn exit(conn: &Connection, id: i64, exit_date: NaiveDate, destination: u16) -> StoreResult<()> {
+    let e = get(conn, id)?;
+    if e.exit_date.is_some() {
+        return Err(StoreError::Conflict(format!("enrollment {id} is already exited")));
+    }
+    if exit_date < e.entry_date {
+        return Err(StoreError::Invalid(format!(
+            "exit date {exit_date} is before the entry date {}",
+            e.entry_date
+        )));
+    }
+    let last_service: Option<NaiveDate> = conn
+        .prepare_cached(
+            "SELECT MAX(date_provided) FROM services WHERE enrollment_id = :id AND deleted_at IS NULL",
+        )?
+        .query_row(named_params! {":id": id}, |r| r.get(0))?;
+    // Residential programs count nights: the exit day itself holds no bed night.
+    let residential = super::programs::get_rules(conn, e.program_id)?.is_residential();
+    if let Some(last) = last_service
+        && (last > exit_date || (residential && last == exit_date))
+    {
+        return Err(StoreError::Invalid(format!(
+            "the enrollment has a service on {last}; the exit date must come after it"
+        )));
+    }
+    conn.prepare_cached(
+        "UPDATE enrollments SET exit_date = :exit, destination = :dest, updated_at = :at
+         WHERE id = :id",
+    )?
+    .execute(named_params! {":exit": exit_date, ":dest": destination, ":at": now(), ":id": id})?;
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! Gathers, from the system of record, the facts `scanline_core::verdict::judge` needs for one
+//! scan: the card, the holder's bars and enrollments, what they were already served (posted
+//! services and accepted entries not yet posted, from every station), and the night's
+//! occupancy. The station gathers the same facts from its roster cache.
+
+use chrono::{Days, NaiveDate};
+use rusqlite::{Connection, named_params};
+use scanline_core::ScanCode;
+use scanline_core::domain::Served;
+use scanline_core::verdict::{BatchContext, ClientFacts};
+
+use super::StoreResult;
+
+/// Days before the service date that duplicate and frequency checks look at.
+pub fn lookback_days(ctx: &BatchContext<'_>) -> u32 {
+    ctx.service_types.iter().filter_map(|st| st.frequency.map(|f| f.days)).max().unwrap_or(1).max(1)
+}
+
+/// The facts for one scan. `exclude_entry` leaves out the entry being (re)judged itself.
+pub fn gather(
+    conn: &Connection,
+    ctx: &BatchContext<'_>,
+    code: &ScanCode,
+    service_date: NaiveDate,
+    exclude_entry: Option<&str>,
+) -> StoreResult<(Option<i64>, ClientFacts)> {
+    let Some((card_id, card)) = super::cards::status(conn, &code.key)? else {
+        return Ok((None, ClientFacts::default()));
+    };
+    let client = card.client_id;
+    let mut facts = ClientFacts { card: Some(card), ..ClientFacts::default() };
+    if card.revoked || card.replaced {
+        // The verdict is decided by the card alone; skip the other lookups.
+        return Ok((Some(card_id), facts));
+    }
+    facts.bars = super::bars::of_client(conn, client, service_date)?;
+    facts.enrollments = super::enrollments::of_client(conn, client, ctx.program.id)?;
+
+    let from = service_date
+        .checked_sub_days(Days::new(u64::from(lookback_days(ctx) - 1)))
+        .unwrap_or(service_date);
+    let exclude = exclude_entry.unwrap_or("");
+    let mut services = conn.prepare_cached(
+        "SELECT date_provided FROM services
+         WHERE client_id = :c AND service_type_id = :st AND deleted_at IS NULL
+           AND date_provided BETWEEN :from AND :to",
+    )?;
+    let mut pending = conn.prepare_cached(
+        "SELECT e.service_date FROM batch_entries e
+           JOIN batch_service_types bst ON bst.batch_id = e.batch_id
+         WHERE e.client_id = :c AND e.program_id = :p AND e.service_date BETWEEN :from AND :to
+           AND e.verdict = 'accepted' AND e.posted_at IS NULL AND e.deleted_at IS NULL
+           AND bst.service_type_id = :st AND e.uuid != :exclude",
+    )?;
+    for st in ctx.service_types {
+        let rows = services.query_map(
+            named_params! {":c": client, ":st": st.id, ":from": from, ":to": service_date},
+            |r| r.get::<_, NaiveDate>(0),
+        )?;
+        for date in rows {
+            facts.served.push(Served { service_type_id: st.id, date: date? });
+        }
+        let rows = pending.query_map(
+            named_params! {
+                ":c": client, ":p": ctx.program.id, ":from": from, ":to": service_date,
+                ":st": st.id, ":exclude": exclude,
+            },
+            |r| r.get::<_, NaiveDate>(0),
+        )?;
+        for date in rows {
+            facts.served.push(Served { service_type_id: st.id, date: date? });
+        }
+    }
+    if ctx.records_bed_nights() && ctx.program.capacity.is_some() {
+        facts.night_occupancy = night_occupancy(conn, ctx.program.id, service_date, Some(client))?;
+    }
+    Ok((Some(card_id), facts))
+}
+
+/// Clients with a bed night (posted or accepted) in a program on a night, optionally leaving
+/// one client out.
+pub fn night_occupancy(
+    conn: &Connection,
+    program: i64,
+    night: NaiveDate,
+    except_client: Option<i64>,
+) -> StoreResult<u32> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(DISTINCT client_id) FROM (
+                 SELECT s.client_id FROM services s JOIN service_types st ON st.id = s.service_type_id
+                 WHERE s.program_id = :p AND s.date_provided = :night AND s.deleted_at IS NULL
+                   AND st.record_type = 200
+                 UNION ALL
+                 SELECT e.client_id FROM batch_entries e
+                 WHERE e.program_id = :p AND e.service_date = :night AND e.verdict = 'accepted'
+                   AND e.posted_at IS NULL AND e.deleted_at IS NULL
+                   AND EXISTS (SELECT 1 FROM batch_service_types bst
+                               JOIN service_types st ON st.id = bst.service_type_id
+                               WHERE bst.batch_id = e.batch_id AND st.record_type = 200)
+             ) WHERE client_id IS NOT :except",
+        )?
+        .query_row(named_params! {":p": program, ":night": night, ":except": except_client}, |r| {
+            r.get(0)
+        })?)
+}

@@ -1,0 +1,385 @@
+//! The roster a station validates from (DESIGN §7): a snapshot, then deltas since a cursor.
+//! Only what validation needs plus a display name: never a date of birth, SSN or note.
+//!
+//! The cursor is the last `roster_changes.seq` the station has seen; triggers append to that
+//! table on every change a verdict depends on, so a delta is "what changed since", re-read from
+//! the current rows.
+
+use std::collections::BTreeSet;
+
+use chrono::{Days, NaiveDate};
+use rusqlite::{Connection, OptionalExtension, named_params};
+use scanline_core::domain::{BarScope, BarSpan, ProgramRules, ServiceTypeRules};
+use scanline_core::wire::{
+    RosterCard, RosterClient, RosterDelta, RosterServed, RosterSnapshot, StationInfo,
+};
+
+use super::stations::StationAuth;
+use super::{StoreError, StoreResult, display_name, now, today_in};
+
+/// Enrollments exited and bars ended this many days ago are still sent, so a batch dated a few
+/// days back validates the same offline as online.
+const GRACE_DAYS: u64 = 7;
+
+struct Scope {
+    org: i64,
+    programs: Vec<ProgramRules>,
+    service_types: Vec<ServiceTypeRules>,
+    today: NaiveDate,
+    /// Oldest service date sent.
+    served_from: NaiveDate,
+    grace_from: NaiveDate,
+}
+
+impl Scope {
+    fn new(conn: &Connection, station: &StationAuth) -> StoreResult<Self> {
+        let tz = super::orgs::time_zone(conn, station.organization_id)?;
+        let programs = super::programs::list_rules(conn, &station.programs)?;
+        let service_types = super::programs::service_types_of(conn, &station.programs)?;
+        let today = today_in(tz);
+        let window = service_types
+            .iter()
+            .filter_map(|st| st.frequency.map(|f| u64::from(f.days)))
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        // One more day than the longest window: a night that started yesterday is still on.
+        let served_from = today - Days::new(window + 1);
+        let grace_from = today - Days::new(GRACE_DAYS);
+        Ok(Self {
+            org: station.organization_id,
+            programs,
+            service_types,
+            today,
+            served_from,
+            grace_from,
+        })
+    }
+
+    fn serves_program(&self, id: i64) -> bool {
+        self.programs.iter().any(|p| p.id == id)
+    }
+
+    fn bar_applies(&self, scope: BarScope) -> bool {
+        match scope {
+            BarScope::Organization(id) => id == self.org,
+            BarScope::Program(id) => self.serves_program(id),
+            BarScope::ServiceType(id) => self.service_types.iter().any(|st| st.id == id),
+        }
+    }
+}
+
+fn client_row(org: i64) -> impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<RosterClient> {
+    move |r| {
+        let restricted: bool = r.get(4)?;
+        let owner: i64 = r.get(5)?;
+        let first: String = r.get(1)?;
+        let preferred: String = r.get(2)?;
+        let last: String = r.get(3)?;
+        // A restricted client is scanned by number only outside their own organization.
+        let display_name = if restricted && owner != org {
+            String::new()
+        } else {
+            display_name(&first, &preferred, &last)
+        };
+        Ok(RosterClient { id: r.get(0)?, display_name })
+    }
+}
+
+fn card_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RosterCard> {
+    Ok(RosterCard {
+        code: r.get(0)?,
+        client_id: r.get(1)?,
+        replaced: r.get(2)?,
+        expires_on: r.get(3)?,
+    })
+}
+
+fn current_cursor(conn: &Connection) -> StoreResult<i64> {
+    Ok(conn
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM roster_changes")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Everything the station needs, with the cursor to ask for deltas from.
+pub fn snapshot(conn: &Connection, station: &StationAuth) -> StoreResult<RosterSnapshot> {
+    // One read transaction: the cursor and the rows are from the same instant.
+    conn.execute_batch("BEGIN")?;
+    let result = snapshot_in_tx(conn, station);
+    conn.execute_batch("COMMIT")?;
+    result
+}
+
+fn snapshot_in_tx(conn: &Connection, station: &StationAuth) -> StoreResult<RosterSnapshot> {
+    let scope = Scope::new(conn, station)?;
+    let cursor = current_cursor(conn)?;
+    let organization = super::orgs::get(conn, station.organization_id)?;
+
+    let clients = conn
+        .prepare_cached(
+            "SELECT id, first_name, preferred_name, last_name, restricted, organization_id
+             FROM clients c
+             WHERE EXISTS (SELECT 1 FROM cards WHERE client_id = c.id AND revoked_at IS NULL)
+             ORDER BY id",
+        )?
+        .query_map([], client_row(scope.org))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let cards = conn
+        .prepare_cached(
+            "SELECT code, client_id, replaced_by IS NOT NULL, expires_on FROM cards
+             WHERE revoked_at IS NULL ORDER BY id",
+        )?
+        .query_map([], card_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let mut enrollments = Vec::new();
+    let mut served = Vec::new();
+    for p in &scope.programs {
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, client_id, program_id, entry_date, exit_date FROM enrollments
+             WHERE program_id = :p AND (exit_date IS NULL OR exit_date >= :from)",
+        )?;
+        for e in stmt.query_map(
+            named_params! {":p": p.id, ":from": scope.grace_from},
+            super::enrollments::from_row,
+        )? {
+            enrollments.push(e?);
+        }
+        served.extend(served_in_program(conn, p.id, scope.served_from)?);
+    }
+
+    let bars = conn
+        .prepare_cached(&format!(
+            "SELECT {} FROM bars WHERE end_date >= :from ORDER BY id",
+            super::bars::COLUMNS
+        ))?
+        .query_map(named_params! {":from": scope.grace_from}, super::bars::from_row)?
+        .collect::<Result<Vec<BarSpan>, _>>()?
+        .into_iter()
+        .filter(|b| scope.bar_applies(b.scope))
+        .collect();
+
+    let _ = scope.today;
+    Ok(RosterSnapshot {
+        cursor,
+        server_time: now(),
+        station: StationInfo { id: station.id, name: station.name.clone() },
+        organization,
+        programs: scope.programs,
+        service_types: scope.service_types,
+        clients,
+        cards,
+        enrollments,
+        bars,
+        served,
+    })
+}
+
+fn served_in_program(
+    conn: &Connection,
+    program: i64,
+    from: NaiveDate,
+) -> StoreResult<Vec<RosterServed>> {
+    let mut out = Vec::new();
+    let mut services = conn.prepare_cached(
+        "SELECT s.id, s.client_id, s.service_type_id, s.date_provided, e.uuid
+         FROM services s LEFT JOIN batch_entries e ON e.id = s.batch_entry_id
+         WHERE s.program_id = :p AND s.date_provided >= :from AND s.deleted_at IS NULL",
+    )?;
+    for row in services.query_map(named_params! {":p": program, ":from": from}, |r| {
+        let uuid: Option<String> = r.get(4)?;
+        Ok(RosterServed {
+            key: format!("svc:{}", r.get::<_, i64>(0)?),
+            client_id: r.get(1)?,
+            program_id: program,
+            service_type_id: r.get(2)?,
+            date: r.get(3)?,
+            entry_uuid: uuid.and_then(|u| u.parse().ok()),
+        })
+    })? {
+        out.push(row?);
+    }
+    let mut pending = conn.prepare_cached(
+        "SELECT e.uuid, e.client_id, bst.service_type_id, e.service_date
+         FROM batch_entries e JOIN batch_service_types bst ON bst.batch_id = e.batch_id
+         WHERE e.program_id = :p AND e.service_date >= :from AND e.verdict = 'accepted'
+           AND e.posted_at IS NULL AND e.deleted_at IS NULL",
+    )?;
+    for row in
+        pending.query_map(named_params! {":p": program, ":from": from}, pending_row(program))?
+    {
+        out.push(row?);
+    }
+    Ok(out)
+}
+
+fn pending_row(program: i64) -> impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<RosterServed> {
+    move |r| {
+        let uuid: String = r.get(0)?;
+        let st: i64 = r.get(2)?;
+        Ok(RosterServed {
+            key: format!("ent:{uuid}:{st}"),
+            client_id: r.get(1)?,
+            program_id: program,
+            service_type_id: st,
+            date: r.get(3)?,
+            entry_uuid: uuid.parse().ok(),
+        })
+    }
+}
+
+/// What changed since `since`.
+pub fn delta(conn: &Connection, station: &StationAuth, since: i64) -> StoreResult<RosterDelta> {
+    conn.execute_batch("BEGIN")?;
+    let result = delta_in_tx(conn, station, since);
+    conn.execute_batch("COMMIT")?;
+    result
+}
+
+fn delta_in_tx(conn: &Connection, station: &StationAuth, since: i64) -> StoreResult<RosterDelta> {
+    let cursor = current_cursor(conn)?;
+    if since < 0 || since > cursor {
+        return Err(StoreError::Invalid(format!(
+            "cursor {since} is not one this server gave out; take a new snapshot"
+        )));
+    }
+    let scope = Scope::new(conn, station)?;
+    let changes: BTreeSet<(String, String)> = conn
+        .prepare_cached(
+            "SELECT DISTINCT entity, entity_key FROM roster_changes WHERE seq > :since AND seq <= :to",
+        )?
+        .query_map(named_params! {":since": since, ":to": cursor}, |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+
+    let mut d = RosterDelta { cursor, server_time: now(), ..RosterDelta::default() };
+    let mut clients_to_send = BTreeSet::new();
+    for (entity, key) in &changes {
+        match entity.as_str() {
+            "card" => {
+                let row = conn
+                    .prepare_cached(
+                        "SELECT code, client_id, replaced_by IS NOT NULL, expires_on,
+                             revoked_at IS NOT NULL FROM cards WHERE code = :k",
+                    )?
+                    .query_row(named_params! {":k": key}, |r| {
+                        Ok((card_row(r)?, r.get::<_, bool>(4)?))
+                    })
+                    .optional()?;
+                match row {
+                    Some((card, false)) => {
+                        clients_to_send.insert(card.client_id);
+                        d.cards.push(card);
+                    }
+                    _ => d.removed_cards.push(key.clone()),
+                }
+            }
+            "client" => {
+                if let Ok(id) = key.parse::<i64>() {
+                    clients_to_send.insert(id);
+                }
+            }
+            "enrollment" => {
+                let Ok(id) = key.parse::<i64>() else { continue };
+                let e = super::enrollments::get(conn, id)?;
+                if scope.serves_program(e.program_id) {
+                    d.enrollments.push(e);
+                }
+            }
+            "bar" => {
+                let Ok(id) = key.parse::<i64>() else { continue };
+                let bar = conn
+                    .prepare_cached(&format!(
+                        "SELECT {} FROM bars WHERE id = :id",
+                        super::bars::COLUMNS
+                    ))?
+                    .query_row(named_params! {":id": id}, super::bars::from_row)
+                    .optional()?;
+                match bar {
+                    Some(b) if scope.bar_applies(b.scope) => d.bars.push(b),
+                    _ => d.removed_bars.push(id),
+                }
+            }
+            "service" => {
+                let Ok(id) = key.parse::<i64>() else { continue };
+                let row = conn
+                    .prepare_cached(
+                        "SELECT s.client_id, s.program_id, s.service_type_id, s.date_provided,
+                             s.deleted_at IS NOT NULL, e.uuid
+                         FROM services s LEFT JOIN batch_entries e ON e.id = s.batch_entry_id
+                         WHERE s.id = :id",
+                    )?
+                    .query_row(named_params! {":id": id}, |r| {
+                        let uuid: Option<String> = r.get(5)?;
+                        Ok((
+                            RosterServed {
+                                key: format!("svc:{id}"),
+                                client_id: r.get(0)?,
+                                program_id: r.get(1)?,
+                                service_type_id: r.get(2)?,
+                                date: r.get(3)?,
+                                entry_uuid: uuid.and_then(|u| u.parse().ok()),
+                            },
+                            r.get::<_, bool>(4)?,
+                        ))
+                    })
+                    .optional()?;
+                match row {
+                    Some((s, false)) if scope.serves_program(s.program_id) => d.served.push(s),
+                    Some((s, true)) if scope.serves_program(s.program_id) => {
+                        d.removed_served.push(s.key);
+                    }
+                    _ => {}
+                }
+            }
+            "entry" => {
+                let row = conn
+                    .prepare_cached(
+                        "SELECT program_id, verdict = 'accepted' AND posted_at IS NULL
+                             AND deleted_at IS NULL
+                         FROM batch_entries WHERE uuid = :u",
+                    )?
+                    .query_row(named_params! {":u": key}, |r| {
+                        Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?))
+                    })
+                    .optional()?;
+                let Some((program, pending)) = row else { continue };
+                if !scope.serves_program(program) {
+                    continue;
+                }
+                let rows: Vec<RosterServed> = conn
+                    .prepare_cached(
+                        "SELECT e.uuid, e.client_id, bst.service_type_id, e.service_date
+                         FROM batch_entries e
+                         JOIN batch_service_types bst ON bst.batch_id = e.batch_id
+                         WHERE e.uuid = :u AND e.client_id IS NOT NULL",
+                    )?
+                    .query_map(named_params! {":u": key}, pending_row(program))?
+                    .collect::<Result<_, _>>()?;
+                for s in rows {
+                    if pending {
+                        d.served.push(s);
+                    } else {
+                        d.removed_served.push(s.key);
+                    }
+                }
+            }
+            "rules" => {
+                d.programs = Some(scope.programs.clone());
+                d.service_types = Some(scope.service_types.clone());
+            }
+            _ => {}
+        }
+    }
+    let mut client_stmt = conn.prepare_cached(
+        "SELECT id, first_name, preferred_name, last_name, restricted, organization_id
+         FROM clients WHERE id = :id",
+    )?;
+    for id in clients_to_send {
+        if let Some(c) =
+            client_stmt.query_row(named_params! {":id": id}, client_row(scope.org)).optional()?
+        {
+            d.clients.push(c);
+        }
+    }
+    Ok(d)
+}

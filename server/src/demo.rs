@@ -192,12 +192,14 @@ pub fn populate(conn: &mut Connection, clients_wanted: u32, seed: u64) -> Result
                 samples.push((code.clone(), "no_open_enrollment"));
             }
             if roll % 3 == 0 {
+                // Shelter guests checked in for the first time last night; older stays would
+                // have been auto-exited for want of bed nights.
                 enrollments::insert(
                     tx,
                     &enrollments::NewEnrollment {
                         client_id: client,
                         program_id: shelter,
-                        entry_date: entry,
+                        entry_date: today - Days::new(1),
                         household_id: None,
                         relationship_to_hoh: 1,
                     },

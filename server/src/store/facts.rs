@@ -104,3 +104,109 @@ pub fn night_occupancy(
             r.get(0)
         })?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::fixture;
+    use super::super::{batches, cards, clients, enrollments, stations};
+    use super::*;
+    use chrono::Utc;
+    use scanline_core::Verdict;
+    use scanline_core::wire::{CreateBatch, EntryUpload};
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn pending_entries_count_like_services_and_occupancy_counts_guests() {
+        let f = fixture();
+        let (station_id, token) =
+            stations::insert(&f.conn, f.org, "S", &[f.meals, f.shelter]).unwrap();
+        let station = stations::authenticate(&f.conn, &token).unwrap().unwrap();
+        assert_eq!(station.id, station_id);
+        let mut codes = Vec::new();
+        for first in ["A", "B"] {
+            let (id, _) = clients::insert(
+                &f.conn,
+                &clients::NewClient {
+                    organization_id: f.org,
+                    first_name: first.into(),
+                    last_name: "Z".into(),
+                    ..clients::NewClient::default()
+                },
+            )
+            .unwrap();
+            enrollments::insert(
+                &f.conn,
+                &enrollments::NewEnrollment {
+                    client_id: id,
+                    program_id: f.meals,
+                    entry_date: d("2026-01-01"),
+                    household_id: None,
+                    relationship_to_hoh: 1,
+                },
+            )
+            .unwrap();
+            codes.push(cards::issue_scanline(&f.conn, id, None).unwrap().1);
+        }
+        let create = |program, st| CreateBatch {
+            uuid: uuid::Uuid::now_v7(),
+            program_id: program,
+            service_type_ids: vec![st],
+            service_date: d("2026-11-21"),
+            units: None,
+            unit_value: None,
+            description: None,
+            auto_post: false,
+        };
+        let scan = |code: &str, at: &str| EntryUpload {
+            uuid: uuid::Uuid::now_v7(),
+            code: code.into(),
+            scanned_at: at.parse::<chrono::DateTime<Utc>>().unwrap(),
+            station_verdict: None,
+        };
+        let (meal_batch, _) =
+            batches::create(&f.conn, batches::Creator::Station(&station), &create(f.meals, f.meal))
+                .unwrap();
+        let got = batches::upload(
+            &f.conn,
+            &station,
+            meal_batch.uuid,
+            &[scan(&codes[0], "2026-11-21T20:00:00Z")],
+        )
+        .unwrap();
+        assert_eq!(got[0].verdict, Verdict::Accepted);
+
+        // The accepted entry is not posted yet, but a second scan is already a duplicate.
+        let rules = batches::Rules::load(&f.conn, &meal_batch).unwrap();
+        let scan_code = scanline_core::card_code::classify(&codes[0]).unwrap();
+        let (_, facts) = gather(&f.conn, &rules.ctx(), &scan_code, d("2026-11-21"), None).unwrap();
+        assert_eq!(facts.served.len(), 1);
+
+        // Bed nights: two guests on the night of the 21st, one scanned after midnight.
+        let (bed_batch, _) = batches::create(
+            &f.conn,
+            batches::Creator::Station(&station),
+            &create(f.shelter, f.bed),
+        )
+        .unwrap();
+        batches::upload(
+            &f.conn,
+            &station,
+            bed_batch.uuid,
+            &[scan(&codes[0], "2026-11-22T04:00:00Z"), scan(&codes[1], "2026-11-22T09:30:00Z")],
+        )
+        .unwrap();
+        assert_eq!(night_occupancy(&f.conn, f.shelter, d("2026-11-21"), None).unwrap(), 2);
+        let client_a = f
+            .conn
+            .query_row("SELECT client_id FROM cards WHERE code = ?", [&codes[0]], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            night_occupancy(&f.conn, f.shelter, d("2026-11-21"), Some(client_a)).unwrap(),
+            1
+        );
+        assert_eq!(night_occupancy(&f.conn, f.shelter, d("2026-11-22"), None).unwrap(), 0);
+    }
+}

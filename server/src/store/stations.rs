@@ -1,8 +1,6 @@
 //! Stations: registered by an admin, each with a bearer token (256 random bits, shown once,
 //! stored as its SHA-256), an organization and the programs it may serve.
 
-use std::fmt::Write as _;
-
 use rand::RngCore;
 use rusqlite::{Connection, named_params};
 use sha2::{Digest, Sha256};
@@ -27,8 +25,7 @@ fn new_token() -> String {
     let mut s = String::with_capacity(TOKEN_PREFIX.len() + 64);
     s.push_str(TOKEN_PREFIX);
     for b in bytes {
-        // Writing to a String cannot fail.
-        let _ = write!(s, "{b:02x}");
+        s.push_str(&format!("{b:02x}"));
     }
     s
 }

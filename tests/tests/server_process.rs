@@ -1,0 +1,420 @@
+//! End to end with the real `scanline-server` binary: the demo command, admin CLI refusals that
+//! change nothing, and kill -9 while stations upload.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::Connection;
+use scanline_tests::{ServerProcess, StationClient, server_cli};
+use serde_json::{Value, json};
+
+fn dump(db: &Path) -> String {
+    let conn = Connection::open(db).unwrap();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut out = String::new();
+    for t in tables {
+        let n: i64 =
+            conn.query_row(&format!("SELECT COUNT(*) FROM \"{t}\""), [], |r| r.get(0)).unwrap();
+        let sum: String = conn
+            .query_row(&format!("SELECT COALESCE(group_concat(x, ';'), '') FROM (SELECT quote(rowid) AS x FROM \"{t}\")"), [], |r| r.get(0))
+            .unwrap_or_default();
+        out.push_str(&format!("{t}:{n}:{sum}\n"));
+    }
+    out
+}
+
+#[tokio::test]
+async fn demo_creates_an_agency_and_serves_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo_dir = dir.path().join("demo");
+    let demo_dir_s = demo_dir.to_str().unwrap();
+    let server = ServerProcess::start(
+        &demo_dir.join("unused.db"),
+        &["demo", "--dir", demo_dir_s, "--listen", "127.0.0.1:0"],
+    );
+    let token = std::fs::read_to_string(demo_dir.join("station.token")).unwrap();
+    let station = StationClient::new(&server.base, &token);
+    let (status, roster) = station.get("/api/v1/roster").await.unwrap();
+    assert_eq!(status, 200, "{roster}");
+    assert_eq!(roster["clients"].as_array().unwrap().len(), 500);
+    assert!(
+        roster["cards"].as_array().unwrap().len() > 500,
+        "reprinted cards are listed as replaced"
+    );
+    assert_eq!(roster["programs"].as_array().unwrap().len(), 2);
+    assert!(!roster["bars"].as_array().unwrap().is_empty());
+
+    // The sample cards scan as the demo says they should.
+    let samples = std::fs::read_to_string(demo_dir.join("demo-cards.txt")).unwrap();
+    let meals = roster["programs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["project_type"] == 6)
+        .unwrap()["id"]
+        .clone();
+    let meal = roster["service_types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["program_id"] == meals)
+        .unwrap()["id"]
+        .clone();
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono::FixedOffset::west_opt(8 * 3600).unwrap())
+        .date_naive();
+    let batch = uuid::Uuid::now_v7();
+    let (s, b) = station
+        .post("/api/v1/batches", &json!({"uuid": batch, "program_id": meals, "service_type_ids": [meal], "service_date": today}))
+        .await
+        .unwrap();
+    assert_eq!(s, 201, "{b}");
+    let mut entries = Vec::new();
+    let mut expected = Vec::new();
+    let mut seen = HashSet::new();
+    for line in samples.lines() {
+        let (code, want) = line.split_once('\t').unwrap();
+        if seen.insert(code.to_owned()) {
+            entries.push(json!({"uuid": uuid::Uuid::now_v7(), "code": code, "scanned_at": chrono::Utc::now()}));
+            expected.push(want.to_owned());
+        }
+    }
+    let (s, r) = station
+        .post(&format!("/api/v1/batches/{batch}/entries"), &json!({"entries": entries}))
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{r}");
+    let got: Vec<String> = r["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["verdict"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(got, expected);
+    drop(server);
+
+    // Run again in the same directory: the data is kept, not made twice.
+    let (ok, out, err) =
+        server_cli(&demo_dir.join("unused.db"), &["demo", "--dir", demo_dir_s, "--no-serve"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("existing"), "{out}");
+}
+
+#[test]
+fn cli_refusals_are_clear_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    let ok = |args: &[&str]| {
+        let (ok, out, err) = server_cli(&db, args);
+        assert!(ok, "{args:?}: {err}");
+        out
+    };
+    ok(&["org", "add", "--name", "North", "--time-zone", "America/New_York"]);
+    ok(&["org", "add", "--name", "South", "--time-zone", "America/Chicago"]);
+    ok(&["program", "add", "--org", "North", "--name", "Meals", "--project-type", "6"]);
+    ok(&["program", "add", "--org", "South", "--name", "Soup", "--project-type", "6"]);
+    ok(&["service-type", "add", "--program", "Meals", "--name", "Meal", "--frequency", "4/30"]);
+    let out = ok(&[
+        "client",
+        "add",
+        "--org",
+        "North",
+        "--first",
+        "Ida",
+        "--last",
+        "Ibarra",
+        "--with-card",
+    ]);
+    assert!(out.contains("card 88"), "{out}");
+    ok(&["enroll", "--client", "#1", "--program", "Meals", "--entry-date", "2026-11-01"]);
+    ok(&[
+        "station",
+        "add",
+        "--org",
+        "North",
+        "--name",
+        "Door",
+        "--program",
+        "Meals",
+        "--token-file",
+        dir.path().join("t").to_str().unwrap(),
+    ]);
+    let before = dump(&db);
+
+    let refuse = |args: &[&str], says: &str| {
+        let (ok, _, err) = server_cli(&db, args);
+        assert!(!ok, "{args:?} should fail");
+        assert!(
+            err.to_lowercase().contains(&says.to_lowercase()),
+            "{args:?}: expected {says:?} in {err:?}"
+        );
+    };
+    refuse(&["org", "add", "--name", "X", "--time-zone", "Mars/Olympus"], "not an IANA time zone");
+    refuse(&["org", "add", "--name", "North", "--time-zone", "UTC"], "already exists");
+    refuse(
+        &["program", "add", "--org", "Nowhere", "--name", "P", "--project-type", "6"],
+        "no organization",
+    );
+    refuse(
+        &["program", "add", "--org", "North", "--name", "P", "--project-type", "77"],
+        "projecttype",
+    );
+    refuse(
+        &["service-type", "add", "--program", "Meals", "--name", "Shower", "--frequency", "0/30"],
+        "at least 1",
+    );
+    refuse(&["client", "add", "--org", "North", "--first", " ", "--last", "L"], "first name");
+    refuse(
+        &["client", "add", "--org", "North", "--first", "A", "--last", "B", "--ssn", "12"],
+        "nine digits",
+    );
+    refuse(
+        &["client", "add", "--org", "North", "--first", "A", "--last", "B", "--dob", "yesterday"],
+        "invalid value",
+    );
+    refuse(
+        &["enroll", "--client", "#1", "--program", "Meals", "--entry-date", "2026-11-05"],
+        "already has an enrollment",
+    );
+    refuse(
+        &["enroll", "--client", "#99", "--program", "Meals", "--entry-date", "2026-11-05"],
+        "no client number 99",
+    );
+    refuse(&["exit", "--enrollment", "1", "--date", "2026-10-01"], "before the entry date");
+    refuse(
+        &[
+            "bar",
+            "add",
+            "--client",
+            "1",
+            "--scope",
+            "program:1",
+            "--begin",
+            "2026-11-10",
+            "--end",
+            "2026-11-01",
+            "--reason",
+            "r",
+        ],
+        "before it begins",
+    );
+    refuse(
+        &[
+            "bar",
+            "add",
+            "--client",
+            "1",
+            "--scope",
+            "planet:1",
+            "--begin",
+            "2026-11-01",
+            "--end",
+            "2026-11-02",
+            "--reason",
+            "r",
+        ],
+        "not organization",
+    );
+    refuse(
+        &["card", "add", "--client", "1", "--kind", "legacy", "--code", "bad\u{7}code"],
+        "cannot be scanned",
+    );
+    refuse(&["card", "revoke", "--code", "12345", "--reason", "lost"], "no card");
+    refuse(
+        &["station", "add", "--org", "North", "--name", "Door2", "--program", "Soup"],
+        "no program",
+    );
+    refuse(
+        &["station", "add", "--org", "North", "--name", "Door", "--program", "Meals"],
+        "already has a station",
+    );
+    refuse(&["station", "revoke", "--id", "42"], "no active station");
+    refuse(
+        &["user", "add", "--username", "amy", "--name", "Amy", "--org", "North", "--role", "boss"],
+        "not admin",
+    );
+    assert_eq!(dump(&db), before, "a refused command changed the database");
+}
+
+/// Several stations upload while the server is killed with SIGKILL; after a restart, every
+/// entry the server acknowledged is there exactly once, nothing was doubled, and posting
+/// creates each service once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_while_stations_upload_loses_and_doubles_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let (ok, _, err) = server_cli(
+        &dir.path().join("x.db"),
+        &["demo", "--dir", demo.to_str().unwrap(), "--no-serve", "--clients", "400"],
+    );
+    assert!(ok, "{err}");
+    let db = demo.join("scanline-demo.db");
+    let mut tokens = vec![std::fs::read_to_string(demo.join("station.token")).unwrap()];
+    for name in ["Line 2", "Line 3"] {
+        let file = demo.join(format!("{name}.token"));
+        let (ok, _, err) = server_cli(
+            &db,
+            &[
+                "station",
+                "add",
+                "--org",
+                "1",
+                "--name",
+                name,
+                "--program",
+                "1",
+                "--token-file",
+                file.to_str().unwrap(),
+            ],
+        );
+        assert!(ok, "{err}");
+        tokens.push(std::fs::read_to_string(file).unwrap());
+    }
+
+    let server = ServerProcess::start(&db, &["serve", "--listen", "127.0.0.1:0"]);
+    let first = StationClient::new(&server.base, &tokens[0]);
+    let (_, roster) = first.get("/api/v1/roster").await.unwrap();
+    let codes: Vec<String> = roster["cards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["replaced"] == false)
+        .map(|c| c["code"].as_str().unwrap().to_owned())
+        .collect();
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono::FixedOffset::west_opt(8 * 3600).unwrap())
+        .date_naive();
+
+    let acked: Arc<Mutex<Vec<(usize, String, Value)>>> = Arc::default();
+    let sent: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let mut batches = Vec::new();
+    let mut tasks = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        let station = StationClient::new(&server.base, token);
+        let batch = uuid::Uuid::now_v7().to_string();
+        let (s, b) = station.post("/api/v1/batches", &json!({"uuid": batch, "program_id": 1, "service_type_ids": [1], "service_date": today})).await.unwrap();
+        assert_eq!(s, 201, "{b}");
+        batches.push(batch.clone());
+        let (acked, sent, codes) = (acked.clone(), sent.clone(), codes.clone());
+        tasks.push(tokio::spawn(async move {
+            for round in 0..10_000usize {
+                let entries: Vec<Value> = (0..8)
+                    .map(|k| json!({"uuid": uuid::Uuid::now_v7(), "code": codes[(round * 8 + k + i * 131) % codes.len()], "scanned_at": chrono::Utc::now()}))
+                    .collect();
+                sent.lock().unwrap().extend(entries.iter().cloned());
+                match station.post(&format!("/api/v1/batches/{batch}/entries"), &json!({"entries": entries})).await {
+                    Ok((200, body)) => {
+                        let mut a = acked.lock().unwrap();
+                        for e in body["entries"].as_array().unwrap() {
+                            a.push((i, batch.clone(), e.clone()));
+                        }
+                    }
+                    Ok((status, body)) => panic!("upload refused: {status} {body}"),
+                    Err(_) => return round,
+                }
+            }
+            10_000
+        }));
+    }
+    // Let the stations get going, then pull the plug.
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        if acked.lock().unwrap().len() >= 600 {
+            break;
+        }
+    }
+    server.kill9();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    let sent = sent.lock().unwrap().clone();
+    assert!(acked.len() >= 600);
+
+    // Restart on the same file.
+    let server = ServerProcess::start(&db, &["serve", "--listen", "127.0.0.1:0"]);
+    {
+        let conn = Connection::open(&db).unwrap();
+        let mut stmt = conn.prepare("SELECT verdict FROM batch_entries WHERE uuid = ?").unwrap();
+        for (_, _, e) in &acked {
+            let uuid = e["uuid"].as_str().unwrap();
+            let rows: Vec<String> =
+                stmt.query_map([uuid], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap();
+            assert_eq!(rows.len(), 1, "acknowledged entry {uuid} is not stored exactly once");
+            assert_eq!(
+                rows[0],
+                e["verdict"].as_str().unwrap(),
+                "the stored verdict differs from the one acknowledged"
+            );
+        }
+        let stored: i64 =
+            conn.query_row("SELECT COUNT(*) FROM batch_entries", [], |r| r.get(0)).unwrap();
+        assert!(
+            stored as usize >= acked.len() && stored as usize <= sent.len(),
+            "stored {stored}, acked {}, sent {}",
+            acked.len(),
+            sent.len()
+        );
+        let doubled: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM (SELECT client_id FROM batch_entries WHERE verdict = 'accepted'
+                 GROUP BY client_id, service_date HAVING COUNT(*) > 1)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(doubled, 0, "a client has two accepted meals on one day");
+    }
+
+    // Every station retries everything it sent: nothing new is stored.
+    let before: i64 = Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM batch_entries", [], |r| r.get(0))
+        .unwrap();
+    for (i, token) in tokens.iter().enumerate() {
+        let station = StationClient::new(&server.base, token);
+        let mine: Vec<Value> =
+            acked.iter().filter(|(s, _, _)| *s == i).map(|(_, _, e)| e.clone()).collect();
+        let mine_uuids: HashSet<&str> = mine.iter().map(|e| e["uuid"].as_str().unwrap()).collect();
+        let resend: Vec<Value> = sent
+            .iter()
+            .filter(|e| mine_uuids.contains(e["uuid"].as_str().unwrap()))
+            .cloned()
+            .collect();
+        for chunk in resend.chunks(200) {
+            let (s, r) = station
+                .post(
+                    &format!("/api/v1/batches/{}/entries", batches[i]),
+                    &json!({"entries": chunk}),
+                )
+                .await
+                .unwrap();
+            assert_eq!(s, 200, "{r}");
+            assert!(r["entries"].as_array().unwrap().iter().all(|e| e["duplicate_upload"] == true));
+        }
+        let (s, summary) = station
+            .post(&format!("/api/v1/batches/{}/post", batches[i]), &json!({}))
+            .await
+            .unwrap();
+        assert_eq!(s, 200, "{summary}");
+    }
+    let conn = Connection::open(&db).unwrap();
+    let after: i64 =
+        conn.query_row("SELECT COUNT(*) FROM batch_entries", [], |r| r.get(0)).unwrap();
+    assert_eq!(after, before);
+    let accepted: i64 = conn
+        .query_row("SELECT COUNT(*) FROM batch_entries WHERE verdict = 'accepted'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let services: i64 = conn.query_row("SELECT COUNT(*) FROM services", [], |r| r.get(0)).unwrap();
+    assert_eq!(services, accepted, "each accepted entry posts exactly one service");
+    drop(server);
+}

@@ -4,6 +4,8 @@
 //! This crate so far holds the command-line entry point; it validates scans with exactly the
 //! rules in `scanline_core`, the same code the server runs.
 
+pub mod scanner;
+
 use std::ffi::OsString;
 use std::process::ExitCode;
 

@@ -6,13 +6,19 @@
 //!
 //! Sizes: `SCANLINE_BENCH_CLIENTS` (default 100000 clients, each with a replaced and a current
 //! Scanline card and an open enrollment in a meal program) and `SCANLINE_BENCH_ENTRIES`
-//! (default 100000 uploaded entries). `SCANLINE_BENCH_DIR` puts the database files somewhere
-//! other than the system temp directory.
+//! (default 100000 uploaded entries). `SCANLINE_BENCH_UUID=v7` makes entry UUIDs time-ordered
+//! instead of random. `SCANLINE_BENCH_DIR` puts the database files somewhere other than the
+//! system temp directory.
+//!
+//! Lines marked "diagnostic" are not targets: they split the time between CPU and waiting on
+//! the disk, between the SQL and HTTP, to show where the time goes.
 //!
 //! Run: `cargo bench -p scanline-server --bench upload`.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail, ensure};
@@ -62,6 +68,14 @@ const LAST_NAMES: [&str; 20] = [
     "Stillwater",
     "Thornbury",
 ];
+
+/// Entry UUIDs as stations make them: random (v4, the default) or time-ordered (v7, with
+/// `SCANLINE_BENCH_UUID=v7`), which keeps the unique index on `batch_entries.uuid` append-only.
+static UUID_V7: OnceLock<bool> = OnceLock::new();
+
+fn entry_uuid() -> Uuid {
+    if UUID_V7.get().copied().unwrap_or(false) { Uuid::now_v7() } else { Uuid::new_v4() }
+}
 
 fn env_usize(name: &str, default: usize) -> anyhow::Result<usize> {
     match std::env::var(name) {
@@ -175,7 +189,7 @@ fn plan_station(station: usize, n_entries: usize, fx: &Fixture) -> anyhow::Resul
             by_round.push((round, Vec::new()));
         }
         let entry = EntryUpload {
-            uuid: Uuid::new_v4(),
+            uuid: entry_uuid(),
             code: fx.codes[client].clone(),
             scanned_at: Utc::now(),
             station_verdict: Some(Verdict::Accepted),
@@ -248,8 +262,14 @@ async fn run_station(
 
 /// Inserts the same rows the server writes straight into a fresh database with the same
 /// migrations and PRAGMAs: prepared statement, `BEGIN IMMEDIATE`, 200 rows per commit.
-fn raw_baseline(path: &Path, fx: &Fixture, n_entries: usize) -> anyhow::Result<Duration> {
+fn raw_baseline(
+    path: &Path,
+    fx: &Fixture,
+    n_entries: usize,
+    synchronous: &str,
+) -> anyhow::Result<(Duration, String)> {
     let mut conn = db::open_and_migrate(path)?;
+    conn.pragma_update(None, "synchronous", synchronous)?;
     let n_clients = fx.codes.len();
     let at = Utc::now();
     let entry_date = NaiveDate::from_ymd_opt(2020, 1, 1).expect("a valid date");
@@ -314,10 +334,11 @@ fn raw_baseline(path: &Path, fx: &Fixture, n_entries: usize) -> anyhow::Result<D
     let rows: Vec<(String, usize, usize)> = (0..n_entries)
         .map(|i| {
             let (client, round) = scan_of(i, n_clients);
-            (Uuid::new_v4().to_string(), client, round)
+            (entry_uuid().to_string(), client, round)
         })
         .collect();
     let scanned_at = Utc::now();
+    let cpu = own_cpu();
     let start = Instant::now();
     for chunk in rows.chunks(ENTRIES_PER_REQUEST) {
         immediate(&mut conn, |tx| -> rusqlite::Result<()> {
@@ -342,7 +363,8 @@ fn raw_baseline(path: &Path, fx: &Fixture, n_entries: usize) -> anyhow::Result<D
             Ok(())
         })?;
     }
-    Ok(start.elapsed())
+    let wall = start.elapsed();
+    Ok((wall, cpu_note(cpu, wall)))
 }
 
 struct Fetched {
@@ -432,7 +454,7 @@ fn store_only_upload(
     fx: &Fixture,
     n_entries: usize,
     day: NaiveDate,
-) -> anyhow::Result<Duration> {
+) -> anyhow::Result<(Duration, String)> {
     let mut conn = db::open_and_migrate(path)?;
     let auth = stations::authenticate(&conn, &fx.tokens[0])?.context("station 0 authenticates")?;
     let batch = Uuid::new_v4();
@@ -455,22 +477,104 @@ fn store_only_upload(
     let n_clients = fx.codes.len();
     let entries: Vec<EntryUpload> = (0..n_entries)
         .map(|i| EntryUpload {
-            uuid: Uuid::new_v4(),
+            uuid: entry_uuid(),
             code: fx.codes[i % n_clients].clone(),
             scanned_at: Utc::now(),
             station_verdict: Some(Verdict::Accepted),
         })
         .collect();
+    let cpu = own_cpu();
     let start = Instant::now();
     for chunk in entries.chunks(ENTRIES_PER_REQUEST) {
         immediate(&mut conn, |tx| batches::upload(tx, &auth, batch, chunk))?;
     }
-    Ok(start.elapsed())
+    let wall = start.elapsed();
+    Ok((wall, cpu_note(cpu, wall)))
+}
+
+/// On-CPU time of this process's live threads, summed by thread name (Linux `/proc`; empty
+/// elsewhere). Used to tell CPU from waiting on the disk.
+fn thread_cpu() -> BTreeMap<String, Duration> {
+    let mut out = BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return out };
+    for task in tasks.flatten() {
+        let dir = task.path();
+        let (Ok(comm), Ok(stat)) = (
+            std::fs::read_to_string(dir.join("comm")),
+            std::fs::read_to_string(dir.join("schedstat")),
+        ) else {
+            continue;
+        };
+        let Some(ns) = stat.split_whitespace().next().and_then(|v| v.parse::<u64>().ok()) else {
+            continue;
+        };
+        let name = comm.trim().trim_end_matches(|c: char| c.is_ascii_digit() || c == '-');
+        *out.entry(name.to_owned()).or_insert(Duration::ZERO) += Duration::from_nanos(ns);
+    }
+    out
+}
+
+/// CPU used between two `thread_cpu` readings, largest first, as one line.
+fn cpu_between(
+    before: &BTreeMap<String, Duration>,
+    after: &BTreeMap<String, Duration>,
+) -> (Duration, String) {
+    let mut used: Vec<(&str, Duration)> = after
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.saturating_sub(before.get(k).copied().unwrap_or_default())))
+        .filter(|(_, d)| *d >= Duration::from_millis(10))
+        .collect();
+    used.sort_by_key(|(_, d)| std::cmp::Reverse(*d));
+    let total = used.iter().map(|(_, d)| *d).sum();
+    let mut line = String::new();
+    for (name, d) in used {
+        let _ = write!(line, " {name} {:.2} s;", d.as_secs_f64());
+    }
+    (total, line)
+}
+
+/// This thread's on-CPU time (Linux), to split a single-threaded phase into CPU and waiting.
+fn own_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    stat.split_whitespace().next()?.parse().ok().map(Duration::from_nanos)
+}
+
+fn cpu_note(cpu_before: Option<Duration>, wall: Duration) -> String {
+    match (cpu_before, own_cpu()) {
+        (Some(a), Some(b)) => {
+            let cpu = b.saturating_sub(a);
+            format!(
+                " [cpu {:.2} s, waiting {:.2} s]",
+                cpu.as_secs_f64(),
+                wall.saturating_sub(cpu).as_secs_f64()
+            )
+        }
+        _ => String::new(),
+    }
+}
+
+/// The snapshot's parts without HTTP: the SQL (`store::roster::snapshot` on a fresh read
+/// connection) and serialising it to JSON.
+fn snapshot_parts(path: &Path, token: &str) -> anyhow::Result<(Duration, Duration, usize)> {
+    let conn = db::open_and_migrate(path)?;
+    let auth = stations::authenticate(&conn, token)?.context("station authenticates")?;
+    let t = Instant::now();
+    let snap = store::roster::snapshot(&conn, &auth)?;
+    let sql = t.elapsed();
+    let t = Instant::now();
+    let json = serde_json::to_vec(&snap)?;
+    Ok((sql, t.elapsed(), json.len()))
 }
 
 fn main() -> anyhow::Result<()> {
     let n_clients = env_usize("SCANLINE_BENCH_CLIENTS", 100_000)?;
     let n_entries = env_usize("SCANLINE_BENCH_ENTRIES", 100_000)?;
+    let v7 = match std::env::var("SCANLINE_BENCH_UUID").as_deref() {
+        Ok("v7") => true,
+        Ok("v4") | Err(_) => false,
+        Ok(other) => bail!("SCANLINE_BENCH_UUID={other}: give v4 or v7"),
+    };
+    UUID_V7.set(v7).expect("set once");
     let dir = match std::env::var_os("SCANLINE_BENCH_DIR") {
         Some(d) => tempfile::tempdir_in(d)?,
         None => tempfile::tempdir()?,
@@ -479,8 +583,9 @@ fn main() -> anyhow::Result<()> {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     println!(
         "scanline server bench: {n_clients} clients, {} cards, {n_entries} entries, \
-         {STATIONS} stations, {cores} cores, files in {}",
+         {STATIONS} stations, entry UUIDs {}, {cores} cores, files in {}",
         2 * n_clients,
+        if v7 { "v7" } else { "v4" },
         dir.path().display()
     );
 
@@ -515,8 +620,18 @@ fn main() -> anyhow::Result<()> {
             mb(snap0_bytes),
             if snap0_gzip { " (gzip)" } else { " (NOT gzip)" }
         );
+        let plain0 = get(&http, &format!("{base}/api/v1/roster"), &token0, false).await?;
+        let (sql0, json0, _) = snapshot_parts(&path, &token0)?;
+        println!(
+            "  uncompressed {:.2} MB in {:.0} ms; without HTTP: SQL {:.0} ms, JSON {:.0} ms",
+            mb(plain0.wire_bytes),
+            ms(plain0.elapsed),
+            ms(sql0),
+            ms(json0)
+        );
 
         // 3. Upload from 50 concurrent stations.
+        let cpu_before = thread_cpu();
         let start = Instant::now();
         let tasks: Vec<_> = plans
             .into_iter()
@@ -528,6 +643,7 @@ fn main() -> anyhow::Result<()> {
             latencies.extend(task.await??);
         }
         let upload_time = start.elapsed();
+        let (upload_cpu, upload_cpu_line) = cpu_between(&cpu_before, &thread_cpu());
         latencies.sort_unstable();
         let upload_rate = n_entries as f64 / upload_time.as_secs_f64();
         println!(
@@ -539,6 +655,11 @@ fn main() -> anyhow::Result<()> {
             ms(percentile(&latencies, 0.99)),
             ms(percentile(&latencies, 1.0)),
         );
+        println!(
+            "  cpu during upload: {:.2} s of {:.2} s ({cores} cores x wall):{upload_cpu_line}",
+            upload_cpu.as_secs_f64(),
+            upload_time.as_secs_f64() * cores as f64,
+        );
         let (stored, by_verdict) = count_rows(&path)?;
         let mut verdicts = String::new();
         for (v, n) in &by_verdict {
@@ -548,13 +669,23 @@ fn main() -> anyhow::Result<()> {
         ensure!(stored == n_entries as i64, "expected {n_entries} rows, found {stored}");
 
         // 4. Raw baseline in a fresh file.
-        let raw_time = raw_baseline(&dir.path().join("raw.db"), &fx, n_entries)?;
+        let (raw_time, raw_note) =
+            raw_baseline(&dir.path().join("raw.db"), &fx, n_entries, "FULL")?;
         let raw_rate = n_entries as f64 / raw_time.as_secs_f64();
         let ratio = upload_time.as_secs_f64() / raw_time.as_secs_f64();
         println!(
-            "raw insert: {n_entries} rows in {:.2} s: {raw_rate:.0} rows/s; server upload is \
-             {ratio:.1}x the raw insert time",
+            "raw insert: {n_entries} rows in {:.2} s: {raw_rate:.0} rows/s{raw_note}; server \
+             upload is {ratio:.1}x the raw insert time",
             raw_time.as_secs_f64()
+        );
+        // Diagnostic: the same raw insert without an fsync per commit.
+        let (raw_normal, raw_normal_note) =
+            raw_baseline(&dir.path().join("raw-normal.db"), &fx, n_entries, "NORMAL")?;
+        let raw_normal_rate = n_entries as f64 / raw_normal.as_secs_f64();
+        println!(
+            "  (diagnostic) raw insert with synchronous=NORMAL: {:.2} s: {raw_normal_rate:.0} \
+             rows/s{raw_normal_note}",
+            raw_normal.as_secs_f64()
         );
 
         // 5. Roster snapshot after the uploads (their accepted entries are in `served`).
@@ -576,6 +707,8 @@ fn main() -> anyhow::Result<()> {
             snapshot.enrollments.len(),
             snapshot.served.len(),
         );
+        let (sql1, json1, _) = snapshot_parts(&path, &token0)?;
+        println!("  without HTTP: SQL {:.0} ms, JSON {:.0} ms", ms(sql1), ms(json1));
 
         // 6. Delta sync after a small change.
         let cursor = snapshot.cursor;
@@ -616,7 +749,7 @@ fn main() -> anyhow::Result<()> {
         let few = UploadEntries {
             entries: (20..25)
                 .map(|i| EntryUpload {
-                    uuid: Uuid::new_v4(),
+                    uuid: entry_uuid(),
                     code: fx.codes[i % fx.codes.len()].clone(),
                     scanned_at: Utc::now(),
                     station_verdict: None,
@@ -655,11 +788,11 @@ fn main() -> anyhow::Result<()> {
 
         // Diagnostic: the same upload work without HTTP or JSON.
         let store_day = round_date(fx.today, rounds + 1);
-        let store_time = store_only_upload(&path, &fx, n_entries, store_day)?;
+        let (store_time, store_note) = store_only_upload(&path, &fx, n_entries, store_day)?;
         let store_rate = n_entries as f64 / store_time.as_secs_f64();
         println!(
-            "store only (batches::upload on one connection, no HTTP): {:.2} s, {store_rate:.0} \
-             entries/s",
+            "(diagnostic) store only (batches::upload on one connection, no HTTP): {:.2} s, \
+             {store_rate:.0} entries/s{store_note}",
             store_time.as_secs_f64()
         );
 
@@ -674,7 +807,8 @@ fn main() -> anyhow::Result<()> {
         println!("  rows stored            {stored:>10}");
         println!("raw insert (200/commit)  {raw_rate:>10.0} rows/s     ({:.2} s)", raw_time.as_secs_f64());
         println!("upload / raw time        {ratio:>10.1} x          (target <= 3.0)");
-        println!("store-only upload        {store_rate:>10.0} entries/s");
+        println!("raw, synchronous=NORMAL  {raw_normal_rate:>10.0} rows/s     (diagnostic)");
+        println!("store-only upload        {store_rate:>10.0} entries/s  (diagnostic: no HTTP)");
         println!(
             "roster snapshot          {:>10.0} ms         (median of {SNAPSHOT_RUNS}; target < 1000)",
             ms(snap_time)
@@ -685,9 +819,14 @@ fn main() -> anyhow::Result<()> {
             mb(snap_plain_bytes)
         );
         println!(
-            "  before uploads         {:>10.0} ms, {:.2} MB on the wire",
+            "  served entries         {:>10}            (accepted, not yet posted)",
+            snapshot.served.len()
+        );
+        println!(
+            "  before uploads         {:>10.0} ms, {:.2} MB on the wire ({:.2} MB uncompressed)",
             ms(snap0_time),
-            mb(snap0_bytes)
+            mb(snap0_bytes),
+            mb(plain0.wire_bytes)
         );
         println!(
             "delta sync               {:>10.1} ms         (median of {DELTA_RUNS}; target < 50)",

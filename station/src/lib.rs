@@ -1,12 +1,19 @@
-//! The Scanline station daemon: scanner input, a local SQLite with roster cache, batches and an
-//! outbox, background sync with the server, and the kiosk display (DESIGN §8, §9).
-//!
-//! This crate so far holds the command-line entry point; it validates scans with exactly the
-//! rules in `scanline_core`, the same code the server runs.
+//! The Scanline station daemon (DESIGN §8, §9): scanner input, a local SQLite database with
+//! the roster cache, batches and an outbox, background sync with the server, and the kiosk
+//! display. Every scan is judged with exactly the rules in `scanline_core`, the same code the
+//! server runs, and committed before its verdict is shown.
 
+pub mod config;
+pub mod daemon;
+pub mod kiosk;
 pub mod scanner;
+pub mod state;
+pub mod store;
+pub mod sync;
+pub mod worker;
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -20,9 +27,45 @@ struct Cli {
 
 #[derive(Debug, clap::Subcommand)]
 enum Command {
+    /// Run the station: scanners, sync and the kiosk page.
+    Run {
+        #[arg(long, default_value = "/etc/scanline/station.toml")]
+        config: PathBuf,
+        /// Also read card numbers typed on standard input.
+        #[arg(long)]
+        stdin: bool,
+    },
+    /// Check a configuration file and say what it sets up.
+    CheckConfig {
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Check a scanned payload offline: prints the card code it decodes to, or why it is a
     /// misread.
     Check { payload: String },
+    /// Scanner profiles and set-up.
+    #[command(subcommand)]
+    Scanner(ScannerCmd),
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum ScannerCmd {
+    /// List the scanner profiles.
+    Profiles {
+        #[arg(long, default_value = "/usr/share/scanline/firmware-configs")]
+        dir: PathBuf,
+    },
+    /// Program a serial-configurable scanner with a profile's commands and check each answer.
+    Configure {
+        /// Profile id (file name without .toml) or path to a profile file.
+        #[arg(long)]
+        profile: String,
+        /// The scanner's serial port, e.g. /dev/ttyACM0.
+        #[arg(long)]
+        port: String,
+        #[arg(long, default_value = "/usr/share/scanline/firmware-configs")]
+        dir: PathBuf,
+    },
 }
 
 /// Runs the station command line.
@@ -34,7 +77,50 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
-    match cli.command {
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run { config, stdin } => {
+            let loaded = config::load(&config)?;
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async move {
+                let running = daemon::start(loaded, stdin).await?;
+                // Tests and the demo read this line to find the kiosk.
+                println!("kiosk on http://{}/", running.kiosk_addr);
+                tokio::signal::ctrl_c().await?;
+                drop(running);
+                Ok::<_, anyhow::Error>(())
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CheckConfig { config } => {
+            let loaded = config::load(&config)?;
+            let c = &loaded.config;
+            println!("server {} (token read)", c.server.url);
+            println!(
+                "kiosk on {}, data in {}",
+                c.station.kiosk_listen,
+                c.station.data_dir.display()
+            );
+            for t in &c.batch_templates {
+                println!(
+                    "batch template {:?}: program {} service types {:?}",
+                    t.name, t.program_id, t.service_type_ids
+                );
+            }
+            for s in &c.scanners {
+                println!("scanner {:?}: {:?}", s.name, s.device);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Check { payload } => match scanline_core::card_code::classify(&payload) {
             Ok(code) => {
                 match code.scanline {
@@ -44,14 +130,20 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
                     ),
                     None => println!("other card code {}", code.key),
                 }
-                ExitCode::SUCCESS
+                Ok(ExitCode::SUCCESS)
             }
             Err(e) => {
                 eprintln!("misread: {e}");
-                ExitCode::from(1)
+                Ok(ExitCode::from(1))
             }
         },
+        Command::Scanner(cmd) => scanner_command(&cmd),
     }
+}
+
+fn scanner_command(cmd: &ScannerCmd) -> anyhow::Result<ExitCode> {
+    let _ = cmd;
+    anyhow::bail!("scanner profiles are not available in this build")
 }
 
 #[cfg(test)]

@@ -90,6 +90,194 @@ impl Drop for ServerProcess {
     }
 }
 
+/// A running `scanline-station` process. Dropping it kills the process.
+pub struct StationProcess {
+    child: Child,
+    /// The kiosk's base URL, e.g. `http://127.0.0.1:40123`.
+    pub kiosk: String,
+}
+
+impl StationProcess {
+    /// Starts `scanline-station run --config FILE` and waits for its "kiosk on" line.
+    pub fn start(config: &Path) -> Self {
+        let mut child = Command::new(binary("scanline-station"))
+            .arg("run")
+            .arg("--config")
+            .arg(config)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("starting scanline-station");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                if let Some(url) = line.strip_prefix("kiosk on ") {
+                    let _ = tx.send(url.trim().trim_end_matches('/').to_owned());
+                }
+            }
+        });
+        let Ok(kiosk) = rx.recv_timeout(Duration::from_secs(60)) else {
+            let _ = child.kill();
+            panic!("scanline-station did not start its kiosk");
+        };
+        Self { child, kiosk }
+    }
+
+    /// SIGKILL, like pulling the power.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for StationProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Writes a station configuration for tests: one serial scanner at `scanner_link`, the kiosk on
+/// an ephemeral loopback port, a fast roster refresh, and a meal batch template.
+pub fn station_config(
+    dir: &Path,
+    server: &str,
+    token_file: &Path,
+    scanner_link: Option<&Path>,
+    debounce_ms: u64,
+    template: (&str, i64, i64),
+) -> PathBuf {
+    let mut text = format!(
+        "[server]\nurl = \"{server}\"\ntoken_file = \"{}\"\nroster_refresh_secs = 1\nrequest_timeout_secs = 3\n\n\
+         [station]\ndata_dir = \"{}\"\nkiosk_listen = \"127.0.0.1:0\"\ndebounce_ms = {debounce_ms}\n\n\
+         [[batch_template]]\nname = \"{}\"\nprogram_id = {}\nservice_type_ids = [{}]\n",
+        token_file.display(),
+        dir.join("data").display(),
+        template.0,
+        template.1,
+        template.2,
+    );
+    if let Some(link) = scanner_link {
+        text.push_str(&format!(
+            "\n[[scanner]]\nname = \"front\"\nkind = \"serial\"\npath = \"{}\"\nbaud = 9600\n",
+            link.display()
+        ));
+    }
+    let path = dir.join("station.toml");
+    std::fs::write(&path, text).expect("writing the station config");
+    path
+}
+
+/// A serial scanner simulated on a pseudo-terminal. The station opens `link`, a symlink to the
+/// pty's slave side; the test writes scans to the master side. Dropping it is an unplug.
+pub struct FakeScanner {
+    master: std::fs::File,
+}
+
+impl FakeScanner {
+    /// Plugs a scanner in at `link` (replacing whatever the link pointed at).
+    pub fn plug(link: &Path) -> Self {
+        use nix::fcntl::{FcntlArg, FdFlag, fcntl};
+        use nix::sys::termios::{self, SetArg};
+        let pty = nix::pty::openpty(None, None).expect("openpty");
+        for fd in [&pty.master, &pty.slave] {
+            // Child processes started later must not inherit the master: if they held a copy,
+            // dropping ours would not unplug anything.
+            fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).expect("FD_CLOEXEC");
+            // A fresh pty cooks its input (CR becomes LF, echo): a scanner line is raw.
+            let mut t = termios::tcgetattr(fd).expect("tcgetattr");
+            termios::cfmakeraw(&mut t);
+            termios::tcsetattr(fd, SetArg::TCSANOW, &t).expect("tcsetattr");
+        }
+        let slave_path = std::fs::read_link(format!(
+            "/proc/self/fd/{}",
+            std::os::fd::AsRawFd::as_raw_fd(&pty.slave)
+        ))
+        .expect("slave path");
+        let tmp = link.with_extension("new");
+        let _ = std::fs::remove_file(&tmp);
+        std::os::unix::fs::symlink(&slave_path, &tmp).expect("symlink");
+        std::fs::rename(&tmp, link).expect("rename symlink");
+        // The slave stays open only as long as the station holds it; the master is ours.
+        drop(pty.slave);
+        Self { master: std::fs::File::from(pty.master) }
+    }
+
+    /// Sends one scan: the payload and the scanner's CR suffix.
+    pub fn scan(&mut self, payload: &str) {
+        use std::io::Write;
+        let mut bytes = payload.as_bytes().to_vec();
+        bytes.push(b'\r');
+        self.master.write_all(&bytes).expect("writing to the pty");
+        self.master.flush().expect("flushing the pty");
+    }
+
+    /// Pulls the cable: the station's reads fail.
+    pub fn unplug(self) {
+        drop(self.master);
+    }
+}
+
+/// A kiosk client (the station's local page API).
+#[derive(Clone)]
+pub struct Kiosk {
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+impl Kiosk {
+    pub fn new(base: &str) -> Self {
+        Self { http: reqwest::Client::new(), base: base.to_owned() }
+    }
+
+    pub async fn get(&self, path: &str) -> serde_json::Value {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("kiosk GET")
+            .json()
+            .await
+            .expect("kiosk JSON")
+    }
+
+    pub async fn post(&self, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("x-scanline-kiosk", "1")
+            .json(body)
+            .send()
+            .await
+            .expect("kiosk POST");
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Waits until `f` holds for the kiosk's status, up to `secs`.
+    pub async fn wait_status(
+        &self,
+        secs: u64,
+        what: &str,
+        f: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.get("/api/status").await;
+            if f(&s) {
+                return s;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {what}; last status {s}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
 /// A station's HTTP client: bearer token and JSON.
 #[derive(Clone)]
 pub struct StationClient {

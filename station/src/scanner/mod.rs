@@ -5,4 +5,5 @@
 
 pub mod configure;
 pub mod decode;
+pub mod device;
 pub mod profile;

@@ -1,0 +1,269 @@
+//! The station's configuration file (TOML). Parsed once at start-up into checked values, so a
+//! bad file fails at once with a clear message; unknown keys are errors. The token is read from
+//! its own file and never printed (`Debug` redacts it).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::scanner::decode::framing::Framing;
+use crate::scanner::decode::keyboard::Layout;
+
+/// The whole file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub station: StationConfig,
+    /// The batches this station makes: the first is the default for a new day.
+    #[serde(rename = "batch_template")]
+    pub batch_templates: Vec<BatchTemplate>,
+    /// Scanners and card readers; none is fine (kiosk entry and stdin still work).
+    #[serde(default, rename = "scanner")]
+    pub scanners: Vec<ScannerConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Base URL of the Scanline server, e.g. `http://192.0.2.10:8080`.
+    pub url: String,
+    /// File holding the station's bearer token (written by `scanline-server station add`).
+    pub token_file: PathBuf,
+    /// Seconds between roster refreshes.
+    #[serde(default = "default_roster_refresh")]
+    pub roster_refresh_secs: u64,
+    /// Seconds to wait for the server before a request counts as failed.
+    #[serde(default = "default_request_timeout")]
+    pub request_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StationConfig {
+    /// Where the station keeps its database.
+    pub data_dir: PathBuf,
+    /// Where the kiosk page is served. Loopback unless the kiosk screen is another machine.
+    #[serde(default = "default_kiosk_listen")]
+    pub kiosk_listen: SocketAddr,
+    /// The same card read again within this many milliseconds is a double read, dropped.
+    #[serde(default = "default_debounce")]
+    pub debounce_ms: u64,
+    /// Read payloads typed on standard input (one per line).
+    #[serde(default)]
+    pub stdin: bool,
+}
+
+/// A batch the kiosk can start in one tap ("Lunch line", "Night check-in").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchTemplate {
+    pub name: String,
+    pub program_id: i64,
+    pub service_type_ids: Vec<i64>,
+    #[serde(default)]
+    pub units: Option<f64>,
+    /// Post the accepted services automatically when the batch is closed.
+    #[serde(default)]
+    pub auto_post: bool,
+}
+
+/// One input device.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "RawScanner")]
+pub struct ScannerConfig {
+    /// A name for the kiosk, e.g. "front door".
+    pub name: String,
+    pub device: DeviceConfig,
+}
+
+/// How to reach the device, by transport.
+#[derive(Debug, Clone)]
+pub enum DeviceConfig {
+    /// RS-232 or USB virtual COM port (`/dev/ttyACM0`, `/dev/serial/by-id/...`).
+    Serial { path: PathBuf, baud: u32, framing: Framing },
+    /// A keyboard-wedge scanner's Linux input device, grabbed exclusively.
+    Keyboard { path: PathBuf, layout: Layout, framing: Framing },
+    /// A HID POS barcode scanner (usage page 0x8C), found by USB IDs.
+    HidPos { vendor_id: u16, product_id: u16 },
+    /// A HID magnetic-stripe reader (MagTek report format), found by USB IDs.
+    HidMagstripe { vendor_id: u16, product_id: u16 },
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ScannerKind {
+    Serial,
+    Keyboard,
+    HidPos,
+    HidMagstripe,
+}
+
+/// A `[[scanner]]` table as written; checked into a `ScannerConfig`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScanner {
+    name: String,
+    /// serial, keyboard, hid_pos or hid_magstripe.
+    kind: ScannerKind,
+    /// Device path (serial and keyboard).
+    path: Option<PathBuf>,
+    /// Serial speed; 9600 when omitted.
+    baud: Option<u32>,
+    /// Prefix, suffix and AIM identifier the device adds (serial and keyboard).
+    framing: Option<Framing>,
+    /// The keyboard layout the scanner types in (keyboard); us when omitted.
+    layout: Option<Layout>,
+    /// USB IDs (HID kinds).
+    vendor_id: Option<u16>,
+    product_id: Option<u16>,
+}
+
+impl TryFrom<RawScanner> for ScannerConfig {
+    type Error = String;
+
+    fn try_from(r: RawScanner) -> Result<Self, String> {
+        let name = r.name.clone();
+        let needs = |what: &str| format!("scanner {name:?} of kind {:?} needs {what}", r.kind);
+        let device = match r.kind {
+            ScannerKind::Serial => DeviceConfig::Serial {
+                path: r.path.clone().ok_or_else(|| needs("path"))?,
+                baud: r.baud.unwrap_or(9600),
+                framing: r.framing.clone().unwrap_or_default(),
+            },
+            ScannerKind::Keyboard => DeviceConfig::Keyboard {
+                path: r.path.clone().ok_or_else(|| needs("path"))?,
+                layout: r.layout.unwrap_or(Layout::Us),
+                framing: r.framing.clone().unwrap_or_default(),
+            },
+            ScannerKind::HidPos => DeviceConfig::HidPos {
+                vendor_id: r.vendor_id.ok_or_else(|| needs("vendor_id"))?,
+                product_id: r.product_id.ok_or_else(|| needs("product_id"))?,
+            },
+            ScannerKind::HidMagstripe => DeviceConfig::HidMagstripe {
+                vendor_id: r.vendor_id.ok_or_else(|| needs("vendor_id"))?,
+                product_id: r.product_id.ok_or_else(|| needs("product_id"))?,
+            },
+        };
+        Ok(Self { name, device })
+    }
+}
+
+fn default_roster_refresh() -> u64 {
+    30
+}
+fn default_request_timeout() -> u64 {
+    10
+}
+fn default_kiosk_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8090))
+}
+fn default_debounce() -> u64 {
+    1500
+}
+
+/// A loaded configuration with its token.
+#[derive(Clone)]
+pub struct Loaded {
+    pub config: Config,
+    pub token: String,
+}
+
+impl std::fmt::Debug for Loaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Loaded")
+            .field("config", &self.config)
+            .field("token", &"<redacted>")
+            .finish()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl Config {
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        config.check().map_err(|message| ConfigError::Invalid {
+            path: path.display().to_string(),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let url = self.server.url.trim_end_matches('/');
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(format!(
+                "server.url {:?} must start with http:// or https://",
+                self.server.url
+            ));
+        }
+        if self.server.roster_refresh_secs == 0 || self.server.request_timeout_secs == 0 {
+            return Err(
+                "server.roster_refresh_secs and request_timeout_secs must be at least 1".into()
+            );
+        }
+        if self.batch_templates.is_empty() {
+            return Err("at least one [[batch_template]] is needed".into());
+        }
+        for t in &self.batch_templates {
+            if t.name.trim().is_empty() || t.service_type_ids.is_empty() {
+                return Err(format!(
+                    "batch template {:?} needs a name and service_type_ids",
+                    t.name
+                ));
+            }
+        }
+        let mut names = std::collections::HashSet::new();
+        for s in &self.scanners {
+            if !names.insert(s.name.as_str()) {
+                return Err(format!("two scanners are named {:?}", s.name));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.server.request_timeout_secs)
+    }
+
+    pub fn debounce(&self) -> Duration {
+        Duration::from_millis(self.station.debounce_ms)
+    }
+}
+
+/// Reads the config file and the token file it names.
+pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+    let config = Config::parse(&text, path)?;
+    let token_path = if config.server.token_file.is_relative() {
+        path.parent().unwrap_or(Path::new(".")).join(&config.server.token_file)
+    } else {
+        config.server.token_file.clone()
+    };
+    let token = std::fs::read_to_string(&token_path)
+        .map_err(|source| ConfigError::Read { path: token_path.display().to_string(), source })?
+        .trim()
+        .to_owned();
+    if token.is_empty() {
+        return Err(ConfigError::Invalid {
+            path: token_path.display().to_string(),
+            message: "the token file is empty".into(),
+        });
+    }
+    Ok(Loaded { config, token })
+}

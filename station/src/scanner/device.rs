@@ -1,0 +1,257 @@
+//! The thin device layer: one thread per configured scanner that opens the device, feeds what
+//! it reads to the pure decoders, hands each payload to the scan worker, and reopens the device
+//! after an unplug without a restart. The kiosk sees each device's state through `Shared`.
+//!
+//! Nothing here judges a scan or touches the database.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::config::{DeviceConfig, ScannerConfig};
+use crate::scanner::decode::framing::{FrameDecoder, Framing};
+use crate::scanner::decode::hidpos::HidPosDecoder;
+use crate::scanner::decode::keyboard::{KeyboardDecoder, Layout};
+use crate::scanner::decode::{Payload, magstripe};
+use crate::state::{ScannerState, Shared};
+use crate::worker::WorkerHandle;
+
+/// How long to wait before trying to reopen an unplugged device.
+const REOPEN_EVERY: Duration = Duration::from_millis(500);
+/// Read timeout, so a thread notices the stop flag.
+const READ_TIMEOUT: Duration = Duration::from_millis(200);
+
+/// Starts a thread for one scanner.
+pub fn spawn(
+    scanner: ScannerConfig,
+    worker: WorkerHandle,
+    shared: Arc<Shared>,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
+        .name(format!("scanner-{}", scanner.name))
+        .spawn(move || {
+            let ctx = Ctx { name: scanner.name.clone(), worker, shared, stop };
+            match scanner.device {
+                DeviceConfig::Serial { path, baud, framing } => {
+                    serial_loop(&ctx, &path, baud, framing);
+                }
+                DeviceConfig::Keyboard { path, layout, framing } => {
+                    keyboard_loop(&ctx, &path, layout, framing);
+                }
+                DeviceConfig::HidPos { vendor_id, product_id } => {
+                    hid_loop(&ctx, vendor_id, product_id, HidKind::Pos);
+                }
+                DeviceConfig::HidMagstripe { vendor_id, product_id } => {
+                    hid_loop(&ctx, vendor_id, product_id, HidKind::Magstripe);
+                }
+            }
+        })
+        .expect("spawning a scanner thread")
+}
+
+struct Ctx {
+    name: String,
+    worker: WorkerHandle,
+    shared: Arc<Shared>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Ctx {
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    fn state(&self, kind: &str, connected: bool, detail: impl Into<String>) {
+        self.shared.set_scanner(ScannerState {
+            name: self.name.clone(),
+            kind: kind.to_owned(),
+            connected,
+            detail: detail.into(),
+        });
+    }
+
+    fn deliver(&self, p: Payload) {
+        self.worker.scan(&self.name, p.text);
+    }
+
+    /// Sleeps before a reopen, waking early to stop.
+    fn pause(&self) {
+        let mut left = REOPEN_EVERY;
+        while !left.is_zero() && !self.stopped() {
+            let step = left.min(Duration::from_millis(50));
+            std::thread::sleep(step);
+            left -= step;
+        }
+    }
+}
+
+fn serial_loop(ctx: &Ctx, path: &Path, baud: u32, framing: Framing) {
+    let mut decoder = FrameDecoder::new(framing);
+    let mut logged = false;
+    while !ctx.stopped() {
+        // Resolve symlinks (udev's /dev/serial/by-id names) at every open: a replugged device
+        // may come back under another ttyACM number.
+        let target: PathBuf = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+        let port = serialport::new(target.to_string_lossy(), baud).timeout(READ_TIMEOUT).open();
+        let mut port = match port {
+            Ok(p) => p,
+            Err(e) => {
+                if !logged {
+                    tracing::warn!(scanner = %ctx.name, error = %e, "serial scanner not available");
+                    logged = true;
+                }
+                ctx.state("serial", false, format!("not connected: {e}"));
+                ctx.pause();
+                continue;
+            }
+        };
+        logged = false;
+        tracing::info!(scanner = %ctx.name, "serial scanner connected");
+        ctx.state("serial", true, "connected");
+        let mut buf = [0u8; 512];
+        while !ctx.stopped() {
+            match port.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    for p in decoder.push(&buf[..n]) {
+                        ctx.deliver(p);
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    tracing::warn!(scanner = %ctx.name, error = %e, "serial scanner lost");
+                    break;
+                }
+            }
+        }
+        decoder.reset();
+        ctx.state("serial", false, "unplugged: waiting for it to come back");
+        ctx.pause();
+    }
+}
+
+fn keyboard_loop(ctx: &Ctx, path: &Path, layout: Layout, framing: Framing) {
+    let mut decoder = KeyboardDecoder::new(layout, framing);
+    while !ctx.stopped() {
+        let mut device = match evdev::Device::open(path) {
+            Ok(d) => d,
+            Err(e) => {
+                ctx.state("keyboard", false, format!("not connected: {e}"));
+                ctx.pause();
+                continue;
+            }
+        };
+        // An exclusive grab: scans must never type into another window on this machine.
+        if let Err(e) = device.grab() {
+            ctx.state("keyboard", false, format!("cannot take the device for Scanline alone: {e}"));
+            ctx.pause();
+            continue;
+        }
+        ctx.state("keyboard", true, "connected");
+        'read: while !ctx.stopped() {
+            match device.fetch_events() {
+                Ok(events) => {
+                    for ev in events {
+                        if ev.event_type() == evdev::EventType::KEY
+                            && let Some(p) = decoder.push_evdev(ev.code(), ev.value())
+                        {
+                            ctx.deliver(p);
+                        }
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break 'read,
+            }
+        }
+        decoder.reset();
+        ctx.state("keyboard", false, "unplugged: waiting for it to come back");
+        ctx.pause();
+    }
+}
+
+#[derive(Clone, Copy)]
+enum HidKind {
+    Pos,
+    Magstripe,
+}
+
+fn hid_loop(ctx: &Ctx, vendor_id: u16, product_id: u16, kind: HidKind) {
+    let label = match kind {
+        HidKind::Pos => "hid_pos",
+        HidKind::Magstripe => "hid_magstripe",
+    };
+    let mut api = match hidapi::HidApi::new() {
+        Ok(api) => api,
+        Err(e) => {
+            ctx.state(label, false, format!("HID is not available on this machine: {e}"));
+            return;
+        }
+    };
+    let mut pos = HidPosDecoder::default();
+    while !ctx.stopped() {
+        let _ = api.refresh_devices();
+        let device = match api.open(vendor_id, product_id) {
+            Ok(d) => d,
+            Err(e) => {
+                ctx.state(label, false, format!("not connected: {e}"));
+                ctx.pause();
+                continue;
+            }
+        };
+        ctx.state(label, true, "connected");
+        let mut buf = [0u8; 512];
+        while !ctx.stopped() {
+            match device.read_timeout(&mut buf, READ_TIMEOUT.as_millis() as i32) {
+                Ok(0) => {}
+                Ok(n) => {
+                    let report = &buf[..n];
+                    let payload = match kind {
+                        HidKind::Pos => pos.push(report),
+                        HidKind::Magstripe => {
+                            magstripe::parse_magtek_report(report).ok().map(|t| Payload {
+                                // A swipe with no readable track becomes an empty payload, which
+                                // the core rules call a misread.
+                                text: magstripe::card_key(&t).unwrap_or_default(),
+                                symbology: None,
+                            })
+                        }
+                    };
+                    if let Some(p) = payload {
+                        ctx.deliver(p);
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        pos.reset();
+        ctx.state(label, false, "unplugged: waiting for it to come back");
+        ctx.pause();
+    }
+}
+
+/// Reads payloads typed on standard input, one per line, until end of input.
+pub fn spawn_stdin(worker: WorkerHandle) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("stdin".into())
+        .spawn(move || {
+            let stdin = std::io::stdin();
+            let mut line = String::new();
+            loop {
+                line.clear();
+                match stdin.read_line(&mut line) {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {
+                        let text = line.trim_end_matches(['\r', '\n']);
+                        if !text.trim().is_empty() {
+                            worker.scan("keyboard", text.to_owned());
+                        }
+                    }
+                }
+            }
+        })
+        .expect("spawning the stdin reader")
+}

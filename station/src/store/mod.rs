@@ -1,0 +1,124 @@
+//! The station's SQLite database: the roster cache (`roster`), batches, entries and the outbox
+//! (`batches`). Every function is synchronous over `&Connection`; the scan worker and the sync
+//! task each own a connection. Only this module contains SQL.
+
+pub mod batches;
+pub mod roster;
+
+use std::path::Path;
+
+use include_dir::{Dir, include_dir};
+use rusqlite::{Connection, OptionalExtension, named_params};
+use rusqlite_migration::{M, Migrations};
+
+static MIGRATIONS_DIR: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../migrations/station");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("station database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("station database migration: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("the station database has schema version {found}, newer than this program ({known})")]
+    TooNew { found: i64, known: i64 },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the roster has not been loaded from the server yet")]
+    NoRoster,
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+fn migrations() -> Migrations<'static> {
+    let mut files: Vec<_> = MIGRATIONS_DIR
+        .files()
+        .filter(|f| f.path().extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort_by_key(|f| f.path().to_path_buf());
+    Migrations::new(
+        files
+            .into_iter()
+            .map(|f| M::up(f.contents_utf8().expect("migrations are UTF-8")))
+            .collect(),
+    )
+}
+
+fn known_version() -> i64 {
+    MIGRATIONS_DIR.files().filter(|f| f.path().extension().is_some_and(|e| e == "sql")).count()
+        as i64
+}
+
+/// Per-connection settings: every acknowledged scan survives a power cut (DESIGN §14).
+pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "busy_timeout", 10_000)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+/// Opens and migrates the station database, refusing one newer than this program.
+pub fn open(path: &Path) -> StoreResult<Connection> {
+    let mut conn = Connection::open(path)?;
+    configure(&conn)?;
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > known_version() {
+        return Err(StoreError::TooNew { found, known: known_version() });
+    }
+    migrations().to_latest(&mut conn)?;
+    Ok(conn)
+}
+
+/// An in-memory database with the real migrations, for tests.
+pub fn open_in_memory() -> StoreResult<Connection> {
+    let mut conn = Connection::open_in_memory()?;
+    configure(&conn)?;
+    migrations().to_latest(&mut conn)?;
+    Ok(conn)
+}
+
+pub fn get_meta(conn: &Connection, key: &str) -> StoreResult<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM meta WHERE key = :k")?
+        .query_row(named_params! {":k": key}, |r| r.get(0))
+        .optional()?)
+}
+
+pub fn set_meta(conn: &Connection, key: &str, value: &str) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES (:k, :v)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(named_params! {":k": key, ":v": value})?;
+    Ok(())
+}
+
+/// Runs `f` in a `BEGIN IMMEDIATE` transaction.
+pub fn immediate<T>(
+    conn: &mut Connection,
+    f: impl FnOnce(&rusqlite::Transaction<'_>) -> StoreResult<T>,
+) -> StoreResult<T> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let v = f(&tx)?;
+    tx.commit()?;
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid_and_refuse_newer() {
+        migrations().validate().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let conn = open(&path).unwrap();
+        let sync: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
+        assert_eq!(sync, 2);
+        conn.pragma_update(None, "user_version", known_version() + 1).unwrap();
+        drop(conn);
+        assert!(matches!(open(&path), Err(StoreError::TooNew { .. })));
+    }
+}

@@ -1,0 +1,472 @@
+//! The scan worker: one thread that owns the station's write connection and turns every scan
+//! into a durable entry with its verdict before anything is shown. Scans from all scanners,
+//! the kiosk and stdin arrive here in order; kiosk commands (delete, revalidate, post, new
+//! batch) come through the same queue, so they never race a scan.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+use scanline_core::domain::ServiceTypeRules;
+use scanline_core::night::{local_time, night_of};
+use scanline_core::verdict::{self, BatchContext, Judgement, Verdict, VerdictClass};
+use serde::Serialize;
+use tokio::sync::{broadcast, oneshot};
+use uuid::Uuid;
+
+use crate::config::BatchTemplate;
+use crate::state::Shared;
+use crate::store::batches::{self, LocalBatch, NewEntry};
+use crate::store::{self, StoreError, StoreResult, roster};
+
+/// A clock this far behind the latest time seen is wrong (DESIGN §7, clocks).
+const CLOCK_SLACK: chrono::Duration = chrono::Duration::minutes(5);
+
+/// What the kiosk shows for one scan.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Shown {
+    pub uuid: String,
+    pub verdict: Verdict,
+    /// Words for staff: "OK", "Already served", ...
+    pub label: String,
+    /// `ok`, `retry` or `stop`: picks the icon and the sound.
+    pub class: &'static str,
+    pub display_name: String,
+    pub detail: String,
+    pub warnings: Vec<String>,
+    pub service_date: chrono::NaiveDate,
+    pub source: String,
+    pub scanned_at: DateTime<Utc>,
+}
+
+pub fn class_of(v: Verdict) -> &'static str {
+    match v.class() {
+        VerdictClass::Ok => "ok",
+        VerdictClass::Retry => "retry",
+        VerdictClass::Stop => "stop",
+    }
+}
+
+/// The result of a scan.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ScanOutcome {
+    Shown(Shown),
+    /// The same card read again within the debounce window: dropped, nothing recorded.
+    DoubleRead,
+}
+
+/// Events for the kiosk's live stream.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    Scan(Shown),
+    /// The server decided differently, or a revalidation changed a verdict.
+    Changed(Shown),
+    /// The batch, its counts or its post summary changed: reload the review list.
+    Batch,
+    /// Connection, roster or scanner state changed.
+    Status,
+}
+
+type Reply<T> = oneshot::Sender<Result<T, String>>;
+
+pub enum Command {
+    Scan {
+        source: String,
+        text: String,
+        reply: Option<Reply<ScanOutcome>>,
+    },
+    /// The no-card path: a client picked by name on the kiosk.
+    Pick {
+        client_id: i64,
+        reply: Reply<ScanOutcome>,
+    },
+    Anonymous {
+        reply: Reply<i64>,
+    },
+    Delete {
+        uuid: String,
+        reply: Reply<bool>,
+    },
+    Revalidate {
+        reply: Reply<usize>,
+    },
+    Post {
+        reply: Reply<()>,
+    },
+    NewBatch {
+        template: Option<String>,
+        reply: Reply<LocalBatch>,
+    },
+}
+
+/// Handle for sending commands to the worker.
+#[derive(Clone)]
+pub struct WorkerHandle {
+    tx: mpsc::Sender<Command>,
+}
+
+impl WorkerHandle {
+    pub fn send(&self, cmd: Command) -> Result<(), String> {
+        self.tx.send(cmd).map_err(|_| "the scan worker has stopped".to_owned())
+    }
+
+    /// Sends a command and waits for its answer.
+    pub async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, String> {
+        let (tx, rx) = oneshot::channel();
+        self.send(make(tx))?;
+        rx.await.map_err(|_| "the scan worker has stopped".to_owned())?
+    }
+
+    /// Queues a scan without waiting (scanner threads).
+    pub fn scan(&self, source: &str, text: String) {
+        let _ = self.tx.send(Command::Scan { source: source.to_owned(), text, reply: None });
+    }
+}
+
+pub struct Worker {
+    conn: Connection,
+    templates: Vec<BatchTemplate>,
+    debounce: Duration,
+    last_read: HashMap<String, Instant>,
+    shared: Arc<Shared>,
+    events: broadcast::Sender<Event>,
+}
+
+impl Worker {
+    pub fn new(
+        conn: Connection,
+        templates: Vec<BatchTemplate>,
+        debounce: Duration,
+        shared: Arc<Shared>,
+        events: broadcast::Sender<Event>,
+    ) -> Self {
+        Self { conn, templates, debounce, last_read: HashMap::new(), shared, events }
+    }
+
+    /// Starts the worker thread.
+    pub fn spawn(self) -> WorkerHandle {
+        let (tx, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("scan-worker".into())
+            .spawn(move || self.run(&rx))
+            .expect("spawning the scan worker");
+        WorkerHandle { tx }
+    }
+
+    fn run(mut self, rx: &mpsc::Receiver<Command>) {
+        while let Ok(cmd) = rx.recv() {
+            self.handle(cmd);
+        }
+    }
+
+    pub fn handle(&mut self, cmd: Command) {
+        match cmd {
+            Command::Scan { source, text, reply } => {
+                let r = self.scan(&source, &text).map_err(|e| e.to_string());
+                if let Err(e) = &r {
+                    tracing::error!(error = %e, "a scan could not be recorded");
+                }
+                if let Some(reply) = reply {
+                    let _ = reply.send(r);
+                }
+            }
+            Command::Pick { client_id, reply } => {
+                let r = self.pick(client_id).map_err(|e| e.to_string());
+                let _ = reply.send(r);
+            }
+            Command::Anonymous { reply } => {
+                let r = self.anonymous().map_err(|e| e.to_string());
+                let _ = reply.send(r);
+            }
+            Command::Delete { uuid, reply } => {
+                let r = store::immediate(&mut self.conn, |tx| batches::delete_entry(tx, &uuid))
+                    .map_err(|e| e.to_string());
+                self.after_change();
+                let _ = reply.send(r);
+            }
+            Command::Revalidate { reply } => {
+                let r = self.revalidate().map_err(|e| e.to_string());
+                self.after_change();
+                let _ = reply.send(r);
+            }
+            Command::Post { reply } => {
+                let r = self.post().map_err(|e| e.to_string());
+                self.after_change();
+                let _ = reply.send(r);
+            }
+            Command::NewBatch { template, reply } => {
+                let r = self.new_batch(template.as_deref()).map_err(|e| e.to_string());
+                self.after_change();
+                let _ = reply.send(r);
+            }
+        }
+    }
+
+    fn after_change(&self) {
+        self.shared.wake_sync();
+        let _ = self.events.send(Event::Batch);
+    }
+
+    /// The time to record: the clock, unless it runs behind the latest time seen, in which case
+    /// the kiosk is told and the scan keeps the latest time seen (never a silently wrong date).
+    fn now(&self) -> StoreResult<DateTime<Utc>> {
+        let now = Utc::now();
+        let seen = batches::high_water(&self.conn)?;
+        match seen {
+            Some(s) if now + CLOCK_SLACK < s => {
+                self.shared.set_clock_error(Some(format!(
+                    "The station clock reads {} but {} was already seen: the clock is wrong. See staff.",
+                    now.format("%Y-%m-%d %H:%M"),
+                    s.format("%Y-%m-%d %H:%M")
+                )));
+                Ok(s)
+            }
+            _ => {
+                self.shared.set_clock_error(None);
+                Ok(now)
+            }
+        }
+    }
+
+    fn template(&self, name: Option<&str>) -> Result<&BatchTemplate, StoreError> {
+        match name {
+            None => Ok(&self.templates[0]),
+            Some(n) => self
+                .templates
+                .iter()
+                .find(|t| t.name == n)
+                .ok_or_else(|| StoreError::Invalid(format!("no batch template named {n:?}"))),
+        }
+    }
+
+    fn new_batch(&mut self, template: Option<&str>) -> StoreResult<LocalBatch> {
+        let t = self.template(template)?.clone();
+        let now = self.now()?;
+        let date = match roster::rules(&self.conn) {
+            Ok(rules) => {
+                let local = local_time(now, &rules.time_zone);
+                let records_nights = rules
+                    .service_types_of(&t.service_type_ids)
+                    .iter()
+                    .any(ServiceTypeRules::is_bed_night);
+                match rules.program(t.program_id) {
+                    Some(p) if records_nights => night_of(local, p.cutover_hour),
+                    _ => local.date(),
+                }
+            }
+            Err(StoreError::NoRoster) => now.date_naive(),
+            Err(e) => return Err(e),
+        };
+        store::immediate(&mut self.conn, |tx| batches::start(tx, &t, date))
+    }
+
+    /// The batch scans go into, starting the default one when none is open.
+    fn open_batch(&mut self) -> StoreResult<LocalBatch> {
+        match batches::current(&self.conn)? {
+            Some(b) => Ok(b),
+            None => self.new_batch(None),
+        }
+    }
+
+    fn debounced(&mut self, key: &str) -> bool {
+        let now = Instant::now();
+        self.last_read.retain(|_, t| now.duration_since(*t) < self.debounce);
+        if self.last_read.contains_key(key) {
+            return true;
+        }
+        self.last_read.insert(key.to_owned(), now);
+        false
+    }
+
+    /// Judges and records one scan. The entry is committed before this returns.
+    pub fn scan(&mut self, source: &str, text: &str) -> StoreResult<ScanOutcome> {
+        let first = verdict::first_look(text);
+        let debounce_key = match &first {
+            Ok(code) => code.key.clone(),
+            Err(_) => text.to_owned(),
+        };
+        if self.debounced(&debounce_key) {
+            return Ok(ScanOutcome::DoubleRead);
+        }
+        let batch = self.open_batch()?;
+        let scanned_at = self.now()?;
+        let (service_date, judgement) = self.judge(&batch, first, scanned_at, None, None)?;
+        let display_name = match judgement.client_id {
+            Some(c) => roster::display_name(&self.conn, c)?,
+            None => String::new(),
+        };
+        let uuid = Uuid::now_v7();
+        let entry = NewEntry {
+            uuid,
+            batch_uuid: &batch.uuid,
+            source,
+            code: text,
+            client_id: judgement.client_id,
+            display_name: &display_name,
+            program_id: batch.program_id,
+            service_date,
+            scanned_at,
+            verdict: judgement.verdict,
+            warnings: &judgement.warnings,
+            detail: &judgement.detail,
+        };
+        store::immediate(&mut self.conn, |tx| batches::record(tx, &entry))?;
+        let shown = Shown {
+            uuid: uuid.to_string(),
+            verdict: judgement.verdict,
+            label: judgement.verdict.staff_label().to_owned(),
+            class: class_of(judgement.verdict),
+            display_name,
+            detail: judgement.detail,
+            warnings: judgement.warnings.iter().map(|w| batches::warnings_text(&[*w])).collect(),
+            service_date,
+            source: source.to_owned(),
+            scanned_at,
+        };
+        self.shared.note_scan();
+        let _ = self.events.send(Event::Scan(shown.clone()));
+        self.shared.wake_sync();
+        Ok(ScanOutcome::Shown(shown))
+    }
+
+    /// The verdict for a payload in a batch, from the roster cache and local entries.
+    fn judge(
+        &self,
+        batch: &LocalBatch,
+        first: Result<scanline_core::ScanCode, Judgement>,
+        scanned_at: DateTime<Utc>,
+        known_date: Option<chrono::NaiveDate>,
+        exclude: Option<&str>,
+    ) -> StoreResult<(chrono::NaiveDate, Judgement)> {
+        let rules = match roster::rules(&self.conn) {
+            Ok(r) => r,
+            Err(StoreError::NoRoster) => {
+                // Never refuse or lose a scan for want of a roster: record it and let the
+                // server decide when it is reachable.
+                let j = match first {
+                    Err(j) => j,
+                    Ok(_) => Judgement {
+                        verdict: Verdict::UnknownCard,
+                        client_id: None,
+                        enrollment_id: None,
+                        auto_enroll: false,
+                        warnings: Vec::new(),
+                        detail: "the roster is not loaded yet: the server will check this card"
+                            .into(),
+                    },
+                };
+                return Ok((batch.service_date, j));
+            }
+            Err(e) => return Err(e),
+        };
+        let Some(program) = rules.program(batch.program_id).cloned() else {
+            return Err(StoreError::Invalid(format!(
+                "program {} is not one this station serves",
+                batch.program_id
+            )));
+        };
+        let service_types = rules.service_types_of(&batch.service_type_ids);
+        let ctx = BatchContext { program: &program, service_types: &service_types };
+        let service_date = known_date.unwrap_or_else(|| {
+            ctx.service_date(batch.service_date, local_time(scanned_at, &rules.time_zone))
+        });
+        let j = match first {
+            Err(j) => j,
+            Ok(code) => {
+                let facts = roster::facts(&self.conn, &ctx, &code, service_date, exclude)?;
+                verdict::judge(&ctx, service_date, &facts)
+            }
+        };
+        Ok((service_date, j))
+    }
+
+    fn pick(&mut self, client_id: i64) -> StoreResult<ScanOutcome> {
+        let code = roster::current_card(&self.conn, client_id)?.ok_or_else(|| {
+            StoreError::Invalid("that client has no current card on this station".into())
+        })?;
+        // Picking by name is deliberate: no debounce.
+        self.last_read.remove(&code);
+        self.scan("lookup", &code)
+    }
+
+    fn anonymous(&mut self) -> StoreResult<i64> {
+        let batch = self.open_batch()?;
+        let n = store::immediate(&mut self.conn, |tx| batches::add_anonymous(tx, &batch.uuid))?;
+        let _ = self.events.send(Event::Batch);
+        Ok(n)
+    }
+
+    fn revalidate(&mut self) -> StoreResult<usize> {
+        let Some(batch) = batches::latest(&self.conn)? else { return Ok(0) };
+        let open = batches::open_entries(&self.conn, &batch.uuid)?;
+        let mut changed = Vec::new();
+        let tx_results: Vec<_> = open
+            .iter()
+            .map(|(uuid, code, date)| {
+                let first = verdict::first_look(code);
+                self.judge(&batch, first, Utc::now(), Some(*date), Some(uuid))
+                    .map(|(_, j)| (uuid.clone(), j))
+            })
+            .collect::<StoreResult<_>>()?;
+        // Judged one by one against the entries as they stand; stored together.
+        let mut names = Vec::new();
+        for (_, j) in &tx_results {
+            names.push(match j.client_id {
+                Some(c) => roster::display_name(&self.conn, c)?,
+                None => String::new(),
+            });
+        }
+        store::immediate(&mut self.conn, |tx| {
+            for ((uuid, j), name) in tx_results.iter().zip(&names) {
+                let before = batches::entry(tx, uuid)?;
+                batches::set_local_verdict(
+                    tx,
+                    uuid,
+                    j.client_id,
+                    name,
+                    j.verdict,
+                    &j.warnings,
+                    &j.detail,
+                )?;
+                if before.is_some_and(|b| b.verdict != j.verdict) {
+                    changed.push(uuid.clone());
+                }
+            }
+            batches::request_revalidate(tx, &batch.uuid)
+        })?;
+        for uuid in &changed {
+            if let Some(e) = batches::entry(&self.conn, uuid)? {
+                let _ = self.events.send(Event::Changed(shown_of(&e)));
+            }
+        }
+        Ok(changed.len())
+    }
+
+    fn post(&mut self) -> StoreResult<()> {
+        let Some(batch) = batches::latest(&self.conn)? else {
+            return Err(StoreError::Invalid("there is no batch to post".into()));
+        };
+        store::immediate(&mut self.conn, |tx| batches::request_post(tx, &batch.uuid))
+    }
+}
+
+/// The kiosk view of a stored entry.
+pub fn shown_of(e: &batches::EntryView) -> Shown {
+    Shown {
+        uuid: e.uuid.clone(),
+        verdict: e.verdict,
+        label: e.verdict.staff_label().to_owned(),
+        class: class_of(e.verdict),
+        display_name: e.display_name.clone(),
+        detail: e.detail.clone(),
+        warnings: e.warnings.clone(),
+        service_date: e.service_date,
+        source: e.source.clone(),
+        scanned_at: e.scanned_at,
+    }
+}

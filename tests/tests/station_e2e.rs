@@ -1,0 +1,540 @@
+//! End to end with a real server process, real station processes and a serial scanner
+//! simulated on a pseudo-terminal (DESIGN §8, §9, §14): a 500-scan meal line, offline scanning,
+//! kill -9 of the station, a proxy that loses responses, two stations racing for one client,
+//! and a scanner unplugged and plugged back in.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::Connection;
+use scanline_tests::{
+    FakeScanner, Kiosk, ServerProcess, StationProcess, server_cli, station_config,
+};
+use serde_json::{Value, json};
+
+struct Agency {
+    dir: tempfile::TempDir,
+    db: PathBuf,
+    token: PathBuf,
+}
+
+/// A demo agency in a temporary directory (not served yet).
+fn agency(clients: u32) -> Agency {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let (ok, _, err) = server_cli(
+        &dir.path().join("x.db"),
+        &["demo", "--dir", demo.to_str().unwrap(), "--no-serve", "--clients", &clients.to_string()],
+    );
+    assert!(ok, "{err}");
+    Agency { db: demo.join("scanline-demo.db"), token: demo.join("station.token"), dir }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn serve(db: &Path, port: u16) -> ServerProcess {
+    ServerProcess::start(db, &["serve", "--listen", &format!("127.0.0.1:{port}")])
+}
+
+/// Cards of the demo agency by what they should scan as at the meal line today.
+struct Cards {
+    good: Vec<String>,
+    unenrolled: Vec<String>,
+    barred: Vec<String>,
+    replaced: Vec<String>,
+}
+
+fn cards(db: &Path) -> Cards {
+    let conn = Connection::open(db).unwrap();
+    let list = |sql: &str| -> Vec<String> {
+        conn.prepare(sql)
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let barred = "EXISTS (SELECT 1 FROM bars b WHERE b.client_id = k.client_id AND b.begin_date <= date('now', '-1 day') AND b.end_date >= date('now', '+1 day'))";
+    let enrolled = "EXISTS (SELECT 1 FROM enrollments e WHERE e.client_id = k.client_id AND e.program_id = 1 AND e.exit_date IS NULL AND e.entry_date <= date('now', '-1 day'))";
+    Cards {
+        good: list(&format!(
+            "SELECT code FROM cards k WHERE replaced_by IS NULL AND {enrolled} AND NOT {barred} ORDER BY code"
+        )),
+        unenrolled: list(&format!(
+            "SELECT code FROM cards k WHERE replaced_by IS NULL AND NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.client_id = k.client_id AND e.program_id = 1) AND NOT {barred} ORDER BY code"
+        )),
+        barred: list(&format!(
+            "SELECT code FROM cards k WHERE replaced_by IS NULL AND {barred} ORDER BY code"
+        )),
+        replaced: list("SELECT code FROM cards k WHERE replaced_by IS NOT NULL ORDER BY code"),
+    }
+}
+
+/// A valid Scanline code with one digit changed: the check digit catches it.
+fn misread(code: &str) -> String {
+    let mut b = code.as_bytes().to_vec();
+    b[6] = if b[6] == b'9' { b'0' } else { b[6] + 1 };
+    String::from_utf8(b).unwrap()
+}
+
+async fn wait_until<F: std::future::Future<Output = bool>>(
+    secs: u64,
+    what: &str,
+    mut f: impl FnMut() -> F,
+) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    while !f().await {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn entries(kiosk: &Kiosk) -> Vec<Value> {
+    let mut list = kiosk.get("/api/entries").await.as_array().unwrap().clone();
+    list.sort_by_key(|e| e["seq"].as_i64().unwrap());
+    list
+}
+
+async fn ready(kiosk: &Kiosk, scanner: bool) {
+    kiosk
+        .wait_status(60, "the roster and the scanner", |s| {
+            s["roster"]["loaded"] == true
+                && s["link"]["link"] == "online"
+                && (!scanner
+                    || s["scanners"]
+                        .as_array()
+                        .is_some_and(|a| a.iter().any(|x| x["connected"] == true)))
+        })
+        .await;
+}
+
+fn server_count(db: &Path, sql: &str) -> i64 {
+    Connection::open(db).unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_meal_line_of_500_scans_through_a_serial_scanner() {
+    let a = agency(500);
+    let port = free_port();
+    let _server = serve(&a.db, port);
+    let link = a.dir.path().join("scanner");
+    let mut scanner = FakeScanner::plug(&link);
+    let config = station_config(
+        a.dir.path(),
+        &format!("http://127.0.0.1:{port}"),
+        &a.token,
+        Some(&link),
+        300,
+        ("Lunch line", 1, 1),
+    );
+    let station = StationProcess::start(&config);
+    let kiosk = Kiosk::new(&station.kiosk);
+    ready(&kiosk, true).await;
+
+    // Plan the line: good cards, repeats far enough apart to be real second visits, double
+    // reads right after each other (dropped), unknown cards, misreads, unenrolled, barred and
+    // replaced cards.
+    let c = cards(&a.db);
+    assert!(
+        c.good.len() > 300
+            && !c.unenrolled.is_empty()
+            && !c.barred.is_empty()
+            && !c.replaced.is_empty()
+    );
+    let mut plan: Vec<(String, Option<&str>)> = Vec::new();
+    let mut served = HashSet::new();
+    let mut g = 0usize;
+    for i in 0..500 {
+        let (code, expect) = match i % 20 {
+            3 => (format!("LEGACY-{i}"), "unknown_card"),
+            7 => (misread(&c.good[i % c.good.len()]), "misread"),
+            // Each kind cycles through its cards one occurrence at a time, so the same card
+            // comes back only after many scans: a second visit, never a double read.
+            9 => (c.unenrolled[(i / 20) % c.unenrolled.len()].clone(), "no_open_enrollment"),
+            11 => (c.barred[(i / 20) % c.barred.len()].clone(), "barred"),
+            13 => (c.replaced[(i / 20) % c.replaced.len()].clone(), "replaced_card"),
+            15 if i > 150 => (c.good[(i - 150) / 3].clone(), "duplicate"),
+            _ => {
+                g += 1;
+                (c.good[g - 1].clone(), "accepted")
+            }
+        };
+        let expect =
+            if expect == "accepted" && !served.insert(code.clone()) { "duplicate" } else { expect };
+        let expect =
+            if expect == "duplicate" && !served.contains(&code) { "accepted" } else { expect };
+        served.insert(code.clone());
+        plan.push((code.clone(), Some(expect)));
+        if i % 50 == 25 {
+            // The same card read twice in a row by the scanner: dropped, not a duplicate.
+            plan.push((code, None));
+        }
+    }
+    for (code, _) in &plan {
+        scanner.scan(code);
+        tokio::time::sleep(Duration::from_millis(4)).await;
+    }
+    let expected: Vec<&str> = plan.iter().filter_map(|(_, e)| *e).collect();
+    assert_eq!(expected.len(), 500);
+    wait_until(60, "500 entries on the station", || async { entries(&kiosk).await.len() >= 500 })
+        .await;
+    let list = entries(&kiosk).await;
+    assert_eq!(list.len(), 500, "double reads must be dropped");
+    let got: Vec<&str> = list.iter().map(|e| e["local_verdict"].as_str().unwrap()).collect();
+    for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
+        assert_eq!(g, e, "scan {i} ({})", list[i]["code"]);
+    }
+
+    // Everything reaches the server, which agrees.
+    kiosk.wait_status(60, "the outbox to drain", |s| s["outbox_pending"] == 0).await;
+    let list = entries(&kiosk).await;
+    for e in &list {
+        assert_eq!(e["server_verdict"], e["local_verdict"], "{e}");
+    }
+    let accepted = expected.iter().filter(|e| **e == "accepted").count() as i64;
+    assert_eq!(server_count(&a.db, "SELECT COUNT(*) FROM batch_entries"), 500);
+
+    // Post Services from the kiosk: the server holds exactly the accepted services.
+    let (s, _) = kiosk.post("/api/post", &json!({})).await;
+    assert_eq!(s, 200);
+    let status =
+        kiosk.wait_status(60, "the post summary", |s| !s["batch"]["post_summary"].is_null()).await;
+    assert_eq!(status["batch"]["post_summary"]["posted"], accepted);
+    assert_eq!(server_count(&a.db, "SELECT COUNT(*) FROM services"), accepted);
+    assert_eq!(
+        server_count(
+            &a.db,
+            "SELECT COUNT(*) FROM services s JOIN batch_entries e ON e.id = s.batch_entry_id WHERE e.verdict = 'accepted'"
+        ),
+        accepted
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scanning_offline_catches_up_when_the_server_returns() {
+    let a = agency(300);
+    let port = free_port();
+    let server = serve(&a.db, port);
+    let config = station_config(
+        a.dir.path(),
+        &format!("http://127.0.0.1:{port}"),
+        &a.token,
+        None,
+        300,
+        ("Lunch line", 1, 1),
+    );
+    let station = StationProcess::start(&config);
+    let kiosk = Kiosk::new(&station.kiosk);
+    ready(&kiosk, false).await;
+    let c = cards(&a.db);
+
+    server.kill9();
+    kiosk
+        .wait_status(30, "the station to notice the server is gone", |s| {
+            s["link"]["link"] == "offline"
+        })
+        .await;
+    for code in c.good.iter().take(200) {
+        let (s, r) = kiosk.post("/api/scan", &json!({"code": code})).await;
+        assert_eq!(s, 200, "{r}");
+        assert_eq!(r["verdict"], "accepted", "offline validation from the roster cache: {r}");
+    }
+    let status = kiosk.get("/api/status").await;
+    assert!(status["outbox_pending"].as_i64().unwrap() >= 200, "{status}");
+
+    let _server = serve(&a.db, port);
+    kiosk
+        .wait_status(60, "the outbox to drain", |s| {
+            s["outbox_pending"] == 0 && s["link"]["link"] == "online"
+        })
+        .await;
+    assert_eq!(server_count(&a.db, "SELECT COUNT(*) FROM batch_entries"), 200);
+    assert_eq!(
+        server_count(
+            &a.db,
+            "SELECT COUNT(DISTINCT uuid) FROM batch_entries WHERE verdict = 'accepted'"
+        ),
+        200
+    );
+    let list = entries(&kiosk).await;
+    assert!(list.iter().all(|e| e["uploaded"] == true && e["server_verdict"] == "accepted"));
+}
+
+/// Reads the kiosk's event stream and collects the UUIDs of the scans it showed.
+fn watch_shown(kiosk: &str) -> std::sync::Arc<std::sync::Mutex<Vec<String>>> {
+    let shown: std::sync::Arc<std::sync::Mutex<Vec<String>>> = std::sync::Arc::default();
+    let out = shown.clone();
+    let url = format!("{kiosk}/events");
+    tokio::spawn(async move {
+        let Ok(mut resp) = reqwest::get(url).await else { return };
+        let mut buf = String::new();
+        while let Ok(Some(chunk)) = resp.chunk().await {
+            buf.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buf.find("\n\n") {
+                let block: String = buf.drain(..end + 2).collect();
+                for line in block.lines() {
+                    if let Some(data) = line.strip_prefix("data: ")
+                        && let Ok(v) = serde_json::from_str::<Value>(data)
+                        && v["type"] == "scan"
+                    {
+                        out.lock().unwrap().push(v["uuid"].as_str().unwrap().to_owned());
+                    }
+                }
+            }
+        }
+    });
+    shown
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_of_the_station_mid_stream_loses_no_shown_scan() {
+    let a = agency(400);
+    let port = free_port();
+    let _server = serve(&a.db, port);
+    let link = a.dir.path().join("scanner");
+    let mut scanner = FakeScanner::plug(&link);
+    let config = station_config(
+        a.dir.path(),
+        &format!("http://127.0.0.1:{port}"),
+        &a.token,
+        Some(&link),
+        300,
+        ("Lunch line", 1, 1),
+    );
+    let station = StationProcess::start(&config);
+    let kiosk = Kiosk::new(&station.kiosk);
+    ready(&kiosk, true).await;
+    let shown = watch_shown(&station.kiosk);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let c = cards(&a.db);
+    for (i, code) in c.good.iter().take(300).enumerate() {
+        scanner.scan(code);
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        if i == 150 {
+            // Pull the plug while scans keep arriving.
+            break;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    station.kill9();
+    let shown_before: Vec<String> = shown.lock().unwrap().clone();
+    assert!(shown_before.len() > 50, "only {} scans were shown", shown_before.len());
+
+    // The scanner keeps going while the station restarts; then the outbox catches up.
+    let station = StationProcess::start(&config);
+    let kiosk = Kiosk::new(&station.kiosk);
+    ready(&kiosk, true).await;
+    kiosk.wait_status(60, "the outbox to drain", |s| s["outbox_pending"] == 0).await;
+    let conn = Connection::open(&a.db).unwrap();
+    let mut stmt = conn.prepare("SELECT COUNT(*) FROM batch_entries WHERE uuid = ?").unwrap();
+    for uuid in &shown_before {
+        let n: i64 = stmt.query_row([uuid], |r| r.get(0)).unwrap();
+        assert_eq!(n, 1, "shown scan {uuid} is on the server {n} times");
+    }
+    let doubled: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM (SELECT client_id FROM batch_entries WHERE verdict = 'accepted' GROUP BY client_id, service_date HAVING COUNT(*) > 1)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(doubled, 0);
+}
+
+/// A loopback TCP proxy that forwards every request to the server and throws away every
+/// second response, closing the connection instead: the station must retry and nothing may be
+/// doubled.
+async fn lossy_proxy(server_port: u16) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let counter = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut client, _)) = listener.accept().await else { return };
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let Ok(mut upstream) =
+                    tokio::net::TcpStream::connect(("127.0.0.1", server_port)).await
+                else {
+                    return;
+                };
+                let mut cbuf = vec![0u8; 64 * 1024];
+                let mut ubuf = vec![0u8; 256 * 1024];
+                loop {
+                    tokio::select! {
+                        r = client.read(&mut cbuf) => {
+                            let Ok(n) = r else { return };
+                            if n == 0 || upstream.write_all(&cbuf[..n]).await.is_err() { return; }
+                        }
+                        r = upstream.read(&mut ubuf) => {
+                            let Ok(n) = r else { return };
+                            if n == 0 { return; }
+                            if counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 2 == 1 {
+                                // The server did the work; the answer is lost on the way.
+                                return;
+                            }
+                            if client.write_all(&ubuf[..n]).await.is_err() { return; }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_responses_never_double_a_service() {
+    let a = agency(300);
+    let port = free_port();
+    let _server = serve(&a.db, port);
+    let proxy = lossy_proxy(port).await;
+    let config = station_config(
+        a.dir.path(),
+        &format!("http://127.0.0.1:{proxy}"),
+        &a.token,
+        None,
+        300,
+        ("Lunch line", 1, 1),
+    );
+    let station = StationProcess::start(&config);
+    let kiosk = Kiosk::new(&station.kiosk);
+    ready(&kiosk, false).await;
+    let c = cards(&a.db);
+    for code in c.good.iter().take(120) {
+        let (s, _) = kiosk.post("/api/scan", &json!({"code": code})).await;
+        assert_eq!(s, 200);
+    }
+    kiosk.post("/api/post", &json!({})).await;
+    kiosk
+        .wait_status(90, "the post summary", |s| {
+            s["outbox_pending"] == 0 && !s["batch"]["post_summary"].is_null()
+        })
+        .await;
+    assert_eq!(server_count(&a.db, "SELECT COUNT(*) FROM batch_entries"), 120);
+    assert_eq!(server_count(&a.db, "SELECT COUNT(*) FROM services"), 120);
+    assert_eq!(
+        server_count(
+            &a.db,
+            "SELECT COUNT(*) FROM (SELECT batch_entry_id FROM services GROUP BY batch_entry_id HAVING COUNT(*) > 1)"
+        ),
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_stations_one_client_one_meal() {
+    let a = agency(200);
+    let port = free_port();
+    let _server = serve(&a.db, port);
+    let second_token = a.dir.path().join("second.token");
+    let (ok, _, err) = server_cli(
+        &a.db,
+        &[
+            "station",
+            "add",
+            "--org",
+            "1",
+            "--name",
+            "Line 2",
+            "--program",
+            "1",
+            "--token-file",
+            second_token.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    let dir1 = a.dir.path().join("one");
+    let dir2 = a.dir.path().join("two");
+    std::fs::create_dir_all(&dir1).unwrap();
+    std::fs::create_dir_all(&dir2).unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let s1 = StationProcess::start(&station_config(
+        &dir1,
+        &url,
+        &a.token,
+        None,
+        300,
+        ("Lunch line", 1, 1),
+    ));
+    let s2 = StationProcess::start(&station_config(
+        &dir2,
+        &url,
+        &second_token,
+        None,
+        300,
+        ("Lunch line", 1, 1),
+    ));
+    let (k1, k2) = (Kiosk::new(&s1.kiosk), Kiosk::new(&s2.kiosk));
+    ready(&k1, false).await;
+    ready(&k2, false).await;
+    let code = cards(&a.db).good[0].clone();
+    let body = json!({"code": code});
+    let (r1, r2) = tokio::join!(k1.post("/api/scan", &body), k2.post("/api/scan", &body));
+    // Offline from each other, both stations accepted the scan.
+    assert_eq!(r1.1["verdict"], "accepted");
+    assert_eq!(r2.1["verdict"], "accepted");
+    k1.wait_status(30, "station 1 to upload", |s| s["outbox_pending"] == 0).await;
+    k2.wait_status(30, "station 2 to upload", |s| s["outbox_pending"] == 0).await;
+    let v1 = entries(&k1).await[0]["server_verdict"].clone();
+    let v2 = entries(&k2).await[0]["server_verdict"].clone();
+    let mut both = [v1.as_str().unwrap(), v2.as_str().unwrap()];
+    both.sort_unstable();
+    assert_eq!(both, ["accepted", "duplicate"]);
+    // The station that lost shows the change: its review list and counts say duplicate.
+    let loser = if v1 == "duplicate" { &k1 } else { &k2 };
+    let status = loser.get("/api/status").await;
+    assert_eq!(status["batch"]["counts"]["duplicate"], 1, "{status}");
+    assert_eq!(
+        server_count(&a.db, "SELECT COUNT(*) FROM batch_entries WHERE verdict = 'accepted'"),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scanner_unplugged_and_plugged_back_keeps_working() {
+    let a = agency(100);
+    let port = free_port();
+    let _server = serve(&a.db, port);
+    let link = a.dir.path().join("scanner");
+    let mut scanner = FakeScanner::plug(&link);
+    let config = station_config(
+        a.dir.path(),
+        &format!("http://127.0.0.1:{port}"),
+        &a.token,
+        Some(&link),
+        300,
+        ("Lunch line", 1, 1),
+    );
+    let station = StationProcess::start(&config);
+    let kiosk = Kiosk::new(&station.kiosk);
+    ready(&kiosk, true).await;
+    let c = cards(&a.db);
+    scanner.scan(&c.good[0]);
+    wait_until(10, "the first scan", || async { entries(&kiosk).await.len() == 1 }).await;
+
+    scanner.unplug();
+    kiosk
+        .wait_status(10, "the kiosk to show the scanner unplugged", |s| {
+            s["scanners"][0]["connected"] == false
+        })
+        .await;
+    let mut scanner = FakeScanner::plug(&link);
+    kiosk
+        .wait_status(10, "the scanner to come back", |s| s["scanners"][0]["connected"] == true)
+        .await;
+    scanner.scan(&c.good[1]);
+    wait_until(10, "the scan after replugging", || async { entries(&kiosk).await.len() == 2 })
+        .await;
+    let list = entries(&kiosk).await;
+    assert_eq!(list[1]["local_verdict"], "accepted");
+    let by_source: HashMap<String, usize> = list.iter().fold(HashMap::new(), |mut m, e| {
+        *m.entry(e["source"].as_str().unwrap().to_owned()).or_default() += 1;
+        m
+    });
+    assert_eq!(by_source.get("front"), Some(&2));
+}

@@ -359,8 +359,9 @@ pub async fn serve(db: Db, listener: tokio::net::TcpListener) -> anyhow::Result<
     // Tests and the demo read this line to learn the port.
     println!("listening on http://{addr}");
     let jobs = tokio::spawn(crate::jobs::auto_exit_loop(db.clone()));
-    let result =
-        axum::serve(listener, app(AppState { db })).with_graceful_shutdown(shutdown_signal()).await;
+    let result = axum::serve(listener, app(AppState::new(db)))
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
     jobs.abort();
     Ok(result?)
 }

@@ -5,5 +5,6 @@ pub mod api;
 pub mod cli;
 pub mod db;
 pub mod demo;
+pub mod ingest;
 pub mod jobs;
 pub mod store;

@@ -9,6 +9,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
+use tower_http::CompressionLevel;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
@@ -16,6 +17,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::db::Db;
+use crate::ingest::Ingest;
 use error::ApiError;
 
 /// Largest request body the API reads: an upload of `MAX_ENTRIES_PER_UPLOAD` entries fits with
@@ -26,6 +28,15 @@ pub const MAX_BODY_BYTES: usize = 512 * 1024;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub db: Db,
+    pub ingest: Ingest,
+}
+
+impl AppState {
+    /// The state for a database; starts the upload queue on the current tokio runtime.
+    pub fn new(db: Db) -> Self {
+        let ingest = Ingest::start(db.clone());
+        Self { db, ingest }
+    }
 }
 
 #[derive(OpenApi)]
@@ -69,7 +80,7 @@ pub fn app(state: AppState) -> Router {
     api.route("/api/v1/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
         .fallback(|| async { ApiError::not_found("no such endpoint").into_response() })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(CompressionLayer::new())
+        .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -18,6 +18,7 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, parse_uuid};
 use crate::db::{self, immediate};
+use crate::ingest::IngestError;
 use crate::store::audit::Actor;
 use crate::store::batches::{self, Creator};
 use crate::store::roster;
@@ -171,10 +172,10 @@ async fn upload_entries(
     ApiJson(req): ApiJson<UploadEntries>,
 ) -> ApiResult<Json<UploadResult>> {
     let uuid = parse_uuid(&batch)?;
-    let entries = state
-        .db
-        .write(move |conn| immediate(conn, |tx| batches::upload(tx, &station, uuid, &req.entries)))
-        .await??;
+    let entries = state.ingest.upload(station, uuid, req.entries).await.map_err(|e| match e {
+        IngestError::Store(e) => ApiError::from(e),
+        IngestError::Internal(e) => ApiError::internal(&e),
+    })?;
     Ok(Json(UploadResult { entries }))
 }
 

@@ -138,7 +138,7 @@ impl Harness {
         .unwrap();
         drop(conn);
         let db = Db::open(&path).unwrap();
-        let app = app(AppState { db: db.clone() });
+        let app = app(AppState::new(db.clone()));
         let (
             org_a,
             org_b,

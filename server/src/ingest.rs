@@ -1,0 +1,195 @@
+//! Group commit for entry uploads. Concurrent upload requests from many stations are queued and
+//! run by the database writer together: each request in its own savepoint (so one bad request
+//! fails alone and changes nothing), all of them in one `BEGIN IMMEDIATE` transaction with one
+//! durable commit. Every request is answered only after that commit, so an acknowledged entry
+//! is on disk, and fifty stations cost one fsync instead of fifty.
+
+use rusqlite::Connection;
+use scanline_core::wire::{EntryUpload, EntryVerdict};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use crate::db::{Db, DbError};
+use crate::store::stations::StationAuth;
+use crate::store::{StoreError, batches};
+
+/// Most requests committed together; bounds the latency one group adds to the next.
+const MAX_GROUP: usize = 64;
+
+type Answer = Result<Vec<EntryVerdict>, IngestError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The request itself was refused or failed; the rest of its group stands.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The group could not be committed, or the writer is gone: nothing of it was stored.
+    #[error("{0}")]
+    Internal(String),
+}
+
+struct Job {
+    station: StationAuth,
+    batch: Uuid,
+    entries: Vec<EntryUpload>,
+    reply: oneshot::Sender<Answer>,
+}
+
+/// Handle to the upload queue. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Ingest {
+    tx: mpsc::UnboundedSender<Job>,
+}
+
+impl Ingest {
+    /// Starts the queue's task on the current tokio runtime.
+    pub fn start(db: Db) -> Self {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut jobs = vec![first];
+                while jobs.len() < MAX_GROUP {
+                    match rx.try_recv() {
+                        Ok(job) => jobs.push(job),
+                        Err(_) => break,
+                    }
+                }
+                let (replies, work): (Vec<_>, Vec<_>) =
+                    jobs.into_iter().map(|j| (j.reply, (j.station, j.batch, j.entries))).unzip();
+                match db.write(move |conn| run_group(conn, &work)).await {
+                    Ok(answers) => {
+                        for (reply, answer) in replies.into_iter().zip(answers) {
+                            let _ = reply.send(answer);
+                        }
+                    }
+                    Err(e) => {
+                        for reply in replies {
+                            let _ = reply.send(Err(IngestError::Internal(e.to_string())));
+                        }
+                    }
+                }
+            }
+        });
+        Self { tx }
+    }
+
+    /// Uploads one station request; returns after the group it joined is committed.
+    pub async fn upload(
+        &self,
+        station: StationAuth,
+        batch: Uuid,
+        entries: Vec<EntryUpload>,
+    ) -> Answer {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Job { station, batch, entries, reply })
+            .map_err(|_| IngestError::Internal(DbError::WorkerGone.to_string()))?;
+        answer.await.map_err(|_| IngestError::Internal(DbError::WorkerGone.to_string()))?
+    }
+}
+
+/// Runs a group of uploads in one transaction, each in a savepoint.
+fn run_group(conn: &mut Connection, work: &[(StationAuth, Uuid, Vec<EntryUpload>)]) -> Vec<Answer> {
+    let failed_all = |e: &rusqlite::Error| -> Vec<Answer> {
+        work.iter().map(|_| Err(IngestError::Internal(format!("database error: {e}")))).collect()
+    };
+    let mut tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => return failed_all(&e),
+    };
+    let mut answers = Vec::with_capacity(work.len());
+    for (station, batch, entries) in work {
+        let sp = match tx.savepoint() {
+            Ok(sp) => sp,
+            Err(e) => {
+                answers.push(Err(StoreError::Sqlite(e).into()));
+                continue;
+            }
+        };
+        match batches::upload(&sp, station, *batch, entries) {
+            Ok(v) => match sp.commit() {
+                Ok(()) => answers.push(Ok(v)),
+                Err(e) => answers.push(Err(StoreError::Sqlite(e).into())),
+            },
+            // Dropping the savepoint rolls this request back; the others stand.
+            Err(e) => answers.push(Err(e.into())),
+        }
+    }
+    match tx.commit() {
+        Ok(()) => answers,
+        Err(e) => failed_all(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{cards, clients, enrollments, stations, testing::fixture};
+    use scanline_core::Verdict;
+    use scanline_core::wire::CreateBatch;
+
+    #[test]
+    fn a_failing_request_in_a_group_changes_nothing_and_the_others_stand() {
+        let mut f = fixture();
+        let (_, token) = stations::insert(&f.conn, f.org, "S", &[f.meals]).unwrap();
+        let station = stations::authenticate(&f.conn, &token).unwrap().unwrap();
+        let (client, _) = clients::insert(
+            &f.conn,
+            &clients::NewClient {
+                organization_id: f.org,
+                first_name: "A".into(),
+                last_name: "B".into(),
+                ..clients::NewClient::default()
+            },
+        )
+        .unwrap();
+        enrollments::insert(
+            &f.conn,
+            &enrollments::NewEnrollment {
+                client_id: client,
+                program_id: f.meals,
+                entry_date: "2026-01-01".parse().unwrap(),
+                household_id: None,
+                relationship_to_hoh: 1,
+            },
+        )
+        .unwrap();
+        let code = cards::issue_scanline(&f.conn, client, None).unwrap().1;
+        let (batch, _) = batches::create(
+            &f.conn,
+            batches::Creator::Station(&station),
+            &CreateBatch {
+                uuid: Uuid::now_v7(),
+                program_id: f.meals,
+                service_type_ids: vec![f.meal],
+                service_date: "2026-11-21".parse().unwrap(),
+                units: None,
+                unit_value: None,
+                description: None,
+                auto_post: false,
+            },
+        )
+        .unwrap();
+        let entry = |code: &str| EntryUpload {
+            uuid: Uuid::now_v7(),
+            code: code.into(),
+            scanned_at: "2026-11-21T20:00:00Z".parse().unwrap(),
+            station_verdict: None,
+        };
+        let work = vec![
+            (station.clone(), batch.uuid, vec![entry(&code)]),
+            (station.clone(), Uuid::now_v7(), vec![entry(&code)]),
+            (station.clone(), batch.uuid, vec![entry(&code), entry("12")]),
+        ];
+        let answers = run_group(&mut f.conn, &work);
+        assert_eq!(answers.len(), 3);
+        assert_eq!(answers[0].as_ref().unwrap()[0].verdict, Verdict::Accepted);
+        assert!(matches!(answers[1], Err(IngestError::Store(StoreError::NotFound(_)))));
+        let third = answers[2].as_ref().unwrap();
+        assert_eq!(third[0].verdict, Verdict::Duplicate, "the group sees its own earlier requests");
+        assert_eq!(third[1].verdict, Verdict::UnknownCard);
+        let stored: i64 =
+            f.conn.query_row("SELECT COUNT(*) FROM batch_entries", [], |r| r.get(0)).unwrap();
+        assert_eq!(stored, 3);
+    }
+}

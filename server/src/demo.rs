@@ -243,16 +243,21 @@ fn random_password(rng: &mut StdRng) -> String {
     (0..16).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
 }
 
-/// Creates the demo in `args.dir` (when it has no demo database yet) and serves it.
-pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&args.dir)
-        .with_context(|| format!("creating {}", args.dir.display()))?;
-    let db_path = args.dir.join(DB_FILE);
+/// Creates the demo database in `dir` unless it is there already; returns its path.
+pub fn ensure(dir: &Path, clients: u32) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let db_path = dir.join(DB_FILE);
     if db_path.exists() {
         println!("using the existing demo database {}", db_path.display());
     } else {
-        create(&args.dir, &db_path, args.clients)?;
+        create(dir, &db_path, clients)?;
     }
+    Ok(db_path)
+}
+
+/// Creates the demo in `args.dir` (when it has no demo database yet) and serves it.
+pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
+    let db_path = ensure(&args.dir, args.clients)?;
     if args.no_serve {
         return Ok(());
     }

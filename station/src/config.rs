@@ -267,3 +267,85 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
     }
     Ok(Loaded { config, token })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(text, Path::new("test.toml")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_checked_in_example_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("station.example.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let c = Config::parse(&text, &path).unwrap();
+        assert_eq!(c.batch_templates.len(), 2);
+        assert_eq!(c.scanners.len(), 3);
+        assert!(matches!(c.scanners[0].device, DeviceConfig::Serial { baud: 115_200, .. }));
+        assert!(matches!(c.scanners[1].device, DeviceConfig::Keyboard { layout: Layout::Us, .. }));
+        assert!(matches!(
+            c.scanners[2].device,
+            DeviceConfig::HidMagstripe { vendor_id: 0x0801, product_id: 0x0002 }
+        ));
+        assert_eq!(c.debounce(), Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_the_reason() {
+        let base = "[server]\nurl = \"http://s\"\ntoken_file = \"t\"\n[station]\ndata_dir = \"d\"\n\
+                    [[batch_template]]\nname = \"L\"\nprogram_id = 1\nservice_type_ids = [1]\n";
+        assert!(parse(base).is_ok());
+        let cases = [
+            (format!("{base}[[scanner]]\nname = \"a\"\nkind = \"serial\"\n"), "needs path"),
+            (
+                format!("{base}[[scanner]]\nname = \"a\"\nkind = \"laser\"\npath = \"/x\"\n"),
+                "unknown variant",
+            ),
+            (
+                format!(
+                    "{base}[[scanner]]\nname = \"a\"\nkind = \"serial\"\npath = \"/x\"\nspeed = 1\n"
+                ),
+                "unknown field",
+            ),
+            (
+                format!(
+                    "{base}[[scanner]]\nname = \"a\"\nkind = \"serial\"\npath = \"/x\"\n[[scanner]]\nname = \"a\"\nkind = \"serial\"\npath = \"/y\"\n"
+                ),
+                "two scanners",
+            ),
+            (base.replace("http://s", "ftp://s"), "must start with http"),
+            (
+                base.replace(
+                    "[[batch_template]]\nname = \"L\"\nprogram_id = 1\nservice_type_ids = [1]\n",
+                    "",
+                ),
+                "batch_template",
+            ),
+            (format!("{base}colour = \"red\"\n"), "unknown field"),
+        ];
+        for (text, says) in cases {
+            let err = parse(&text).unwrap_err();
+            assert!(err.contains(says), "expected {says:?} in {err}");
+        }
+    }
+
+    #[test]
+    fn the_token_is_read_from_its_file_and_never_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("t"), "sls_secret\n").unwrap();
+        let cfg = dir.path().join("s.toml");
+        std::fs::write(
+            &cfg,
+            "[server]\nurl = \"http://s\"\ntoken_file = \"t\"\n[station]\ndata_dir = \"d\"\n\
+             [[batch_template]]\nname = \"L\"\nprogram_id = 1\nservice_type_ids = [1]\n",
+        )
+        .unwrap();
+        let loaded = load(&cfg).unwrap();
+        assert_eq!(loaded.token, "sls_secret");
+        assert!(!format!("{loaded:?}").contains("sls_secret"));
+        std::fs::write(dir.path().join("t"), "  \n").unwrap();
+        assert!(load(&cfg).unwrap_err().to_string().contains("empty"));
+    }
+}

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::scanner::decode::Content;
 use crate::scanner::decode::framing::Framing;
 use crate::scanner::decode::keyboard::Layout;
 
@@ -77,6 +78,8 @@ pub struct ScannerConfig {
     /// A name for the kiosk, e.g. "front door".
     pub name: String,
     pub device: DeviceConfig,
+    /// What a serial or keyboard device reads: barcodes, stripe tracks or prox numbers.
+    pub content: Content,
 }
 
 /// How to reach the device, by transport.
@@ -119,6 +122,9 @@ struct RawScanner {
     /// USB IDs (HID kinds).
     vendor_id: Option<u16>,
     product_id: Option<u16>,
+    /// barcode (default), magstripe or prox: how the text becomes a card key.
+    #[serde(default)]
+    content: Content,
 }
 
 impl TryFrom<RawScanner> for ScannerConfig {
@@ -147,7 +153,7 @@ impl TryFrom<RawScanner> for ScannerConfig {
                 product_id: r.product_id.ok_or_else(|| needs("product_id"))?,
             },
         };
-        Ok(Self { name, device })
+        Ok(Self { name, device, content: r.content })
     }
 }
 
@@ -282,11 +288,12 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         let c = Config::parse(&text, &path).unwrap();
         assert_eq!(c.batch_templates.len(), 2);
-        assert_eq!(c.scanners.len(), 3);
+        assert_eq!(c.scanners.len(), 4);
+        assert_eq!(c.scanners[2].content, Content::Prox);
         assert!(matches!(c.scanners[0].device, DeviceConfig::Serial { baud: 115_200, .. }));
         assert!(matches!(c.scanners[1].device, DeviceConfig::Keyboard { layout: Layout::Us, .. }));
         assert!(matches!(
-            c.scanners[2].device,
+            c.scanners[3].device,
             DeviceConfig::HidMagstripe { vendor_id: 0x0801, product_id: 0x0002 }
         ));
         assert_eq!(c.debounce(), Duration::from_millis(1500));

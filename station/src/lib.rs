@@ -141,9 +141,65 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Finds a profile by id in `dir`, or reads it from a path.
+fn find_profile(
+    dir: &std::path::Path,
+    id_or_path: &str,
+) -> anyhow::Result<scanner::profile::Profile> {
+    let path = std::path::Path::new(id_or_path);
+    if path.extension().is_some_and(|e| e == "toml") || path.is_file() {
+        return Ok(scanner::profile::load_file(path)?);
+    }
+    let all = scanner::profile::load_dir(dir)?;
+    let ids: Vec<&str> = all.iter().map(|p| p.id.as_str()).collect();
+    let known = ids.join(", ");
+    all.into_iter().find(|p| p.id == id_or_path).ok_or_else(|| {
+        anyhow::anyhow!("no profile {id_or_path:?} in {}; known: {known}", dir.display())
+    })
+}
+
 fn scanner_command(cmd: &ScannerCmd) -> anyhow::Result<ExitCode> {
-    let _ = cmd;
-    anyhow::bail!("scanner profiles are not available in this build")
+    match cmd {
+        ScannerCmd::Profiles { dir } => {
+            for p in scanner::profile::load_dir(dir)? {
+                let modes: Vec<&str> =
+                    p.transports.iter().map(scanner::profile::Transport::mode).collect();
+                println!(
+                    "{}\t{} {}\tUSB {:04x}\t{}",
+                    p.id,
+                    p.vendor,
+                    p.model,
+                    p.usb.vendor_id,
+                    modes.join(", ")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ScannerCmd::Configure { profile, port, dir } => {
+            let profile = find_profile(dir, profile)?;
+            let mut serial = scanner::configure::open_port(port, &profile)?;
+            println!("configuring {} {} on {port}", profile.vendor, profile.model);
+            let outcomes = scanner::configure::apply(
+                &mut serial,
+                &profile,
+                std::time::Duration::from_secs(2),
+            )?;
+            let mut ok = true;
+            for o in &outcomes {
+                let good = matches!(o.answer, scanner::configure::Answer::Ack);
+                ok &= good;
+                println!("{} {}: {}", if good { "ok  " } else { "FAIL" }, o.command, o.message);
+            }
+            for step in profile
+                .setup
+                .iter()
+                .filter(|s| s.method != scanner::profile::SetupMethod::SerialCommand)
+            {
+                println!("by hand: {} (check: {})", step.description, step.verify);
+            }
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+    }
 }
 
 #[cfg(test)]

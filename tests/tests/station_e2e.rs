@@ -4,81 +4,15 @@
 //! and a scanner unplugged and plugged back in.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::Connection;
 use scanline_tests::{
-    FakeScanner, Kiosk, ServerProcess, StationProcess, server_cli, station_config,
+    FakeScanner, Kiosk, StationProcess, agency, cards, free_port, misread, ready, serve,
+    server_cli, station_config,
 };
 use serde_json::{Value, json};
-
-struct Agency {
-    dir: tempfile::TempDir,
-    db: PathBuf,
-    token: PathBuf,
-}
-
-/// A demo agency in a temporary directory (not served yet).
-fn agency(clients: u32) -> Agency {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = dir.path().join("demo");
-    let (ok, _, err) = server_cli(
-        &dir.path().join("x.db"),
-        &["demo", "--dir", demo.to_str().unwrap(), "--no-serve", "--clients", &clients.to_string()],
-    );
-    assert!(ok, "{err}");
-    Agency { db: demo.join("scanline-demo.db"), token: demo.join("station.token"), dir }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn serve(db: &Path, port: u16) -> ServerProcess {
-    ServerProcess::start(db, &["serve", "--listen", &format!("127.0.0.1:{port}")])
-}
-
-/// Cards of the demo agency by what they should scan as at the meal line today.
-struct Cards {
-    good: Vec<String>,
-    unenrolled: Vec<String>,
-    barred: Vec<String>,
-    replaced: Vec<String>,
-}
-
-fn cards(db: &Path) -> Cards {
-    let conn = Connection::open(db).unwrap();
-    let list = |sql: &str| -> Vec<String> {
-        conn.prepare(sql)
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    };
-    let barred = "EXISTS (SELECT 1 FROM bars b WHERE b.client_id = k.client_id AND b.begin_date <= date('now', '-1 day') AND b.end_date >= date('now', '+1 day'))";
-    let enrolled = "EXISTS (SELECT 1 FROM enrollments e WHERE e.client_id = k.client_id AND e.program_id = 1 AND e.exit_date IS NULL AND e.entry_date <= date('now', '-1 day'))";
-    Cards {
-        good: list(&format!(
-            "SELECT code FROM cards k WHERE replaced_by IS NULL AND {enrolled} AND NOT {barred} ORDER BY code"
-        )),
-        unenrolled: list(&format!(
-            "SELECT code FROM cards k WHERE replaced_by IS NULL AND NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.client_id = k.client_id AND e.program_id = 1) AND NOT {barred} ORDER BY code"
-        )),
-        barred: list(&format!(
-            "SELECT code FROM cards k WHERE replaced_by IS NULL AND {barred} ORDER BY code"
-        )),
-        replaced: list("SELECT code FROM cards k WHERE replaced_by IS NOT NULL ORDER BY code"),
-    }
-}
-
-/// A valid Scanline code with one digit changed: the check digit catches it.
-fn misread(code: &str) -> String {
-    let mut b = code.as_bytes().to_vec();
-    b[6] = if b[6] == b'9' { b'0' } else { b[6] + 1 };
-    String::from_utf8(b).unwrap()
-}
 
 async fn wait_until<F: std::future::Future<Output = bool>>(
     secs: u64,
@@ -96,19 +30,6 @@ async fn entries(kiosk: &Kiosk) -> Vec<Value> {
     let mut list = kiosk.get("/api/entries").await.as_array().unwrap().clone();
     list.sort_by_key(|e| e["seq"].as_i64().unwrap());
     list
-}
-
-async fn ready(kiosk: &Kiosk, scanner: bool) {
-    kiosk
-        .wait_status(60, "the roster and the scanner", |s| {
-            s["roster"]["loaded"] == true
-                && s["link"]["link"] == "online"
-                && (!scanner
-                    || s["scanners"]
-                        .as_array()
-                        .is_some_and(|a| a.iter().any(|x| x["connected"] == true)))
-        })
-        .await;
 }
 
 fn server_count(db: &Path, sql: &str) -> i64 {

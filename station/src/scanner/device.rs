@@ -14,7 +14,7 @@ use crate::config::{DeviceConfig, ScannerConfig};
 use crate::scanner::decode::framing::{FrameDecoder, Framing};
 use crate::scanner::decode::hidpos::HidPosDecoder;
 use crate::scanner::decode::keyboard::{KeyboardDecoder, Layout};
-use crate::scanner::decode::{Payload, magstripe};
+use crate::scanner::decode::{Content, Payload, magstripe};
 use crate::state::{ScannerState, Shared};
 use crate::worker::WorkerHandle;
 
@@ -33,7 +33,8 @@ pub fn spawn(
     std::thread::Builder::new()
         .name(format!("scanner-{}", scanner.name))
         .spawn(move || {
-            let ctx = Ctx { name: scanner.name.clone(), worker, shared, stop };
+            let ctx =
+                Ctx { name: scanner.name.clone(), content: scanner.content, worker, shared, stop };
             match scanner.device {
                 DeviceConfig::Serial { path, baud, framing } => {
                     serial_loop(&ctx, &path, baud, framing);
@@ -54,6 +55,7 @@ pub fn spawn(
 
 struct Ctx {
     name: String,
+    content: Content,
     worker: WorkerHandle,
     shared: Arc<Shared>,
     stop: Arc<AtomicBool>,
@@ -74,7 +76,7 @@ impl Ctx {
     }
 
     fn deliver(&self, p: Payload) {
-        self.worker.scan(&self.name, p.text);
+        self.worker.scan(&self.name, self.content.normalise(&p.text));
     }
 
     /// Sleeps before a reopen, waking early to stop.

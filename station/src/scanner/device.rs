@@ -75,7 +75,7 @@ impl Ctx {
         });
     }
 
-    fn deliver(&self, p: Payload) {
+    fn deliver(&self, p: &Payload) {
         self.worker.scan(&self.name, self.content.normalise(&p.text));
     }
 
@@ -119,7 +119,7 @@ fn serial_loop(ctx: &Ctx, path: &Path, baud: u32, framing: Framing) {
                 Ok(0) => break,
                 Ok(n) => {
                     for p in decoder.push(&buf[..n]) {
-                        ctx.deliver(p);
+                        ctx.deliver(&p);
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
@@ -161,7 +161,7 @@ fn keyboard_loop(ctx: &Ctx, path: &Path, layout: Layout, framing: Framing) {
                         if ev.event_type() == evdev::EventType::KEY
                             && let Some(p) = decoder.push_evdev(ev.code(), ev.value())
                         {
-                            ctx.deliver(p);
+                            ctx.deliver(&p);
                         }
                     }
                 }
@@ -223,7 +223,7 @@ fn hid_loop(ctx: &Ctx, vendor_id: u16, product_id: u16, kind: HidKind) {
                         }
                     };
                     if let Some(p) = payload {
-                        ctx.deliver(p);
+                        ctx.deliver(&p);
                     }
                 }
                 Err(_) => break,

@@ -66,14 +66,18 @@ CREATE TABLE batches (
     post_summary TEXT
 ) STRICT;
 
+CREATE INDEX batches_open ON batches (created_at) WHERE state = 'open';
+
 CREATE TABLE batch_service_types (
     batch_uuid TEXT NOT NULL REFERENCES batches(uuid),
     service_type_id INTEGER NOT NULL,
     PRIMARY KEY (batch_uuid, service_type_id)
 ) STRICT, WITHOUT ROWID;
 
+-- Entries are never deleted, so the rowid grows with every scan: it orders uploads, and the
+-- sync side keeps a cursor of the last one the server has (meta 'upload_cursor').
 CREATE TABLE entries (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     uuid TEXT NOT NULL UNIQUE,
     batch_uuid TEXT NOT NULL REFERENCES batches(uuid),
     source TEXT NOT NULL,
@@ -89,20 +93,24 @@ CREATE TABLE entries (
     server_verdict TEXT,
     server_detail TEXT,
     uploaded_at TEXT,
+    -- The server refused the upload for good: kept, with its words.
+    upload_error TEXT,
     posted INTEGER NOT NULL DEFAULT 0,
     deleted_at TEXT
 ) STRICT;
 CREATE INDEX entries_by_client ON entries (client_id, program_id, service_date);
 CREATE INDEX entries_by_batch ON entries (batch_uuid, seq);
 
--- Work for the server, done strictly in order. Rows are kept after they are done, so a server
--- restored from an older backup can be brought up to date.
+-- Work for the server other than scans (which are sent from `entries` by cursor), done in
+-- order with them: an operation runs once every entry up to `after_entry` has been sent. Rows
+-- are kept after they are done.
 CREATE TABLE outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     kind TEXT NOT NULL
-        CHECK (kind IN ('create_batch', 'entry', 'delete_entry', 'revalidate', 'post', 'close')),
+        CHECK (kind IN ('create_batch', 'delete_entry', 'revalidate', 'post', 'close')),
     batch_uuid TEXT NOT NULL,
     entry_uuid TEXT,
+    after_entry INTEGER NOT NULL,
     created_at TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,

@@ -173,43 +173,26 @@ impl Sync {
         }
     }
 
-    /// The outbox loop: sends pending work in order until the station stops.
+    /// The outbox loop: sends scans and other work in order until the station stops.
     pub async fn outbox_loop(self: Arc<Self>) {
         let mut backoff = BACKOFF_MIN;
         loop {
-            let items = match self.db(|c| batches::pending(c, UPLOAD_CHUNK)).await {
-                Ok(items) => items,
-                Err(e) => {
-                    tracing::error!(error = %e, "reading the outbox");
-                    tokio::time::sleep(BACKOFF_MAX).await;
-                    continue;
-                }
-            };
-            if items.is_empty() {
-                tokio::select! {
-                    () = self.shared.sync_woken() => {},
-                    () = tokio::time::sleep(Duration::from_secs(5)) => {},
-                }
-                continue;
-            }
-            let r = self.process(&items).await;
-            match r {
-                Ok(()) => {
+            match self.step().await {
+                Ok(true) => {
                     backoff = BACKOFF_MIN;
                     self.note(&Ok(()));
                 }
+                Ok(false) => {
+                    tokio::select! {
+                        () = self.shared.sync_woken() => {},
+                        () = tokio::time::sleep(Duration::from_secs(5)) => {},
+                    }
+                }
                 Err(SyncError::Store(e)) => {
                     tracing::error!(error = %e, "outbox");
-                    tokio::time::sleep(backoff).await;
+                    tokio::time::sleep(BACKOFF_MAX).await;
                 }
                 Err(e) => {
-                    let _ = self
-                        .db({
-                            let seq = items[0].seq;
-                            let msg = e.to_string();
-                            move |c| batches::note_attempt(c, seq, &msg)
-                        })
-                        .await;
                     self.note(&Err(e));
                     tokio::select! {
                         () = self.shared.sync_woken() => {},
@@ -221,51 +204,71 @@ impl Sync {
         }
     }
 
-    /// Sends the first piece of work (a run of uploads counts as one) and records the answer.
-    async fn process(&self, items: &[OutboxItem]) -> Result<(), SyncError> {
-        let first = &items[0];
-        let batch = first.batch_uuid.clone();
-        let result = match first.kind.as_str() {
-            "create_batch" => self.create_batch(&batch).await,
-            "entry" => {
-                let run: Vec<&OutboxItem> = items
-                    .iter()
-                    .take_while(|i| i.kind == "entry" && i.batch_uuid == batch)
-                    .collect();
-                return self.upload(&batch, &run).await;
-            }
-            "delete_entry" => {
-                let entry = first.entry_uuid.clone().unwrap_or_default();
-                match self
-                    .send(
-                        self.http
-                            .delete(self.url(&format!("/api/v1/batches/{batch}/entries/{entry}"))),
-                    )
-                    .await
+    /// Sends the next piece of work: the oldest outbox item once the entries scanned before it
+    /// are sent, else the next run of entries of one batch. Returns whether there was work.
+    pub async fn step(&self) -> Result<bool, SyncError> {
+        let (op, entries) = self
+            .db(|c| Ok((batches::next_op(c)?, batches::unsent(c, UPLOAD_CHUNK, None)?)))
+            .await?;
+        let op_first = match (&op, entries.first()) {
+            (Some(o), Some(e)) => o.after_entry < e.0,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        match op {
+            Some(op) if op_first => {
+                let result = self.run_op(&op).await;
+                if let Err(e) = &result
+                    && !matches!(e, SyncError::Store(_))
                 {
+                    let msg = e.to_string();
+                    let seq = op.seq;
+                    let _ = self.db(move |c| batches::note_attempt(c, seq, &msg)).await;
+                }
+                result.map(|()| true)
+            }
+            op if !entries.is_empty() => {
+                let up_to = op.map(|o| o.after_entry);
+                let batch = entries[0].2.clone();
+                let run: Vec<(i64, String)> = entries
+                    .into_iter()
+                    .take_while(|e| e.2 == batch && up_to.is_none_or(|u| e.0 <= u))
+                    .map(|(seq, uuid, _)| (seq, uuid))
+                    .collect();
+                self.upload(&batch, run).await.map(|()| true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// Runs one outbox item and records the answer.
+    async fn run_op(&self, op: &OutboxItem) -> Result<(), SyncError> {
+        let batch = op.batch_uuid.as_str();
+        let result = match op.kind.as_str() {
+            "create_batch" => self.create_batch(batch).await,
+            "delete_entry" => {
+                let entry = op.entry_uuid.clone().unwrap_or_default();
+                let url = self.url(&format!("/api/v1/batches/{batch}/entries/{entry}"));
+                match self.send(self.http.delete(url)).await {
+                    // The entry never reached the server (refused earlier): nothing to delete.
                     Err(SyncError::Rejected(m)) if m.starts_with("not_found") => Ok(()),
                     other => other.map(drop),
                 }
             }
-            "revalidate" => self.revalidate(&batch).await,
-            "post" => self.post(&batch).await,
-            "close" => self.close(&batch).await,
+            "revalidate" => self.revalidate(batch).await,
+            "post" => self.post(batch).await,
+            "close" => self.close(batch).await,
             other => Err(SyncError::Rejected(format!("unknown outbox item {other}"))),
         };
-        self.settle(&[first.seq], result).await
-    }
-
-    /// Marks items done, or failed when the server refused them for good.
-    async fn settle(&self, seqs: &[i64], result: Result<(), SyncError>) -> Result<(), SyncError> {
-        let seqs = seqs.to_vec();
+        let seq = op.seq;
         match result {
             Ok(()) => {
-                self.db(move |c| store::immediate(c, |tx| batches::mark_done(tx, &seqs))).await?;
+                self.db(move |c| store::immediate(c, |tx| batches::mark_done(tx, seq))).await?;
                 Ok(())
             }
             Err(SyncError::Rejected(msg)) => {
                 tracing::warn!(error = %msg, "the server refused an outbox item; kept as failed");
-                self.db(move |c| batches::mark_failed(c, &seqs, &msg)).await?;
+                self.db(move |c| batches::mark_failed(c, seq, &msg)).await?;
                 let _ = self.events.send(Event::Batch);
                 Ok(())
             }
@@ -283,22 +286,23 @@ impl Sync {
         self.send(self.http.post(self.url("/api/v1/batches")).json(&req)).await.map(drop)
     }
 
-    async fn upload(&self, batch: &str, run: &[&OutboxItem]) -> Result<(), SyncError> {
-        let uuids: Vec<String> = run.iter().filter_map(|i| i.entry_uuid.clone()).collect();
-        let seqs: Vec<i64> = run.iter().map(|i| i.seq).collect();
-        let entries = self.db(move |c| batches::uploads(c, &uuids)).await?;
+    /// Sends a run of entries of one batch; the cursor moves past them once the server has
+    /// answered (or refused them for good, in which case they are kept, marked).
+    async fn upload(&self, batch: &str, run: Vec<(i64, String)>) -> Result<(), SyncError> {
+        let last = run.last().map_or(0, |r| r.0);
+        let uuids: Vec<String> = run.into_iter().map(|(_, u)| u).collect();
+        let for_body = uuids.clone();
+        let entries = self.db(move |c| batches::uploads(c, &for_body)).await?;
         let body = UploadEntries { entries };
-        let result = self
-            .send(self.http.post(self.url(&format!("/api/v1/batches/{batch}/entries"))).json(&body))
-            .await;
-        match result {
+        let url = self.url(&format!("/api/v1/batches/{batch}/entries"));
+        match self.send(self.http.post(url).json(&body)).await {
             Ok((_, bytes)) => {
                 let answer: UploadResult = Self::parse(&bytes)?;
                 let changed = self
                     .db(move |c| {
                         store::immediate(c, |tx| {
                             let changed = batches::apply_server_verdicts(tx, &answer.entries)?;
-                            batches::mark_done(tx, &seqs)?;
+                            batches::advance_cursor(tx, last)?;
                             Ok(changed)
                         })
                     })
@@ -307,7 +311,19 @@ impl Sync {
                 let _ = self.events.send(Event::Batch);
                 Ok(())
             }
-            Err(e) => self.settle(&seqs, Err(e)).await,
+            Err(SyncError::Rejected(msg)) => {
+                tracing::warn!(error = %msg, "the server refused a run of entries; kept as failed");
+                self.db(move |c| {
+                    store::immediate(c, |tx| {
+                        batches::mark_entries_failed(tx, &uuids, &msg)?;
+                        batches::advance_cursor(tx, last)
+                    })
+                })
+                .await?;
+                let _ = self.events.send(Event::Batch);
+                Ok(())
+            }
+            Err(e) => Err(e),
         }
     }
 

@@ -20,6 +20,7 @@ use uuid::Uuid;
 use crate::config::BatchTemplate;
 use crate::state::Shared;
 use crate::store::batches::{self, LocalBatch, NewEntry};
+use crate::store::roster::Rules;
 use crate::store::{self, StoreError, StoreResult, roster};
 
 /// A clock this far behind the latest time seen is wrong (DESIGN §7, clocks).
@@ -135,6 +136,10 @@ pub struct Worker {
     last_read: HashMap<String, Instant>,
     shared: Arc<Shared>,
     events: broadcast::Sender<Event>,
+    /// The open batch. Only this worker opens and closes batches, so the copy stays true.
+    batch: Option<LocalBatch>,
+    /// The roster's rules, parsed once per roster sync (keyed by its sync time).
+    rules: Option<(String, Arc<Rules>)>,
 }
 
 impl Worker {
@@ -145,7 +150,16 @@ impl Worker {
         shared: Arc<Shared>,
         events: broadcast::Sender<Event>,
     ) -> Self {
-        Self { conn, templates, debounce, last_read: HashMap::new(), shared, events }
+        Self {
+            conn,
+            templates,
+            debounce,
+            last_read: HashMap::new(),
+            shared,
+            events,
+            batch: None,
+            rules: None,
+        }
     }
 
     /// Starts the worker thread.
@@ -212,25 +226,8 @@ impl Worker {
         let _ = self.events.send(Event::Batch);
     }
 
-    /// The time to record: the clock, unless it runs behind the latest time seen, in which case
-    /// the kiosk is told and the scan keeps the latest time seen (never a silently wrong date).
     fn now(&self) -> StoreResult<DateTime<Utc>> {
-        let now = Utc::now();
-        let seen = batches::high_water(&self.conn)?;
-        match seen {
-            Some(s) if now + CLOCK_SLACK < s => {
-                self.shared.set_clock_error(Some(format!(
-                    "The station clock reads {} but {} was already seen: the clock is wrong. See staff.",
-                    now.format("%Y-%m-%d %H:%M"),
-                    s.format("%Y-%m-%d %H:%M")
-                )));
-                Ok(s)
-            }
-            _ => {
-                self.shared.set_clock_error(None);
-                Ok(now)
-            }
-        }
+        now(&self.conn, &self.shared)
     }
 
     fn template(&self, name: Option<&str>) -> Result<&BatchTemplate, StoreError> {
@@ -262,13 +259,21 @@ impl Worker {
             Err(StoreError::NoRoster) => now.date_naive(),
             Err(e) => return Err(e),
         };
-        store::immediate(&mut self.conn, |tx| batches::start(tx, &t, date))
+        let batch = store::immediate(&mut self.conn, |tx| batches::start(tx, &t, date))?;
+        self.batch = Some(batch.clone());
+        Ok(batch)
     }
 
     /// The batch scans go into, starting the default one when none is open.
     fn open_batch(&mut self) -> StoreResult<LocalBatch> {
+        if let Some(b) = &self.batch {
+            return Ok(b.clone());
+        }
         match batches::current(&self.conn)? {
-            Some(b) => Ok(b),
+            Some(b) => {
+                self.batch = Some(b.clone());
+                Ok(b)
+            }
             None => self.new_batch(None),
         }
     }
@@ -294,10 +299,14 @@ impl Worker {
             return Ok(ScanOutcome::DoubleRead);
         }
         let batch = self.open_batch()?;
-        let scanned_at = self.now()?;
-        let (service_date, judgement) = self.judge(&batch, first, scanned_at, None, None)?;
+        // Reads and the write in one IMMEDIATE transaction: one lock, one commit.
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let scanned_at = now(&tx, &self.shared)?;
+        let rules = cached_rules(&tx, &mut self.rules)?;
+        let (service_date, judgement) =
+            judge(&tx, rules.as_deref(), &batch, first, scanned_at, None, None)?;
         let display_name = match judgement.client_id {
-            Some(c) => roster::display_name(&self.conn, c)?,
+            Some(c) => roster::display_name(&tx, c)?,
             None => String::new(),
         };
         let uuid = Uuid::now_v7();
@@ -315,7 +324,8 @@ impl Worker {
             warnings: &judgement.warnings,
             detail: &judgement.detail,
         };
-        store::immediate(&mut self.conn, |tx| batches::record(tx, &entry))?;
+        batches::record(&tx, &entry)?;
+        tx.commit()?;
         let shown = Shown {
             uuid: uuid.to_string(),
             verdict: judgement.verdict,
@@ -332,57 +342,6 @@ impl Worker {
         let _ = self.events.send(Event::Scan(shown.clone()));
         self.shared.wake_sync();
         Ok(ScanOutcome::Shown(shown))
-    }
-
-    /// The verdict for a payload in a batch, from the roster cache and local entries.
-    fn judge(
-        &self,
-        batch: &LocalBatch,
-        first: Result<scanline_core::ScanCode, Judgement>,
-        scanned_at: DateTime<Utc>,
-        known_date: Option<chrono::NaiveDate>,
-        exclude: Option<&str>,
-    ) -> StoreResult<(chrono::NaiveDate, Judgement)> {
-        let rules = match roster::rules(&self.conn) {
-            Ok(r) => r,
-            Err(StoreError::NoRoster) => {
-                // Never refuse or lose a scan for want of a roster: record it and let the
-                // server decide when it is reachable.
-                let j = match first {
-                    Err(j) => j,
-                    Ok(_) => Judgement {
-                        verdict: Verdict::UnknownCard,
-                        client_id: None,
-                        enrollment_id: None,
-                        auto_enroll: false,
-                        warnings: Vec::new(),
-                        detail: "the roster is not loaded yet: the server will check this card"
-                            .into(),
-                    },
-                };
-                return Ok((batch.service_date, j));
-            }
-            Err(e) => return Err(e),
-        };
-        let Some(program) = rules.program(batch.program_id).cloned() else {
-            return Err(StoreError::Invalid(format!(
-                "program {} is not one this station serves",
-                batch.program_id
-            )));
-        };
-        let service_types = rules.service_types_of(&batch.service_type_ids);
-        let ctx = BatchContext { program: &program, service_types: &service_types };
-        let service_date = known_date.unwrap_or_else(|| {
-            ctx.service_date(batch.service_date, local_time(scanned_at, &rules.time_zone))
-        });
-        let j = match first {
-            Err(j) => j,
-            Ok(code) => {
-                let facts = roster::facts(&self.conn, &ctx, &code, service_date, exclude)?;
-                verdict::judge(&ctx, service_date, &facts)
-            }
-        };
-        Ok((service_date, j))
     }
 
     fn pick(&mut self, client_id: i64) -> StoreResult<ScanOutcome> {
@@ -409,8 +368,17 @@ impl Worker {
             .iter()
             .map(|(uuid, code, date)| {
                 let first = verdict::first_look(code);
-                self.judge(&batch, first, Utc::now(), Some(*date), Some(uuid))
-                    .map(|(_, j)| (uuid.clone(), j))
+                let rules = roster::rules(&self.conn).ok();
+                judge(
+                    &self.conn,
+                    rules.as_ref(),
+                    &batch,
+                    first,
+                    Utc::now(),
+                    Some(*date),
+                    Some(uuid),
+                )
+                .map(|(_, j)| (uuid.clone(), j))
             })
             .collect::<StoreResult<_>>()?;
         // Judged one by one against the entries as they stand; stored together.
@@ -453,6 +421,95 @@ impl Worker {
         };
         store::immediate(&mut self.conn, |tx| batches::request_post(tx, &batch.uuid))
     }
+}
+
+/// The time to record: the clock, unless it runs behind the latest time seen, in which case the
+/// kiosk is told and the scan keeps the latest time seen (never a silently wrong date).
+fn now(conn: &Connection, shared: &Shared) -> StoreResult<DateTime<Utc>> {
+    let now = Utc::now();
+    match batches::high_water(conn)? {
+        Some(s) if now + CLOCK_SLACK < s => {
+            shared.set_clock_error(Some(format!(
+                "The station clock reads {} but {} was already seen: the clock is wrong. See staff.",
+                now.format("%Y-%m-%d %H:%M"),
+                s.format("%Y-%m-%d %H:%M")
+            )));
+            Ok(s)
+        }
+        _ => {
+            shared.set_clock_error(None);
+            Ok(now)
+        }
+    }
+}
+
+/// The roster's rules, parsed again only after a roster sync; `None` before the first one.
+fn cached_rules(
+    conn: &Connection,
+    cache: &mut Option<(String, Arc<Rules>)>,
+) -> StoreResult<Option<Arc<Rules>>> {
+    let Some(key) = store::get_meta(conn, "synced_at")? else { return Ok(None) };
+    if let Some((k, r)) = cache
+        && *k == key
+    {
+        return Ok(Some(Arc::clone(r)));
+    }
+    match roster::rules(conn) {
+        Ok(r) => {
+            let r = Arc::new(r);
+            *cache = Some((key, Arc::clone(&r)));
+            Ok(Some(r))
+        }
+        Err(StoreError::NoRoster) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The verdict for a payload in a batch, from the roster cache and local entries.
+fn judge(
+    conn: &Connection,
+    rules: Option<&Rules>,
+    batch: &LocalBatch,
+    first: Result<scanline_core::ScanCode, Judgement>,
+    scanned_at: DateTime<Utc>,
+    known_date: Option<chrono::NaiveDate>,
+    exclude: Option<&str>,
+) -> StoreResult<(chrono::NaiveDate, Judgement)> {
+    let Some(rules) = rules else {
+        // Never refuse or lose a scan for want of a roster: record it and let the server
+        // decide when it is reachable.
+        let j = match first {
+            Err(j) => j,
+            Ok(_) => Judgement {
+                verdict: Verdict::UnknownCard,
+                client_id: None,
+                enrollment_id: None,
+                auto_enroll: false,
+                warnings: Vec::new(),
+                detail: "the roster is not loaded yet: the server will check this card".into(),
+            },
+        };
+        return Ok((batch.service_date, j));
+    };
+    let Some(program) = rules.program(batch.program_id) else {
+        return Err(StoreError::Invalid(format!(
+            "program {} is not one this station serves",
+            batch.program_id
+        )));
+    };
+    let service_types = rules.service_types_of(&batch.service_type_ids);
+    let ctx = BatchContext { program, service_types: &service_types };
+    let service_date = known_date.unwrap_or_else(|| {
+        ctx.service_date(batch.service_date, local_time(scanned_at, &rules.time_zone))
+    });
+    let j = match first {
+        Err(j) => j,
+        Ok(code) => {
+            let facts = roster::facts(conn, &ctx, &code, service_date, exclude)?;
+            verdict::judge(&ctx, service_date, &facts)
+        }
+    };
+    Ok((service_date, j))
 }
 
 /// The kiosk view of a stored entry.

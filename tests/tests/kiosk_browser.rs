@@ -5,7 +5,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use scanline_tests::{Kiosk, StationProcess, agency, cards, free_port, ready, serve, station_config};
+use scanline_tests::{
+    Kiosk, StationProcess, agency, cards, free_port, ready, serve, station_config,
+};
 use serde_json::json;
 
 /// A chromedriver process and a session on a fresh, throwaway Chromium profile.
@@ -23,7 +25,9 @@ impl Browser {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("chromedriver (Debian package chromium-driver) is needed: tests/run installs it");
+            .expect(
+                "chromedriver (Debian package chromium-driver) is needed: tests/run installs it",
+            );
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(std::time::Instant::now() < deadline, "chromedriver did not start");
@@ -89,7 +93,14 @@ async fn the_kiosk_shows_each_verdict_live_and_the_guest_page_never_a_reason() {
     let a = agency(200);
     let port = free_port();
     let _server = serve(&a.db, port);
-    let config = station_config(a.dir.path(), &format!("http://127.0.0.1:{port}"), &a.token, None, 300, ("Lunch line", 1, 1));
+    let config = station_config(
+        a.dir.path(),
+        &format!("http://127.0.0.1:{port}"),
+        &a.token,
+        None,
+        300,
+        ("Lunch line", 1, 1),
+    );
     let station = StationProcess::start(&config);
     let kiosk = Kiosk::new(&station.kiosk);
     ready(&kiosk, false).await;

@@ -1,6 +1,8 @@
-//! Batches, entries and the outbox on the station. A scan is one transaction: the entry with
-//! its verdict and the outbox row that will carry it to the server, so an acknowledged scan is
-//! never lost and never sent twice (the server is idempotent by entry UUID).
+//! Batches, entries and the outbox on the station. A scan is one transaction writing one entry
+//! row with its verdict; entries reach the server in `seq` order behind a cursor, so an
+//! acknowledged scan is never lost, and a resend changes nothing (the server is idempotent by
+//! entry UUID). Other work for the server (create, delete, revalidate, post, close) waits in the
+//! outbox, each item behind the entries scanned before it.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, named_params};
@@ -22,9 +24,16 @@ pub fn note_time(conn: &Connection, t: DateTime<Utc>) -> StoreResult<()> {
     Ok(())
 }
 
-/// The latest time this station has seen.
+/// The latest time this station has seen: the server's clock at the last sync, or the last
+/// scan, whichever is later.
 pub fn high_water(conn: &Connection) -> StoreResult<Option<DateTime<Utc>>> {
-    Ok(get_meta(conn, "clock_high_water")?.and_then(|s| s.parse().ok()))
+    let synced: Option<DateTime<Utc>> =
+        get_meta(conn, "clock_high_water")?.and_then(|s| s.parse().ok());
+    let scanned: Option<DateTime<Utc>> = conn
+        .prepare_cached("SELECT scanned_at FROM entries ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    Ok(synced.max(scanned))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -102,9 +111,11 @@ pub fn get(conn: &Connection, uuid: &str) -> StoreResult<Option<LocalBatch>> {
     load_batch(conn, uuid)
 }
 
+/// Queues work for the server behind every entry scanned so far.
 fn enqueue(tx: &Transaction<'_>, kind: &str, batch: &str, entry: Option<&str>) -> StoreResult<()> {
     tx.prepare_cached(
-        "INSERT INTO outbox (kind, batch_uuid, entry_uuid, created_at) VALUES (:k, :b, :e, :at)",
+        "INSERT INTO outbox (kind, batch_uuid, entry_uuid, after_entry, created_at)
+         VALUES (:k, :b, :e, (SELECT COALESCE(MAX(seq), 0) FROM entries), :at)",
     )?
     .execute(named_params! {":k": kind, ":b": batch, ":e": entry, ":at": Utc::now()})?;
     Ok(())
@@ -196,7 +207,8 @@ pub(crate) fn warnings_text(w: &[Warning]) -> String {
         .join(",")
 }
 
-/// Stores a scan and queues it for upload, in the caller's transaction.
+/// Stores a scan, in the caller's transaction. The sync task sends it from here: one row is
+/// the whole durable write of a scan.
 pub fn record(tx: &Transaction<'_>, e: &NewEntry<'_>) -> StoreResult<()> {
     let uuid = e.uuid.to_string();
     let code: String = e.code.chars().take(256).collect();
@@ -210,8 +222,6 @@ pub fn record(tx: &Transaction<'_>, e: &NewEntry<'_>) -> StoreResult<()> {
         ":name": e.display_name, ":p": e.program_id, ":d": e.service_date, ":at": e.scanned_at,
         ":v": e.verdict.as_str(), ":w": warnings_text(e.warnings), ":detail": e.detail,
     })?;
-    enqueue(tx, "entry", e.batch_uuid, Some(&uuid))?;
-    note_time(tx, e.scanned_at)?;
     Ok(())
 }
 
@@ -361,67 +371,111 @@ pub fn counts(conn: &Connection, batch: &str) -> StoreResult<Vec<(String, i64)>>
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// One unit of work for the server.
+/// One piece of work for the server other than a scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxItem {
     pub seq: i64,
     pub kind: String,
     pub batch_uuid: String,
     pub entry_uuid: Option<String>,
+    /// Runs only once every entry up to this `seq` has been sent.
+    pub after_entry: i64,
     pub attempts: i64,
 }
 
-/// The oldest pending items, in order.
-pub fn pending(conn: &Connection, limit: usize) -> StoreResult<Vec<OutboxItem>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, kind, batch_uuid, entry_uuid, attempts FROM outbox
-         WHERE done_at IS NULL AND failed_at IS NULL ORDER BY seq LIMIT :n",
-    )?;
-    let rows = stmt.query_map(named_params! {":n": limit as i64}, |r| {
-        Ok(OutboxItem {
-            seq: r.get(0)?,
-            kind: r.get(1)?,
-            batch_uuid: r.get(2)?,
-            entry_uuid: r.get(3)?,
-            attempts: r.get(4)?,
+/// The oldest pending outbox item.
+pub fn next_op(conn: &Connection) -> StoreResult<Option<OutboxItem>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT seq, kind, batch_uuid, entry_uuid, after_entry, attempts FROM outbox
+             WHERE done_at IS NULL AND failed_at IS NULL ORDER BY seq LIMIT 1",
+        )?
+        .query_row([], |r| {
+            Ok(OutboxItem {
+                seq: r.get(0)?,
+                kind: r.get(1)?,
+                batch_uuid: r.get(2)?,
+                entry_uuid: r.get(3)?,
+                after_entry: r.get(4)?,
+                attempts: r.get(5)?,
+            })
         })
-    })?;
+        .optional()?)
+}
+
+/// The `seq` of the last entry the server has.
+pub fn upload_cursor(conn: &Connection) -> StoreResult<i64> {
+    Ok(get_meta(conn, "upload_cursor")?.and_then(|s| s.parse().ok()).unwrap_or(0))
+}
+
+/// Entries not yet sent, in order: `(seq, uuid, batch)`, at most `limit`, none past `up_to`.
+pub fn unsent(
+    conn: &Connection,
+    limit: usize,
+    up_to: Option<i64>,
+) -> StoreResult<Vec<(i64, String, String)>> {
+    let cursor = upload_cursor(conn)?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, uuid, batch_uuid FROM entries WHERE seq > :c AND seq <= :upto ORDER BY seq LIMIT :n",
+    )?;
+    let rows = stmt.query_map(
+        named_params! {":c": cursor, ":upto": up_to.unwrap_or(i64::MAX), ":n": limit as i64},
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn outbox_depth(conn: &Connection) -> StoreResult<i64> {
-    Ok(conn
-        .prepare_cached("SELECT COUNT(*) FROM outbox WHERE done_at IS NULL AND failed_at IS NULL")?
-        .query_row([], |r| r.get(0))?)
+/// Moves the upload cursor past entries the server has answered (or refused for good).
+pub fn advance_cursor(tx: &Transaction<'_>, to: i64) -> StoreResult<()> {
+    if to > upload_cursor(tx)? {
+        set_meta(tx, "upload_cursor", &to.to_string())?;
+    }
+    Ok(())
 }
 
+/// The server refused some entries for good: they are kept, with its words.
+pub fn mark_entries_failed(tx: &Transaction<'_>, uuids: &[String], error: &str) -> StoreResult<()> {
+    let mut stmt = tx.prepare_cached("UPDATE entries SET upload_error = :e WHERE uuid = :u")?;
+    for u in uuids {
+        stmt.execute(named_params! {":e": error, ":u": u})?;
+    }
+    Ok(())
+}
+
+/// Scans and other work waiting for the server.
+pub fn outbox_depth(conn: &Connection) -> StoreResult<i64> {
+    let ops: i64 = conn
+        .prepare_cached("SELECT COUNT(*) FROM outbox WHERE done_at IS NULL AND failed_at IS NULL")?
+        .query_row([], |r| r.get(0))?;
+    let entries: i64 = conn
+        .prepare_cached("SELECT COUNT(*) FROM entries WHERE seq > :c")?
+        .query_row(named_params! {":c": upload_cursor(conn)?}, |r| r.get(0))?;
+    Ok(ops + entries)
+}
+
+/// Work the server refused for good.
 pub fn failed_count(conn: &Connection) -> StoreResult<i64> {
     Ok(conn
-        .prepare_cached("SELECT COUNT(*) FROM outbox WHERE failed_at IS NOT NULL")?
+        .prepare_cached(
+            "SELECT (SELECT COUNT(*) FROM outbox WHERE failed_at IS NOT NULL)
+                  + (SELECT COUNT(*) FROM entries WHERE upload_error IS NOT NULL)",
+        )?
         .query_row([], |r| r.get(0))?)
 }
 
-pub fn mark_done(tx: &Transaction<'_>, seqs: &[i64]) -> StoreResult<()> {
-    let mut stmt = tx.prepare_cached(
-        "UPDATE outbox SET done_at = :at, attempts = attempts + 1 WHERE seq = :s",
-    )?;
-    let at = Utc::now();
-    for s in seqs {
-        stmt.execute(named_params! {":at": at, ":s": s})?;
-    }
+pub fn mark_done(tx: &Transaction<'_>, seq: i64) -> StoreResult<()> {
+    tx.prepare_cached("UPDATE outbox SET done_at = :at, attempts = attempts + 1 WHERE seq = :s")?
+        .execute(named_params! {":at": Utc::now(), ":s": seq})?;
     Ok(())
 }
 
 /// The server refused the item for good (a 4xx other than authentication): it is kept, marked
 /// failed with the server's words, and the queue moves on.
-pub fn mark_failed(conn: &Connection, seqs: &[i64], error: &str) -> StoreResult<()> {
-    let mut stmt = conn.prepare_cached(
+pub fn mark_failed(conn: &Connection, seq: i64, error: &str) -> StoreResult<()> {
+    conn.prepare_cached(
         "UPDATE outbox SET failed_at = :at, last_error = :e, attempts = attempts + 1 WHERE seq = :s",
-    )?;
-    let at = Utc::now();
-    for s in seqs {
-        stmt.execute(named_params! {":at": at, ":e": error, ":s": s})?;
-    }
+    )?
+    .execute(named_params! {":at": Utc::now(), ":e": error, ":s": seq})?;
     Ok(())
 }
 

@@ -1,7 +1,6 @@
 //! Station scan-to-verdict latency (DESIGN §15): the time from a payload reaching the scan
 //! worker to its verdict being ready to show, durable commit included (decode, resolve the card
-//! against the roster cache, judge, and commit the entry with its outbox row in WAL mode with
-//! synchronous=FULL). It builds a station database in a file with a synthetic roster
+//! against the roster cache, judge, and commit the entry in WAL mode with synchronous=FULL). It builds a station database in a file with a synthetic roster
 //! (`SCANLINE_BENCH_CLIENTS` clients, default 100000, each with a replaced and a current
 //! Scanline card, 90% with an open meal enrollment, a few hundred bars and served records from
 //! earlier days), then calls `Worker::scan` directly, on this thread, for `SCANLINE_BENCH_SCANS`
@@ -14,13 +13,11 @@
 //! database (`store::open`, so `store::configure`: WAL, synchronous=FULL), the same number of
 //! times. The two are measured in alternating rounds so background load on a shared machine
 //! falls on both alike. The target is a scan p99 within 1.5x of the bare p99. A third series,
-//! marked "diagnostic", commits exactly the scan's write transaction (`batches::record`: entry,
-//! outbox row, clock high-water mark) without reading the roster, to split the scan's cost into
-//! reads and extra writes. The diagnostic lines after the table split each series' time into
+//! marked "diagnostic", commits exactly the scan's write (`batches::record`, the entry row)
+//! without reading the roster, to split the scan's cost into reads and writes. The diagnostic lines after the table split each series' time into
 //! CPU and waiting on the disk, count the calls that ran SQLite's automatic WAL checkpoint
-//! (seen from the checkpoint counter in the WAL header) and the WAL pages each commit writes,
-//! and re-run a scan's read steps one by one on a second connection. It prints figures only; it
-//! asserts no timings.
+//! (seen from the checkpoint counter in the WAL header) and the WAL pages each commit writes.
+//! It prints figures only; it asserts no timings.
 //!
 //! `SCANLINE_BENCH_DIR` puts the database files somewhere other than the system temp
 //! directory; on a tmpfs (`/dev/shm`) fsync costs nothing and the figures show the CPU alone.
@@ -43,7 +40,7 @@ use scanline_core::domain::{
     ServiceTypeRules,
 };
 use scanline_core::night::local_time;
-use scanline_core::verdict::{self, BatchContext, Verdict};
+use scanline_core::verdict::Verdict;
 use scanline_core::wire::{
     OrganizationInfo, RosterCard, RosterClient, RosterServed, RosterSnapshot, StationInfo,
 };
@@ -72,8 +69,6 @@ const NOT_ENROLLED_EVERY: usize = 10;
 const BARS: usize = 300;
 /// One client in five has a meal recorded on one of the last seven days.
 const SERVED_EVERY: usize = 5;
-/// Scans re-run step by step for the breakdown.
-const STEP_SAMPLE: usize = 1000;
 
 const FIRST_NAMES: [&str; 24] = [
     "Avery", "Blake", "Casey", "Dana", "Emery", "Finley", "Gray", "Harper", "Indy", "Jordan",
@@ -516,172 +511,6 @@ fn truncate_wal(conn: &Connection) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One step of a scan, timed in the replica.
-struct Step {
-    name: &'static str,
-    times: Vec<Duration>,
-}
-
-impl Step {
-    fn new(name: &'static str) -> Self {
-        Self { name, times: Vec::with_capacity(STEP_SAMPLE) }
-    }
-
-    fn time<T>(&mut self, f: impl FnOnce() -> T) -> T {
-        let start = Instant::now();
-        let v = f();
-        self.times.push(start.elapsed());
-        v
-    }
-}
-
-/// A replica of `Worker::scan` made of the same public calls in the same order, each timed, on
-/// a second connection to the scan database after the timed rounds (so it cannot disturb the
-/// worker's page cache): where the time of a scan goes. Returns the steps and the time of each
-/// whole replica scan. Left out as too small to time: the debounce map, cloning the program's
-/// rules, the time-zone conversion, building the kiosk's `Shown` and sending the event.
-fn replica(path: &Path, codes: &[String]) -> anyhow::Result<(Vec<Step>, Vec<Duration>)> {
-    let mut conn = store::open(path)?;
-    let mut first = Step::new("verdict::first_look: decode, Damm check");
-    let mut current = Step::new("batches::current: open batch, 3 queries");
-    let mut high_water = Step::new("batches::high_water: clock check, meta read");
-    let mut rules = Step::new("roster::rules: 4 meta reads, JSON parse");
-    let mut facts = Step::new("roster::facts: card, bars, enrollments, served x2");
-    let mut judge = Step::new("verdict::judge");
-    let mut name = Step::new("roster::display_name: 1 query");
-    let mut commit = Step::new("batches::record + COMMIT (entry, outbox, high-water)");
-    let mut totals = Vec::with_capacity(codes.len());
-    for text in codes {
-        let start = Instant::now();
-        let looked = first.time(|| verdict::first_look(text));
-        let batch = current.time(|| batches::current(&conn))?.context("an open batch")?;
-        let scanned_at = high_water
-            .time(|| batches::high_water(&conn))?
-            .map_or_else(Utc::now, |s| s.max(Utc::now()));
-        let r = rules.time(|| roster::rules(&conn))?;
-        let program = r.program(batch.program_id).cloned().context("the batch's program")?;
-        let service_types = r.service_types_of(&batch.service_type_ids);
-        let ctx = BatchContext { program: &program, service_types: &service_types };
-        let date = ctx.service_date(batch.service_date, local_time(scanned_at, &r.time_zone));
-        let Ok(code) = looked else { anyhow::bail!("{text} is a misread") };
-        let f = facts.time(|| roster::facts(&conn, &ctx, &code, date, None))?;
-        let j = judge.time(|| verdict::judge(&ctx, date, &f));
-        let display_name = match j.client_id {
-            Some(c) => name.time(|| roster::display_name(&conn, c))?,
-            None => String::new(),
-        };
-        commit.time(|| {
-            let entry = batches::NewEntry {
-                uuid: Uuid::now_v7(),
-                batch_uuid: &batch.uuid,
-                source: "bench",
-                code: text,
-                client_id: j.client_id,
-                display_name: &display_name,
-                program_id: batch.program_id,
-                service_date: date,
-                scanned_at,
-                verdict: j.verdict,
-                warnings: &j.warnings,
-                detail: &j.detail,
-            };
-            store::immediate(&mut conn, |tx| batches::record(tx, &entry))
-        })?;
-        totals.push(start.elapsed());
-    }
-    Ok((vec![first, current, high_water, rules, facts, judge, name, commit], totals))
-}
-
-/// The reads of one scan (the replica's steps before the commit), returning their time.
-fn scan_reads(conn: &Connection, text: &str) -> anyhow::Result<Duration> {
-    let start = Instant::now();
-    let Ok(code) = verdict::first_look(text) else { anyhow::bail!("{text} is a misread") };
-    let batch = batches::current(conn)?.context("an open batch")?;
-    let scanned_at = batches::high_water(conn)?.map_or_else(Utc::now, |s| s.max(Utc::now()));
-    let r = roster::rules(conn)?;
-    let program = r.program(batch.program_id).cloned().context("the batch's program")?;
-    let service_types = r.service_types_of(&batch.service_type_ids);
-    let ctx = BatchContext { program: &program, service_types: &service_types };
-    let date = ctx.service_date(batch.service_date, local_time(scanned_at, &r.time_zone));
-    let f = roster::facts(conn, &ctx, &code, date, None)?;
-    let j = verdict::judge(&ctx, date, &f);
-    if let Some(c) = j.client_id {
-        std::hint::black_box(roster::display_name(conn, c)?);
-    }
-    Ok(start.elapsed())
-}
-
-/// Every read statement the worker runs outside a transaction is its own read transaction
-/// (WAL snapshot and shared-memory locks taken and released). The same reads of a scan timed
-/// as the worker runs them (autocommit) and inside one deferred transaction, alternating per
-/// scan, on a second connection, no writes in between. Medians.
-fn reads_autocommit_vs_one_transaction(
-    path: &Path,
-    codes: &[String],
-) -> anyhow::Result<(Duration, Duration)> {
-    let mut conn = store::open(path)?;
-    let mut auto = Vec::with_capacity(codes.len());
-    let mut one = Vec::with_capacity(codes.len());
-    for text in codes {
-        auto.push(scan_reads(&conn, text)?);
-        let start = Instant::now();
-        let tx = conn.transaction()?;
-        scan_reads(&tx, text)?;
-        tx.commit()?;
-        one.push(start.elapsed());
-    }
-    Ok((Stats::of(auto).p50, Stats::of(one).p50))
-}
-
-/// `roster::rules` split in two: its four meta reads (`store::get_meta`) and parsing them
-/// (serde_json into the same types, and the time-zone name), timed apart. Median of each.
-fn rules_split(path: &Path) -> anyhow::Result<(Duration, Duration)> {
-    let conn = store::open(path)?;
-    let mut reads = Vec::with_capacity(STEP_SAMPLE);
-    let mut parses = Vec::with_capacity(STEP_SAMPLE);
-    for _ in 0..STEP_SAMPLE {
-        let start = Instant::now();
-        let mut got = Vec::with_capacity(4);
-        for key in ["organization", "station", "programs", "service_types"] {
-            got.push(store::get_meta(&conn, key)?.context("roster meta")?);
-        }
-        reads.push(start.elapsed());
-        let start = Instant::now();
-        let organization: OrganizationInfo = serde_json::from_str(&got[0])?;
-        let tz: chrono_tz::Tz =
-            organization.time_zone.parse().map_err(|e| anyhow::anyhow!("time zone: {e}"))?;
-        let station: StationInfo = serde_json::from_str(&got[1])?;
-        let programs: Vec<ProgramRules> = serde_json::from_str(&got[2])?;
-        let service_types: Vec<ServiceTypeRules> = serde_json::from_str(&got[3])?;
-        parses.push(start.elapsed());
-        std::hint::black_box((tz, station, programs, service_types));
-    }
-    Ok((Stats::of(reads).p50, Stats::of(parses).p50))
-}
-
-/// `batches::current` (the worker's `open_batch`, every scan) finds the open batch by reading
-/// the whole `batches` table: no index covers `state = 'open'`. Its time once the table holds
-/// `n` batches (each closed by the next, as one batch a day would leave them), on the scan
-/// database after the timed run.
-fn current_with_batches(path: &Path, n: usize) -> anyhow::Result<Stats> {
-    let mut conn = store::open(path)?;
-    let have: i64 = conn.query_row("SELECT COUNT(*) FROM batches", [], |r| r.get(0))?;
-    let first_day = NaiveDate::from_ymd_opt(2020, 1, 1).expect("a valid date");
-    store::immediate(&mut conn, |tx| {
-        for k in have as usize..n {
-            batches::start(tx, &template(), first_day + Days::new(k as u64))?;
-        }
-        Ok(())
-    })?;
-    let mut times = Vec::with_capacity(STEP_SAMPLE);
-    for _ in 0..STEP_SAMPLE {
-        let start = Instant::now();
-        batches::current(&conn)?.context("an open batch")?;
-        times.push(start.elapsed());
-    }
-    Ok(Stats::of(times))
-}
-
 fn main() -> anyhow::Result<()> {
     let n_clients = env_usize("SCANLINE_BENCH_CLIENTS", 100_000)?;
     let n_scans = env_usize("SCANLINE_BENCH_SCANS", 5_000)?;
@@ -729,11 +558,9 @@ fn main() -> anyhow::Result<()> {
         Arc::clone(&shared),
         events,
     );
-    let sample_len = STEP_SAMPLE.min(n_scans);
-    let texts = plan(n_clients, WARMUP + n_scans + FRAME_PROBE + sample_len)?;
+    let texts = plan(n_clients, WARMUP + n_scans + FRAME_PROBE)?;
     let (warmup, rest) = texts.split_at(WARMUP);
-    let (timed, rest) = rest.split_at(n_scans);
-    let (probe, replayed) = rest.split_at(FRAME_PROBE);
+    let (timed, probe) = rest.split_at(n_scans);
 
     // 3. The baseline databases.
     let (mut bare, bare_batch) = fresh_station_db(&bare_db, today)?;
@@ -821,9 +648,6 @@ fn main() -> anyhow::Result<()> {
     let page_size: i64 = bare.query_row("PRAGMA page_size", [], |r| r.get(0))?;
     let autocheckpoint: i64 = bare.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))?;
 
-    // 6. A scan step by step, on more scans of the same mix.
-    let (steps, replica_totals) = replica(&scan_db, replayed)?;
-
     let scan_stats = scans.stats();
     let bare_stats = bares.stats();
     let record_stats = records.stats();
@@ -871,52 +695,6 @@ fn main() -> anyhow::Result<()> {
         scan_frames as f64 / FRAME_PROBE as f64,
         bare_frames as f64 / FRAME_PROBE as f64,
         record_frames as f64 / FRAME_PROBE as f64,
-    );
-    let replica_stats = Stats::of(replica_totals);
-    println!(
-        "a scan step by step (the same calls as Worker::scan, in order, on a second connection \
-         after the rounds; {} more scans of the same mix; us):",
-        replayed.len()
-    );
-    println!("  {:<54} {:>8} {:>8} {:>8}", "step", "mean", "median", "p99");
-    for s in &steps {
-        let st = Stats::of(s.times.clone());
-        let per_scan = s.times.iter().sum::<Duration>() / replayed.len().max(1) as u32;
-        println!("  {:<54} {:>8.1} {:>8.1} {:>8.1}", s.name, us(per_scan), us(st.p50), us(st.p99));
-    }
-    println!(
-        "  {:<54} {:>8.1} {:>8.1} {:>8.1}   (Worker::scan in the rounds: mean {:.1})",
-        "whole replica scan",
-        us(replica_stats.mean),
-        us(replica_stats.p50),
-        us(replica_stats.p99),
-        us(scan_stats.mean)
-    );
-
-    let (meta_reads, json_parse) = rules_split(&scan_db)?;
-    println!(
-        "  roster::rules runs on every scan; of its median: 4 meta reads {:.1} us, JSON and \
-         time-zone parse {:.1} us (1 program, 1 service type)",
-        us(meta_reads),
-        us(json_parse)
-    );
-    let (autocommit, one_tx) = reads_autocommit_vs_one_transaction(&scan_db, replayed)?;
-    println!(
-        "  a scan's reads (up to 14 statements before BEGIN IMMEDIATE), median: as the worker runs \
-         them, each its own read transaction, {:.1} us; inside one transaction {:.1} us",
-        us(autocommit),
-        us(one_tx)
-    );
-    let mut growth = String::new();
-    for n in [1_000, 10_000] {
-        let st = current_with_batches(&scan_db, n)?;
-        growth.push_str(&format!(", {n} batches {:.1} / {:.1}", us(st.p50), us(st.p99)));
-    }
-    println!(
-        "  batches::current as the batches table grows (it reads every row: no index on state; \
-         median / p99 us): 1 batch {:.1} / {:.1}{growth}",
-        us(Stats::of(steps[1].times.clone()).p50),
-        us(Stats::of(steps[1].times.clone()).p99),
     );
 
     let p50_ratio = ratio(scan_stats.p50, bare_stats.p50);

@@ -459,3 +459,83 @@ async fn a_scanner_unplugged_and_plugged_back_keeps_working() {
     });
     assert_eq!(by_source.get("front"), Some(&2));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_card_lookup_anonymous_tally_and_guarded_kiosk_requests() {
+    let a = agency(150);
+    let port = free_port();
+    let _server = serve(&a.db, port);
+    let config = station_config(
+        a.dir.path(),
+        &format!("http://127.0.0.1:{port}"),
+        &a.token,
+        None,
+        300,
+        ("Lunch line", 1, 1),
+    );
+    let station = StationProcess::start(&config);
+    let kiosk = Kiosk::new(&station.kiosk);
+    ready(&kiosk, false).await;
+
+    // Somebody without a card: find them by first letters of first name and last initial.
+    let code = cards(&a.db).good[0].clone();
+    let (status, shown) = kiosk.post("/api/scan", &json!({"code": code})).await;
+    assert_eq!(status, 200);
+    let name = shown["display_name"].as_str().unwrap().to_owned();
+    let mut words = name.split_whitespace();
+    let (first, last) = (words.next().unwrap(), words.next().unwrap());
+    let query = format!("{} {}", &first[..2].to_lowercase(), &last[..1].to_lowercase());
+    let found = kiosk.get(&format!("/api/lookup?q={}", query.replace(' ', "+"))).await;
+    let hit = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["display_name"] == name.as_str())
+        .expect("lookup finds the client");
+    // Picked by name: the same verdict rules apply (already served today).
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let (status, picked) = kiosk.post("/api/pick", &json!({"client_id": hit["client_id"]})).await;
+    assert_eq!(status, 200, "{picked}");
+    assert_eq!(picked["verdict"], "duplicate");
+    assert_eq!(picked["source"], "lookup");
+    let nobody = kiosk.get("/api/lookup?q=zzzz").await;
+    assert!(nobody.as_array().unwrap().is_empty());
+
+    // Guests without a card are counted, not named.
+    for _ in 0..3 {
+        let (s, _) = kiosk.post("/api/anonymous", &json!({})).await;
+        assert_eq!(s, 200);
+    }
+    let status = kiosk.get("/api/status").await;
+    assert_eq!(status["batch"]["anonymous"], 3);
+
+    // Garbage is a misread, recorded and shown; it changes nothing else.
+    let (s, r) = kiosk.post("/api/scan", &json!({"code": "\u{1b}[A\u{7}"})).await;
+    assert_eq!(s, 200);
+    assert_eq!(r["verdict"], "misread");
+
+    // A request without the kiosk header (a page elsewhere trying to post) is refused.
+    let before = entries(&kiosk).await.len();
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/scan", station.kiosk))
+        .json(&json!({"code": code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let r =
+        reqwest::Client::new().post(format!("{}/api/post", station.kiosk)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    assert_eq!(entries(&kiosk).await.len(), before);
+    // Malformed JSON is refused too.
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/scan", station.kiosk))
+        .header("x-scanline-kiosk", "1")
+        .header("content-type", "application/json")
+        .body("{\"code\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert_eq!(entries(&kiosk).await.len(), before);
+}

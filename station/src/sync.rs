@@ -22,7 +22,7 @@ use crate::worker::{Event, shown_of};
 /// Most entries sent in one request.
 const UPLOAD_CHUNK: usize = 200;
 const BACKOFF_MIN: Duration = Duration::from_millis(250);
-const BACKOFF_MAX: Duration = Duration::from_secs(30);
+const BACKOFF_MAX: Duration = Duration::from_secs(10);
 
 /// Why a request did not go through, by what to do about it.
 #[derive(Debug, thiserror::Error)]
@@ -166,6 +166,10 @@ impl Sync {
     pub async fn roster_loop(self: Arc<Self>) {
         loop {
             let r = self.refresh_roster().await;
+            if r.is_ok() {
+                // The server answers again: the outbox need not sit out its backoff.
+                self.shared.wake_sync();
+            }
             self.note(&r);
             let wait =
                 if r.is_ok() { self.refresh } else { self.refresh.min(Duration::from_secs(2)) };

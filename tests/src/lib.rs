@@ -409,3 +409,45 @@ pub async fn ready(kiosk: &Kiosk, scanner: bool) {
         })
         .await;
 }
+
+/// A served demo agency with one station running against it (and its pseudo-terminal scanner
+/// when asked for), ready to scan: the set-up most station tests share.
+pub struct Line {
+    pub agency: Agency,
+    pub port: u16,
+    /// The server; `None` once a test took it to kill it.
+    pub server: Option<ServerProcess>,
+    pub scanner: Option<FakeScanner>,
+    pub station: StationProcess,
+    pub kiosk: Kiosk,
+    pub config: PathBuf,
+}
+
+impl Line {
+    /// `clients` synthetic clients, a meal-line station with the given double-read window, and
+    /// a serial scanner on a pseudo-terminal if `with_scanner`.
+    pub async fn start(clients: u32, with_scanner: bool, debounce_ms: u64) -> Self {
+        let agency = agency(clients);
+        let port = free_port();
+        let server = serve(&agency.db, port);
+        let link = agency.dir.path().join("scanner");
+        let scanner = with_scanner.then(|| FakeScanner::plug(&link));
+        let config = station_config(
+            agency.dir.path(),
+            &format!("http://127.0.0.1:{port}"),
+            &agency.token,
+            with_scanner.then_some(link.as_path()),
+            debounce_ms,
+            ("Lunch line", 1, 1),
+        );
+        let station = StationProcess::start(&config);
+        let kiosk = Kiosk::new(&station.kiosk);
+        ready(&kiosk, with_scanner).await;
+        Self { agency, port, server: Some(server), scanner, station, kiosk, config }
+    }
+
+    /// The agency's cards by what they scan as.
+    pub fn cards(&self) -> Cards {
+        cards(&self.agency.db)
+    }
+}

@@ -5,9 +5,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use scanline_tests::{
-    Kiosk, StationProcess, agency, cards, free_port, ready, serve, station_config,
-};
+use scanline_tests::{Line, free_port};
 use serde_json::json;
 
 /// A chromedriver process and a session on a fresh, throwaway Chromium profile.
@@ -90,21 +88,9 @@ impl Browser {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_kiosk_shows_each_verdict_live_and_the_guest_page_never_a_reason() {
-    let a = agency(200);
-    let port = free_port();
-    let _server = serve(&a.db, port);
-    let config = station_config(
-        a.dir.path(),
-        &format!("http://127.0.0.1:{port}"),
-        &a.token,
-        None,
-        300,
-        ("Lunch line", 1, 1),
-    );
-    let station = StationProcess::start(&config);
-    let kiosk = Kiosk::new(&station.kiosk);
-    ready(&kiosk, false).await;
-    let c = cards(&a.db);
+    let line = Line::start(200, false, 300).await;
+    let (kiosk, station) = (&line.kiosk, &line.station);
+    let c = line.cards();
     let browser = Browser::start().await;
 
     // Staff page: each scan changes the banner in place.

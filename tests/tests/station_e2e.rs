@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 use scanline_tests::{
-    FakeScanner, Kiosk, StationProcess, agency, cards, free_port, misread, ready, serve,
+    FakeScanner, Kiosk, Line, StationProcess, agency, cards, free_port, misread, ready, serve,
     server_cli, station_config,
 };
 use serde_json::{Value, json};
@@ -38,22 +38,9 @@ fn server_count(db: &Path, sql: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_meal_line_of_500_scans_through_a_serial_scanner() {
-    let a = agency(500);
-    let port = free_port();
-    let _server = serve(&a.db, port);
-    let link = a.dir.path().join("scanner");
-    let mut scanner = FakeScanner::plug(&link);
-    let config = station_config(
-        a.dir.path(),
-        &format!("http://127.0.0.1:{port}"),
-        &a.token,
-        Some(&link),
-        300,
-        ("Lunch line", 1, 1),
-    );
-    let station = StationProcess::start(&config);
-    let kiosk = Kiosk::new(&station.kiosk);
-    ready(&kiosk, true).await;
+    let mut line = Line::start(500, true, 150).await;
+    let (a, kiosk) = (&line.agency, line.kiosk.clone());
+    let mut scanner = line.scanner.take().unwrap();
 
     // Plan the line: good cards, repeats far enough apart to be real second visits, double
     // reads right after each other (dropped), unknown cards, misreads, unenrolled, barred and
@@ -146,23 +133,11 @@ async fn a_meal_line_of_500_scans_through_a_serial_scanner() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scanning_offline_catches_up_when_the_server_returns() {
-    let a = agency(300);
-    let port = free_port();
-    let server = serve(&a.db, port);
-    let config = station_config(
-        a.dir.path(),
-        &format!("http://127.0.0.1:{port}"),
-        &a.token,
-        None,
-        300,
-        ("Lunch line", 1, 1),
-    );
-    let station = StationProcess::start(&config);
-    let kiosk = Kiosk::new(&station.kiosk);
-    ready(&kiosk, false).await;
-    let c = cards(&a.db);
+    let mut line = Line::start(300, false, 300).await;
+    let (a, kiosk, port) = (&line.agency, line.kiosk.clone(), line.port);
+    let c = line.cards();
 
-    server.kill9();
+    line.server.take().unwrap().kill9();
     kiosk
         .wait_status(30, "the station to notice the server is gone", |s| {
             s["link"]["link"] == "offline"
@@ -222,22 +197,9 @@ fn watch_shown(kiosk: &str) -> std::sync::Arc<std::sync::Mutex<Vec<String>>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_of_the_station_mid_stream_loses_no_shown_scan() {
-    let a = agency(400);
-    let port = free_port();
-    let _server = serve(&a.db, port);
-    let link = a.dir.path().join("scanner");
-    let mut scanner = FakeScanner::plug(&link);
-    let config = station_config(
-        a.dir.path(),
-        &format!("http://127.0.0.1:{port}"),
-        &a.token,
-        Some(&link),
-        300,
-        ("Lunch line", 1, 1),
-    );
-    let station = StationProcess::start(&config);
-    let kiosk = Kiosk::new(&station.kiosk);
-    ready(&kiosk, true).await;
+    let Line { agency: a, server: _server, mut scanner, station, config, .. } =
+        Line::start(400, true, 300).await;
+    let mut scanner = scanner.take().unwrap();
     let shown = watch_shown(&station.kiosk);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let c = cards(&a.db);
@@ -429,22 +391,10 @@ async fn two_stations_one_client_one_meal() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scanner_unplugged_and_plugged_back_keeps_working() {
-    let a = agency(100);
-    let port = free_port();
-    let _server = serve(&a.db, port);
-    let link = a.dir.path().join("scanner");
-    let mut scanner = FakeScanner::plug(&link);
-    let config = station_config(
-        a.dir.path(),
-        &format!("http://127.0.0.1:{port}"),
-        &a.token,
-        Some(&link),
-        300,
-        ("Lunch line", 1, 1),
-    );
-    let station = StationProcess::start(&config);
-    let kiosk = Kiosk::new(&station.kiosk);
-    ready(&kiosk, true).await;
+    let mut line = Line::start(100, true, 300).await;
+    let (kiosk, link) = (line.kiosk.clone(), line.agency.dir.path().join("scanner"));
+    let mut scanner = line.scanner.take().unwrap();
+    let a = &line.agency;
     let c = cards(&a.db);
     scanner.scan(&c.good[0]);
     wait_until(10, "the first scan", || async { entries(&kiosk).await.len() == 1 }).await;
@@ -473,23 +423,11 @@ async fn a_scanner_unplugged_and_plugged_back_keeps_working() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_card_lookup_anonymous_tally_and_guarded_kiosk_requests() {
-    let a = agency(150);
-    let port = free_port();
-    let _server = serve(&a.db, port);
-    let config = station_config(
-        a.dir.path(),
-        &format!("http://127.0.0.1:{port}"),
-        &a.token,
-        None,
-        300,
-        ("Lunch line", 1, 1),
-    );
-    let station = StationProcess::start(&config);
-    let kiosk = Kiosk::new(&station.kiosk);
-    ready(&kiosk, false).await;
+    let line = Line::start(150, false, 300).await;
+    let (kiosk, station) = (&line.kiosk, &line.station);
 
     // Somebody without a card: find them by first letters of first name and last initial.
-    let code = cards(&a.db).good[0].clone();
+    let code = line.cards().good[0].clone();
     let (status, shown) = kiosk.post("/api/scan", &json!({"code": code})).await;
     assert_eq!(status, 200);
     let name = shown["display_name"].as_str().unwrap().to_owned();
@@ -526,7 +464,7 @@ async fn no_card_lookup_anonymous_tally_and_guarded_kiosk_requests() {
     assert_eq!(r["verdict"], "misread");
 
     // A request without the kiosk header (a page elsewhere trying to post) is refused.
-    let before = entries(&kiosk).await.len();
+    let before = entries(kiosk).await.len();
     let r = reqwest::Client::new()
         .post(format!("{}/api/scan", station.kiosk))
         .json(&json!({"code": code}))
@@ -537,7 +475,7 @@ async fn no_card_lookup_anonymous_tally_and_guarded_kiosk_requests() {
     let r =
         reqwest::Client::new().post(format!("{}/api/post", station.kiosk)).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 403);
-    assert_eq!(entries(&kiosk).await.len(), before);
+    assert_eq!(entries(kiosk).await.len(), before);
     // Malformed JSON is refused too.
     let r = reqwest::Client::new()
         .post(format!("{}/api/scan", station.kiosk))
@@ -548,5 +486,5 @@ async fn no_card_lookup_anonymous_tally_and_guarded_kiosk_requests() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
-    assert_eq!(entries(&kiosk).await.len(), before);
+    assert_eq!(entries(kiosk).await.len(), before);
 }

@@ -7,7 +7,7 @@
 //!
 //! This module only reads and checks profiles. It does not talk to devices (`configure` sends
 //! the serial commands, the device layer opens what is plugged in), and it does not map
-//! `FramingSpec` onto the decoders' types: that belongs to the code that builds a decoder.
+//! onto the decoders beyond the framing, which is the decoders' own type.
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -112,43 +112,9 @@ impl Transport {
     }
 }
 
-/// The framing Scanline wants the device to produce around each payload. Self-contained on
-/// purpose: the decoders have their own `Framing` type and the mapping lives with them.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct FramingSpec {
-    /// Characters the device sends before each payload.
-    #[serde(default)]
-    pub prefix: String,
-    /// Characters the device sends after each payload: where a scan ends.
-    #[serde(default = "default_suffix")]
-    pub suffix: String,
-    /// Whether the device sends an AIM symbology identifier (`]C0` and so on) before the payload.
-    #[serde(default)]
-    pub aim_id: bool,
-    /// The longest payload accepted, in characters; longer input is a misread.
-    #[serde(default = "default_max_len")]
-    pub max_len: usize,
-}
-
-fn default_suffix() -> String {
-    "\r".to_owned()
-}
-
-fn default_max_len() -> usize {
-    256
-}
-
-impl Default for FramingSpec {
-    fn default() -> Self {
-        FramingSpec {
-            prefix: String::new(),
-            suffix: default_suffix(),
-            aim_id: false,
-            max_len: default_max_len(),
-        }
-    }
-}
+/// The framing Scanline wants the device to produce around each payload: the same type the
+/// station's decoders read, so a profile's framing can be used as it is.
+pub type FramingSpec = crate::scanner::decode::framing::Framing;
 
 /// One step of setting a device up for Scanline.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]

@@ -265,17 +265,29 @@ impl Worker {
     }
 
     /// The batch scans go into, starting the default one when none is open.
+    ///
+    /// A day batch (a meal line) left open past midnight is closed and the same template starts
+    /// today's, so nobody's lunch is dated yesterday. Bed-night batches stay open: each scan is
+    /// dated by its own night.
     fn open_batch(&mut self) -> StoreResult<LocalBatch> {
-        if let Some(b) = &self.batch {
-            return Ok(b.clone());
+        if self.batch.is_none() {
+            self.batch = batches::current(&self.conn)?;
         }
-        match batches::current(&self.conn)? {
-            Some(b) => {
-                self.batch = Some(b.clone());
-                Ok(b)
+        let Some(b) = self.batch.clone() else { return self.new_batch(None) };
+        if let Some(rules) = cached_rules(&self.conn, &mut self.rules)? {
+            let nights = rules
+                .service_types_of(&b.service_type_ids)
+                .iter()
+                .any(ServiceTypeRules::is_bed_night);
+            let today = local_time(Utc::now(), &rules.time_zone).date();
+            if !nights
+                && b.service_date < today
+                && self.templates.iter().any(|t| t.name == b.template)
+            {
+                return self.new_batch(Some(&b.template));
             }
-            None => self.new_batch(None),
         }
+        Ok(b)
     }
 
     fn debounced(&mut self, key: &str) -> bool {
@@ -525,5 +537,111 @@ pub fn shown_of(e: &batches::EntryView) -> Shown {
         service_date: e.service_date,
         source: e.source.clone(),
         scanned_at: e.scanned_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Days;
+    use scanline_core::domain::{EnrollmentPolicy, EnrollmentSpan, LimitPolicy, ProgramRules};
+    use scanline_core::wire::{
+        OrganizationInfo, RosterCard, RosterClient, RosterSnapshot, StationInfo,
+    };
+
+    fn worker_with_roster() -> (Worker, String) {
+        let mut conn = store::open_in_memory().unwrap();
+        let code = scanline_core::ScanlineCode::new(5, 1).unwrap().encode();
+        let snapshot = RosterSnapshot {
+            cursor: 1,
+            server_time: Utc::now(),
+            station: StationInfo { id: 1, name: "Line".into() },
+            organization: OrganizationInfo { id: 1, name: "Org".into(), time_zone: "UTC".into() },
+            programs: vec![ProgramRules {
+                id: 1,
+                organization_id: 1,
+                name: "Meals".into(),
+                project_type: 6,
+                capacity: None,
+                capacity_policy: LimitPolicy::Enforce,
+                cutover_hour: 12,
+                enrollment_policy: EnrollmentPolicy::Reject,
+                auto_exit_after_nights: None,
+            }],
+            service_types: vec![ServiceTypeRules {
+                id: 1,
+                program_id: 1,
+                name: "Meal".into(),
+                record_type: None,
+                default_units: 1.0,
+                unit_value: 0.0,
+                max_per_day: 1,
+                frequency: None,
+            }],
+            clients: vec![RosterClient { id: 9, display_name: "Ana E.".into() }],
+            cards: vec![RosterCard {
+                code: code.clone(),
+                client_id: 9,
+                replaced: false,
+                expires_on: None,
+            }],
+            enrollments: vec![EnrollmentSpan {
+                id: 3,
+                client_id: 9,
+                program_id: 1,
+                entry_date: "2026-01-01".parse().unwrap(),
+                exit_date: None,
+            }],
+            bars: vec![],
+            served: vec![],
+        };
+        store::immediate(&mut conn, |tx| roster::apply_snapshot(tx, &snapshot)).unwrap();
+        let template = BatchTemplate {
+            name: "Lunch line".into(),
+            program_id: 1,
+            service_type_ids: vec![1],
+            units: None,
+            auto_post: false,
+        };
+        let (events, _) = broadcast::channel(16);
+        let worker =
+            Worker::new(conn, vec![template], Duration::from_millis(500), Arc::default(), events);
+        (worker, code)
+    }
+
+    fn shown(o: ScanOutcome) -> Shown {
+        match o {
+            ScanOutcome::Shown(s) => s,
+            ScanOutcome::DoubleRead => panic!("dropped as a double read"),
+        }
+    }
+
+    #[test]
+    fn a_scan_is_judged_recorded_and_a_double_read_dropped() {
+        let (mut w, code) = worker_with_roster();
+        let s = shown(w.scan("front", &code).unwrap());
+        assert_eq!(s.verdict, Verdict::Accepted);
+        assert_eq!(s.display_name, "Ana E.");
+        assert!(matches!(w.scan("front", &code).unwrap(), ScanOutcome::DoubleRead));
+        let s = shown(w.scan("front", "8800000000501x").unwrap());
+        assert_eq!(s.verdict, Verdict::UnknownCard);
+        let n: i64 = w.conn.query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn a_meal_batch_left_open_overnight_is_replaced_by_todays() {
+        let (mut w, code) = worker_with_roster();
+        let yesterday = Utc::now().date_naive() - Days::new(1);
+        let template = w.templates[0].clone();
+        let old =
+            store::immediate(&mut w.conn, |tx| batches::start(tx, &template, yesterday)).unwrap();
+        let s = shown(w.scan("front", &code).unwrap());
+        assert_eq!(s.service_date, Utc::now().date_naive(), "today's lunch is dated today");
+        let old = batches::get(&w.conn, &old.uuid).unwrap().unwrap();
+        assert!(!old.open, "yesterday's batch was closed");
+        let current = batches::current(&w.conn).unwrap().unwrap();
+        assert_eq!(current.template, "Lunch line");
+        assert_eq!(current.service_date, Utc::now().date_naive());
     }
 }

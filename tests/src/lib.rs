@@ -220,6 +220,11 @@ impl FakeScanner {
     pub fn unplug(self) {
         drop(self.master);
     }
+
+    /// The device's side of the line, for a test that plays a scanner answering commands.
+    pub fn into_master(self) -> std::fs::File {
+        self.master
+    }
 }
 
 /// A kiosk client (the station's local page API).

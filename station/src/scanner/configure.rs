@@ -171,7 +171,11 @@ pub fn open_port(
             )));
         }
     };
-    serialport::new(path, *baud)
+    // Follow udev's /dev/serial/by-id links to the tty itself, as the device layer does: the
+    // serial library looks the device up by its own name.
+    let target =
+        std::fs::canonicalize(path).map_or_else(|_| path.to_owned(), |p| p.display().to_string());
+    serialport::new(&target, *baud)
         .data_bits(data_bits)
         .parity(parity)
         .stop_bits(stop_bits)

@@ -8,3 +8,4 @@ pub mod demo;
 pub mod ingest;
 pub mod jobs;
 pub mod store;
+pub mod web;

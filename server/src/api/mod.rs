@@ -29,13 +29,29 @@ pub const MAX_BODY_BYTES: usize = 512 * 1024;
 pub struct AppState {
     pub db: Db,
     pub ingest: Ingest,
+    pub web: WebSettings,
+}
+
+/// Settings of the staff pages.
+#[derive(Debug, Clone, Copy)]
+pub struct WebSettings {
+    /// A session unused this long is ended (DESIGN §13: idle log-off).
+    pub idle_timeout: chrono::Duration,
+    /// Mark the session cookie `Secure` (the server is reached over HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        Self { idle_timeout: chrono::Duration::minutes(30), secure_cookies: false }
+    }
 }
 
 impl AppState {
     /// The state for a database; starts the upload queue on the current tokio runtime.
     pub fn new(db: Db) -> Self {
         let ingest = Ingest::start(db.clone());
-        Self { db, ingest }
+        Self { db, ingest, web: WebSettings::default() }
     }
 }
 
@@ -78,6 +94,7 @@ pub fn app(state: AppState) -> Router {
     let (api, doc) = station_api();
     let doc = std::sync::Arc::new(doc);
     api.route("/api/v1/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
+        .merge(crate::web::router())
         .fallback(|| async { ApiError::not_found("no such endpoint").into_response() })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))

@@ -119,3 +119,309 @@ pub fn resolve(conn: &Connection, reference: &str) -> StoreResult<i64> {
     })?;
     get(conn, id).map(|c| c.id)
 }
+
+/// What staff typed into "find client" (DESIGN §10, the seeds' habits).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientQuery {
+    /// First letters of the first name and of the last name ("mar gar"); one word is the start
+    /// of the last name.
+    Names {
+        first: String,
+        last: String,
+    },
+    Dob(NaiveDate),
+    /// The last four digits of the SSN.
+    Ssn4(String),
+    /// A client number (`#123` or plain digits other than four).
+    Number(u32),
+    /// A card scanned into the search box: its card-table key.
+    Card(String),
+}
+
+impl ClientQuery {
+    /// Reads a search box. `None` for nothing searchable (empty, or only punctuation).
+    pub fn parse(input: &str) -> Option<Self> {
+        let q = input.trim();
+        if q.is_empty() || q.chars().count() > 64 {
+            return None;
+        }
+        if let Ok(code) = scanline_core::card_code::classify(q)
+            && code.scanline.is_some()
+        {
+            return Some(Self::Card(code.key));
+        }
+        if let Some(n) = q.strip_prefix('#') {
+            return n.trim().parse().ok().map(Self::Number);
+        }
+        if let Ok(d) = NaiveDate::parse_from_str(q, "%Y-%m-%d")
+            .or_else(|_| NaiveDate::parse_from_str(q, "%m/%d/%Y"))
+        {
+            return Some(Self::Dob(d));
+        }
+        if q.bytes().all(|b| b.is_ascii_digit()) {
+            if q.len() == 4 {
+                return Some(Self::Ssn4(q.to_owned()));
+            }
+            return q.parse().ok().map(Self::Number);
+        }
+        let words: Vec<&str> = q.split_whitespace().collect();
+        let clean = |w: &str| {
+            w.chars().filter(|c| c.is_alphanumeric() || *c == '\'' || *c == '-').collect::<String>()
+        };
+        match words.as_slice() {
+            [last] => Some(Self::Names { first: String::new(), last: clean(last) }),
+            [first, last, ..] => Some(Self::Names { first: clean(first), last: clean(last) }),
+            [] => None,
+        }
+        .filter(
+            |q| !matches!(q, Self::Names { first, last } if first.is_empty() && last.is_empty()),
+        )
+    }
+}
+
+/// One line of a search result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientSummary {
+    pub id: i64,
+    pub client_number: u32,
+    pub first_name: String,
+    pub last_name: String,
+    pub preferred_name: String,
+    pub dob: Option<NaiveDate>,
+    pub restricted: bool,
+}
+
+/// The exclusive upper bound of a case-insensitive prefix range, so the name index is used.
+fn prefix_end(prefix: &str) -> String {
+    let mut s = prefix.to_lowercase();
+    s.push('\u{10FFFF}');
+    s
+}
+
+/// Clients matching a query that the viewer may see: restricted clients only inside their own
+/// organizations. At most `limit`.
+pub fn search(
+    conn: &Connection,
+    viewer_orgs: &[i64],
+    q: &ClientQuery,
+    limit: usize,
+) -> StoreResult<Vec<ClientSummary>> {
+    const COLS: &str = "id, client_number, first_name, last_name, preferred_name, dob, restricted";
+    const VISIBLE: &str =
+        "(restricted = 0 OR organization_id IN (SELECT value FROM json_each(:orgs)))";
+    let orgs = serde_json::to_string(viewer_orgs).expect("ids serialise");
+    let from_row = |r: &rusqlite::Row<'_>| {
+        Ok(ClientSummary {
+            id: r.get(0)?,
+            client_number: r.get(1)?,
+            first_name: r.get(2)?,
+            last_name: r.get(3)?,
+            preferred_name: r.get(4)?,
+            dob: r.get(5)?,
+            restricted: r.get(6)?,
+        })
+    };
+    let lim = limit as i64;
+    let rows: Vec<ClientSummary> = match q {
+        ClientQuery::Names { first, last } => {
+            let sql = format!(
+                "SELECT {COLS} FROM clients
+                 WHERE last_name COLLATE NOCASE >= :lo AND last_name COLLATE NOCASE < :hi
+                   AND (:first = '' OR first_name LIKE :first_like OR preferred_name LIKE :first_like)
+                   AND {VISIBLE}
+                 ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE, id LIMIT :lim"
+            );
+            let first_like = format!("{}%", first.replace(['%', '_'], ""));
+            conn.prepare_cached(&sql)?
+                .query_map(
+                    named_params! {
+                        ":lo": last.to_lowercase(), ":hi": prefix_end(last), ":first": first,
+                        ":first_like": first_like, ":orgs": orgs, ":lim": lim,
+                    },
+                    from_row,
+                )?
+                .collect::<Result<_, _>>()?
+        }
+        ClientQuery::Dob(d) => conn
+            .prepare_cached(&format!("SELECT {COLS} FROM clients WHERE dob = :d AND {VISIBLE} ORDER BY last_name, id LIMIT :lim"))?
+            .query_map(named_params! {":d": d, ":orgs": orgs, ":lim": lim}, from_row)?
+            .collect::<Result<_, _>>()?,
+        ClientQuery::Ssn4(s) => conn
+            .prepare_cached(&format!(
+                "SELECT {COLS} FROM clients WHERE substr(ssn, 6, 4) = :s AND ssn IS NOT NULL AND {VISIBLE}
+                 ORDER BY last_name, id LIMIT :lim"
+            ))?
+            .query_map(named_params! {":s": s, ":orgs": orgs, ":lim": lim}, from_row)?
+            .collect::<Result<_, _>>()?,
+        ClientQuery::Number(n) => conn
+            .prepare_cached(&format!("SELECT {COLS} FROM clients WHERE client_number = :n AND {VISIBLE}"))?
+            .query_map(named_params! {":n": n, ":orgs": orgs}, from_row)?
+            .collect::<Result<_, _>>()?,
+        ClientQuery::Card(key) => conn
+            .prepare_cached(&format!(
+                "SELECT {COLS} FROM clients WHERE id = (SELECT client_id FROM cards WHERE code = :k) AND {VISIBLE}"
+            ))?
+            .query_map(named_params! {":k": key, ":orgs": orgs}, from_row)?
+            .collect::<Result<_, _>>()?,
+    };
+    Ok(rows)
+}
+
+/// A client the viewer may see; a restricted client of another organization is "not found",
+/// exactly like a client that does not exist.
+pub fn get_visible(conn: &Connection, viewer_orgs: &[i64], id: i64) -> StoreResult<ClientRow> {
+    match get(conn, id) {
+        Ok(c) if !c.restricted || viewer_orgs.contains(&c.organization_id) => Ok(c),
+        Ok(_) | Err(StoreError::NotFound(_)) => {
+            Err(StoreError::NotFound(format!("no client {id}")))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A card as the client dashboard lists it.
+#[derive(Debug, Clone)]
+pub struct CardLine {
+    pub code: String,
+    pub kind: String,
+    pub issued_at: String,
+    pub state: &'static str,
+}
+
+/// An enrollment as the client dashboard lists it.
+#[derive(Debug, Clone)]
+pub struct EnrollmentLine {
+    pub id: i64,
+    pub program: String,
+    pub organization_id: i64,
+    pub entry_date: NaiveDate,
+    pub exit_date: Option<NaiveDate>,
+}
+
+/// A service as the client dashboard lists it.
+#[derive(Debug, Clone)]
+pub struct ServiceLine {
+    pub date: NaiveDate,
+    pub program: String,
+    pub service_type: String,
+    pub units: f64,
+    pub deleted: bool,
+}
+
+/// A bar as the client dashboard lists it.
+#[derive(Debug, Clone)]
+pub struct BarLine {
+    pub scope: String,
+    pub begin_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Dashboard {
+    pub cards: Vec<CardLine>,
+    pub enrollments: Vec<EnrollmentLine>,
+    pub services: Vec<ServiceLine>,
+    pub bars: Vec<BarLine>,
+}
+
+/// Everything the client dashboard shows besides the client row.
+pub fn dashboard(conn: &Connection, id: i64) -> StoreResult<Dashboard> {
+    let cards = conn
+        .prepare_cached(
+            "SELECT code, kind, substr(issued_at, 1, 10),
+                 CASE WHEN revoked_at IS NOT NULL THEN 'revoked'
+                      WHEN replaced_by IS NOT NULL THEN 'replaced'
+                      WHEN expires_on IS NOT NULL AND expires_on < date('now') THEN 'expired'
+                      ELSE 'active' END
+             FROM cards WHERE client_id = :c ORDER BY id DESC",
+        )?
+        .query_map(named_params! {":c": id}, |r| {
+            let state: String = r.get(3)?;
+            Ok(CardLine {
+                code: r.get(0)?,
+                kind: r.get(1)?,
+                issued_at: r.get(2)?,
+                state: match state.as_str() {
+                    "revoked" => "revoked",
+                    "replaced" => "replaced",
+                    "expired" => "expired",
+                    _ => "active",
+                },
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let enrollments = conn
+        .prepare_cached(
+            "SELECT e.id, p.name, p.organization_id, e.entry_date, e.exit_date
+             FROM enrollments e JOIN programs p ON p.id = e.program_id
+             WHERE e.client_id = :c ORDER BY e.entry_date DESC, e.id DESC",
+        )?
+        .query_map(named_params! {":c": id}, |r| {
+            Ok(EnrollmentLine {
+                id: r.get(0)?,
+                program: r.get(1)?,
+                organization_id: r.get(2)?,
+                entry_date: r.get(3)?,
+                exit_date: r.get(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let services = conn
+        .prepare_cached(
+            "SELECT s.date_provided, p.name, t.name, s.units, s.deleted_at IS NOT NULL
+             FROM services s JOIN programs p ON p.id = s.program_id
+               JOIN service_types t ON t.id = s.service_type_id
+             WHERE s.client_id = :c ORDER BY s.date_provided DESC, s.id DESC LIMIT 20",
+        )?
+        .query_map(named_params! {":c": id}, |r| {
+            Ok(ServiceLine {
+                date: r.get(0)?,
+                program: r.get(1)?,
+                service_type: r.get(2)?,
+                units: r.get(3)?,
+                deleted: r.get(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let bars = conn
+        .prepare_cached(
+            "SELECT scope_kind || ' ' || scope_id, begin_date, end_date, reason FROM bars
+             WHERE client_id = :c ORDER BY end_date DESC",
+        )?
+        .query_map(named_params! {":c": id}, |r| {
+            Ok(BarLine {
+                scope: r.get(0)?,
+                begin_date: r.get(1)?,
+                end_date: r.get(2)?,
+                reason: r.get(3)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(Dashboard { cards, enrollments, services, bars })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ClientQuery;
+
+    #[test]
+    fn the_search_box_reads_what_staff_type() {
+        let card = scanline_core::ScanlineCode::new(12, 1).unwrap().encode();
+        let cases: Vec<(&str, Option<ClientQuery>)> = vec![
+            ("mar gar", Some(ClientQuery::Names { first: "mar".into(), last: "gar".into() })),
+            ("  Gar ", Some(ClientQuery::Names { first: String::new(), last: "Gar".into() })),
+            ("1234", Some(ClientQuery::Ssn4("1234".into()))),
+            ("#1234", Some(ClientQuery::Number(1234))),
+            ("567", Some(ClientQuery::Number(567))),
+            ("1980-02-03", Some(ClientQuery::Dob("1980-02-03".parse().unwrap()))),
+            ("2/3/1980", Some(ClientQuery::Dob("1980-02-03".parse().unwrap()))),
+            (card.as_str(), Some(ClientQuery::Card(card.clone()))),
+            ("", None),
+            ("%%", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(ClientQuery::parse(input), want, "{input:?}");
+        }
+    }
+}

@@ -15,6 +15,7 @@ pub mod facts;
 pub mod orgs;
 pub mod programs;
 pub mod roster;
+pub mod sessions;
 pub mod stations;
 pub mod users;
 
@@ -73,6 +74,19 @@ pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
         rusqlite::Error::SqliteFailure(f, _)
             if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
     )
+}
+
+/// `bytes` random bytes from the operating system's generator, as lowercase hex: tokens,
+/// session ids and CSRF values.
+pub fn random_hex(bytes: usize) -> String {
+    use rand::RngCore;
+    let mut b = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut b);
+    let mut s = String::with_capacity(bytes * 2);
+    for x in b {
+        s.push_str(&format!("{x:02x}"));
+    }
+    s
 }
 
 /// A display name for stations and kiosks: first (or preferred) name and last initial.

@@ -1,7 +1,6 @@
 //! Stations: registered by an admin, each with a bearer token (256 random bits, shown once,
 //! stored as its SHA-256), an organization and the programs it may serve.
 
-use rand::RngCore;
 use rusqlite::{Connection, named_params};
 use sha2::{Digest, Sha256};
 
@@ -20,14 +19,7 @@ pub struct StationAuth {
 }
 
 fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let mut s = String::with_capacity(TOKEN_PREFIX.len() + 64);
-    s.push_str(TOKEN_PREFIX);
-    for b in bytes {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
+    format!("{TOKEN_PREFIX}{}", super::random_hex(32))
 }
 
 pub fn token_hash(token: &str) -> Vec<u8> {

@@ -1,0 +1,227 @@
+//! Sign-in (Argon2id), server-side sessions stored in SQLite with a fresh id at every sign-in,
+//! CSRF tokens on every state-changing form, idle log-off, throttling of failed sign-ins, and
+//! sign-out.
+
+use askama::Template;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::{WebError, WebResult, error_page};
+use crate::api::AppState;
+use crate::store::audit::{self, Actor};
+use crate::store::sessions::{self, Session, THROTTLE_FAILURES};
+
+pub const SESSION_COOKIE: &str = "scanline_session";
+/// The sign-in form's CSRF token rides in this cookie and in the form (double submit): there is
+/// no session yet to hold it.
+const LOGIN_CSRF_COOKIE: &str = "scanline_login";
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/", get(|| async { Redirect::to("/clients") }))
+}
+
+/// The signed-in staff member of a request. Extracting it checks the session cookie, ends an
+/// idle session, and records the request as activity.
+pub struct SignedIn(pub Session);
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
+        v.split(';').find_map(|kv| {
+            let (k, val) = kv.trim().split_once('=')?;
+            (k == name).then(|| val.to_owned())
+        })
+    })
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = WebError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token =
+            cookie(&parts.headers, SESSION_COOKIE).ok_or(WebError::SignIn { expired: false })?;
+        if token.len() > 128 {
+            return Err(WebError::SignIn { expired: false });
+        }
+        let idle = state.web.idle_timeout;
+        let found = state
+            .db
+            .write(move |conn| -> Result<Option<Result<Session, ()>>, crate::store::StoreError> {
+                let Some(s) = sessions::find(conn, &token)? else { return Ok(None) };
+                if Utc::now() - s.last_seen_at > idle {
+                    sessions::delete(conn, &s.id)?;
+                    return Ok(Some(Err(())));
+                }
+                sessions::touch(conn, &s.id)?;
+                Ok(Some(Ok(s)))
+            })
+            .await??;
+        match found {
+            None => Err(WebError::SignIn { expired: false }),
+            Some(Err(())) => Err(WebError::SignIn { expired: true }),
+            Some(Ok(s)) => Ok(Self(s)),
+        }
+    }
+}
+
+/// Compares a form's CSRF token with the session's, in constant time.
+pub fn check_csrf(session: &Session, submitted: &str) -> WebResult<()> {
+    let a = session.csrf_token.as_bytes();
+    let b = submitted.as_bytes();
+    let same = a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
+    if same { Ok(()) } else { Err(WebError::Csrf) }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    csrf: &'a str,
+    message: &'a str,
+    username: &'a str,
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    expired: Option<String>,
+}
+
+fn login_form(status: StatusCode, message: &str, username: &str) -> Response {
+    let csrf = crate::store::random_hex(24);
+    let html = LoginPage { csrf: &csrf, message, username }.render().unwrap_or_default();
+    let mut resp = (status, Html(html)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{LOGIN_CSRF_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600"
+    )) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+async fn login_page(Query(q): Query<LoginQuery>) -> Response {
+    let message = if q.expired.is_some() {
+        "You were signed out after a while without activity. Please sign in again."
+    } else {
+        ""
+    };
+    login_form(StatusCode::OK, message, "")
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    csrf: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if expected.is_empty() || expected != form.csrf {
+        return WebError::Csrf.into_response();
+    }
+    let username = form.username.trim().to_owned();
+    if username.is_empty() || username.len() > 64 || form.password.len() > 1024 {
+        return login_form(StatusCode::UNAUTHORIZED, "Wrong username or password.", "");
+    }
+    let name = username.clone();
+    let result = state
+        .db
+        .write(move |conn| -> Result<Result<String, &'static str>, crate::store::StoreError> {
+            if sessions::recent_failures(conn, &name)? >= THROTTLE_FAILURES {
+                return Ok(Err("throttled"));
+            }
+            match sessions::verify(conn, &name, &form.password)? {
+                Some(user) => {
+                    let token = sessions::create(conn, user)?;
+                    audit::record(conn, Actor::User(user), "sign_in", None, "", "")?;
+                    Ok(Ok(token))
+                }
+                None => {
+                    sessions::record_failure(conn, &name)?;
+                    Ok(Err("wrong"))
+                }
+            }
+        })
+        .await;
+    match result {
+        Ok(Ok(Ok(token))) => {
+            let secure = if state.web.secure_cookies { "; Secure" } else { "" };
+            let mut resp = Redirect::to("/clients").into_response();
+            let headers = resp.headers_mut();
+            if let Ok(v) = HeaderValue::from_str(&format!(
+                "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}"
+            )) {
+                headers.append(header::SET_COOKIE, v);
+            }
+            headers.append(
+                header::SET_COOKIE,
+                HeaderValue::from_static("scanline_login=; Path=/login; Max-Age=0"),
+            );
+            resp
+        }
+        Ok(Ok(Err("throttled"))) => login_form(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many failed sign-ins for this username. Wait 15 minutes, or ask an admin.",
+            &username,
+        ),
+        Ok(Ok(Err(_))) => {
+            login_form(StatusCode::UNAUTHORIZED, "Wrong username or password.", &username)
+        }
+        Ok(Err(e)) => WebError::from(e).into_response(),
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Err(e) = check_csrf(&session, &form.csrf) {
+        return e.into_response();
+    }
+    let id = session.id.clone();
+    let user = session.viewer.user_id;
+    let done = state
+        .db
+        .write(move |conn| {
+            sessions::delete(conn, &id)?;
+            audit::record(conn, Actor::User(user), "sign_out", None, "", "")
+        })
+        .await;
+    match done {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return WebError::from(e).into_response(),
+        Err(e) => return WebError::from(e).into_response(),
+    }
+    let mut resp = Redirect::to("/login").into_response();
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_static("scanline_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
+    resp
+}
+
+/// For pages that refuse a role: the words a viewer sees.
+pub fn forbidden(what: &str) -> Response {
+    error_page(StatusCode::FORBIDDEN, "Not allowed", what)
+}

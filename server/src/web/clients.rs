@@ -1,0 +1,131 @@
+//! Find client (first letters of first and last name, date of birth, SSN last 4, client number
+//! or a card scanned into the search box) and the client dashboard. Restricted clients outside
+//! the viewer's organizations are never returned, by search or by URL; every search and every
+//! dashboard view is written to the audit log.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::auth::SignedIn;
+use super::{WebError, WebResult};
+use crate::api::AppState;
+use crate::store::audit::{self, Actor};
+use crate::store::clients::{self, ClientQuery, ClientRow, ClientSummary, Dashboard};
+
+/// Most results a search shows.
+const MAX_RESULTS: usize = 50;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/clients", get(find)).route("/clients/{id}", get(dashboard))
+}
+
+#[derive(Template)]
+#[template(path = "clients.html")]
+struct FindPage<'a> {
+    user: &'a str,
+    csrf: &'a str,
+    q: &'a str,
+    searched: bool,
+    results: &'a [ClientSummary],
+    more: bool,
+}
+
+#[derive(Deserialize)]
+struct FindQuery {
+    #[serde(default)]
+    q: String,
+}
+
+async fn find(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Query(query): Query<FindQuery>,
+) -> WebResult<Response> {
+    let q: String = query.q.chars().take(64).collect();
+    let parsed = ClientQuery::parse(&q);
+    let orgs = session.viewer.org_ids();
+    let user = session.viewer.user_id;
+    let results = match parsed {
+        None => Vec::new(),
+        Some(parsed) => {
+            state
+                .db
+                .write(move |conn| {
+                    let found = clients::search(conn, &orgs, &parsed, MAX_RESULTS + 1)?;
+                    // The query itself may be a name or an SSN: only its kind and the count go
+                    // to the audit log.
+                    let kind = match parsed {
+                        ClientQuery::Names { .. } => "name",
+                        ClientQuery::Dob(_) => "date of birth",
+                        ClientQuery::Ssn4(_) => "SSN last 4",
+                        ClientQuery::Number(_) => "client number",
+                        ClientQuery::Card(_) => "card",
+                    };
+                    audit::record(
+                        conn,
+                        Actor::User(user),
+                        "search_clients",
+                        None,
+                        kind,
+                        &format!("{} results", found.len()),
+                    )?;
+                    Ok::<_, crate::store::StoreError>(found)
+                })
+                .await??
+        }
+    };
+    // A card scanned into the box opens that client at once, as at the front desk.
+    if let (Some(ClientQuery::Card(_)), [only]) = (ClientQuery::parse(&q), results.as_slice()) {
+        return Ok(axum::response::Redirect::to(&format!("/clients/{}", only.id)).into_response());
+    }
+    let more = results.len() > MAX_RESULTS;
+    let shown = &results[..results.len().min(MAX_RESULTS)];
+    let page = FindPage {
+        user: &session.viewer.display_name,
+        csrf: &session.csrf_token,
+        q: &q,
+        searched: !q.trim().is_empty(),
+        results: shown,
+        more,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "client.html")]
+struct DashboardPage<'a> {
+    user: &'a str,
+    csrf: &'a str,
+    client: &'a ClientRow,
+    d: &'a Dashboard,
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let orgs = session.viewer.org_ids();
+    let user = session.viewer.user_id;
+    let (client, d) = state
+        .db
+        .write(move |conn| {
+            let client = clients::get_visible(conn, &orgs, id)?;
+            let d = clients::dashboard(conn, id)?;
+            audit::record(conn, Actor::User(user), "view_client", Some(id), "dashboard", "")?;
+            Ok::<_, crate::store::StoreError>((client, d))
+        })
+        .await??;
+    let page = DashboardPage {
+        user: &session.viewer.display_name,
+        csrf: &session.csrf_token,
+        client: &client,
+        d: &d,
+    };
+    Ok(Html(page.render()?).into_response())
+}

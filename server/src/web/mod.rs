@@ -1,0 +1,101 @@
+//! The staff web pages (DESIGN §10): server-rendered HTML from compile-time-checked templates,
+//! behind sign-in. `auth` owns sign-in, sessions, CSRF and idle log-off; `clients` owns find
+//! client and the client dashboard. Every page is built from the signed-in viewer's
+//! organizations, so what a user may not see is never queried for them.
+
+pub mod auth;
+pub mod clients;
+
+use askama::Template;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use crate::api::AppState;
+use crate::db::DbError;
+use crate::store::StoreError;
+
+/// The staff pages.
+pub fn router() -> Router<AppState> {
+    Router::new().merge(auth::router()).merge(clients::router())
+}
+
+/// What went wrong on a page, answered as a page.
+#[derive(Debug)]
+pub enum WebError {
+    /// Not signed in, or the session ended: back to the sign-in page.
+    SignIn {
+        expired: bool,
+    },
+    NotFound,
+    Forbidden(String),
+    /// The form's CSRF token is missing or wrong.
+    Csrf,
+    Internal(String),
+}
+
+impl From<StoreError> for WebError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(_) => Self::NotFound,
+            StoreError::Forbidden(m) => Self::Forbidden(m),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<DbError> for WebError {
+    fn from(e: DbError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+impl From<askama::Error> for WebError {
+    fn from(e: askama::Error) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+/// A small page for errors, with the status.
+pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+    let html = ErrorPage { title, message }.render().unwrap_or_else(|_| title.to_owned());
+    (status, Html(html)).into_response()
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::SignIn { expired } => {
+                Redirect::to(if expired { "/login?expired=1" } else { "/login" }).into_response()
+            }
+            Self::NotFound => error_page(
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "There is nothing here, or you may not see it.",
+            ),
+            Self::Forbidden(m) => error_page(StatusCode::FORBIDDEN, "Not allowed", &m),
+            Self::Csrf => error_page(
+                StatusCode::FORBIDDEN,
+                "The form expired",
+                "The page was open too long or came from elsewhere. Go back, reload it and try again.",
+            ),
+            Self::Internal(e) => {
+                tracing::error!(error = %e, "web page failed");
+                error_page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "Please try again.",
+                )
+            }
+        }
+    }
+}
+
+pub type WebResult<T> = Result<T, WebError>;

@@ -74,8 +74,8 @@ fn demo(listen: SocketAddr, kiosk: SocketAddr, dir: &Path, pace: f64) -> anyhow:
         println!("Scanline demo is running.");
         println!("  kiosk (staff):  http://{}/", station.kiosk_addr);
         println!("  kiosk (guests): http://{}/guest", station.kiosk_addr);
-        println!("  server API:     http://{server_addr}/api/v1/openapi.json");
-        println!("  admin password: {}", dir.join("admin.password").display());
+        println!("  staff pages:    http://{server_addr}/  (user admin, password in {})", dir.join("admin.password").display());
+        println!("  station API:    http://{server_addr}/api/v1/openapi.json");
         println!("A simulated scanner replays a meal line every {pace} s; type a card number and Enter to scan one.");
         println!("Sample cards and what they scan as: {}", dir.join("demo-cards.txt").display());
         println!("Ctrl-C stops the demo; the data stays in {}.", dir.display());

@@ -13,7 +13,7 @@ use scanline_core::domain::{
     BarScope, DESTINATION_NO_EXIT_INTERVIEW, EnrollmentPolicy, FrequencyLimit, LimitPolicy,
 };
 
-use crate::api::{AppState, app};
+use crate::api::{AppState, WebSettings, app};
 use crate::db::{self, Db, immediate};
 use crate::store::{
     StoreError, bars, bednights, cards, clients, enrollments, orgs, programs, stations, users,
@@ -35,6 +35,12 @@ pub enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Sign staff out after this many minutes without activity.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1440))]
+        idle_minutes: u32,
+        /// Mark the session cookie Secure (the server is reached over HTTPS).
+        #[arg(long)]
+        secure_cookies: bool,
     },
     /// Create or upgrade the database schema, then exit.
     Migrate,
@@ -353,13 +359,22 @@ pub fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Serves the API on a bound listener until Ctrl-C or SIGTERM.
+/// Serves the API and the staff pages on a bound listener until Ctrl-C or SIGTERM.
 pub async fn serve(db: Db, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    serve_with(db, listener, WebSettings::default()).await
+}
+
+/// `serve` with explicit settings for the staff pages.
+pub async fn serve_with(
+    db: Db,
+    listener: tokio::net::TcpListener,
+    web: WebSettings,
+) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     // Tests and the demo read this line to learn the port.
     println!("listening on http://{addr}");
     let jobs = tokio::spawn(crate::jobs::auto_exit_loop(db.clone()));
-    let result = axum::serve(listener, app(AppState::new(db)))
+    let result = axum::serve(listener, app(AppState { web, ..AppState::new(db) }))
         .with_graceful_shutdown(shutdown_signal())
         .await;
     jobs.abort();
@@ -389,14 +404,18 @@ async fn shutdown_signal() {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let path = cli.db;
     match cli.command {
-        Command::Serve { listen } => {
+        Command::Serve { listen, idle_minutes, secure_cookies } => {
             let db = Db::open(&path).with_context(|| format!("opening {}", path.display()))?;
+            let web = WebSettings {
+                idle_timeout: chrono::Duration::minutes(i64::from(idle_minutes)),
+                secure_cookies,
+            };
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(listen)
                     .await
                     .with_context(|| format!("listening on {listen}"))?;
-                serve(db, listener).await
+                serve_with(db, listener, web).await
             })
         }
         Command::Migrate => {

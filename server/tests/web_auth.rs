@@ -272,3 +272,180 @@ async fn a_restricted_client_is_invisible_to_other_organizations() {
     assert!(get(&h, "/clients?q=rh+qu", &north).await.body.contains("Quill, Rhea"));
     assert_eq!(get(&h, &format!("/clients/{}", secret.0), &north).await.status, StatusCode::OK);
 }
+
+/// Posts a form with the session's CSRF token (read from `page`).
+async fn post_with_csrf(
+    h: &Harness,
+    path: &str,
+    cookie: &str,
+    csrf_page: &str,
+    fields: &str,
+) -> Page {
+    let csrf = csrf_of(&get(h, csrf_page, cookie).await.body);
+    post_form(h, path, cookie, &format!("csrf={csrf}&{fields}")).await
+}
+
+#[tokio::test]
+async fn add_a_client_with_the_duplicate_warning_then_enroll_and_exit() {
+    let h = Harness::new();
+    add_user(&h, "ana", h.org_a, users::Role::Staff);
+    let cookie = sign_in(&h, "ana", PASSWORD).await.unwrap();
+    let org = h.org_a;
+
+    // "Anabel Alders", born the same day as "Ana Alder": the warning lists her, nothing is added.
+    let fields =
+        format!("organization_id={org}&first_name=Anabel&last_name=Alders&dob=1980-02-03&ssn=");
+    let before: i64 = h.count("SELECT COUNT(*) FROM clients");
+    let p = post_with_csrf(&h, "/clients/new", &cookie, "/clients/new", &fields).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.body.contains("may already be on file") && p.body.contains("Alder, Ana"),
+        "{}",
+        p.body
+    );
+    assert_eq!(h.count("SELECT COUNT(*) FROM clients"), before);
+    // The same SSN warns too, whatever the name.
+    let p = post_with_csrf(
+        &h,
+        "/clients/new",
+        &cookie,
+        "/clients/new",
+        &format!("organization_id={org}&first_name=Zoe&last_name=Yardley&dob=&ssn=123-45-6789"),
+    )
+    .await;
+    assert!(p.body.contains("may already be on file"), "{}", p.body);
+    // "Add anyway" adds her and opens her dashboard.
+    let p =
+        post_with_csrf(&h, "/clients/new", &cookie, "/clients/new", &format!("{fields}&confirm=1"))
+            .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let id: i64 = p.location.unwrap().trim_start_matches("/clients/").parse().unwrap();
+    assert_eq!(h.count("SELECT COUNT(*) FROM clients"), before + 1);
+
+    // Enroll in the meal program, then exit.
+    let dash = format!("/clients/{id}");
+    let p = post_with_csrf(
+        &h,
+        &format!("/clients/{id}/enroll"),
+        &cookie,
+        &dash,
+        &format!("program_id={}&entry_date=2026-11-01", h.meals),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let page = get(&h, &dash, &cookie).await.body;
+    assert!(
+        page.contains("Meals") && page.contains("2026-11-01") && page.contains("open"),
+        "{page}"
+    );
+    // A second open enrollment in the same program is refused with the reason.
+    let p = post_with_csrf(
+        &h,
+        &format!("/clients/{id}/enroll"),
+        &cookie,
+        &dash,
+        &format!("program_id={}&entry_date=2026-11-02", h.meals),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("already has an enrollment"), "{}", p.body);
+    let enrollment: i64 = h
+        .conn()
+        .query_row("SELECT id FROM enrollments WHERE client_id = ?", [id], |r| r.get(0))
+        .unwrap();
+    // Exit before entry is refused; a proper exit is recorded.
+    let p = post_with_csrf(
+        &h,
+        &format!("/enrollments/{enrollment}/exit"),
+        &cookie,
+        &dash,
+        "exit_date=2026-10-01&destination=30",
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let p = post_with_csrf(
+        &h,
+        &format!("/enrollments/{enrollment}/exit"),
+        &cookie,
+        &dash,
+        "exit_date=2026-11-20&destination=30",
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let exit: String = h
+        .conn()
+        .query_row("SELECT exit_date FROM enrollments WHERE id = ?", [enrollment], |r| r.get(0))
+        .unwrap();
+    assert_eq!(exit, "2026-11-20");
+    let actions: Vec<String> = h
+        .conn()
+        .prepare("SELECT action FROM audit_events WHERE client_id = ? ORDER BY id")
+        .unwrap()
+        .query_map([id], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for a in ["create_client", "enroll", "exit", "view_client"] {
+        assert!(actions.iter().any(|x| x == a), "no {a} in {actions:?}");
+    }
+}
+
+#[tokio::test]
+async fn viewers_and_other_organizations_cannot_change_records() {
+    let h = Harness::new();
+    add_user(&h, "viewer", h.org_a, users::Role::Viewer);
+    add_user(&h, "south", h.org_b, users::Role::Staff);
+    let viewer = sign_in(&h, "viewer", PASSWORD).await.unwrap();
+    let south = sign_in(&h, "south", PASSWORD).await.unwrap();
+    let before = strip_volatile(&h.dump());
+    let (client, org, meals) = (h.clients[0].0, h.org_a, h.meals);
+    let dash = format!("/clients/{client}");
+    assert_eq!(get(&h, "/clients/new", &viewer).await.status, StatusCode::FORBIDDEN);
+    let p = post_with_csrf(
+        &h,
+        "/clients/new",
+        &viewer,
+        &dash,
+        &format!("organization_id={org}&first_name=X&last_name=Y&confirm=1"),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let p = post_with_csrf(
+        &h,
+        &format!("/clients/{client}/enroll"),
+        &viewer,
+        &dash,
+        &format!("program_id={}&entry_date=2026-11-01", h.shelter),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    // Staff of another organization cannot add to, or enroll in, this organization's programs.
+    let p = post_with_csrf(
+        &h,
+        "/clients/new",
+        &south,
+        &dash,
+        &format!("organization_id={org}&first_name=X&last_name=Y&confirm=1"),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let p = post_with_csrf(
+        &h,
+        &format!("/clients/{client}/enroll"),
+        &south,
+        &dash,
+        &format!("program_id={meals}&entry_date=2026-11-01"),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    // Only audit rows of the page views were added.
+    let after = strip_volatile(&h.dump());
+    let changed: Vec<&str> = after.lines().filter(|l| !before.contains(l)).collect();
+    assert!(
+        changed.iter().all(|l| l.contains("view_client")
+            || l.contains("sign_in")
+            || l.contains("audit_events")
+            || l.starts_with("Text(\"audit_events\")")),
+        "{changed:?}"
+    );
+}

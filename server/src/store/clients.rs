@@ -401,6 +401,44 @@ pub fn dashboard(conn: &Connection, id: i64) -> StoreResult<Dashboard> {
     Ok(Dashboard { cards, enrollments, services, bars })
 }
 
+/// Clients the viewer may see who look like the one being added: the same SSN, or the same
+/// date of birth with a name that starts alike (first three letters of first and last name,
+/// either way round). Staff decide; nothing is merged.
+pub fn likely_duplicates(
+    conn: &Connection,
+    viewer_orgs: &[i64],
+    c: &NewClient,
+) -> StoreResult<Vec<ClientSummary>> {
+    let orgs = serde_json::to_string(viewer_orgs).expect("ids serialise");
+    let three = |s: &str| s.trim().chars().take(3).collect::<String>().to_lowercase();
+    let (f, l) = (three(&c.first_name), three(&c.last_name));
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, client_number, first_name, last_name, preferred_name, dob, restricted
+         FROM clients
+         WHERE ((:ssn IS NOT NULL AND ssn = :ssn)
+             OR (:dob IS NOT NULL AND dob = :dob AND (
+                   (lower(substr(first_name, 1, 3)) = :f AND lower(substr(last_name, 1, 3)) = :l)
+                OR (lower(substr(first_name, 1, 3)) = :l AND lower(substr(last_name, 1, 3)) = :f))))
+           AND (restricted = 0 OR organization_id IN (SELECT value FROM json_each(:orgs)))
+         ORDER BY last_name, id LIMIT 20",
+    )?;
+    let rows = stmt.query_map(
+        named_params! {":ssn": c.ssn, ":dob": c.dob, ":f": f, ":l": l, ":orgs": orgs},
+        |r| {
+            Ok(ClientSummary {
+                id: r.get(0)?,
+                client_number: r.get(1)?,
+                first_name: r.get(2)?,
+                last_name: r.get(3)?,
+                preferred_name: r.get(4)?,
+                dob: r.get(5)?,
+                restricted: r.get(6)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::ClientQuery;

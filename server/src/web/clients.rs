@@ -15,6 +15,8 @@ use super::{WebError, WebResult};
 use crate::api::AppState;
 use crate::store::audit::{self, Actor};
 use crate::store::clients::{self, ClientQuery, ClientRow, ClientSummary, Dashboard};
+use crate::store::programs;
+use crate::store::users::Role;
 
 /// Most results a search shows.
 const MAX_RESULTS: usize = 50;
@@ -102,6 +104,10 @@ struct DashboardPage<'a> {
     csrf: &'a str,
     client: &'a ClientRow,
     d: &'a Dashboard,
+    /// Programs the viewer may enroll clients in.
+    programs: &'a [(i64, String)],
+    can_write: bool,
+    today: chrono::NaiveDate,
 }
 
 async fn dashboard(
@@ -111,14 +117,32 @@ async fn dashboard(
 ) -> WebResult<Response> {
     let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
     let orgs = session.viewer.org_ids();
+    let writable: Vec<i64> = session
+        .viewer
+        .memberships
+        .iter()
+        .filter(|(_, r)| matches!(r, Role::Admin | Role::Staff))
+        .map(|(o, _)| *o)
+        .collect();
     let user = session.viewer.user_id;
-    let (client, d) = state
+    let (client, d, programs, today) = state
         .db
         .write(move |conn| {
             let client = clients::get_visible(conn, &orgs, id)?;
+            // Form defaults are the organization's date, not the server's.
+            let today = crate::store::today_in(crate::store::orgs::time_zone(
+                conn,
+                client.organization_id,
+            )?);
             let d = clients::dashboard(conn, id)?;
+            let mut programs = Vec::new();
+            for org in &writable {
+                programs.extend(
+                    programs::list_for_org(conn, *org)?.into_iter().map(|p| (p.id, p.name)),
+                );
+            }
             audit::record(conn, Actor::User(user), "view_client", Some(id), "dashboard", "")?;
-            Ok::<_, crate::store::StoreError>((client, d))
+            Ok::<_, crate::store::StoreError>((client, d, programs, today))
         })
         .await??;
     let page = DashboardPage {
@@ -126,6 +150,9 @@ async fn dashboard(
         csrf: &session.csrf_token,
         client: &client,
         d: &d,
+        can_write: !programs.is_empty(),
+        programs: &programs,
+        today,
     };
     Ok(Html(page.render()?).into_response())
 }

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod clients;
+pub mod intake;
 
 use askama::Template;
 use axum::Router;
@@ -17,7 +18,7 @@ use crate::store::StoreError;
 
 /// The staff pages.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(auth::router()).merge(clients::router())
+    Router::new().merge(auth::router()).merge(intake::router()).merge(clients::router())
 }
 
 /// What went wrong on a page, answered as a page.
@@ -31,6 +32,8 @@ pub enum WebError {
     Forbidden(String),
     /// The form's CSRF token is missing or wrong.
     Csrf,
+    /// The input breaks a rule; nothing was changed. The message says which.
+    Invalid(String),
     Internal(String),
 }
 
@@ -86,6 +89,7 @@ impl IntoResponse for WebError {
                 "The form expired",
                 "The page was open too long or came from elsewhere. Go back, reload it and try again.",
             ),
+            Self::Invalid(m) => error_page(StatusCode::UNPROCESSABLE_ENTITY, "Not saved", &m),
             Self::Internal(e) => {
                 tracing::error!(error = %e, "web page failed");
                 error_page(

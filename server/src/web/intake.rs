@@ -1,0 +1,298 @@
+//! Intake: add a client (with a warning when someone alike is already on file), enroll a client
+//! in a program, and exit an enrollment. Staff and admins of the organization only; viewers
+//! are refused on the server, not just shown fewer buttons.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::auth::{SignedIn, check_csrf};
+use super::{WebError, WebResult};
+use crate::api::AppState;
+use crate::store::audit::{self, Actor};
+use crate::store::clients::{self, ClientSummary, NewClient};
+use crate::store::sessions::Viewer;
+use crate::store::users::Role;
+use crate::store::{StoreError, enrollments, programs};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/clients/new", get(new_client_page).post(add_client))
+        .route("/clients/{id}/enroll", post(enroll))
+        .route("/enrollments/{id}/exit", post(exit))
+}
+
+/// Organizations where the viewer may change records.
+fn writable_orgs(v: &Viewer) -> Vec<i64> {
+    v.memberships
+        .iter()
+        .filter(|(_, r)| matches!(r, Role::Admin | Role::Staff))
+        .map(|(o, _)| *o)
+        .collect()
+}
+
+fn require_write(v: &Viewer, org: i64) -> WebResult<()> {
+    if writable_orgs(v).contains(&org) {
+        Ok(())
+    } else {
+        Err(WebError::Forbidden(
+            "Your role may look at records of this organization but not change them.".into(),
+        ))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "client_new.html")]
+struct NewClientPage<'a> {
+    user: &'a str,
+    csrf: &'a str,
+    orgs: &'a [(i64, String)],
+    form: &'a ClientForm,
+    error: &'a str,
+    duplicates: &'a [ClientSummary],
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ClientForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    organization_id: i64,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+    #[serde(default)]
+    preferred_name: String,
+    #[serde(default)]
+    dob: String,
+    #[serde(default)]
+    ssn: String,
+    #[serde(default)]
+    restricted: Option<String>,
+    /// Set by "Add anyway" after the duplicate warning.
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+async fn org_names(state: &AppState, ids: Vec<i64>) -> WebResult<Vec<(i64, String)>> {
+    Ok(state
+        .db
+        .read(move |conn| {
+            ids.iter()
+                .map(|&id| crate::store::orgs::get(conn, id).map(|o| (o.id, o.name)))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await??)
+}
+
+fn render_new(
+    session: &crate::store::sessions::Session,
+    orgs: &[(i64, String)],
+    form: &ClientForm,
+    error: &str,
+    duplicates: &[ClientSummary],
+) -> WebResult<Response> {
+    let page = NewClientPage {
+        user: &session.viewer.display_name,
+        csrf: &session.csrf_token,
+        orgs,
+        form,
+        error,
+        duplicates,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+async fn new_client_page(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+) -> WebResult<Response> {
+    let writable = writable_orgs(&session.viewer);
+    if writable.is_empty() {
+        return Err(WebError::Forbidden("Your role may not add clients.".into()));
+    }
+    let orgs = org_names(&state, writable).await?;
+    render_new(&session, &orgs, &ClientForm::default(), "", &[])
+}
+
+async fn add_client(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Form(form): Form<ClientForm>,
+) -> WebResult<Response> {
+    check_csrf(&session, &form.csrf)?;
+    require_write(&session.viewer, form.organization_id)?;
+    let orgs = org_names(&state, writable_orgs(&session.viewer)).await?;
+    let dob = match form.dob.trim() {
+        "" => None,
+        d => match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                return render_new(
+                    &session,
+                    &orgs,
+                    &form,
+                    "Date of birth must be a date (YYYY-MM-DD).",
+                    &[],
+                );
+            }
+        },
+    };
+    let ssn: String = form.ssn.chars().filter(char::is_ascii_digit).collect();
+    let new = NewClient {
+        organization_id: form.organization_id,
+        first_name: form.first_name.clone(),
+        last_name: form.last_name.clone(),
+        preferred_name: form.preferred_name.clone(),
+        dob,
+        ssn: (!ssn.is_empty()).then_some(ssn),
+        restricted: form.restricted.is_some(),
+        ..NewClient::default()
+    };
+    let viewer_orgs = session.viewer.org_ids();
+    let user = session.viewer.user_id;
+    let confirmed = form.confirm.is_some();
+    let outcome = state
+        .db
+        .write(move |conn| {
+            crate::db::immediate(conn, |tx| {
+                if !confirmed {
+                    let dups = clients::likely_duplicates(tx, &viewer_orgs, &new)?;
+                    if !dups.is_empty() {
+                        return Ok(Err(dups));
+                    }
+                }
+                let (id, _) = clients::insert(tx, &new)?;
+                audit::record(
+                    tx,
+                    Actor::User(user),
+                    "create_client",
+                    Some(id),
+                    "",
+                    if confirmed { "added despite a duplicate warning" } else { "" },
+                )?;
+                Ok::<_, StoreError>(Ok(id))
+            })
+        })
+        .await?;
+    match outcome {
+        Ok(Ok(id)) => Ok(Redirect::to(&format!("/clients/{id}")).into_response()),
+        Ok(Err(dups)) => render_new(&session, &orgs, &form, "", &dups),
+        Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => {
+            render_new(&session, &orgs, &form, &m, &[])
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct EnrollForm {
+    csrf: String,
+    program_id: i64,
+    entry_date: String,
+}
+
+async fn enroll(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<EnrollForm>,
+) -> WebResult<Response> {
+    check_csrf(&session, &form.csrf)?;
+    let client_id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let entry_date = NaiveDate::parse_from_str(form.entry_date.trim(), "%Y-%m-%d")
+        .map_err(|_| WebError::Invalid("The entry date must be a date (YYYY-MM-DD).".into()))?;
+    let viewer = session.viewer.clone();
+    let result = state
+        .db
+        .write(move |conn| {
+            crate::db::immediate(conn, |tx| {
+                clients::get_visible(tx, &viewer.org_ids(), client_id)?;
+                let program = programs::get_rules(tx, form.program_id)?;
+                if !writable_orgs(&viewer).contains(&program.organization_id) {
+                    return Err(StoreError::Forbidden(
+                        "Your role may not enroll clients in this program.".into(),
+                    ));
+                }
+                let e = enrollments::insert(
+                    tx,
+                    &enrollments::NewEnrollment {
+                        client_id,
+                        program_id: program.id,
+                        entry_date,
+                        household_id: None,
+                        relationship_to_hoh: 1,
+                    },
+                )?;
+                audit::record(
+                    tx,
+                    Actor::User(viewer.user_id),
+                    "enroll",
+                    Some(client_id),
+                    &format!("enrollment {e}"),
+                    &format!("program {}", program.id),
+                )
+            })
+        })
+        .await?;
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/clients/{client_id}")).into_response()),
+        Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => Err(WebError::Invalid(m)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct ExitForm {
+    csrf: String,
+    exit_date: String,
+    destination: u16,
+}
+
+async fn exit(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<ExitForm>,
+) -> WebResult<Response> {
+    check_csrf(&session, &form.csrf)?;
+    let enrollment_id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let exit_date = NaiveDate::parse_from_str(form.exit_date.trim(), "%Y-%m-%d")
+        .map_err(|_| WebError::Invalid("The exit date must be a date (YYYY-MM-DD).".into()))?;
+    let viewer = session.viewer.clone();
+    let result = state
+        .db
+        .write(move |conn| {
+            crate::db::immediate(conn, |tx| {
+                let e = enrollments::get(tx, enrollment_id)?;
+                clients::get_visible(tx, &viewer.org_ids(), e.client_id)?;
+                let program = programs::get_rules(tx, e.program_id)?;
+                if !writable_orgs(&viewer).contains(&program.organization_id) {
+                    return Err(StoreError::Forbidden(
+                        "Your role may not exit clients from this program.".into(),
+                    ));
+                }
+                enrollments::exit(tx, enrollment_id, exit_date, form.destination)?;
+                audit::record(
+                    tx,
+                    Actor::User(viewer.user_id),
+                    "exit",
+                    Some(e.client_id),
+                    &format!("enrollment {enrollment_id}"),
+                    &format!("destination {}", form.destination),
+                )?;
+                Ok(e.client_id)
+            })
+        })
+        .await?;
+    match result {
+        Ok(client) => Ok(Redirect::to(&format!("/clients/{client}")).into_response()),
+        Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => Err(WebError::Invalid(m)),
+        Err(e) => Err(e.into()),
+    }
+}

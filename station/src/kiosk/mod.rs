@@ -184,6 +184,15 @@ async fn status(State(state): State<KioskState>) -> Response {
     }
 }
 
+/// One line of the review list: the stored entry with the words and class the banner uses.
+#[derive(Serialize)]
+struct EntryLine {
+    #[serde(flatten)]
+    entry: batches::EntryView,
+    label: &'static str,
+    class: &'static str,
+}
+
 async fn entries(State(state): State<KioskState>) -> Response {
     let result = read(&state, |c| match batches::latest(c)? {
         Some(b) => batches::entries(c, &b.uuid),
@@ -191,10 +200,17 @@ async fn entries(State(state): State<KioskState>) -> Response {
     })
     .await;
     match result {
-        Ok(mut list) => {
-            list.reverse();
-            Json(list).into_response()
-        }
+        Ok(list) => Json(
+            list.into_iter()
+                .rev()
+                .map(|e| EntryLine {
+                    label: e.verdict.staff_label(),
+                    class: crate::worker::class_of(e.verdict),
+                    entry: e,
+                })
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
         Err(r) => r,
     }
 }

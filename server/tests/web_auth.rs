@@ -449,3 +449,100 @@ async fn viewers_and_other_organizations_cannot_change_records() {
         "{changed:?}"
     );
 }
+
+#[tokio::test]
+async fn services_are_added_to_an_open_enrollment_and_only_admins_soft_delete_them() {
+    let h = Harness::new();
+    add_user(&h, "staff", h.org_a, users::Role::Staff);
+    add_user(&h, "boss", h.org_a, users::Role::Admin);
+    add_user(&h, "viewer", h.org_a, users::Role::Viewer);
+    let staff = sign_in(&h, "staff", PASSWORD).await.unwrap();
+    let (client, meal) = (h.clients[0].0, h.meal);
+    let enrollment: i64 = h
+        .conn()
+        .query_row("SELECT id FROM enrollments WHERE client_id = ?", [client], |r| r.get(0))
+        .unwrap();
+    let dash = format!("/clients/{client}");
+    let add = |date: &str| format!("service={enrollment}:{meal}&date={date}&units=1");
+
+    let page = get(&h, &dash, &staff).await.body;
+    assert!(page.contains("Meals — Meal"), "the dashboard offers the service");
+    let p = post_with_csrf(
+        &h,
+        &format!("/clients/{client}/services"),
+        &staff,
+        &dash,
+        &add("2026-11-20"),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    // Once a day: the second meal the same day is refused with the reason.
+    let p = post_with_csrf(
+        &h,
+        &format!("/clients/{client}/services"),
+        &staff,
+        &dash,
+        &add("2026-11-20"),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("already has Meal"), "{}", p.body);
+    // Before the enrollment began: refused.
+    let p = post_with_csrf(
+        &h,
+        &format!("/clients/{client}/services"),
+        &staff,
+        &dash,
+        &add("2025-12-31"),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(h.count("SELECT COUNT(*) FROM services"), 1);
+
+    // A viewer may not add; staff may not delete; an admin deletes with a reason, softly.
+    let viewer = sign_in(&h, "viewer", PASSWORD).await.unwrap();
+    let p = post_with_csrf(
+        &h,
+        &format!("/clients/{client}/services"),
+        &viewer,
+        &dash,
+        &add("2026-11-19"),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let service: i64 = h.conn().query_row("SELECT id FROM services", [], |r| r.get(0)).unwrap();
+    let p =
+        post_with_csrf(&h, &format!("/services/{service}/delete"), &staff, &dash, "reason=mistake")
+            .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let boss = sign_in(&h, "boss", PASSWORD).await.unwrap();
+    assert!(get(&h, &dash, &boss).await.body.contains(&format!("/services/{service}/delete")));
+    let p =
+        post_with_csrf(&h, &format!("/services/{service}/delete"), &boss, &dash, "reason=").await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "a reason is required");
+    let p = post_with_csrf(
+        &h,
+        &format!("/services/{service}/delete"),
+        &boss,
+        &dash,
+        "reason=scanned+the+wrong+card",
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let (deleted_by, reason): (i64, String) = h
+        .conn()
+        .query_row("SELECT deleted_by, deleted_reason FROM services WHERE id = ?", [service], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(reason, "scanned the wrong card");
+    assert!(deleted_by > 0);
+    assert_eq!(h.count("SELECT COUNT(*) FROM services"), 1, "never hard-deleted");
+    assert!(get(&h, &dash, &boss).await.body.contains("(deleted)"));
+    assert_eq!(
+        h.count(
+            "SELECT COUNT(*) FROM audit_events WHERE action IN ('add_service', 'delete_service')"
+        ),
+        2
+    );
+}

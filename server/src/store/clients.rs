@@ -292,6 +292,7 @@ pub struct CardLine {
 #[derive(Debug, Clone)]
 pub struct EnrollmentLine {
     pub id: i64,
+    pub program_id: i64,
     pub program: String,
     pub organization_id: i64,
     pub entry_date: NaiveDate,
@@ -301,6 +302,8 @@ pub struct EnrollmentLine {
 /// A service as the client dashboard lists it.
 #[derive(Debug, Clone)]
 pub struct ServiceLine {
+    pub id: i64,
+    pub program_id: i64,
     pub date: NaiveDate,
     pub program: String,
     pub service_type: String,
@@ -353,13 +356,14 @@ pub fn dashboard(conn: &Connection, id: i64) -> StoreResult<Dashboard> {
         .collect::<Result<_, _>>()?;
     let enrollments = conn
         .prepare_cached(
-            "SELECT e.id, p.name, p.organization_id, e.entry_date, e.exit_date
+            "SELECT e.id, p.name, p.organization_id, e.entry_date, e.exit_date, p.id
              FROM enrollments e JOIN programs p ON p.id = e.program_id
              WHERE e.client_id = :c ORDER BY e.entry_date DESC, e.id DESC",
         )?
         .query_map(named_params! {":c": id}, |r| {
             Ok(EnrollmentLine {
                 id: r.get(0)?,
+                program_id: r.get(5)?,
                 program: r.get(1)?,
                 organization_id: r.get(2)?,
                 entry_date: r.get(3)?,
@@ -369,13 +373,16 @@ pub fn dashboard(conn: &Connection, id: i64) -> StoreResult<Dashboard> {
         .collect::<Result<_, _>>()?;
     let services = conn
         .prepare_cached(
-            "SELECT s.date_provided, p.name, t.name, s.units, s.deleted_at IS NOT NULL
+            "SELECT s.date_provided, p.name, t.name, s.units, s.deleted_at IS NOT NULL, s.id,
+                 s.program_id
              FROM services s JOIN programs p ON p.id = s.program_id
                JOIN service_types t ON t.id = s.service_type_id
              WHERE s.client_id = :c ORDER BY s.date_provided DESC, s.id DESC LIMIT 20",
         )?
         .query_map(named_params! {":c": id}, |r| {
             Ok(ServiceLine {
+                id: r.get(5)?,
+                program_id: r.get(6)?,
                 date: r.get(0)?,
                 program: r.get(1)?,
                 service_type: r.get(2)?,

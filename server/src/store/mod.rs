@@ -15,6 +15,7 @@ pub mod facts;
 pub mod orgs;
 pub mod programs;
 pub mod roster;
+pub mod services;
 pub mod sessions;
 pub mod stations;
 pub mod users;

@@ -106,6 +106,10 @@ struct DashboardPage<'a> {
     d: &'a Dashboard,
     /// Programs the viewer may enroll clients in.
     programs: &'a [(i64, String)],
+    /// `enrollment:service type` choices for adding a service, with their labels.
+    service_choices: &'a [(String, String)],
+    /// The recent services, each with whether this viewer may delete it.
+    services: &'a [(&'a clients::ServiceLine, bool)],
     can_write: bool,
     today: chrono::NaiveDate,
 }
@@ -125,7 +129,14 @@ async fn dashboard(
         .map(|(o, _)| *o)
         .collect();
     let user = session.viewer.user_id;
-    let (client, d, programs, today) = state
+    let admin_orgs: Vec<i64> = session
+        .viewer
+        .memberships
+        .iter()
+        .filter(|(_, r)| *r == Role::Admin)
+        .map(|(o, _)| *o)
+        .collect();
+    let (client, d, programs, today, choices, deletable) = state
         .db
         .write(move |conn| {
             let client = clients::get_visible(conn, &orgs, id)?;
@@ -141,8 +152,26 @@ async fn dashboard(
                     programs::list_for_org(conn, *org)?.into_iter().map(|p| (p.id, p.name)),
                 );
             }
+            // A service can be added to an open enrollment in a program the viewer may change.
+            let mut choices = Vec::new();
+            for e in d.enrollments.iter().filter(|e| e.exit_date.is_none()) {
+                if !programs.iter().any(|(id, _)| *id == e.program_id) {
+                    continue;
+                }
+                for st in programs::service_types_of(conn, &[e.program_id])? {
+                    choices.push((
+                        format!("{}:{}", e.id, st.id),
+                        format!("{} — {}", e.program, st.name),
+                    ));
+                }
+            }
+            let mut deletable = Vec::new();
+            for s in &d.services {
+                let org = programs::get_rules(conn, s.program_id)?.organization_id;
+                deletable.push(!s.deleted && admin_orgs.contains(&org));
+            }
             audit::record(conn, Actor::User(user), "view_client", Some(id), "dashboard", "")?;
-            Ok::<_, crate::store::StoreError>((client, d, programs, today))
+            Ok::<_, crate::store::StoreError>((client, d, programs, today, choices, deletable))
         })
         .await??;
     let page = DashboardPage {
@@ -152,6 +181,8 @@ async fn dashboard(
         d: &d,
         can_write: !programs.is_empty(),
         programs: &programs,
+        service_choices: &choices,
+        services: &d.services.iter().zip(deletable.iter().copied()).collect::<Vec<_>>(),
         today,
     };
     Ok(Html(page.render()?).into_response())

@@ -24,6 +24,129 @@ pub(super) fn router() -> Router<AppState> {
         .route("/clients/new", get(new_client_page).post(add_client))
         .route("/clients/{id}/enroll", post(enroll))
         .route("/enrollments/{id}/exit", post(exit))
+        .route("/clients/{id}/services", post(add_service))
+        .route("/services/{id}/delete", post(delete_service))
+}
+
+#[derive(Deserialize)]
+struct ServiceForm {
+    csrf: String,
+    /// `enrollment_id:service_type_id`, as the dashboard's choice list gives it.
+    service: String,
+    date: String,
+    #[serde(default)]
+    units: Option<String>,
+}
+
+async fn add_service(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<ServiceForm>,
+) -> WebResult<Response> {
+    check_csrf(&session, &form.csrf)?;
+    let client_id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let (enrollment_id, service_type_id) = form
+        .service
+        .split_once(':')
+        .and_then(|(e, t)| Some((e.parse::<i64>().ok()?, t.parse::<i64>().ok()?)))
+        .ok_or_else(|| WebError::Invalid("Choose a service.".into()))?;
+    let date = NaiveDate::parse_from_str(form.date.trim(), "%Y-%m-%d")
+        .map_err(|_| WebError::Invalid("The date must be a date (YYYY-MM-DD).".into()))?;
+    let units = match form.units.as_deref().map(str::trim) {
+        None | Some("") => 1.0,
+        Some(u) => {
+            u.parse::<f64>().map_err(|_| WebError::Invalid("Units must be a number.".into()))?
+        }
+    };
+    let viewer = session.viewer.clone();
+    let result = state
+        .db
+        .write(move |conn| {
+            crate::db::immediate(conn, |tx| {
+                clients::get_visible(tx, &viewer.org_ids(), client_id)?;
+                let e = enrollments::get(tx, enrollment_id)?;
+                let program = programs::get_rules(tx, e.program_id)?;
+                if !writable_orgs(&viewer).contains(&program.organization_id) {
+                    return Err(StoreError::Forbidden(
+                        "Your role may not add services in this program.".into(),
+                    ));
+                }
+                let sid = crate::store::services::add(
+                    tx,
+                    &crate::store::services::NewService {
+                        client_id,
+                        enrollment_id,
+                        service_type_id,
+                        date,
+                        units,
+                        user_id: viewer.user_id,
+                    },
+                )?;
+                audit::record(
+                    tx,
+                    Actor::User(viewer.user_id),
+                    "add_service",
+                    Some(client_id),
+                    &format!("service {sid}"),
+                    &date.to_string(),
+                )
+            })
+        })
+        .await?;
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/clients/{client_id}")).into_response()),
+        Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => Err(WebError::Invalid(m)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct DeleteForm {
+    csrf: String,
+    reason: String,
+}
+
+/// Soft-deletes a service: admins of the program's organization only, with a reason.
+async fn delete_service(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<DeleteForm>,
+) -> WebResult<Response> {
+    check_csrf(&session, &form.csrf)?;
+    let service_id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let viewer = session.viewer.clone();
+    let result = state
+        .db
+        .write(move |conn| {
+            crate::db::immediate(conn, |tx| {
+                let (client_id, program_id) = crate::store::services::owner(tx, service_id)?;
+                clients::get_visible(tx, &viewer.org_ids(), client_id)?;
+                let program = programs::get_rules(tx, program_id)?;
+                if viewer.role_in(program.organization_id) != Some(Role::Admin) {
+                    return Err(StoreError::Forbidden(
+                        "Only an admin of the program's organization may delete a service.".into(),
+                    ));
+                }
+                crate::store::services::soft_delete(tx, service_id, viewer.user_id, &form.reason)?;
+                audit::record(
+                    tx,
+                    Actor::User(viewer.user_id),
+                    "delete_service",
+                    Some(client_id),
+                    &format!("service {service_id}"),
+                    "",
+                )?;
+                Ok(client_id)
+            })
+        })
+        .await?;
+    match result {
+        Ok(client) => Ok(Redirect::to(&format!("/clients/{client}")).into_response()),
+        Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => Err(WebError::Invalid(m)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Organizations where the viewer may change records.

@@ -546,3 +546,51 @@ async fn services_are_added_to_an_open_enrollment_and_only_admins_soft_delete_th
         2
     );
 }
+
+#[tokio::test]
+async fn the_bar_list_adds_ends_and_keeps_history() {
+    let h = Harness::new();
+    add_user(&h, "staff", h.org_a, users::Role::Staff);
+    add_user(&h, "south", h.org_b, users::Role::Staff);
+    let staff = sign_in(&h, "staff", PASSWORD).await.unwrap();
+    let number: i64 = h
+        .conn()
+        .query_row("SELECT client_number FROM clients WHERE id = ?", [h.clients[1].0], |r| r.get(0))
+        .unwrap();
+    let page = get(&h, "/bars", &staff).await.body;
+    assert!(page.contains("No bars in force") && page.contains(&format!("program:{}", h.meals)));
+
+    let add = format!(
+        "client={number}&scope=program:{}&begin=2026-11-01&end=2099-12-31&reason=fight+in+line",
+        h.meals
+    );
+    let p = post_with_csrf(&h, "/bars", &staff, "/bars", &add).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let page = get(&h, "/bars", &staff).await.body;
+    assert!(
+        page.contains("Ben Brook") && page.contains("fight in line") && page.contains("End early"),
+        "{page}"
+    );
+    // An end before the beginning, or no end at all, is refused.
+    let p = post_with_csrf(&h, "/bars", &staff, "/bars", &add.replace("2099-12-31", "2026-10-01"))
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let p = post_with_csrf(&h, "/bars", &staff, "/bars", &add.replace("2099-12-31", "")).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Another organization's staff neither see it nor may add bars to this program.
+    let south = sign_in(&h, "south", PASSWORD).await.unwrap();
+    assert!(!get(&h, "/bars", &south).await.body.contains("fight in line"));
+    let p = post_with_csrf(&h, "/bars", &south, "/bars", &add).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert_eq!(h.count("SELECT COUNT(*) FROM bars"), 1);
+
+    // End early: the bar moves to the history, marked.
+    let bar: i64 = h.conn().query_row("SELECT id FROM bars", [], |r| r.get(0)).unwrap();
+    let p = post_with_csrf(&h, &format!("/bars/{bar}/end"), &staff, "/bars", "last_day=2026-11-10")
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let page = get(&h, "/bars", &staff).await.body;
+    assert!(page.contains("No bars in force") && page.contains("(ended early)"), "{page}");
+    let end: String = h.conn().query_row("SELECT end_date FROM bars", [], |r| r.get(0)).unwrap();
+    assert_eq!(end, "2026-11-10");
+}

@@ -81,3 +81,80 @@ pub fn end_early(conn: &Connection, id: i64, last_day: NaiveDate) -> StoreResult
         .execute(named_params! {":d": last_day, ":at": now(), ":id": id})?;
     Ok(())
 }
+
+/// A bar as the bar list shows it.
+#[derive(Debug, Clone)]
+pub struct BarRow {
+    pub id: i64,
+    pub client_id: i64,
+    pub client_number: u32,
+    pub client_name: String,
+    pub scope: String,
+    pub begin_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub reason: String,
+    pub ended_early: bool,
+    /// The organization whose organization, program or service type the bar covers.
+    pub organization_id: i64,
+}
+
+/// Bars covering the given organizations or their programs and service types, newest end
+/// first. Restricted clients of other organizations are left out.
+pub fn list_for_orgs(conn: &Connection, orgs: &[i64]) -> StoreResult<Vec<BarRow>> {
+    let orgs = serde_json::to_string(orgs).expect("ids serialise");
+    let mut stmt = conn.prepare_cached(
+        "SELECT b.id, c.id, c.client_number, c.first_name || ' ' || c.last_name,
+             CASE b.scope_kind
+                 WHEN 'organization' THEN 'all of ' || o.name
+                 WHEN 'program' THEN p.name
+                 ELSE st.name || ' (' || sp.name || ')' END,
+             b.begin_date, b.end_date, b.reason, b.ended_early_at IS NOT NULL,
+             COALESCE(o.id, p.organization_id, sp.organization_id)
+         FROM bars b JOIN clients c ON c.id = b.client_id
+           LEFT JOIN organizations o ON b.scope_kind = 'organization' AND o.id = b.scope_id
+           LEFT JOIN programs p ON b.scope_kind = 'program' AND p.id = b.scope_id
+           LEFT JOIN service_types st ON b.scope_kind = 'service_type' AND st.id = b.scope_id
+           LEFT JOIN programs sp ON sp.id = st.program_id
+         WHERE COALESCE(o.id, p.organization_id, sp.organization_id) IN (SELECT value FROM json_each(:orgs))
+           AND (c.restricted = 0 OR c.organization_id IN (SELECT value FROM json_each(:orgs)))
+         ORDER BY b.end_date DESC, b.id DESC LIMIT 500",
+    )?;
+    let rows = stmt.query_map(named_params! {":orgs": orgs}, |r| {
+        Ok(BarRow {
+            id: r.get(0)?,
+            client_id: r.get(1)?,
+            client_number: r.get(2)?,
+            client_name: r.get(3)?,
+            scope: r.get(4)?,
+            begin_date: r.get(5)?,
+            end_date: r.get(6)?,
+            reason: r.get(7)?,
+            ended_early: r.get(8)?,
+            organization_id: r.get(9)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The organization a bar's scope belongs to.
+pub fn scope_organization(conn: &Connection, scope: BarScope) -> StoreResult<i64> {
+    Ok(match scope {
+        BarScope::Organization(id) => super::orgs::get(conn, id)?.id,
+        BarScope::Program(id) => super::programs::get_rules(conn, id)?.organization_id,
+        BarScope::ServiceType(id) => {
+            let st = super::programs::get_service_type(conn, id)?;
+            super::programs::get_rules(conn, st.program_id)?.organization_id
+        }
+    })
+}
+
+/// The organization a stored bar's scope belongs to.
+pub fn organization_of(conn: &Connection, id: i64) -> StoreResult<i64> {
+    let (kind, sid): (String, i64) = conn
+        .prepare_cached("SELECT scope_kind, scope_id FROM bars WHERE id = :id")?
+        .query_row(named_params! {":id": id}, |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(|_| StoreError::NotFound(format!("no bar {id}")))?;
+    let scope = BarScope::from_parts(&kind, sid)
+        .ok_or_else(|| StoreError::NotFound(format!("no bar {id}")))?;
+    scope_organization(conn, scope)
+}

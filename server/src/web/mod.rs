@@ -4,6 +4,7 @@
 //! organizations, so what a user may not see is never queried for them.
 
 pub mod auth;
+pub mod bars;
 pub mod clients;
 pub mod intake;
 
@@ -18,7 +19,11 @@ use crate::store::StoreError;
 
 /// The staff pages.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(auth::router()).merge(intake::router()).merge(clients::router())
+    Router::new()
+        .merge(auth::router())
+        .merge(intake::router())
+        .merge(clients::router())
+        .merge(bars::router())
 }
 
 /// What went wrong on a page, answered as a page.

@@ -594,3 +594,123 @@ async fn the_bar_list_adds_ends_and_keeps_history() {
     let end: String = h.conn().query_row("SELECT end_date FROM bars", [], |r| r.get(0)).unwrap();
     assert_eq!(end, "2026-11-10");
 }
+
+async fn scan_json(
+    h: &Harness,
+    cookie: &str,
+    batch: &str,
+    csrf: &str,
+    code: &str,
+) -> serde_json::Value {
+    let p = send(
+        h,
+        Request::post(format!("/batches/{batch}/scan"))
+            .header(header::COOKIE, cookie)
+            .header(header::ACCEPT, "application/json")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("csrf={csrf}&code={code}")))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    serde_json::from_str(&p.body).unwrap()
+}
+
+#[tokio::test]
+async fn a_web_batch_takes_scans_shows_verdicts_and_posts_services() {
+    let h = Harness::new();
+    add_user(&h, "staff", h.org_a, users::Role::Staff);
+    add_user(&h, "viewer", h.org_a, users::Role::Viewer);
+    scanline_server::store::bars::insert(
+        &h.conn(),
+        h.clients[3].0,
+        scanline_core::domain::BarScope::Program(h.meals),
+        harness::d("2026-01-01"),
+        harness::d("2099-12-31"),
+        "test",
+        None,
+    )
+    .unwrap();
+    let staff = sign_in(&h, "staff", PASSWORD).await.unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let p = post_with_csrf(
+        &h,
+        "/batches",
+        &staff,
+        "/batches",
+        &format!("service={}:{}&service_date={today}", h.meals, h.meal),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let batch = p.location.unwrap().trim_start_matches("/batches/").to_owned();
+    let page = get(&h, &format!("/batches/{batch}"), &staff).await.body;
+    assert!(page.contains("Client ID"), "the scan field is there");
+    let csrf = csrf_of(&page);
+
+    // Codes typed (or scanned) into the Client ID field, each followed by Enter.
+    let v = scan_json(&h, &staff, &batch, &csrf, &h.clients[0].1).await;
+    assert_eq!(
+        (v["verdict"].as_str(), v["label"].as_str(), v["class"].as_str()),
+        (Some("accepted"), Some("OK"), Some("ok"))
+    );
+    assert_eq!(v["display_name"], "Ana A.");
+    let v = scan_json(&h, &staff, &batch, &csrf, &h.clients[0].1).await;
+    assert_eq!(v["verdict"], "duplicate");
+    let v = scan_json(&h, &staff, &batch, &csrf, &h.clients[3].1).await;
+    assert_eq!(
+        (v["verdict"].as_str(), v["label"].as_str()),
+        (Some("barred"), Some("Barred: see staff"))
+    );
+    let v = scan_json(&h, &staff, &batch, &csrf, "nonsense").await;
+    assert_eq!(v["verdict"], "unknown_card");
+    let v = scan_json(&h, &staff, &batch, &csrf, &h.clients[1].1).await;
+    assert_eq!(v["verdict"], "accepted");
+
+    // A viewer sees the batch but cannot scan into it, delete or post.
+    let viewer = sign_in(&h, "viewer", PASSWORD).await.unwrap();
+    let view = get(&h, &format!("/batches/{batch}"), &viewer).await;
+    assert_eq!(view.status, StatusCode::OK);
+    assert!(!view.body.contains("Post Services</button>"));
+    let vcsrf = csrf_of(&view.body);
+    let p =
+        post_form(&h, &format!("/batches/{batch}/post"), &viewer, &format!("csrf={vcsrf}")).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let p = post_form(
+        &h,
+        &format!("/batches/{batch}/scan"),
+        &viewer,
+        &format!("csrf={vcsrf}&code={}", h.clients[2].1),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+
+    // Delete the duplicate (X), then Post Services: a summary, and the services exist once.
+    let dup: String = h
+        .conn()
+        .query_row("SELECT uuid FROM batch_entries WHERE verdict = 'duplicate'", [], |r| r.get(0))
+        .unwrap();
+    let p = post_form(
+        &h,
+        &format!("/batches/{batch}/entries/{dup}/delete"),
+        &staff,
+        &format!("csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let p = post_form(&h, &format!("/batches/{batch}/post"), &staff, &format!("csrf={csrf}")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.body.contains("Posted now: 2")
+            && p.body.contains("Flagged, not posted: 2")
+            && p.body.contains("Deleted: 1"),
+        "{}",
+        p.body
+    );
+    assert_eq!(h.count("SELECT COUNT(*) FROM services"), 2);
+    let p = post_form(&h, &format!("/batches/{batch}/post"), &staff, &format!("csrf={csrf}")).await;
+    assert!(p.body.contains("Posted now: 0") && p.body.contains("Posted before: 2"), "{}", p.body);
+    assert_eq!(h.count("SELECT COUNT(*) FROM services"), 2);
+    // The services show on the client's dashboard; the batch is in the list.
+    assert!(get(&h, &format!("/clients/{}", h.clients[0].0), &staff).await.body.contains("Meal"));
+    assert!(get(&h, "/batches", &staff).await.body.contains(&batch));
+}

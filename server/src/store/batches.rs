@@ -330,7 +330,20 @@ pub fn upload(
         )));
     }
     let batch = load_for_station(conn, station, batch_uuid)?;
-    let rules = Rules::load(conn, &batch)?;
+    let out = add_entries(conn, &batch, entries)?;
+    super::stations::touch(conn, station.id)?;
+    Ok(out)
+}
+
+/// Stores entries in a batch with the server's verdicts, in order, in the caller's
+/// transaction; entries already stored are answered from the database and left untouched.
+/// Station uploads and scans on the web batch page both come here.
+pub fn add_entries(
+    conn: &Connection,
+    batch: &BatchRow,
+    entries: &[EntryUpload],
+) -> StoreResult<Vec<EntryVerdict>> {
+    let rules = Rules::load(conn, batch)?;
     let received = now();
     let mut out = Vec::with_capacity(entries.len());
     let mut insert = conn.prepare_cached(
@@ -351,7 +364,7 @@ pub fn upload(
             out.push(stored);
             continue;
         }
-        let service_date = service_date_of(&batch, &rules, e.scanned_at);
+        let service_date = service_date_of(batch, &rules, e.scanned_at);
         let (card_id, j) = judge_scan(conn, &rules, &e.code, service_date, None)?;
         let code: String = e.code.chars().take(MAX_STORED_CODE).collect();
         insert.execute(named_params! {
@@ -375,7 +388,6 @@ pub fn upload(
             deleted: false,
         });
     }
-    super::stations::touch(conn, station.id)?;
     Ok(out)
 }
 
@@ -607,4 +619,94 @@ pub fn close(
     }
     let summary = if batch.auto_post { Some(post(conn, batch, actor)?) } else { None };
     Ok((load(conn, batch.uuid)?, summary))
+}
+
+/// A batch in the batch list.
+#[derive(Debug, Clone)]
+pub struct BatchListRow {
+    pub uuid: String,
+    pub program: String,
+    pub service_date: NaiveDate,
+    pub source: String,
+    pub open: bool,
+    pub entries: i64,
+    pub accepted: i64,
+    pub posted: i64,
+    pub flagged: i64,
+}
+
+/// Batches of the given organizations' programs, newest first.
+pub fn list_for_orgs(
+    conn: &Connection,
+    orgs: &[i64],
+    limit: usize,
+) -> StoreResult<Vec<BatchListRow>> {
+    let orgs = serde_json::to_string(orgs).expect("ids serialise");
+    let mut stmt = conn.prepare_cached(
+        "SELECT b.uuid, p.name, b.service_date,
+             COALESCE('station ' || s.name, 'web, ' || u.display_name, 'web'),
+             b.state = 'open',
+             (SELECT COUNT(*) FROM batch_entries e WHERE e.batch_id = b.id AND e.deleted_at IS NULL),
+             (SELECT COUNT(*) FROM batch_entries e WHERE e.batch_id = b.id AND e.deleted_at IS NULL AND e.verdict = 'accepted'),
+             (SELECT COUNT(*) FROM batch_entries e WHERE e.batch_id = b.id AND e.posted_at IS NOT NULL),
+             (SELECT COUNT(*) FROM batch_entries e WHERE e.batch_id = b.id AND e.deleted_at IS NULL AND e.verdict != 'accepted')
+         FROM batches b JOIN programs p ON p.id = b.program_id
+           LEFT JOIN stations s ON s.id = b.station_id LEFT JOIN users u ON u.id = b.created_by
+         WHERE p.organization_id IN (SELECT value FROM json_each(:orgs))
+         ORDER BY b.created_at DESC, b.id DESC LIMIT :lim",
+    )?;
+    let rows = stmt.query_map(named_params! {":orgs": orgs, ":lim": limit as i64}, |r| {
+        Ok(BatchListRow {
+            uuid: r.get(0)?,
+            program: r.get(1)?,
+            service_date: r.get(2)?,
+            source: r.get(3)?,
+            open: r.get(4)?,
+            entries: r.get(5)?,
+            accepted: r.get(6)?,
+            posted: r.get(7)?,
+            flagged: r.get(8)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// An entry on the batch review page.
+#[derive(Debug, Clone)]
+pub struct EntryRow {
+    pub uuid: String,
+    pub code: String,
+    pub client_id: Option<i64>,
+    pub client_name: String,
+    pub verdict: Verdict,
+    pub detail: String,
+    pub scanned_at: String,
+    pub posted: bool,
+    pub deleted: bool,
+}
+
+/// A batch's entries for review, newest first.
+pub fn review(conn: &Connection, batch: &BatchRow) -> StoreResult<Vec<EntryRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.uuid, e.code, e.client_id, COALESCE(c.first_name || ' ' || c.last_name, ''),
+             e.verdict, e.detail, substr(e.scanned_at, 1, 19), e.posted_at IS NOT NULL,
+             e.deleted_at IS NOT NULL
+         FROM batch_entries e LEFT JOIN clients c ON c.id = e.client_id
+         WHERE e.batch_id = :b ORDER BY e.scanned_at DESC, e.id DESC",
+    )?;
+    let rows = stmt.query_map(named_params! {":b": batch.id}, |r| {
+        let v: String = r.get(4)?;
+        Ok(EntryRow {
+            uuid: r.get(0)?,
+            code: r.get(1)?,
+            client_id: r.get(2)?,
+            client_name: r.get(3)?,
+            verdict: Verdict::parse(&v).unwrap_or(Verdict::Misread),
+            detail: r.get(5)?,
+            scanned_at: r.get(6)?,
+            posted: r.get(7)?,
+            deleted: r.get(8)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod bars;
+pub mod batches;
 pub mod clients;
 pub mod intake;
 
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .merge(intake::router())
         .merge(clients::router())
         .merge(bars::router())
+        .merge(batches::router())
 }
 
 /// What went wrong on a page, answered as a page.

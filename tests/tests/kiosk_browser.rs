@@ -1,90 +1,10 @@
 //! The kiosk page in headless Chromium, driven over WebDriver: a scan shows its verdict without
 //! a reload, and the guest-facing page never shows a reason.
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder, Locator};
-use scanline_tests::{Line, free_port};
+use scanline_tests::{Browser, Line};
 use serde_json::json;
-
-/// A chromedriver process and a session on a fresh, throwaway Chromium profile.
-struct Browser {
-    driver: Child,
-    client: Client,
-    _profile: tempfile::TempDir,
-}
-
-impl Browser {
-    async fn start() -> Self {
-        let port = free_port();
-        let driver = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect(
-                "chromedriver (Debian package chromium-driver) is needed: tests/run installs it",
-            );
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(std::time::Instant::now() < deadline, "chromedriver did not start");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let profile = tempfile::tempdir().unwrap();
-        let caps = json!({
-            "goog:chromeOptions": {
-                "binary": "/usr/bin/chromium",
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--window-size=1280,900",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ]
-            }
-        });
-        let caps = caps.as_object().unwrap().clone();
-        // WebDriver runs on loopback: plain HTTP, no TLS stack needed.
-        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .expect("a Chromium session");
-        Self { driver, client, _profile: profile }
-    }
-
-    async fn text(&self, css: &str) -> String {
-        self.client.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
-    }
-
-    /// Waits until the element's text satisfies `ok`.
-    async fn wait_for(&self, css: &str, what: &str, ok: impl Fn(&str) -> bool) {
-        let deadline = std::time::Instant::now() + Duration::from_secs(15);
-        loop {
-            let got = self.text(css).await;
-            if ok(&got) {
-                return;
-            }
-            assert!(std::time::Instant::now() < deadline, "{css} shows {got:?}, not {what}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Waits until the element's text equals `want`.
-    async fn wait_text(&self, css: &str, want: &str) {
-        self.wait_for(css, want, |got| got == want).await;
-    }
-
-    async fn body(&self) -> String {
-        self.text("body").await
-    }
-
-    async fn close(mut self) {
-        let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_kiosk_shows_each_verdict_live_and_the_guest_page_never_a_reason() {

@@ -46,3 +46,59 @@ pub fn record(
     })?;
     Ok(())
 }
+
+/// An audit event as the admin page lists it.
+#[derive(Debug, Clone)]
+pub struct EventLine {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub client_id: Option<i64>,
+    pub subject: String,
+    pub detail: String,
+}
+
+/// The newest events an admin of `orgs` may see: about clients visible to them, or with no
+/// client, by their users and stations. At most `limit`; optionally for one client.
+pub fn recent(
+    conn: &Connection,
+    orgs: &[i64],
+    client: Option<i64>,
+    limit: usize,
+) -> StoreResult<Vec<EventLine>> {
+    let orgs = serde_json::to_string(orgs).expect("ids serialise");
+    let mut stmt = conn.prepare_cached(
+        "SELECT substr(e.at, 1, 19),
+             CASE e.actor_kind WHEN 'user' THEN 'user ' || COALESCE(u.username, e.actor_id)
+                               WHEN 'station' THEN 'station ' || COALESCE(s.name, e.actor_id)
+                               ELSE e.actor_kind END,
+             e.action, e.client_id, e.subject, e.detail
+         FROM audit_events e
+           LEFT JOIN users u ON e.actor_kind = 'user' AND u.id = e.actor_id
+           LEFT JOIN stations s ON e.actor_kind = 'station' AND s.id = e.actor_id
+           LEFT JOIN clients c ON c.id = e.client_id
+         WHERE (:client IS NULL OR e.client_id = :client)
+           AND (c.id IS NULL OR c.restricted = 0
+                OR c.organization_id IN (SELECT value FROM json_each(:orgs)))
+           AND (e.client_id IS NOT NULL
+                OR e.actor_kind IN ('system', 'cli')
+                OR (e.actor_kind = 'user' AND EXISTS (SELECT 1 FROM user_organizations m
+                     WHERE m.user_id = e.actor_id AND m.organization_id IN (SELECT value FROM json_each(:orgs))))
+                OR (e.actor_kind = 'station' AND s.organization_id IN (SELECT value FROM json_each(:orgs))))
+         ORDER BY e.id DESC LIMIT :lim",
+    )?;
+    let rows = stmt.query_map(
+        named_params! {":orgs": orgs, ":client": client, ":lim": limit as i64},
+        |r| {
+            Ok(EventLine {
+                at: r.get(0)?,
+                actor: r.get(1)?,
+                action: r.get(2)?,
+                client_id: r.get(3)?,
+                subject: r.get(4)?,
+                detail: r.get(5)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

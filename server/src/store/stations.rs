@@ -173,3 +173,51 @@ mod tests {
         assert!(revoke(&f.conn, id).is_err());
     }
 }
+
+/// A station as the admin page lists it.
+#[derive(Debug, Clone)]
+pub struct StationLine {
+    pub id: i64,
+    pub name: String,
+    pub organization: String,
+    pub programs: String,
+    pub revoked: bool,
+    pub last_seen_at: Option<String>,
+    /// Accepted entries it uploaded that no Post Services has posted yet.
+    pub unposted: i64,
+}
+
+/// The stations of some organizations.
+pub fn list_for_orgs(conn: &Connection, orgs: &[i64]) -> StoreResult<Vec<StationLine>> {
+    let orgs = serde_json::to_string(orgs).expect("ids serialise");
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.id, s.name, o.name,
+             COALESCE((SELECT group_concat(p.name, ', ') FROM station_programs sp
+                       JOIN programs p ON p.id = sp.program_id WHERE sp.station_id = s.id), ''),
+             s.revoked_at IS NOT NULL, substr(s.last_seen_at, 1, 19),
+             (SELECT COUNT(*) FROM batch_entries e JOIN batches b ON b.id = e.batch_id
+              WHERE b.station_id = s.id AND e.verdict = 'accepted' AND e.posted_at IS NULL
+                AND e.deleted_at IS NULL)
+         FROM stations s JOIN organizations o ON o.id = s.organization_id
+         WHERE s.organization_id IN (SELECT value FROM json_each(:orgs))
+         ORDER BY s.revoked_at IS NOT NULL, s.name",
+    )?;
+    let rows = stmt.query_map(named_params! {":orgs": orgs}, |r| {
+        Ok(StationLine {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            organization: r.get(2)?,
+            programs: r.get(3)?,
+            revoked: r.get(4)?,
+            last_seen_at: r.get(5)?,
+            unposted: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn organization_of(conn: &Connection, id: i64) -> StoreResult<i64> {
+    conn.prepare_cached("SELECT organization_id FROM stations WHERE id = :id")?
+        .query_row(named_params! {":id": id}, |r| r.get(0))
+        .or_not_found(|| format!("no station {id}"))
+}

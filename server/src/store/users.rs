@@ -80,3 +80,60 @@ pub fn insert(
     .execute(named_params! {":u": id, ":o": organization_id, ":r": role.as_str()})?;
     Ok(id)
 }
+
+/// A user as the admin page lists them.
+#[derive(Debug, Clone)]
+pub struct UserLine {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub organization: String,
+    pub organization_id: i64,
+    pub role: String,
+    pub disabled: bool,
+}
+
+/// The users of some organizations.
+pub fn list_for_orgs(conn: &Connection, orgs: &[i64]) -> StoreResult<Vec<UserLine>> {
+    let orgs = serde_json::to_string(orgs).expect("ids serialise");
+    let mut stmt = conn.prepare_cached(
+        "SELECT u.id, u.username, u.display_name, o.name, o.id, m.role, u.disabled_at IS NOT NULL
+         FROM users u JOIN user_organizations m ON m.user_id = u.id
+           JOIN organizations o ON o.id = m.organization_id
+         WHERE m.organization_id IN (SELECT value FROM json_each(:orgs))
+         ORDER BY u.disabled_at IS NOT NULL, u.username",
+    )?;
+    let rows = stmt.query_map(rusqlite::named_params! {":orgs": orgs}, |r| {
+        Ok(UserLine {
+            id: r.get(0)?,
+            username: r.get(1)?,
+            display_name: r.get(2)?,
+            organization: r.get(3)?,
+            organization_id: r.get(4)?,
+            role: r.get(5)?,
+            disabled: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The organizations a user belongs to.
+pub fn organizations_of(conn: &Connection, user: i64) -> StoreResult<Vec<i64>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT organization_id FROM user_organizations WHERE user_id = :u")?;
+    let rows = stmt.query_map(rusqlite::named_params! {":u": user}, |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Disables a user and ends their sessions; their records stay.
+pub fn disable(conn: &Connection, user: i64) -> StoreResult<()> {
+    let n = conn
+        .prepare_cached("UPDATE users SET disabled_at = :at WHERE id = :u AND disabled_at IS NULL")?
+        .execute(rusqlite::named_params! {":at": now(), ":u": user})?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("no active user {user}")));
+    }
+    conn.prepare_cached("DELETE FROM sessions WHERE user_id = :u")?
+        .execute(rusqlite::named_params! {":u": user})?;
+    Ok(())
+}

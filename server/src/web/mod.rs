@@ -3,6 +3,7 @@
 //! client and the client dashboard. Every page is built from the signed-in viewer's
 //! organizations, so what a user may not see is never queried for them.
 
+pub mod admin;
 pub mod auth;
 pub mod bars;
 pub mod batches;
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .merge(clients::router())
         .merge(bars::router())
         .merge(batches::router())
+        .merge(admin::router())
 }
 
 /// What went wrong on a page, answered as a page.

@@ -1,0 +1,322 @@
+//! Pages for admins: stations (register with a token shown once, revoke, last seen, entries not
+//! yet posted), users (add, disable) and the audit trail. Each lists and changes only the
+//! organizations where the viewer is an admin; everybody else is refused.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::auth::{SignedIn, check_csrf};
+use super::{WebError, WebResult};
+use crate::api::AppState;
+use crate::store::audit::{self, Actor, EventLine};
+use crate::store::sessions::{Session, Viewer};
+use crate::store::stations::{self, StationLine};
+use crate::store::users::{self, Role, UserLine};
+use crate::store::{StoreError, orgs, programs};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/stations", get(stations_page).post(add_station))
+        .route("/admin/stations/{id}/revoke", post(revoke_station))
+        .route("/admin/users", get(users_page).post(add_user))
+        .route("/admin/users/{id}/disable", post(disable_user))
+        .route("/admin/audit", get(audit_page))
+}
+
+fn admin_orgs(v: &Viewer) -> WebResult<Vec<i64>> {
+    let orgs: Vec<i64> =
+        v.memberships.iter().filter(|(_, r)| *r == Role::Admin).map(|(o, _)| *o).collect();
+    if orgs.is_empty() {
+        Err(WebError::Forbidden("This page is for admins.".into()))
+    } else {
+        Ok(orgs)
+    }
+}
+
+fn invalid(e: StoreError) -> WebError {
+    match e {
+        StoreError::Invalid(m) | StoreError::Conflict(m) => WebError::Invalid(m),
+        other => other.into(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_stations.html")]
+struct StationsPage<'a> {
+    user: &'a str,
+    csrf: &'a str,
+    stations: &'a [StationLine],
+    /// (organization id, organization name, its programs).
+    orgs: &'a [(i64, String, Vec<(i64, String)>)],
+    /// A token just made: shown this once.
+    new_token: Option<&'a str>,
+}
+
+async fn stations_view(
+    state: &AppState,
+    session: &Session,
+    new_token: Option<&str>,
+) -> WebResult<Response> {
+    let orgs = admin_orgs(&session.viewer)?;
+    let (list, org_programs) = state
+        .db
+        .read(move |conn| {
+            let list = stations::list_for_orgs(conn, &orgs)?;
+            let mut out = Vec::new();
+            for o in &orgs {
+                let name = orgs::get(conn, *o)?.name;
+                let ps =
+                    programs::list_for_org(conn, *o)?.into_iter().map(|p| (p.id, p.name)).collect();
+                out.push((*o, name, ps));
+            }
+            Ok::<_, StoreError>((list, out))
+        })
+        .await??;
+    let page = StationsPage {
+        user: &session.viewer.display_name,
+        csrf: &session.csrf_token,
+        stations: &list,
+        orgs: &org_programs,
+        new_token,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+async fn stations_page(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+) -> WebResult<Response> {
+    stations_view(&state, &session, None).await
+}
+
+async fn add_station(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    let get =
+        |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    check_csrf(&session, &get("csrf"))?;
+    let orgs = admin_orgs(&session.viewer)?;
+    let org: i64 = get("organization_id")
+        .parse()
+        .map_err(|_| WebError::Invalid("Choose an organization.".into()))?;
+    if !orgs.contains(&org) {
+        return Err(WebError::Forbidden("You are not an admin of that organization.".into()));
+    }
+    let program_ids: Vec<i64> =
+        fields.iter().filter(|(k, _)| k == "program").filter_map(|(_, v)| v.parse().ok()).collect();
+    let name = get("name");
+    let user = session.viewer.user_id;
+    let token = state
+        .db
+        .write(move |conn| {
+            crate::db::immediate(conn, |tx| {
+                let (id, token) = stations::insert(tx, org, &name, &program_ids)?;
+                audit::record(
+                    tx,
+                    Actor::User(user),
+                    "register_station",
+                    None,
+                    &format!("station {id}"),
+                    "",
+                )?;
+                Ok::<_, StoreError>(token)
+            })
+        })
+        .await?
+        .map_err(invalid)?;
+    stations_view(&state, &session, Some(&token)).await
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn revoke_station(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> WebResult<Response> {
+    check_csrf(&session, &form.csrf)?;
+    let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let orgs = admin_orgs(&session.viewer)?;
+    let user = session.viewer.user_id;
+    state
+        .db
+        .write(move |conn| {
+            crate::db::immediate(conn, |tx| {
+                if !orgs.contains(&stations::organization_of(tx, id)?) {
+                    return Err(StoreError::NotFound(format!("no station {id}")));
+                }
+                stations::revoke(tx, id)?;
+                audit::record(
+                    tx,
+                    Actor::User(user),
+                    "revoke_station",
+                    None,
+                    &format!("station {id}"),
+                    "",
+                )
+            })
+        })
+        .await?
+        .map_err(invalid)?;
+    Ok(Redirect::to("/admin/stations").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct UsersPage<'a> {
+    user: &'a str,
+    csrf: &'a str,
+    me: i64,
+    users: &'a [UserLine],
+    orgs: &'a [(i64, String)],
+}
+
+async fn users_page(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+) -> WebResult<Response> {
+    let orgs = admin_orgs(&session.viewer)?;
+    let (list, names) = state
+        .db
+        .read(move |conn| {
+            let list = users::list_for_orgs(conn, &orgs)?;
+            let names = orgs
+                .iter()
+                .map(|o| orgs::get(conn, *o).map(|x| (x.id, x.name)))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok::<_, StoreError>((list, names))
+        })
+        .await??;
+    let page = UsersPage {
+        user: &session.viewer.display_name,
+        csrf: &session.csrf_token,
+        me: session.viewer.user_id,
+        users: &list,
+        orgs: &names,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Deserialize)]
+struct UserForm {
+    csrf: String,
+    username: String,
+    display_name: String,
+    password: String,
+    organization_id: i64,
+    role: String,
+}
+
+async fn add_user(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Form(form): Form<UserForm>,
+) -> WebResult<Response> {
+    check_csrf(&session, &form.csrf)?;
+    let orgs = admin_orgs(&session.viewer)?;
+    if !orgs.contains(&form.organization_id) {
+        return Err(WebError::Forbidden("You are not an admin of that organization.".into()));
+    }
+    let role = Role::parse(&form.role)
+        .ok_or_else(|| WebError::Invalid("Choose admin, staff or viewer.".into()))?;
+    let me = session.viewer.user_id;
+    state
+        .db
+        .write(move |conn| {
+            crate::db::immediate(conn, |tx| {
+                let id = users::insert(
+                    tx,
+                    &form.username,
+                    &form.display_name,
+                    &form.password,
+                    form.organization_id,
+                    role,
+                )?;
+                audit::record(
+                    tx,
+                    Actor::User(me),
+                    "add_user",
+                    None,
+                    &format!("user {id}"),
+                    role.as_str(),
+                )
+            })
+        })
+        .await?
+        .map_err(invalid)?;
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
+async fn disable_user(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> WebResult<Response> {
+    check_csrf(&session, &form.csrf)?;
+    let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let orgs = admin_orgs(&session.viewer)?;
+    let me = session.viewer.user_id;
+    if id == me {
+        return Err(WebError::Invalid("You cannot disable your own account.".into()));
+    }
+    state
+        .db
+        .write(move |conn| {
+            crate::db::immediate(conn, |tx| {
+                // An admin may disable only users who belong to no organization outside theirs.
+                let theirs = users::organizations_of(tx, id)?;
+                if theirs.is_empty() || !theirs.iter().all(|o| orgs.contains(o)) {
+                    return Err(StoreError::Forbidden(
+                        "That user also works for another organization.".into(),
+                    ));
+                }
+                users::disable(tx, id)?;
+                audit::record(tx, Actor::User(me), "disable_user", None, &format!("user {id}"), "")
+            })
+        })
+        .await?
+        .map_err(invalid)?;
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin_audit.html")]
+struct AuditPage<'a> {
+    user: &'a str,
+    csrf: &'a str,
+    events: &'a [EventLine],
+    client: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    client: Option<i64>,
+}
+
+async fn audit_page(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Query(q): Query<AuditQuery>,
+) -> WebResult<Response> {
+    let orgs = admin_orgs(&session.viewer)?;
+    let client = q.client;
+    let events = state.db.read(move |conn| audit::recent(conn, &orgs, client, 500)).await??;
+    let page = AuditPage {
+        user: &session.viewer.display_name,
+        csrf: &session.csrf_token,
+        events: &events,
+        client,
+    };
+    Ok(Html(page.render()?).into_response())
+}

@@ -44,14 +44,16 @@ fn invalid(e: StoreError) -> WebError {
     }
 }
 
+/// An organization and its programs, for the "programs it serves" choice.
+type OrgPrograms = (i64, String, Vec<(i64, String)>);
+
 #[derive(Template)]
 #[template(path = "admin_stations.html")]
 struct StationsPage<'a> {
     user: &'a str,
     csrf: &'a str,
     stations: &'a [StationLine],
-    /// (organization id, organization name, its programs).
-    orgs: &'a [(i64, String, Vec<(i64, String)>)],
+    orgs: &'a [OrgPrograms],
     /// A token just made: shown this once.
     new_token: Option<&'a str>,
 }

@@ -504,8 +504,13 @@ impl Browser {
         Self { driver, client, _profile: profile }
     }
 
+    /// The element's text; empty while it is missing or the page is being replaced (a
+    /// navigation can make an element stale between finding and reading it).
     pub async fn text(&self, css: &str) -> String {
-        self.client.find(fantoccini::Locator::Css(css)).await.unwrap().text().await.unwrap()
+        match self.client.find(fantoccini::Locator::Css(css)).await {
+            Ok(e) => e.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
     }
 
     /// Waits until the element's text satisfies `ok`.

@@ -801,3 +801,65 @@ async fn admins_register_and_revoke_stations_manage_users_and_read_the_audit() {
     let one = get(&h, &format!("/admin/audit?client={}", h.clients[0].0), &boss).await.body;
     assert!(one.contains("view_client") && !one.contains("add_user"));
 }
+
+#[tokio::test]
+async fn quick_services_for_several_clients_report_each_one() {
+    let h = Harness::new();
+    add_user(&h, "staff", h.org_a, users::Role::Staff);
+    add_user(&h, "viewer", h.org_a, users::Role::Viewer);
+    let staff = sign_in(&h, "staff", PASSWORD).await.unwrap();
+    let service = format!("{}:{}", h.meals, h.meal);
+    let list =
+        get(&h, &format!("/quick-services?service={service}&date=2026-11-20"), &staff).await.body;
+    for name in ["Alder, Ana", "Brook, Ben", "Castell, Cleo"] {
+        assert!(list.contains(name), "{name} is listed: {list}");
+    }
+    // Ben already had his meal that day: he is reported, the others get theirs.
+    let (ana, ben, cleo) = (h.clients[0].0, h.clients[1].0, h.clients[2].0);
+    let ben_enrollment: i64 = h
+        .conn()
+        .query_row("SELECT id FROM enrollments WHERE client_id = ?", [ben], |r| r.get(0))
+        .unwrap();
+    scanline_server::store::services::add(
+        &h.conn(),
+        &scanline_server::store::services::NewService {
+            client_id: ben,
+            enrollment_id: ben_enrollment,
+            service_type_id: h.meal,
+            date: harness::d("2026-11-20"),
+            units: 1.0,
+            user_id: 1,
+        },
+    )
+    .unwrap_or_else(|_| panic!("setup"));
+    let page = format!("/quick-services?service={service}&date=2026-11-20");
+    let p = post_with_csrf(
+        &h,
+        "/quick-services",
+        &staff,
+        &page,
+        &format!("service={service}&date=2026-11-20&client={ana}&client={ben}&client={cleo}"),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert!(
+        p.body.contains("Alder, Ana: added") && p.body.contains("Castell, Cleo: added"),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("Brook, Ben: the client already has Meal on 2026-11-20"), "{}", p.body);
+    assert_eq!(h.count("SELECT COUNT(*) FROM services WHERE deleted_at IS NULL"), 3);
+    // A viewer may not record services.
+    let viewer = sign_in(&h, "viewer", PASSWORD).await.unwrap();
+    assert_eq!(get(&h, &page, &viewer).await.status, StatusCode::FORBIDDEN);
+    let p = post_with_csrf(
+        &h,
+        "/quick-services",
+        &viewer,
+        "/clients",
+        &format!("service={service}&date=2026-11-21&client={ana}"),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert_eq!(h.count("SELECT COUNT(*) FROM services"), 3);
+}

@@ -122,3 +122,50 @@ pub fn exit(conn: &Connection, id: i64, exit_date: NaiveDate, destination: u16) 
     .execute(named_params! {":exit": exit_date, ":dest": destination, ":at": now(), ":id": id})?;
     Ok(())
 }
+
+/// A client enrolled in a program on a date, for Quick Services.
+#[derive(Debug, Clone)]
+pub struct EnrolledClient {
+    pub client_id: i64,
+    pub enrollment_id: i64,
+    pub name: String,
+    pub client_number: u32,
+}
+
+/// Clients with an enrollment in `program` open on `date` whom the viewer may see, by last
+/// name, optionally only last names starting with `last_prefix`. At most `limit`.
+pub fn open_on(
+    conn: &Connection,
+    program: i64,
+    date: NaiveDate,
+    viewer_orgs: &[i64],
+    last_prefix: &str,
+    limit: usize,
+) -> StoreResult<Vec<EnrolledClient>> {
+    let residential = super::programs::get_rules(conn, program)?.is_residential();
+    let orgs = serde_json::to_string(viewer_orgs).expect("ids serialise");
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.id, e.id, c.last_name || ', ' || c.first_name, c.client_number
+         FROM enrollments e JOIN clients c ON c.id = e.client_id
+         WHERE e.program_id = :p AND e.entry_date <= :d
+           AND (e.exit_date IS NULL OR e.exit_date > :d OR (:residential = 0 AND e.exit_date = :d))
+           AND (c.restricted = 0 OR c.organization_id IN (SELECT value FROM json_each(:orgs)))
+           AND (:prefix = '' OR c.last_name LIKE :prefix || '%')
+         ORDER BY c.last_name COLLATE NOCASE, c.first_name COLLATE NOCASE LIMIT :lim",
+    )?;
+    let rows = stmt.query_map(
+        named_params! {
+            ":p": program, ":d": date, ":residential": residential, ":orgs": orgs,
+            ":prefix": last_prefix.replace(['%', '_'], ""), ":lim": limit as i64,
+        },
+        |r| {
+            Ok(EnrolledClient {
+                client_id: r.get(0)?,
+                enrollment_id: r.get(1)?,
+                name: r.get(2)?,
+                client_number: r.get(3)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -9,6 +9,7 @@ pub mod bars;
 pub mod batches;
 pub mod clients;
 pub mod intake;
+pub mod quick;
 
 use askama::Template;
 use axum::Router;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(bars::router())
         .merge(batches::router())
         .merge(admin::router())
+        .merge(quick::router())
 }
 
 /// What went wrong on a page, answered as a page.

@@ -1,0 +1,208 @@
+//! Quick Services for multiple clients (the seeds' "Quick Services – Multiple Clients"): choose
+//! a service and a date, tick the clients with an open enrollment, save. Each ticked client gets
+//! the service or a reason why not (already served that day, no longer enrolled); one refusal
+//! does not undo the others.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use chrono::{NaiveDate, Utc};
+use serde::Deserialize;
+
+use super::auth::{SignedIn, check_csrf};
+use super::{WebError, WebResult};
+use crate::api::AppState;
+use crate::store::audit::{self, Actor};
+use crate::store::enrollments::{self, EnrolledClient};
+use crate::store::services::{self, NewService};
+use crate::store::users::Role;
+use crate::store::{StoreError, orgs, programs, today_in};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/quick-services", get(page).post(save))
+}
+
+/// Most clients listed at once; a last-name filter narrows bigger programs.
+const LIST_LIMIT: usize = 300;
+
+#[derive(Template)]
+#[template(path = "quick.html")]
+struct QuickPage<'a> {
+    user: &'a str,
+    csrf: &'a str,
+    choices: &'a [(String, String)],
+    service: &'a str,
+    date: NaiveDate,
+    last: &'a str,
+    clients: &'a [EnrolledClient],
+    results: &'a [(String, String)],
+}
+
+#[derive(Deserialize, Default)]
+struct QuickQuery {
+    #[serde(default)]
+    service: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    last: String,
+}
+
+/// `program:service type` choices in the organizations where the viewer may record services.
+fn parse_service(s: &str) -> Option<(i64, i64)> {
+    let (p, t) = s.split_once(':')?;
+    Some((p.parse().ok()?, t.parse().ok()?))
+}
+
+async fn render(
+    state: &AppState,
+    session: &crate::store::sessions::Session,
+    q: &QuickQuery,
+    results: &[(String, String)],
+) -> WebResult<Response> {
+    let viewer = session.viewer.clone();
+    let chosen = parse_service(&q.service);
+    let date_text = q.date.clone();
+    let last = q.last.trim().to_owned();
+    let (choices, clients, date) = state
+        .db
+        .read(move |conn| {
+            let mut choices = Vec::new();
+            let mut today = Utc::now().date_naive();
+            let mut allowed = Vec::new();
+            for (org, role) in &viewer.memberships {
+                if !matches!(role, Role::Admin | Role::Staff) {
+                    continue;
+                }
+                today = today_in(orgs::time_zone(conn, *org)?);
+                for p in programs::list_for_org(conn, *org)? {
+                    allowed.push(p.id);
+                    for st in programs::service_types_of(conn, &[p.id])? {
+                        choices.push((
+                            format!("{}:{}", p.id, st.id),
+                            format!("{} — {}", p.name, st.name),
+                        ));
+                    }
+                }
+            }
+            let date = NaiveDate::parse_from_str(date_text.trim(), "%Y-%m-%d").unwrap_or(today);
+            let clients = match chosen {
+                Some((program, _)) if allowed.contains(&program) => {
+                    enrollments::open_on(conn, program, date, &viewer.org_ids(), &last, LIST_LIMIT)?
+                }
+                _ => Vec::new(),
+            };
+            Ok::<_, StoreError>((choices, clients, date))
+        })
+        .await??;
+    if choices.is_empty() {
+        return Err(WebError::Forbidden("Your role may not record services.".into()));
+    }
+    let page = QuickPage {
+        user: &session.viewer.display_name,
+        csrf: &session.csrf_token,
+        choices: &choices,
+        service: &q.service,
+        date,
+        last: q.last.trim(),
+        clients: &clients,
+        results,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+async fn page(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Query(q): Query<QuickQuery>,
+) -> WebResult<Response> {
+    render(&state, &session, &q, &[]).await
+}
+
+async fn save(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    let get =
+        |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    check_csrf(&session, &get("csrf"))?;
+    let (program_id, service_type_id) = parse_service(&get("service"))
+        .ok_or_else(|| WebError::Invalid("Choose a service.".into()))?;
+    let date = NaiveDate::parse_from_str(get("date").trim(), "%Y-%m-%d")
+        .map_err(|_| WebError::Invalid("The date must be a date (YYYY-MM-DD).".into()))?;
+    let picked: Vec<i64> =
+        fields.iter().filter(|(k, _)| k == "client").filter_map(|(_, v)| v.parse().ok()).collect();
+    if picked.is_empty() {
+        return Err(WebError::Invalid("Tick at least one client.".into()));
+    }
+    let viewer = session.viewer.clone();
+    let results = state
+        .db
+        .write(move |conn| {
+            let program = programs::get_rules(conn, program_id)?;
+            if !matches!(viewer.role_in(program.organization_id), Some(Role::Admin | Role::Staff)) {
+                return Err(StoreError::Forbidden(
+                    "Your role may not record services in this program.".into(),
+                ));
+            }
+            let enrolled =
+                enrollments::open_on(conn, program_id, date, &viewer.org_ids(), "", usize::MAX)?;
+            let mut tx =
+                conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let mut out = Vec::new();
+            for client in picked {
+                let Some(e) = enrolled.iter().find(|e| e.client_id == client) else {
+                    out.push((
+                        format!("client {client}"),
+                        "not enrolled in this program on that date".to_owned(),
+                    ));
+                    continue;
+                };
+                let sp = tx.savepoint()?;
+                let added = services::add(
+                    &sp,
+                    &NewService {
+                        client_id: client,
+                        enrollment_id: e.enrollment_id,
+                        service_type_id,
+                        date,
+                        units: 1.0,
+                        user_id: viewer.user_id,
+                    },
+                )
+                .and_then(|id| {
+                    audit::record(
+                        &sp,
+                        Actor::User(viewer.user_id),
+                        "add_service",
+                        Some(client),
+                        &format!("service {id}"),
+                        "quick services",
+                    )
+                });
+                match added {
+                    Ok(()) => {
+                        sp.commit()?;
+                        out.push((e.name.clone(), "added".to_owned()));
+                    }
+                    Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => {
+                        out.push((e.name.clone(), m))
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
+            tx.commit()?;
+            Ok(out)
+        })
+        .await?;
+    let results = match results {
+        Ok(r) => r,
+        Err(StoreError::Forbidden(m)) => return Err(WebError::Forbidden(m)),
+        Err(e) => return Err(e.into()),
+    };
+    let q = QuickQuery { service: get("service"), date: date.to_string(), last: String::new() };
+    render(&state, &session, &q, &results).await
+}

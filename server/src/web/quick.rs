@@ -189,7 +189,7 @@ async fn save(
                         out.push((e.name.clone(), "added".to_owned()));
                     }
                     Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => {
-                        out.push((e.name.clone(), m))
+                        out.push((e.name.clone(), m));
                     }
                     Err(other) => return Err(other),
                 }

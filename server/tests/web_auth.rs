@@ -863,3 +863,65 @@ async fn quick_services_for_several_clients_report_each_one() {
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     assert_eq!(h.count("SELECT COUNT(*) FROM services"), 3);
 }
+
+#[tokio::test]
+async fn reports_show_and_download_what_was_served() {
+    let h = Harness::new();
+    add_user(&h, "viewer", h.org_a, users::Role::Viewer);
+    add_user(&h, "south", h.org_b, users::Role::Viewer);
+    // Two meals and two bed nights on the 20th, one flagged entry.
+    let batch = h.create_batch(0, h.meals, &[h.meal], "2026-11-20").await;
+    h.upload(
+        0,
+        &batch,
+        serde_json::json!([
+            harness::entry(&h.clients[0].1, "2026-11-20T20:00:00Z"),
+            harness::entry(&h.clients[1].1, "2026-11-20T20:00:00Z"),
+            harness::entry("nonsense", "2026-11-20T20:00:00Z"),
+        ]),
+    )
+    .await;
+    h.post(0, &batch).await;
+    let night = h.create_batch(0, h.shelter, &[h.bed], "2026-11-20").await;
+    h.upload(
+        0,
+        &night,
+        serde_json::json!([
+            harness::entry(&h.clients[0].1, "2026-11-21T05:00:00Z"),
+            harness::entry(&h.clients[2].1, "2026-11-21T05:00:00Z"),
+        ]),
+    )
+    .await;
+    h.post(0, &night).await;
+
+    let viewer = sign_in(&h, "viewer", PASSWORD).await.unwrap();
+    let range = "from=2026-11-01&to=2026-11-30";
+    let p = get(&h, &format!("/reports?kind=services&{range}"), &viewer).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.body.contains("2026-11-20") && p.body.contains("Meal") && p.body.contains("Bed Night"),
+        "{}",
+        p.body
+    );
+    let p = get(&h, &format!("/reports?kind=unduplicated&{range}&format=csv"), &viewer).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.starts_with("program,unduplicated clients,services\r\n"), "{}", p.body);
+    assert!(p.body.contains("All programs,3,4"), "three people, four services: {}", p.body);
+    let p = get(&h, &format!("/reports?kind=occupancy&{range}"), &viewer).await;
+    assert!(
+        p.body.contains("<svg")
+            && p.body.contains("2026-11-20: 2 beds")
+            && p.body.contains("capacity"),
+        "{}",
+        p.body
+    );
+    let p = get(&h, &format!("/reports?kind=flagged&{range}&format=csv"), &viewer).await;
+    assert!(p.body.contains("NONSENSE") || p.body.contains("nonsense"), "{}", p.body);
+    assert!(p.body.contains("unknown_card"));
+    // Another organization's users see none of it; a reversed period is refused.
+    let south = sign_in(&h, "south", PASSWORD).await.unwrap();
+    let p = get(&h, &format!("/reports?kind=unduplicated&{range}&format=csv"), &south).await;
+    assert!(p.body.contains("All programs,0,0"), "{}", p.body);
+    let p = get(&h, "/reports?kind=services&from=2026-11-30&to=2026-11-01", &viewer).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -14,6 +14,7 @@ pub mod enrollments;
 pub mod facts;
 pub mod orgs;
 pub mod programs;
+pub mod reports;
 pub mod roster;
 pub mod services;
 pub mod sessions;

@@ -10,6 +10,7 @@ pub mod batches;
 pub mod clients;
 pub mod intake;
 pub mod quick;
+pub mod reports;
 
 use askama::Template;
 use axum::Router;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(batches::router())
         .merge(admin::router())
         .merge(quick::router())
+        .merge(reports::router())
 }
 
 /// What went wrong on a page, answered as a page.

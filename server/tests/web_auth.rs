@@ -925,3 +925,46 @@ async fn reports_show_and_download_what_was_served() {
     let p = get(&h, "/reports?kind=services&from=2026-11-30&to=2026-11-01", &viewer).await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn a_household_enters_together_or_not_at_all() {
+    let h = Harness::new();
+    add_user(&h, "staff", h.org_a, users::Role::Staff);
+    let staff = sign_in(&h, "staff", PASSWORD).await.unwrap();
+    let number = |id: i64| -> i64 {
+        h.conn()
+            .query_row("SELECT client_number FROM clients WHERE id = ?", [id], |r| r.get(0))
+            .unwrap()
+    };
+    let (head, child, partner) = (h.clients[0].0, h.clients[1].0, h.clients[2].0);
+    let dash = format!("/clients/{head}");
+    // The shelter, head with a child and a partner.
+    let fields = format!(
+        "program_id={}&entry_date=2026-11-01&member1={}&relationship1=2&member2={}&relationship2=3&member3=",
+        h.shelter,
+        number(child),
+        number(partner)
+    );
+    // An unknown member: nobody is enrolled.
+    let bad = fields.replace(&format!("member2={}", number(partner)), "member2=999999");
+    let p = post_with_csrf(&h, &format!("/clients/{head}/enroll"), &staff, &dash, &bad).await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND, "{}", p.body);
+    assert_eq!(
+        h.count(&format!("SELECT COUNT(*) FROM enrollments WHERE program_id = {}", h.shelter)),
+        0
+    );
+    let p = post_with_csrf(&h, &format!("/clients/{head}/enroll"), &staff, &dash, &fields).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let rows: Vec<(i64, String, i64)> = h
+        .conn()
+        .prepare("SELECT client_id, household_id, relationship_to_hoh FROM enrollments WHERE program_id = ? ORDER BY client_id")
+        .unwrap()
+        .query_map([h.shelter], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|r| r.1 == rows[0].1), "one household");
+    let rel: Vec<(i64, i64)> = rows.iter().map(|r| (r.0, r.2)).collect();
+    assert_eq!(rel, [(head, 1), (child, 2), (partner, 3)]);
+}

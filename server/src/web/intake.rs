@@ -318,6 +318,45 @@ struct EnrollForm {
     csrf: String,
     program_id: i64,
     entry_date: String,
+    /// Up to three household members entering with the head: client number and HUD
+    /// RelationshipToHoH (2 child, 3 spouse or partner, 4 other relative, 5 other).
+    #[serde(default)]
+    member1: String,
+    #[serde(default)]
+    relationship1: Option<u8>,
+    #[serde(default)]
+    member2: String,
+    #[serde(default)]
+    relationship2: Option<u8>,
+    #[serde(default)]
+    member3: String,
+    #[serde(default)]
+    relationship3: Option<u8>,
+}
+
+impl EnrollForm {
+    /// The household members given, as (client number, relationship).
+    fn members(&self) -> WebResult<Vec<(u32, u8)>> {
+        let mut out = Vec::new();
+        for (number, rel) in [
+            (&self.member1, self.relationship1),
+            (&self.member2, self.relationship2),
+            (&self.member3, self.relationship3),
+        ] {
+            let number = number.trim().trim_start_matches('#');
+            if number.is_empty() {
+                continue;
+            }
+            let n: u32 = number
+                .parse()
+                .map_err(|_| WebError::Invalid(format!("{number:?} is not a client number.")))?;
+            let rel = rel.filter(|r| (2..=5).contains(r)).ok_or_else(|| {
+                WebError::Invalid("Give each household member's relationship to the head.".into())
+            })?;
+            out.push((n, rel));
+        }
+        Ok(out)
+    }
 }
 
 async fn enroll(
@@ -330,12 +369,15 @@ async fn enroll(
     let client_id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
     let entry_date = NaiveDate::parse_from_str(form.entry_date.trim(), "%Y-%m-%d")
         .map_err(|_| WebError::Invalid("The entry date must be a date (YYYY-MM-DD).".into()))?;
+    let members = form.members()?;
     let viewer = session.viewer.clone();
     let result = state
         .db
         .write(move |conn| {
             crate::db::immediate(conn, |tx| {
                 clients::get_visible(tx, &viewer.org_ids(), client_id)?;
+                // The whole household enters together, or nobody does.
+                let household = uuid::Uuid::new_v4().to_string();
                 let program = programs::get_rules(tx, form.program_id)?;
                 if !writable_orgs(&viewer).contains(&program.organization_id) {
                     return Err(StoreError::Forbidden(
@@ -348,7 +390,7 @@ async fn enroll(
                         client_id,
                         program_id: program.id,
                         entry_date,
-                        household_id: None,
+                        household_id: Some(household.clone()),
                         relationship_to_hoh: 1,
                     },
                 )?;
@@ -358,8 +400,36 @@ async fn enroll(
                     "enroll",
                     Some(client_id),
                     &format!("enrollment {e}"),
-                    &format!("program {}", program.id),
-                )
+                    &format!("program {}, head of household", program.id),
+                )?;
+                for (number, relationship) in &members {
+                    let member = clients::resolve(tx, &format!("#{number}"))?;
+                    clients::get_visible(tx, &viewer.org_ids(), member)?;
+                    if member == client_id {
+                        return Err(StoreError::Invalid(
+                            "The head of household is already enrolled.".into(),
+                        ));
+                    }
+                    let m = enrollments::insert(
+                        tx,
+                        &enrollments::NewEnrollment {
+                            client_id: member,
+                            program_id: program.id,
+                            entry_date,
+                            household_id: Some(household.clone()),
+                            relationship_to_hoh: *relationship,
+                        },
+                    )?;
+                    audit::record(
+                        tx,
+                        Actor::User(viewer.user_id),
+                        "enroll",
+                        Some(member),
+                        &format!("enrollment {m}"),
+                        &format!("program {}, relationship {relationship}", program.id),
+                    )?;
+                }
+                Ok(())
             })
         })
         .await?;

@@ -7,5 +7,6 @@ pub mod db;
 pub mod demo;
 pub mod ingest;
 pub mod jobs;
+pub mod photo;
 pub mod store;
 pub mod web;

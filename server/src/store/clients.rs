@@ -30,6 +30,7 @@ pub struct ClientRow {
     pub preferred_name: String,
     pub dob: Option<NaiveDate>,
     pub restricted: bool,
+    pub has_photo: bool,
 }
 
 pub fn insert(conn: &Connection, c: &NewClient) -> StoreResult<(i64, u32)> {
@@ -85,7 +86,7 @@ pub fn insert(conn: &Connection, c: &NewClient) -> StoreResult<(i64, u32)> {
 pub fn get(conn: &Connection, id: i64) -> StoreResult<ClientRow> {
     conn.prepare_cached(
         "SELECT id, organization_id, client_number, first_name, last_name, preferred_name, dob,
-             restricted FROM clients WHERE id = :id",
+             restricted, photo_id IS NOT NULL FROM clients WHERE id = :id",
     )?
     .query_row(named_params! {":id": id}, |r| {
         Ok(ClientRow {
@@ -97,6 +98,7 @@ pub fn get(conn: &Connection, id: i64) -> StoreResult<ClientRow> {
             preferred_name: r.get(5)?,
             dob: r.get(6)?,
             restricted: r.get(7)?,
+            has_photo: r.get(8)?,
         })
     })
     .or_not_found(|| format!("no client {id}"))

@@ -13,6 +13,7 @@ pub mod clients;
 pub mod enrollments;
 pub mod facts;
 pub mod orgs;
+pub mod photos;
 pub mod programs;
 pub mod reports;
 pub mod roster;

@@ -9,6 +9,7 @@ pub mod bars;
 pub mod batches;
 pub mod clients;
 pub mod intake;
+pub mod photos;
 pub mod quick;
 pub mod reports;
 
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(batches::router())
         .merge(admin::router())
         .merge(quick::router())
+        .merge(photos::router())
         .merge(reports::router())
 }
 

@@ -1,0 +1,184 @@
+//! Client photos on the staff pages: the picture comes from the webcam in the browser (Use this
+//! image / Retake) or from a file, is sent as the request body with the page's CSRF token in a
+//! header, and is checked and re-encoded by `crate::photo` before anything is stored. Photos
+//! are served only to signed-in staff who may see the client, never cached, never sniffed.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::{SignedIn, check_csrf};
+use super::{WebError, WebResult};
+use crate::api::AppState;
+use crate::photo::{self, MAX_UPLOAD_BYTES};
+use crate::store::audit::{self, Actor};
+use crate::store::users::Role;
+use crate::store::{StoreError, clients, photos};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/clients/{id}/photo",
+            get(full).post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 1024)),
+        )
+        .route("/clients/{id}/photo/thumbnail", get(thumbnail))
+        .route("/clients/{id}/photo/remove", post(remove))
+}
+
+/// Loads a photo of a client the viewer may see.
+async fn serve(
+    state: &AppState,
+    viewer_orgs: Vec<i64>,
+    id: &str,
+    thumb: bool,
+) -> WebResult<Response> {
+    let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let bytes = state
+        .db
+        .read(move |conn| {
+            clients::get_visible(conn, &viewer_orgs, id)?;
+            photos::current(conn, id, thumb)
+        })
+        .await??
+        .ok_or(WebError::NotFound)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn full(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    serve(&state, session.viewer.org_ids(), &id, false).await
+}
+
+async fn thumbnail(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    serve(&state, session.viewer.org_ids(), &id, true).await
+}
+
+fn may_change(session: &crate::store::sessions::Session, client_org: i64) -> bool {
+    matches!(session.viewer.role_in(client_org), Some(Role::Admin | Role::Staff))
+}
+
+/// Stores a new photo. Answers JSON `{"ok": true}` or `{"error": "..."}` with a 4xx status.
+async fn upload(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let refuse = |status: StatusCode, message: String| {
+        (status, Json(json!({"error": message}))).into_response()
+    };
+    let csrf = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if check_csrf(&session, csrf).is_err() {
+        return refuse(StatusCode::FORBIDDEN, "The page expired: reload it and try again.".into());
+    }
+    let Ok(id) = id.parse::<i64>() else {
+        return refuse(StatusCode::NOT_FOUND, "No such client.".into());
+    };
+    // Decode and re-encode off the async threads, before touching the database.
+    let processed = match tokio::task::spawn_blocking(move || photo::process(&body)).await {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, format!("Not saved: {e}.")),
+        Err(_) => {
+            return refuse(StatusCode::INTERNAL_SERVER_ERROR, "Not saved: please try again.".into());
+        }
+    };
+    let orgs = session.viewer.org_ids();
+    let user = session.viewer.user_id;
+    let allowed: Vec<i64> = session
+        .viewer
+        .memberships
+        .iter()
+        .filter(|(o, _)| may_change(&session, *o))
+        .map(|(o, _)| *o)
+        .collect();
+    let result = state
+        .db
+        .write(move |conn| {
+            crate::db::immediate(conn, |tx| {
+                let client = clients::get_visible(tx, &orgs, id)?;
+                if !allowed.contains(&client.organization_id) {
+                    return Err(StoreError::Forbidden(
+                        "Your role may not change this client's photo.".into(),
+                    ));
+                }
+                let photo = photos::save(tx, id, &processed, user)?;
+                audit::record(
+                    tx,
+                    Actor::User(user),
+                    "photo",
+                    Some(id),
+                    &format!("photo {photo}"),
+                    "",
+                )
+            })
+        })
+        .await;
+    match result {
+        Ok(Ok(())) => Json(json!({"ok": true})).into_response(),
+        Ok(Err(StoreError::NotFound(_))) => refuse(StatusCode::NOT_FOUND, "No such client.".into()),
+        Ok(Err(StoreError::Forbidden(m))) => refuse(StatusCode::FORBIDDEN, m),
+        Ok(Err(e)) => WebError::from(e).into_response(),
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> WebResult<Response> {
+    check_csrf(&session, &form.csrf)?;
+    let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let orgs = session.viewer.org_ids();
+    let user = session.viewer.user_id;
+    let allowed: Vec<i64> = session
+        .viewer
+        .memberships
+        .iter()
+        .filter(|(o, _)| may_change(&session, *o))
+        .map(|(o, _)| *o)
+        .collect();
+    state
+        .db
+        .write(move |conn| {
+            crate::db::immediate(conn, |tx| {
+                let client = clients::get_visible(tx, &orgs, id)?;
+                if !allowed.contains(&client.organization_id) {
+                    return Err(StoreError::Forbidden(
+                        "Your role may not change this client's photo.".into(),
+                    ));
+                }
+                photos::remove(tx, id)?;
+                audit::record(tx, Actor::User(user), "remove_photo", Some(id), "", "")
+            })
+        })
+        .await??;
+    Ok(Redirect::to(&format!("/clients/{id}")).into_response())
+}

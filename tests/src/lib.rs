@@ -466,6 +466,16 @@ pub struct Browser {
 
 impl Browser {
     pub async fn start() -> Self {
+        Self::launch(&[]).await
+    }
+
+    /// A browser whose webcam is Chromium's fake camera, allowed without asking.
+    pub async fn start_with_camera() -> Self {
+        Self::launch(&["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"])
+            .await
+    }
+
+    async fn launch(extra: &[&str]) -> Self {
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -492,6 +502,13 @@ impl Browser {
                 ]
             }
         });
+        let mut caps = caps;
+        for flag in extra {
+            caps["goog:chromeOptions"]["args"]
+                .as_array_mut()
+                .expect("args")
+                .push(serde_json::json!(flag));
+        }
         let caps = caps.as_object().unwrap().clone();
         // WebDriver runs on loopback: plain HTTP, no TLS stack needed.
         let client = fantoccini::ClientBuilder::new(

@@ -100,7 +100,10 @@ async fn upload(
         Ok(Ok(p)) => p,
         Ok(Err(e)) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, format!("Not saved: {e}.")),
         Err(_) => {
-            return refuse(StatusCode::INTERNAL_SERVER_ERROR, "Not saved: please try again.".into());
+            return refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Not saved: please try again.".into(),
+            );
         }
     };
     let orgs = session.viewer.org_ids();

@@ -2,6 +2,8 @@
 //! camera, take a picture, Retake, take another, Use this image; the stored photo decodes, has
 //! no metadata and keeps to the size rules.
 
+#![allow(clippy::many_single_char_names)]
+
 use fantoccini::Locator;
 use rusqlite::Connection;
 use scanline_tests::{Browser, agency, free_port, serve};

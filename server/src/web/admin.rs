@@ -37,13 +37,6 @@ fn admin_orgs(v: &Viewer) -> WebResult<Vec<i64>> {
     }
 }
 
-fn invalid(e: StoreError) -> WebError {
-    match e {
-        StoreError::Invalid(m) | StoreError::Conflict(m) => WebError::Invalid(m),
-        other => other.into(),
-    }
-}
-
 /// An organization and its programs, for the "programs it serves" choice.
 type OrgPrograms = (i64, String, Vec<(i64, String)>);
 
@@ -130,8 +123,7 @@ async fn add_station(
                 Ok::<_, StoreError>(token)
             })
         })
-        .await?
-        .map_err(invalid)?;
+        .await??;
     stations_view(&state, &session, Some(&token)).await
 }
 
@@ -168,8 +160,7 @@ async fn revoke_station(
                 )
             })
         })
-        .await?
-        .map_err(invalid)?;
+        .await??;
     Ok(Redirect::to("/admin/stations").into_response())
 }
 
@@ -254,8 +245,7 @@ async fn add_user(
                 )
             })
         })
-        .await?
-        .map_err(invalid)?;
+        .await??;
     Ok(Redirect::to("/admin/users").into_response())
 }
 
@@ -287,8 +277,7 @@ async fn disable_user(
                 audit::record(tx, Actor::User(me), "disable_user", None, &format!("user {id}"), "")
             })
         })
-        .await?
-        .map_err(invalid)?;
+        .await??;
     Ok(Redirect::to("/admin/users").into_response())
 }
 

@@ -153,11 +153,8 @@ async fn add(
             })
         })
         .await?;
-    match result {
-        Ok(()) => Ok(Redirect::to("/bars").into_response()),
-        Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => Err(WebError::Invalid(m)),
-        Err(e) => Err(e.into()),
-    }
+    result?;
+    Ok(Redirect::to("/bars").into_response())
 }
 
 #[derive(Deserialize)]
@@ -195,9 +192,6 @@ async fn end(
             })
         })
         .await?;
-    match result {
-        Ok(()) => Ok(Redirect::to("/bars").into_response()),
-        Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => Err(WebError::Invalid(m)),
-        Err(e) => Err(e.into()),
-    }
+    result?;
+    Ok(Redirect::to("/bars").into_response())
 }

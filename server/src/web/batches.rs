@@ -144,11 +144,8 @@ async fn create(
             })
         })
         .await?;
-    match result {
-        Ok(()) => Ok(Redirect::to(&format!("/batches/{uuid}")).into_response()),
-        Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => Err(WebError::Invalid(m)),
-        Err(e) => Err(e.into()),
-    }
+    result?;
+    Ok(Redirect::to(&format!("/batches/{uuid}")).into_response())
 }
 
 /// A batch the viewer may see (its program in one of their organizations), with that
@@ -259,11 +256,7 @@ async fn change<T: Send + 'static>(
             })
         })
         .await?;
-    match result {
-        Ok(v) => Ok(v),
-        Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => Err(WebError::Invalid(m)),
-        Err(e) => Err(e.into()),
-    }
+    Ok(result?)
 }
 
 async fn scan(

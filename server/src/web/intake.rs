@@ -94,11 +94,8 @@ async fn add_service(
             })
         })
         .await?;
-    match result {
-        Ok(()) => Ok(Redirect::to(&format!("/clients/{client_id}")).into_response()),
-        Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => Err(WebError::Invalid(m)),
-        Err(e) => Err(e.into()),
-    }
+    result?;
+    Ok(Redirect::to(&format!("/clients/{client_id}")).into_response())
 }
 
 #[derive(Deserialize)]
@@ -142,11 +139,8 @@ async fn delete_service(
             })
         })
         .await?;
-    match result {
-        Ok(client) => Ok(Redirect::to(&format!("/clients/{client}")).into_response()),
-        Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => Err(WebError::Invalid(m)),
-        Err(e) => Err(e.into()),
-    }
+    let client = result?;
+    Ok(Redirect::to(&format!("/clients/{client}")).into_response())
 }
 
 /// Organizations where the viewer may change records.
@@ -433,11 +427,8 @@ async fn enroll(
             })
         })
         .await?;
-    match result {
-        Ok(()) => Ok(Redirect::to(&format!("/clients/{client_id}")).into_response()),
-        Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => Err(WebError::Invalid(m)),
-        Err(e) => Err(e.into()),
-    }
+    result?;
+    Ok(Redirect::to(&format!("/clients/{client_id}")).into_response())
 }
 
 #[derive(Deserialize)]
@@ -483,9 +474,6 @@ async fn exit(
             })
         })
         .await?;
-    match result {
-        Ok(client) => Ok(Redirect::to(&format!("/clients/{client}")).into_response()),
-        Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => Err(WebError::Invalid(m)),
-        Err(e) => Err(e.into()),
-    }
+    let client = result?;
+    Ok(Redirect::to(&format!("/clients/{client}")).into_response())
 }

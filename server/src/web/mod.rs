@@ -57,7 +57,9 @@ impl From<StoreError> for WebError {
         match e {
             StoreError::NotFound(_) => Self::NotFound,
             StoreError::Forbidden(m) => Self::Forbidden(m),
-            other => Self::Internal(other.to_string()),
+            // The store's refusals of bad input carry words for the person who typed it.
+            StoreError::Invalid(m) | StoreError::Conflict(m) => Self::Invalid(m),
+            StoreError::Sqlite(e) => Self::Internal(e.to_string()),
         }
     }
 }

@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use harness::{Harness, entry, verdicts};
 use serde_json::{Value, json};
+use tower::ServiceExt;
 
 const NOON: &str = "2026-11-21T20:00:00Z"; // 12:00 in Los Angeles
 
@@ -364,4 +365,43 @@ async fn health_and_openapi() {
     }
     assert!(doc["components"]["schemas"].get("UploadEntries").is_some());
     assert!(doc["components"]["securitySchemes"].get("station_token").is_some());
+}
+
+#[tokio::test]
+async fn client_photos_only_for_stations_that_may_see_the_client() {
+    let h = Harness::new();
+    let client = h.clients[0].0;
+    {
+        let conn = h.conn();
+        conn.execute(
+            "INSERT INTO photos (client_id, jpeg, thumbnail, width, height, created_at) VALUES (?, x'FFD8FFD9', x'FFD8FFD9', 1, 1, 'x')",
+            [client],
+        )
+        .unwrap();
+        conn.execute(
+            "UPDATE clients SET photo_id = last_insert_rowid(), restricted = 1 WHERE id = ?",
+            [client],
+        )
+        .unwrap();
+    }
+    let uri = format!("/api/v1/clients/{client}/photo");
+    let req = |token: &str| {
+        Request::builder()
+            .uri(&uri)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let resp = h.app.clone().oneshot(req(&h.tokens[0])).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "image/jpeg");
+    // A station of another organization: the restricted client does not exist for it.
+    let (s, b) = h.raw(req(&h.tokens[2])).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
+    let (s, _) = h
+        .call("GET", &format!("/api/v1/clients/{}/photo", h.clients[1].0), Some(&h.tokens[0]), None)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "no photo on file");
+    let (s, _) = h.call("GET", &uri, None, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
 }

@@ -104,6 +104,14 @@ pub async fn start(loaded: Loaded, with_stdin: bool) -> anyhow::Result<Running> 
         events,
         conn: Arc::new(Mutex::new(kiosk_conn)),
         templates: config.batch_templates.iter().map(|t| t.name.clone()).collect(),
+        photos: kiosk::PhotoSource {
+            http: reqwest::Client::builder()
+                .timeout(config.request_timeout())
+                .build()
+                .context("building the HTTP client")?,
+            base: config.server.url.clone(),
+            token: loaded.token.clone(),
+        },
     });
     tasks.push(tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {

@@ -30,6 +30,8 @@ const CLOCK_SLACK: chrono::Duration = chrono::Duration::minutes(5);
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Shown {
     pub uuid: String,
+    /// The card holder, for the kiosk to show their photo beside the name.
+    pub client_id: Option<i64>,
     pub verdict: Verdict,
     /// Words for staff: "OK", "Already served", ...
     pub label: String,
@@ -340,6 +342,7 @@ impl Worker {
         tx.commit()?;
         let shown = Shown {
             uuid: uuid.to_string(),
+            client_id: judgement.client_id,
             verdict: judgement.verdict,
             label: judgement.verdict.staff_label().to_owned(),
             class: class_of(judgement.verdict),
@@ -528,6 +531,7 @@ fn judge(
 pub fn shown_of(e: &batches::EntryView) -> Shown {
     Shown {
         uuid: e.uuid.clone(),
+        client_id: e.client_id,
         verdict: e.verdict,
         label: e.verdict.staff_label().to_owned(),
         class: class_of(e.verdict),

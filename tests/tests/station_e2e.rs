@@ -488,3 +488,32 @@ async fn no_card_lookup_anonymous_tally_and_guarded_kiosk_requests() {
     assert_eq!(r.status().as_u16(), 400);
     assert_eq!(entries(kiosk).await.len(), before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kiosk_shows_the_photo_on_file_while_the_server_answers() {
+    let mut line = Line::start(60, false, 300).await;
+    let code = line.cards().good[0].clone();
+    let (status, shown) = line.kiosk.post("/api/scan", &json!({"code": code})).await;
+    assert_eq!(status, 200);
+    let client = shown["client_id"].as_i64().expect("the scan names its client");
+    let url = format!("{}/api/photo/{client}", line.station.kiosk);
+    // No photo on file yet.
+    assert_eq!(reqwest::get(&url).await.unwrap().status().as_u16(), 404);
+    {
+        let conn = Connection::open(&line.agency.db).unwrap();
+        conn.execute(
+            "INSERT INTO photos (client_id, jpeg, thumbnail, width, height, created_at) VALUES (?, x'FFD8FF00FFD9', x'FFD8FFD9', 1, 1, 'x')",
+            [client],
+        )
+        .unwrap();
+        conn.execute("UPDATE clients SET photo_id = last_insert_rowid() WHERE id = ?", [client])
+            .unwrap();
+    }
+    let r = reqwest::get(&url).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert_eq!(r.bytes().await.unwrap().as_ref(), &[0xFF, 0xD8, 0xFF, 0x00, 0xFF, 0xD9]);
+    // With the server away, there is simply no photo; scanning goes on.
+    line.server.take().unwrap().kill9();
+    assert_eq!(reqwest::get(&url).await.unwrap().status().as_u16(), 404);
+}

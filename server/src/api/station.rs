@@ -36,6 +36,45 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(revalidate_batch))
         .routes(routes!(close_batch))
         .routes(routes!(post_batch))
+        .routes(routes!(client_photo))
+}
+
+/// A client's photo, so the volunteer can check the card belongs to its holder. Only clients
+/// the station's organization may see; `no-store`, never cached by the station.
+#[utoipa::path(
+    get, path = "/api/v1/clients/{client}/photo",
+    security(("station_token" = [])),
+    params(("client" = i64, Path, description = "client id from the roster")),
+    responses(
+        (status = 200, description = "the photo, image/jpeg", content_type = "image/jpeg"),
+        (status = 404, body = ErrorBody, description = "no such client, not visible, or no photo")
+    )
+)]
+async fn client_photo(
+    State(state): State<AppState>,
+    station: StationAuth,
+    Path(client): Path<String>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let id: i64 = client.parse().map_err(|_| ApiError::not_found("no such client"))?;
+    let org = station.organization_id;
+    let bytes = state
+        .db
+        .read(move |conn| {
+            crate::store::clients::get_visible(conn, &[org], id)?;
+            crate::store::photos::current(conn, id, false)
+        })
+        .await??
+        .ok_or_else(|| ApiError::not_found("this client has no photo"))?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "image/jpeg"),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+            (axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// Liveness and database reachability.

@@ -42,6 +42,16 @@ pub struct KioskState {
     /// A read connection for status and the review list.
     pub conn: Arc<Mutex<Connection>>,
     pub templates: Vec<String>,
+    /// Where client photos come from: the server, while it is reachable.
+    pub photos: PhotoSource,
+}
+
+/// The server's photo endpoint, reached with the station's token.
+#[derive(Clone)]
+pub struct PhotoSource {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub token: String,
 }
 
 pub fn router(state: KioskState) -> Router {
@@ -60,6 +70,7 @@ pub fn router(state: KioskState) -> Router {
         .route("/api/revalidate", post(revalidate))
         .route("/api/post", post(post_services))
         .route("/api/batches", post(new_batch))
+        .route("/api/photo/{client}", get(photo))
         .with_state(state)
 }
 
@@ -350,6 +361,28 @@ async fn new_batch(
         return r;
     }
     answer(state.worker.ask(|reply| Command::NewBatch { template: body.template, reply }).await)
+}
+
+/// A client's photo from the server, passed through and never kept: the station stores no
+/// pictures. Nothing (404) when the server is away or has no photo.
+async fn photo(State(state): State<KioskState>, Path(client): Path<i64>) -> Response {
+    let p = &state.photos;
+    let url = format!("{}/api/v1/clients/{client}/photo", p.base.trim_end_matches('/'));
+    match p.http.get(url).bearer_auth(&p.token).send().await {
+        Ok(r) if r.status().is_success() => match r.bytes().await {
+            Ok(bytes) => (
+                [
+                    (header::CONTENT_TYPE, "image/jpeg"),
+                    (header::CACHE_CONTROL, "no-store"),
+                    (header::HeaderName::from_static("x-content-type-options"), "nosniff"),
+                ],
+                bytes,
+            )
+                .into_response(),
+            Err(_) => StatusCode::NOT_FOUND.into_response(),
+        },
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 fn sse_stream(

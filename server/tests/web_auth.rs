@@ -968,3 +968,69 @@ async fn a_household_enters_together_or_not_at_all() {
     let rel: Vec<(i64, i64)> = rows.iter().map(|r| (r.0, r.2)).collect();
     assert_eq!(rel, [(head, 1), (child, 2), (partner, 3)]);
 }
+
+#[tokio::test]
+async fn cards_are_reprinted_and_reported_lost_from_the_dashboard() {
+    let h = Harness::new();
+    add_user(&h, "staff", h.org_a, users::Role::Staff);
+    add_user(&h, "viewer", h.org_a, users::Role::Viewer);
+    let staff = sign_in(&h, "staff", PASSWORD).await.unwrap();
+    let (client, old_code) = (h.clients[0].0, h.clients[0].1.clone());
+    let dash = format!("/clients/{client}");
+    // Reprint: a new card, and the old one is replaced, so stations see it as such.
+    let (_, snap) = h.call("GET", "/api/v1/roster", Some(&h.tokens[0]), None).await;
+    let cursor = snap["cursor"].as_i64().unwrap();
+    let p = post_with_csrf(
+        &h,
+        &format!("/clients/{client}/cards"),
+        &staff,
+        &dash,
+        "expires=2027-12-31",
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let page = get(&h, &dash, &staff).await.body;
+    assert!(page.contains("replaced") && page.contains("2027-12-31"), "{page}");
+    let (_, delta) = h
+        .call("GET", &format!("/api/v1/roster/delta?since={cursor}"), Some(&h.tokens[0]), None)
+        .await;
+    assert!(
+        delta["cards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["code"] == old_code.as_str() && c["replaced"] == true)
+    );
+    // Report the new card lost: it is revoked and no longer resolves.
+    let new_card: i64 = h
+        .conn()
+        .query_row(
+            "SELECT id FROM cards WHERE client_id = ? AND replaced_by IS NULL",
+            [client],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let viewer = sign_in(&h, "viewer", PASSWORD).await.unwrap();
+    let p = post_with_csrf(&h, &format!("/cards/{new_card}/revoke"), &viewer, &dash, "reason=lost")
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let p = post_with_csrf(
+        &h,
+        &format!("/cards/{new_card}/revoke"),
+        &staff,
+        &dash,
+        "reason=lost+at+the+bus+stop",
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let reason: String = h
+        .conn()
+        .query_row("SELECT revoked_reason FROM cards WHERE id = ?", [new_card], |r| r.get(0))
+        .unwrap();
+    assert_eq!(reason, "lost at the bus stop");
+    assert!(get(&h, &dash, &staff).await.body.contains("revoked"));
+    assert_eq!(
+        h.count("SELECT COUNT(*) FROM audit_events WHERE action IN ('issue_card', 'revoke_card')"),
+        2
+    );
+}

@@ -284,6 +284,8 @@ pub fn get_visible(conn: &Connection, viewer_orgs: &[i64], id: i64) -> StoreResu
 /// A card as the client dashboard lists it.
 #[derive(Debug, Clone)]
 pub struct CardLine {
+    pub id: i64,
+    pub expires_on: Option<NaiveDate>,
     pub code: String,
     pub kind: String,
     pub issued_at: String,
@@ -338,12 +340,14 @@ pub fn dashboard(conn: &Connection, id: i64) -> StoreResult<Dashboard> {
                  CASE WHEN revoked_at IS NOT NULL THEN 'revoked'
                       WHEN replaced_by IS NOT NULL THEN 'replaced'
                       WHEN expires_on IS NOT NULL AND expires_on < date('now') THEN 'expired'
-                      ELSE 'active' END
+                      ELSE 'active' END, id, expires_on
              FROM cards WHERE client_id = :c ORDER BY id DESC",
         )?
         .query_map(named_params! {":c": id}, |r| {
             let state: String = r.get(3)?;
             Ok(CardLine {
+                id: r.get(4)?,
+                expires_on: r.get(5)?,
                 code: r.get(0)?,
                 kind: r.get(1)?,
                 issued_at: r.get(2)?,

@@ -26,6 +26,99 @@ pub(super) fn router() -> Router<AppState> {
         .route("/enrollments/{id}/exit", post(exit))
         .route("/clients/{id}/services", post(add_service))
         .route("/services/{id}/delete", post(delete_service))
+        .route("/clients/{id}/cards", post(issue_card))
+        .route("/cards/{id}/revoke", post(revoke_card))
+}
+
+#[derive(Deserialize)]
+struct IssueForm {
+    csrf: String,
+    #[serde(default)]
+    expires: String,
+}
+
+/// Issues a Scanline card; a reprint replaces the client's earlier card, which then scans as
+/// "Replaced card" at every station after its next roster sync.
+async fn issue_card(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<IssueForm>,
+) -> WebResult<Response> {
+    check_csrf(&session, &form.csrf)?;
+    let client_id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let expires = match form.expires.trim() {
+        "" => None,
+        d => Some(
+            NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| WebError::Invalid("The expiry must be a date (YYYY-MM-DD).".into()))?,
+        ),
+    };
+    let viewer = session.viewer.clone();
+    state
+        .db
+        .write(move |conn| {
+            crate::db::immediate(conn, |tx| {
+                let client = clients::get_visible(tx, &viewer.org_ids(), client_id)?;
+                if !writable_orgs(&viewer).contains(&client.organization_id) {
+                    return Err(StoreError::Forbidden("Your role may not issue cards.".into()));
+                }
+                let (card, _) = crate::store::cards::issue_scanline(tx, client_id, expires)?;
+                audit::record(
+                    tx,
+                    Actor::User(viewer.user_id),
+                    "issue_card",
+                    Some(client_id),
+                    &format!("card {card}"),
+                    "",
+                )
+            })
+        })
+        .await??;
+    Ok(Redirect::to(&format!("/clients/{client_id}")).into_response())
+}
+
+#[derive(Deserialize)]
+struct RevokeForm {
+    csrf: String,
+    reason: String,
+}
+
+/// Reports a card lost: it no longer resolves anywhere.
+async fn revoke_card(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<RevokeForm>,
+) -> WebResult<Response> {
+    check_csrf(&session, &form.csrf)?;
+    let card_id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let viewer = session.viewer.clone();
+    let client_id = state
+        .db
+        .write(move |conn| {
+            crate::db::immediate(conn, |tx| {
+                let client_id: i64 = tx
+                    .query_row("SELECT client_id FROM cards WHERE id = ?", [card_id], |r| r.get(0))
+                    .map_err(|_| StoreError::NotFound(format!("no card {card_id}")))?;
+                let client = clients::get_visible(tx, &viewer.org_ids(), client_id)?;
+                if !writable_orgs(&viewer).contains(&client.organization_id) {
+                    return Err(StoreError::Forbidden("Your role may not change cards.".into()));
+                }
+                crate::store::cards::revoke(tx, card_id, &form.reason)?;
+                audit::record(
+                    tx,
+                    Actor::User(viewer.user_id),
+                    "revoke_card",
+                    Some(client_id),
+                    &format!("card {card_id}"),
+                    "",
+                )?;
+                Ok(client_id)
+            })
+        })
+        .await??;
+    Ok(Redirect::to(&format!("/clients/{client_id}")).into_response())
 }
 
 #[derive(Deserialize)]

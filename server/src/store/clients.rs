@@ -193,6 +193,18 @@ pub struct ClientSummary {
     pub restricted: bool,
 }
 
+fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClientSummary> {
+    Ok(ClientSummary {
+        id: r.get(0)?,
+        client_number: r.get(1)?,
+        first_name: r.get(2)?,
+        last_name: r.get(3)?,
+        preferred_name: r.get(4)?,
+        dob: r.get(5)?,
+        restricted: r.get(6)?,
+    })
+}
+
 /// The exclusive upper bound of a case-insensitive prefix range, so the name index is used.
 fn prefix_end(prefix: &str) -> String {
     let mut s = prefix.to_lowercase();
@@ -212,17 +224,7 @@ pub fn search(
     const VISIBLE: &str =
         "(restricted = 0 OR organization_id IN (SELECT value FROM json_each(:orgs)))";
     let orgs = serde_json::to_string(viewer_orgs).expect("ids serialise");
-    let from_row = |r: &rusqlite::Row<'_>| {
-        Ok(ClientSummary {
-            id: r.get(0)?,
-            client_number: r.get(1)?,
-            first_name: r.get(2)?,
-            last_name: r.get(3)?,
-            preferred_name: r.get(4)?,
-            dob: r.get(5)?,
-            restricted: r.get(6)?,
-        })
-    };
+    let from_row = summary_from_row;
     let lim = limit as i64;
     let rows: Vec<ClientSummary> = match q {
         ClientQuery::Names { first, last } => {
@@ -437,17 +439,7 @@ pub fn likely_duplicates(
     )?;
     let rows = stmt.query_map(
         named_params! {":ssn": c.ssn, ":dob": c.dob, ":f": f, ":l": l, ":orgs": orgs},
-        |r| {
-            Ok(ClientSummary {
-                id: r.get(0)?,
-                client_number: r.get(1)?,
-                first_name: r.get(2)?,
-                last_name: r.get(3)?,
-                preferred_name: r.get(4)?,
-                dob: r.get(5)?,
-                restricted: r.get(6)?,
-            })
-        },
+        summary_from_row,
     )?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

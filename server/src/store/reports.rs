@@ -39,6 +39,14 @@ impl Table {
     }
 }
 
+/// An integer cell, or empty for NULL.
+fn int_or_empty(v: &rusqlite::types::Value) -> String {
+    match v {
+        rusqlite::types::Value::Integer(i) => i.to_string(),
+        _ => String::new(),
+    }
+}
+
 fn orgs_json(orgs: &[i64]) -> String {
     serde_json::to_string(orgs).expect("ids serialise")
 }
@@ -119,11 +127,7 @@ pub fn occupancy(
     )?;
     let rows = stmt
         .query_map(named_params! {":from": from, ":to": to, ":orgs": orgs_json(orgs)}, |r| {
-            let cap: rusqlite::types::Value = r.get(3)?;
-            let cap = match cap {
-                rusqlite::types::Value::Integer(i) => i.to_string(),
-                _ => String::new(),
-            };
+            let cap = int_or_empty(&r.get(3)?);
             Ok(vec![
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
@@ -152,11 +156,7 @@ pub fn flagged(
     )?;
     let rows = stmt
         .query_map(named_params! {":from": from, ":to": to, ":orgs": orgs_json(orgs)}, |r| {
-            let number: rusqlite::types::Value = r.get(3)?;
-            let number = match number {
-                rusqlite::types::Value::Integer(i) => i.to_string(),
-                _ => String::new(),
-            };
+            let number = int_or_empty(&r.get(3)?);
             Ok(vec![
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,

@@ -33,6 +33,16 @@ impl Viewer {
         self.memberships.iter().map(|(o, _)| *o).collect()
     }
 
+    /// Whether the viewer may change records of an organization (staff or admin there).
+    pub fn may_change(&self, org: i64) -> bool {
+        matches!(self.role_in(org), Some(Role::Admin | Role::Staff))
+    }
+
+    /// The organizations where the viewer may change records.
+    pub fn writable_orgs(&self) -> Vec<i64> {
+        self.memberships.iter().filter(|(o, _)| self.may_change(*o)).map(|(o, _)| *o).collect()
+    }
+
     pub fn is_admin_anywhere(&self) -> bool {
         self.memberships.iter().any(|(_, r)| *r == Role::Admin)
     }

@@ -25,7 +25,7 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 fn can_change(v: &Viewer, org: i64) -> bool {
-    matches!(v.role_in(org), Some(Role::Admin | Role::Staff))
+    v.may_change(org)
 }
 
 #[derive(Template)]

@@ -38,7 +38,7 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 fn can_change(v: &Viewer, org: i64) -> bool {
-    matches!(v.role_in(org), Some(Role::Admin | Role::Staff))
+    v.may_change(org)
 }
 
 fn class_word(v: Verdict) -> &'static str {

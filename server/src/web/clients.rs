@@ -121,13 +121,7 @@ async fn dashboard(
 ) -> WebResult<Response> {
     let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
     let orgs = session.viewer.org_ids();
-    let writable: Vec<i64> = session
-        .viewer
-        .memberships
-        .iter()
-        .filter(|(_, r)| matches!(r, Role::Admin | Role::Staff))
-        .map(|(o, _)| *o)
-        .collect();
+    let writable = session.viewer.writable_orgs();
     let user = session.viewer.user_id;
     let admin_orgs: Vec<i64> = session
         .viewer

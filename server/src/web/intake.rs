@@ -238,11 +238,7 @@ async fn delete_service(
 
 /// Organizations where the viewer may change records.
 fn writable_orgs(v: &Viewer) -> Vec<i64> {
-    v.memberships
-        .iter()
-        .filter(|(_, r)| matches!(r, Role::Admin | Role::Staff))
-        .map(|(o, _)| *o)
-        .collect()
+    v.writable_orgs()
 }
 
 fn require_write(v: &Viewer, org: i64) -> WebResult<()> {

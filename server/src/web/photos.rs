@@ -17,7 +17,6 @@ use super::{WebError, WebResult};
 use crate::api::AppState;
 use crate::photo::{self, MAX_UPLOAD_BYTES};
 use crate::store::audit::{self, Actor};
-use crate::store::users::Role;
 use crate::store::{StoreError, clients, photos};
 
 pub(super) fn router() -> Router<AppState> {
@@ -73,10 +72,6 @@ async fn thumbnail(
     serve(&state, session.viewer.org_ids(), &id, true).await
 }
 
-fn may_change(session: &crate::store::sessions::Session, client_org: i64) -> bool {
-    matches!(session.viewer.role_in(client_org), Some(Role::Admin | Role::Staff))
-}
-
 /// Stores a new photo. Answers JSON `{"ok": true}` or `{"error": "..."}` with a 4xx status.
 async fn upload(
     State(state): State<AppState>,
@@ -108,13 +103,7 @@ async fn upload(
     };
     let orgs = session.viewer.org_ids();
     let user = session.viewer.user_id;
-    let allowed: Vec<i64> = session
-        .viewer
-        .memberships
-        .iter()
-        .filter(|(o, _)| may_change(&session, *o))
-        .map(|(o, _)| *o)
-        .collect();
+    let allowed = session.viewer.writable_orgs();
     let result = state
         .db
         .write(move |conn| {
@@ -161,13 +150,7 @@ async fn remove(
     let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
     let orgs = session.viewer.org_ids();
     let user = session.viewer.user_id;
-    let allowed: Vec<i64> = session
-        .viewer
-        .memberships
-        .iter()
-        .filter(|(o, _)| may_change(&session, *o))
-        .map(|(o, _)| *o)
-        .collect();
+    let allowed = session.viewer.writable_orgs();
     state
         .db
         .write(move |conn| {

@@ -2,11 +2,13 @@
 //! command line. `main.rs` only parses arguments; everything lives here so tests can drive it.
 
 pub mod api;
+pub mod card;
 pub mod cli;
 pub mod db;
 pub mod demo;
 pub mod ingest;
 pub mod jobs;
 pub mod photo;
+pub mod printing;
 pub mod store;
 pub mod web;

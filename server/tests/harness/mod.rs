@@ -4,6 +4,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod ipp;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

@@ -374,10 +374,12 @@ pub async fn serve_with(
     // Tests and the demo read this line to learn the port.
     println!("listening on http://{addr}");
     let jobs = tokio::spawn(crate::jobs::auto_exit_loop(db.clone()));
+    let printing = tokio::spawn(crate::print_queue::follow_loop(db.clone()));
     let result = axum::serve(listener, app(AppState { web, ..AppState::new(db) }))
         .with_graceful_shutdown(shutdown_signal())
         .await;
     jobs.abort();
+    printing.abort();
     Ok(result?)
 }
 

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod ingest;
 pub mod jobs;
 pub mod photo;
+pub mod print_queue;
 pub mod printing;
 pub mod store;
 pub mod web;

@@ -369,6 +369,11 @@ fn print_job(
     Ok(request)
 }
 
+/// Checks a printer address without contacting the printer, for the settings form.
+pub fn check_uri(uri: &str) -> Result<(), PrintError> {
+    Target::parse(uri).map(|_| ())
+}
+
 /// Asks the printer at `uri` where job `job_id` stands (Get-Job-Attributes).
 pub async fn job_status(uri: &str, job_id: i32) -> Result<JobStatus, PrintError> {
     let target = Target::parse(uri)?;

@@ -156,14 +156,19 @@ impl Writer {
     }
 }
 
-/// One card: a page for the front and, when given, one for the back, each the size of the
-/// bitmap at its resolution.
-pub fn card(front: &Side, back: Option<&Side>) -> Vec<u8> {
+/// Cards for a card printer: a page per front, each followed, when given, by a page with the
+/// back (drawn once, shared by every card), each page the size of the bitmap at its
+/// resolution.
+pub fn cards(fronts: &[Side], back: Option<&Side>) -> Vec<u8> {
     let mut w = Writer::new();
-    for side in std::iter::once(front).chain(back) {
-        let image = w.image(side);
-        let (pw, ph) = points(side);
+    let back_image = back.map(|b| (w.image(b), points(b)));
+    for front in fronts {
+        let image = w.image(front);
+        let (pw, ph) = points(front);
         w.page((pw, ph), &[(image, [0.0, 0.0, pw, ph])], false);
+        if let Some((image, (bw, bh))) = back_image {
+            w.page((bw, bh), &[(image, [0.0, 0.0, bw, bh])], false);
+        }
     }
     w.finish()
 }
@@ -213,12 +218,15 @@ mod tests {
 
     #[test]
     fn a_card_pdf_has_a_page_per_side_at_card_size() {
-        let pdf = card(&side(200), Some(&side(100)));
+        let pdf = cards(&[side(200)], Some(&side(100)));
         assert!(pdf.starts_with(b"%PDF-"));
         assert_eq!(count(&pdf, b"/Type /Page\n"), 2, "{}", String::from_utf8_lossy(&pdf[..200]));
         // 1012 px at 300 dpi is 242.88 pt wide.
         assert!(count(&pdf, b"/MediaBox [0 0 242.88 153.12]") == 2);
-        assert_eq!(card(&side(200), None), card(&side(200), None), "deterministic");
+        assert_eq!(cards(&[side(200)], None), cards(&[side(200)], None), "deterministic");
+        let three = cards(&[side(1), side(2), side(3)], Some(&side(9)));
+        assert_eq!(count(&three, b"/Type /Page\n"), 6);
+        assert_eq!(count(&three, b"/Subtype /Image"), 4, "the back is embedded once");
     }
 
     #[test]

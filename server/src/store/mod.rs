@@ -14,6 +14,7 @@ pub mod enrollments;
 pub mod facts;
 pub mod orgs;
 pub mod photos;
+pub mod printers;
 pub mod programs;
 pub mod reports;
 pub mod roster;

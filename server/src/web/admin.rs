@@ -27,7 +27,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/admin/audit", get(audit_page))
 }
 
-fn admin_orgs(v: &Viewer) -> WebResult<Vec<i64>> {
+pub(super) fn admin_orgs(v: &Viewer) -> WebResult<Vec<i64>> {
     let orgs: Vec<i64> =
         v.memberships.iter().filter(|(_, r)| *r == Role::Admin).map(|(o, _)| *o).collect();
     if orgs.is_empty() {

@@ -112,6 +112,8 @@ struct DashboardPage<'a> {
     services: &'a [(&'a clients::ServiceLine, bool)],
     can_write: bool,
     today: chrono::NaiveDate,
+    /// Printers of the client's organization, for printing a card.
+    printers: &'a [(i64, String)],
 }
 
 async fn dashboard(
@@ -130,7 +132,7 @@ async fn dashboard(
         .filter(|(_, r)| *r == Role::Admin)
         .map(|(o, _)| *o)
         .collect();
-    let (client, d, programs, today, choices, deletable) = state
+    let (client, d, programs, today, choices, deletable, printer_list) = state
         .db
         .write(move |conn| {
             let client = clients::get_visible(conn, &orgs, id)?;
@@ -164,8 +166,21 @@ async fn dashboard(
                 let org = programs::get_rules(conn, s.program_id)?.organization_id;
                 deletable.push(!s.deleted && admin_orgs.contains(&org));
             }
+            let printer_list: Vec<(i64, String)> =
+                crate::store::printers::list_for_orgs(conn, &[client.organization_id])?
+                    .into_iter()
+                    .map(|p| (p.id, p.name))
+                    .collect();
             audit::record(conn, Actor::User(user), "view_client", Some(id), "dashboard", "")?;
-            Ok::<_, crate::store::StoreError>((client, d, programs, today, choices, deletable))
+            Ok::<_, crate::store::StoreError>((
+                client,
+                d,
+                programs,
+                today,
+                choices,
+                deletable,
+                printer_list,
+            ))
         })
         .await??;
     let page = DashboardPage {
@@ -178,6 +193,7 @@ async fn dashboard(
         service_choices: &choices,
         services: &d.services.iter().zip(deletable.iter().copied()).collect::<Vec<_>>(),
         today,
+        printers: &printer_list,
     };
     Ok(Html(page.render()?).into_response())
 }

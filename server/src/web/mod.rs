@@ -7,6 +7,7 @@ pub mod admin;
 pub mod auth;
 pub mod bars;
 pub mod batches;
+pub mod cards;
 pub mod clients;
 pub mod intake;
 pub mod photos;
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .merge(quick::router())
         .merge(photos::router())
         .merge(reports::router())
+        .merge(cards::router())
 }
 
 /// What went wrong on a page, answered as a page.

@@ -1,0 +1,699 @@
+//! ID cards on the staff pages (DESIGN §11): a card's front and back as PNG and the card as
+//! PDF, drawn at a chosen printer's bitmap size; printing one card or many (for example everyone
+//! enrolled in a program who has no card yet) on a configured printer, with the job followed
+//! and shown; a Letter or A4 sheet PDF for agencies without a card printer; and the admins'
+//! printer settings with a check of what the printer says it can do.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::admin::admin_orgs;
+use super::auth::{SignedIn, check_csrf};
+use super::{WebError, WebResult};
+use crate::api::AppState;
+use crate::card::pdf::Paper;
+use crate::card::{self, CardContent, Geometry};
+use crate::print_queue::{self, QueueError};
+use crate::printing;
+use crate::store::audit::{self, Actor};
+use crate::store::printers::{self, BulkLine, JobLine, Printer, PrinterInput, PrinterKind};
+use crate::store::sessions::{Session, Viewer};
+use crate::store::{StoreError, cards, clients, orgs, programs};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/cards/{id}/front.png", get(front_png))
+        .route("/cards/{id}/back.png", get(back_png))
+        .route("/cards/{id}/card.pdf", get(card_pdf))
+        .route("/cards/{id}/print", post(print_card))
+        .route("/cards/bulk", get(bulk_page).post(bulk_submit))
+        .route("/print-jobs", get(jobs_page))
+        .route("/print-jobs/{id}", get(job_page))
+        .route("/admin/printers", get(printers_page).post(add_printer))
+        .route("/admin/printers/{id}/check", post(check_printer))
+        .route("/admin/printers/{id}/disable", post(disable_printer))
+}
+
+impl From<QueueError> for WebError {
+    fn from(e: QueueError) -> Self {
+        match e {
+            QueueError::Card(e) => Self::Invalid(format!("The card could not be drawn: {e}.")),
+            QueueError::Store(e) => e.into(),
+            QueueError::Db(e) => e.into(),
+        }
+    }
+}
+
+fn parse_id(s: &str) -> WebResult<i64> {
+    s.parse().map_err(|_| WebError::NotFound)
+}
+
+/// A card the viewer may see, with its content; and, when asked, a printer of the card's
+/// organization that the viewer may use.
+async fn load_card(
+    state: &AppState,
+    viewer: &Viewer,
+    card_id: i64,
+    printer: Option<i64>,
+    must_change: bool,
+) -> WebResult<(i64, CardContent, Option<Printer>)> {
+    let viewer = viewer.clone();
+    let loaded = state
+        .db
+        .read(move |conn| {
+            let (client_id, content) = printers::card_content(conn, card_id)?;
+            let client = clients::get_visible(conn, &viewer.org_ids(), client_id)?;
+            if must_change && !viewer.may_change(client.organization_id) {
+                return Err(StoreError::Forbidden("Your role may not print cards.".into()));
+            }
+            let printer = match printer {
+                Some(p) => {
+                    let p = printers::get(conn, p)?;
+                    if p.organization_id != client.organization_id {
+                        return Err(StoreError::Invalid(
+                            "That printer belongs to another organization.".into(),
+                        ));
+                    }
+                    Some(p)
+                }
+                None => None,
+            };
+            Ok((client_id, content, printer))
+        })
+        .await??;
+    Ok(loaded)
+}
+
+#[derive(Deserialize)]
+struct DownloadQuery {
+    #[serde(default)]
+    printer: String,
+}
+
+fn printer_param(q: &DownloadQuery) -> WebResult<Option<i64>> {
+    match q.printer.trim() {
+        "" => Ok(None),
+        p => p.parse().map(Some).map_err(|_| WebError::Invalid("No such printer.".into())),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Output {
+    Front,
+    Back,
+    Pdf,
+}
+
+async fn download(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+    q: &DownloadQuery,
+    output: Output,
+) -> WebResult<Response> {
+    let card_id = parse_id(id)?;
+    let (_, content, printer) =
+        load_card(state, &session.viewer, card_id, printer_param(q)?, false).await?;
+    let g = printer.as_ref().map_or(Geometry::DEFAULT, Printer::geometry);
+    let code = content.code.clone();
+    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, card::CardError> {
+        Ok(match output {
+            Output::Front => card::front(g, &content)?.png(),
+            Output::Back => card::back_png(g, &content),
+            Output::Pdf => {
+                card::pdf::cards(&[card::front(g, &content)?], Some(&card::back(g, &content)))
+            }
+        })
+    })
+    .await
+    .map_err(|e| WebError::Internal(e.to_string()))?
+    .map_err(|e| WebError::Invalid(format!("The card could not be drawn: {e}.")))?;
+    let (mime, name) = match output {
+        Output::Front => ("image/png", format!("card-{code}-front.png")),
+        Output::Back => ("image/png", format!("card-{code}-back.png")),
+        Output::Pdf => ("application/pdf", format!("card-{code}.pdf")),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_owned()),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}\"")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn front_png(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+    Query(q): Query<DownloadQuery>,
+) -> WebResult<Response> {
+    download(&state, &session, &id, &q, Output::Front).await
+}
+
+async fn back_png(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+    Query(q): Query<DownloadQuery>,
+) -> WebResult<Response> {
+    download(&state, &session, &id, &q, Output::Back).await
+}
+
+async fn card_pdf(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+    Query(q): Query<DownloadQuery>,
+) -> WebResult<Response> {
+    download(&state, &session, &id, &q, Output::Pdf).await
+}
+
+#[derive(Deserialize)]
+struct PrintForm {
+    csrf: String,
+    #[serde(default)]
+    printer: String,
+}
+
+/// Prints one card and opens its job page.
+async fn print_card(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<PrintForm>,
+) -> WebResult<Response> {
+    check_csrf(&session, &form.csrf)?;
+    let card_id = parse_id(&id)?;
+    let printer_id: i64 =
+        form.printer.parse().map_err(|_| WebError::Invalid("Choose a printer.".into()))?;
+    let (client_id, content, printer) =
+        load_card(&state, &session.viewer, card_id, Some(printer_id), true).await?;
+    let printer = printer.ok_or(WebError::NotFound)?;
+    let user = session.viewer.user_id;
+    let title = format!("Card {}", content.code);
+    let jobs = print_queue::print(
+        &state.db,
+        printer,
+        Some((user, session.viewer.display_name.clone())),
+        title,
+        vec![(card_id, content)],
+    )
+    .await?;
+    let detail = format!("card {card_id}, print job {}", jobs[0]);
+    state
+        .db
+        .write(move |conn| {
+            audit::record(conn, Actor::User(user), "print_card", Some(client_id), &detail, "")
+        })
+        .await??;
+    Ok(Redirect::to(&format!("/print-jobs/{}", jobs[0])).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "print_job.html")]
+struct JobPage<'a> {
+    user: &'a str,
+    csrf: &'a str,
+    job: &'a JobLine,
+}
+
+async fn job_page(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    let id = parse_id(&id)?;
+    let job = state.db.read(move |conn| printers::get_job(conn, id)).await??;
+    if !session.viewer.org_ids().contains(&job.organization_id) {
+        return Err(WebError::NotFound);
+    }
+    let page =
+        JobPage { user: &session.viewer.display_name, csrf: &session.csrf_token, job: &job };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "print_jobs.html")]
+struct JobsPage<'a> {
+    user: &'a str,
+    csrf: &'a str,
+    jobs: &'a [JobLine],
+    any_active: bool,
+}
+
+async fn jobs_page(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+) -> WebResult<Response> {
+    let orgs = session.viewer.org_ids();
+    let jobs = state.db.read(move |conn| printers::recent_jobs(conn, &orgs, 100)).await??;
+    let page = JobsPage {
+        user: &session.viewer.display_name,
+        csrf: &session.csrf_token,
+        any_active: jobs.iter().any(JobLine::active),
+        jobs: &jobs,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "cards_bulk.html")]
+struct BulkPage<'a> {
+    user: &'a str,
+    csrf: &'a str,
+    /// (program id, "program — organization")
+    programs: &'a [(i64, String)],
+    program: Option<i64>,
+    only_missing: bool,
+    lines: &'a [BulkLine],
+    printers: &'a [Printer],
+}
+
+#[derive(Deserialize)]
+struct BulkQuery {
+    #[serde(default)]
+    program: String,
+    #[serde(default)]
+    missing: String,
+}
+
+/// Programs the viewer may issue cards in, labelled with their organization.
+fn writable_programs(
+    conn: &rusqlite::Connection,
+    viewer: &Viewer,
+) -> Result<Vec<(i64, i64, String)>, StoreError> {
+    let mut out = Vec::new();
+    for org in viewer.writable_orgs() {
+        let org_name = orgs::get(conn, org)?.name;
+        for p in programs::list_for_org(conn, org)? {
+            out.push((p.id, org, format!("{} — {org_name}", p.name)));
+        }
+    }
+    Ok(out)
+}
+
+async fn bulk_page(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Query(q): Query<BulkQuery>,
+) -> WebResult<Response> {
+    let program: Option<i64> = q.program.parse().ok();
+    // The form's first load lists only clients without a card.
+    let only_missing = q.program.is_empty() || q.missing == "1";
+    let viewer = session.viewer.clone();
+    let (choices, lines, printers) = state
+        .db
+        .read(move |conn| {
+            let choices = writable_programs(conn, &viewer)?;
+            let Some(program) = program else {
+                return Ok((choices, Vec::new(), Vec::new()));
+            };
+            let Some((_, org, _)) = choices.iter().find(|(id, _, _)| *id == program) else {
+                return Err(StoreError::NotFound(format!("no program {program}")));
+            };
+            let today = crate::store::today_in(orgs::time_zone(conn, *org)?);
+            let lines = printers::bulk_candidates(conn, program, today, only_missing)?;
+            let list = printers::list_for_orgs(conn, &[*org])?;
+            Ok::<_, StoreError>((choices, lines, list))
+        })
+        .await??;
+    let programs: Vec<(i64, String)> = choices.into_iter().map(|(id, _, l)| (id, l)).collect();
+    let page = BulkPage {
+        user: &session.viewer.display_name,
+        csrf: &session.csrf_token,
+        programs: &programs,
+        program,
+        only_missing,
+        lines: &lines,
+        printers: &printers,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+/// Issues a card to every chosen client who has none, then makes a sheet PDF of all their
+/// current cards or prints them.
+async fn bulk_submit(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    let get =
+        |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    check_csrf(&session, &get("csrf"))?;
+    let program: i64 =
+        get("program").parse().map_err(|_| WebError::Invalid("Choose a program.".into()))?;
+    let mut client_ids: Vec<i64> =
+        fields.iter().filter(|(k, _)| k == "client").filter_map(|(_, v)| v.parse().ok()).collect();
+    client_ids.sort_unstable();
+    client_ids.dedup();
+    if client_ids.is_empty() {
+        return Err(WebError::Invalid("Tick at least one client.".into()));
+    }
+    if client_ids.len() > printers::BULK_MAX as usize {
+        return Err(WebError::Invalid(format!(
+            "At most {} cards at a time.",
+            printers::BULK_MAX
+        )));
+    }
+    let action = get("action");
+    let printer_id: Option<i64> = match action.as_str() {
+        "print" => Some(
+            get("printer").parse().map_err(|_| WebError::Invalid("Choose a printer.".into()))?,
+        ),
+        "pdf" => None,
+        _ => return Err(WebError::Invalid("Choose to print or to download a sheet.".into())),
+    };
+    let paper = Paper::parse(&get("paper")).unwrap_or(Paper::Letter);
+    let with_backs = get("backs") == "1";
+    let viewer = session.viewer.clone();
+    let user = viewer.user_id;
+    // Issue what is missing in one transaction, then read every card's content.
+    let (contents, printer) = state
+        .db
+        .write(move |conn| {
+            crate::db::immediate(conn, |tx| {
+                let choices = writable_programs(tx, &viewer)?;
+                let Some((_, org, _)) = choices.iter().find(|(id, _, _)| *id == program) else {
+                    return Err(StoreError::NotFound(format!("no program {program}")));
+                };
+                let org = *org;
+                let today = crate::store::today_in(orgs::time_zone(tx, org)?);
+                let printer = match printer_id {
+                    Some(p) => {
+                        let p = printers::get(tx, p)?;
+                        if p.organization_id != org {
+                            return Err(StoreError::Invalid(
+                                "That printer belongs to another organization.".into(),
+                            ));
+                        }
+                        Some(p)
+                    }
+                    None => None,
+                };
+                let mut contents = Vec::new();
+                for client_id in &client_ids {
+                    let client = clients::get_visible(tx, &viewer.org_ids(), *client_id)?;
+                    if client.organization_id != org {
+                        return Err(StoreError::Invalid(format!(
+                            "Client {} belongs to another organization.",
+                            client.client_number
+                        )));
+                    }
+                    let card = match printers::current_card(tx, *client_id, today)? {
+                        Some(card) => card,
+                        None => {
+                            let (card, _) = cards::issue_scanline(tx, *client_id, None)?;
+                            audit::record(
+                                tx,
+                                Actor::User(user),
+                                "issue_card",
+                                Some(*client_id),
+                                &format!("card {card}, bulk"),
+                                "",
+                            )?;
+                            card
+                        }
+                    };
+                    contents.push((card, printers::card_content(tx, card)?.1));
+                }
+                Ok((contents, printer))
+            })
+        })
+        .await??;
+    match printer {
+        Some(printer) => {
+            let n = contents.len();
+            print_queue::print(
+                &state.db,
+                printer,
+                Some((user, session.viewer.display_name.clone())),
+                format!("{n} cards"),
+                contents,
+            )
+            .await?;
+            Ok(Redirect::to("/print-jobs").into_response())
+        }
+        None => {
+            let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, card::CardError> {
+                let g = Geometry::DEFAULT;
+                let fronts = contents
+                    .iter()
+                    .map(|(_, c)| card::front(g, c))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let back = match (with_backs, contents.first()) {
+                    (true, Some((_, c))) => Some(card::back(g, c)),
+                    _ => None,
+                };
+                Ok(card::pdf::sheet(paper, &fronts, back.as_ref()))
+            })
+            .await
+            .map_err(|e| WebError::Internal(e.to_string()))?
+            .map_err(|e| WebError::Invalid(format!("The cards could not be drawn: {e}.")))?;
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "application/pdf"),
+                    (header::CACHE_CONTROL, "no-store"),
+                    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                    (header::CONTENT_DISPOSITION, "attachment; filename=\"cards.pdf\""),
+                ],
+                bytes,
+            )
+                .into_response())
+        }
+    }
+}
+
+/// A printer with its organization's name, for the admin list.
+struct PrinterLine {
+    printer: Printer,
+    organization: String,
+}
+
+/// What the printer said when checked.
+struct CheckResult {
+    printer: String,
+    /// The printer's own description, or why it could not be asked.
+    summary: String,
+    problems: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_printers.html")]
+struct PrintersPage<'a> {
+    user: &'a str,
+    csrf: &'a str,
+    printers: &'a [PrinterLine],
+    orgs: &'a [(i64, String)],
+    check: Option<&'a CheckResult>,
+}
+
+async fn printers_view(
+    state: &AppState,
+    session: &Session,
+    check: Option<&CheckResult>,
+) -> WebResult<Response> {
+    let admin = admin_orgs(&session.viewer)?;
+    let (lines, org_names) = state
+        .db
+        .read(move |conn| {
+            let mut names = Vec::new();
+            for o in &admin {
+                names.push((*o, orgs::get(conn, *o)?.name));
+            }
+            let lines = printers::list_for_orgs(conn, &admin)?
+                .into_iter()
+                .map(|p| {
+                    let organization = names
+                        .iter()
+                        .find(|(id, _)| *id == p.organization_id)
+                        .map(|(_, n)| n.clone())
+                        .unwrap_or_default();
+                    PrinterLine { printer: p, organization }
+                })
+                .collect::<Vec<_>>();
+            Ok::<_, StoreError>((lines, names))
+        })
+        .await??;
+    let page = PrintersPage {
+        user: &session.viewer.display_name,
+        csrf: &session.csrf_token,
+        printers: &lines,
+        orgs: &org_names,
+        check,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+async fn printers_page(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+) -> WebResult<Response> {
+    printers_view(&state, &session, None).await
+}
+
+#[derive(Deserialize)]
+struct PrinterForm {
+    csrf: String,
+    organization_id: String,
+    name: String,
+    uri: String,
+    kind: String,
+    #[serde(default)]
+    media: String,
+    #[serde(default)]
+    paper: String,
+    dpi: String,
+    #[serde(default)]
+    bitmap_width: String,
+    #[serde(default)]
+    bitmap_height: String,
+    #[serde(default)]
+    duplex: String,
+    document_format: String,
+}
+
+fn number(field: &str, value: &str) -> WebResult<u32> {
+    value.trim().parse().map_err(|_| WebError::Invalid(format!("The {field} must be a number.")))
+}
+
+async fn add_printer(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Form(form): Form<PrinterForm>,
+) -> WebResult<Response> {
+    check_csrf(&session, &form.csrf)?;
+    let admin = admin_orgs(&session.viewer)?;
+    let org: i64 = form
+        .organization_id
+        .parse()
+        .map_err(|_| WebError::Invalid("Choose an organization.".into()))?;
+    if !admin.contains(&org) {
+        return Err(WebError::Forbidden("You are not an admin of that organization.".into()));
+    }
+    let kind = PrinterKind::parse(&form.kind)
+        .ok_or_else(|| WebError::Invalid("Choose a card printer or a sheet printer.".into()))?;
+    let dpi = number("resolution", &form.dpi)?;
+    let (w, h) = match kind {
+        PrinterKind::Card => {
+            (number("bitmap width", &form.bitmap_width)?, number("bitmap height", &form.bitmap_height)?)
+        }
+        PrinterKind::Sheet => printers::cr80_at(dpi),
+    };
+    let input = PrinterInput {
+        name: form.name,
+        uri: form.uri,
+        kind,
+        media: form.media,
+        paper: Paper::parse(&form.paper).unwrap_or(Paper::Letter),
+        dpi,
+        bitmap_width: w,
+        bitmap_height: h,
+        duplex: form.duplex == "1",
+        document_format: form.document_format,
+    };
+    let user = session.viewer.user_id;
+    state
+        .db
+        .write(move |conn| {
+            crate::db::immediate(conn, |tx| {
+                let id = printers::insert(tx, org, &input)?;
+                audit::record(tx, Actor::User(user), "add_printer", None, &format!("printer {id}"), "")
+            })
+        })
+        .await??;
+    Ok(Redirect::to("/admin/printers").into_response())
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+/// The admin's printer, by id.
+async fn admin_printer(state: &AppState, session: &Session, id: &str) -> WebResult<Printer> {
+    let id = parse_id(id)?;
+    let admin = admin_orgs(&session.viewer)?;
+    let printer = state.db.read(move |conn| printers::get(conn, id)).await??;
+    if !admin.contains(&printer.organization_id) {
+        return Err(WebError::NotFound);
+    }
+    Ok(printer)
+}
+
+/// Asks the printer what it can do and lists every setting it would refuse.
+async fn check_printer(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> WebResult<Response> {
+    check_csrf(&session, &form.csrf)?;
+    let printer = admin_printer(&state, &session, &id).await?;
+    let result = match printing::printer_report(&printer.uri).await {
+        Ok(report) => {
+            let settings = printing::JobSettings {
+                uri: printer.uri.clone(),
+                media: printer.job_media(),
+                duplex: printer.duplex,
+                dpi: printer.dpi,
+                document_format: printer.document_format.clone(),
+            };
+            CheckResult {
+                printer: printer.name.clone(),
+                summary: format!(
+                    "{} is {}.",
+                    if report.make_and_model.is_empty() {
+                        "The printer"
+                    } else {
+                        &report.make_and_model
+                    },
+                    report.state
+                ),
+                problems: report.problems(&settings),
+            }
+        }
+        Err(e) => CheckResult {
+            printer: printer.name.clone(),
+            summary: e.to_string(),
+            problems: Vec::new(),
+        },
+    };
+    printers_view(&state, &session, Some(&result)).await
+}
+
+async fn disable_printer(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> WebResult<Response> {
+    check_csrf(&session, &form.csrf)?;
+    let printer = admin_printer(&state, &session, &id).await?;
+    let user = session.viewer.user_id;
+    state
+        .db
+        .write(move |conn| {
+            crate::db::immediate(conn, |tx| {
+                printers::disable(tx, printer.id)?;
+                audit::record(
+                    tx,
+                    Actor::User(user),
+                    "disable_printer",
+                    None,
+                    &format!("printer {}", printer.id),
+                    "",
+                )
+            })
+        })
+        .await??;
+    Ok(Redirect::to("/admin/printers").into_response())
+}

@@ -237,6 +237,19 @@ pub enum CardCmd {
         #[arg(long)]
         reason: String,
     },
+    /// Draw a Scanline card: front and back as PNG, or the card as PDF (front and back pages),
+    /// at 300 dpi or at a given bitmap size.
+    Render {
+        #[arg(long)]
+        code: String,
+        /// Where to write: a path ending in .png writes `<stem>-front.png` and
+        /// `<stem>-back.png`; .pdf writes one PDF.
+        #[arg(long)]
+        out: PathBuf,
+        /// Bitmap size and resolution, as WIDTHxHEIGHT@DPI (for example 1016x648@300).
+        #[arg(long, default_value = "1012x638@300")]
+        bitmap: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -362,6 +375,47 @@ pub fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {
 /// Serves the API and the staff pages on a bound listener until Ctrl-C or SIGTERM.
 pub async fn serve(db: Db, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
     serve_with(db, listener, WebSettings::default()).await
+}
+
+/// Parses `WIDTHxHEIGHT@DPI`.
+fn parse_bitmap(s: &str) -> anyhow::Result<crate::card::Geometry> {
+    let (size, dpi) = s.split_once('@').context("the bitmap is WIDTHxHEIGHT@DPI")?;
+    let (w, h) = size.split_once('x').context("the bitmap is WIDTHxHEIGHT@DPI")?;
+    let n = |v: &str| v.trim().parse::<u32>().context("the bitmap is WIDTHxHEIGHT@DPI");
+    Ok(crate::card::Geometry::new(n(w)?, n(h)?, n(dpi)?)?)
+}
+
+fn render_card(
+    conn: &mut Connection,
+    code: &str,
+    out: &std::path::Path,
+    bitmap: &str,
+) -> anyhow::Result<()> {
+    let g = parse_bitmap(bitmap)?;
+    let (_, content) = write(conn, |tx| {
+        let id = cards::id_of(tx, code)?;
+        crate::store::printers::card_content(tx, id)
+    })?;
+    let front = crate::card::front(g, &content)?;
+    let back = crate::card::back(g, &content);
+    match out.extension().and_then(|e| e.to_str()) {
+        Some("pdf") => {
+            std::fs::write(out, crate::card::pdf::cards(&[front], Some(&back)))
+                .with_context(|| format!("writing {}", out.display()))?;
+            println!("wrote {}", out.display());
+        }
+        Some("png") => {
+            let stem = out.with_extension("");
+            for (side, bytes) in [("front", front.png()), ("back", back.png())] {
+                let path = PathBuf::from(format!("{}-{side}.png", stem.display()));
+                std::fs::write(&path, bytes)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                println!("wrote {}", path.display());
+            }
+        }
+        _ => anyhow::bail!("--out must end in .png or .pdf"),
+    }
+    Ok(())
 }
 
 /// `serve` with explicit settings for the staff pages.
@@ -614,6 +668,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                         cards::revoke(tx, id, &reason)
                     })?;
                     println!("card revoked");
+                }
+                CardCmd::Render { code, out, bitmap } => {
+                    render_card(&mut conn, &code, &out, &bitmap)?;
                 }
             }
             Ok(())

@@ -64,7 +64,9 @@ pub async fn print(
     for (document, ids) in documents.into_iter().zip(per_job) {
         let (p, t) = (printer.clone(), title.clone());
         let job = db
-            .write(move |conn| immediate(conn, |tx| printers::create_job(tx, &p, user_id, &t, &ids)))
+            .write(move |conn| {
+                immediate(conn, |tx| printers::create_job(tx, &p, user_id, &t, &ids))
+            })
             .await??;
         let outcome = printing::submit(&settings(&printer), &title, &user_name, document).await;
         db.write(move |conn| {
@@ -115,8 +117,10 @@ pub async fn follow_once(db: &Db) -> Result<(), QueueError> {
         };
         if state != job.state || message != job.message {
             let id = job.id;
-            db.write(move |conn| immediate(conn, |tx| printers::job_state(tx, id, &state, &message)))
-                .await??;
+            db.write(move |conn| {
+                immediate(conn, |tx| printers::job_state(tx, id, &state, &message))
+            })
+            .await??;
         }
     }
     Ok(())

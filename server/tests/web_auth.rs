@@ -7,84 +7,9 @@ mod harness;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use harness::Harness;
-use http_body_util::BodyExt;
 use scanline_server::store::{clients, users};
-use tower::ServiceExt;
 
-const PASSWORD: &str = "correct horse battery";
-
-#[derive(Debug)]
-struct Page {
-    status: StatusCode,
-    location: Option<String>,
-    cookies: Vec<String>,
-    body: String,
-}
-
-async fn send(h: &Harness, req: Request<Body>) -> Page {
-    let resp = h.app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let location = resp.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned());
-    let cookies = resp
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
-        .collect();
-    let body =
-        String::from_utf8_lossy(&resp.into_body().collect().await.unwrap().to_bytes()).into_owned();
-    Page { status, location, cookies, body }
-}
-
-async fn get(h: &Harness, path: &str, cookie: &str) -> Page {
-    send(h, Request::get(path).header(header::COOKIE, cookie).body(Body::empty()).unwrap()).await
-}
-
-async fn post_form(h: &Harness, path: &str, cookie: &str, form: &str) -> Page {
-    send(
-        h,
-        Request::post(path)
-            .header(header::COOKIE, cookie)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(form.to_owned()))
-            .unwrap(),
-    )
-    .await
-}
-
-/// The value of `name="csrf" value="..."` in a page.
-fn csrf_of(body: &str) -> String {
-    let at =
-        body.find("name=\"csrf\" value=\"").expect("a CSRF field") + "name=\"csrf\" value=\"".len();
-    body[at..].split('"').next().unwrap().to_owned()
-}
-
-/// Signs in through the form; returns the session cookie (`scanline_session=...`).
-async fn sign_in(h: &Harness, username: &str, password: &str) -> Result<String, Page> {
-    let form = get(h, "/login", "").await;
-    let login_cookie =
-        form.cookies.iter().find(|c| c.starts_with("scanline_login=")).unwrap().clone();
-    let csrf = csrf_of(&form.body);
-    let page = post_form(
-        h,
-        "/login",
-        &login_cookie,
-        &format!("username={username}&password={}&csrf={csrf}", password.replace(' ', "+")),
-    )
-    .await;
-    match page
-        .cookies
-        .iter()
-        .find(|c| c.starts_with("scanline_session=") && c.len() > "scanline_session=".len())
-    {
-        Some(c) if page.status == StatusCode::SEE_OTHER => Ok(c.clone()),
-        _ => Err(page),
-    }
-}
-
-fn add_user(h: &Harness, name: &str, org: i64, role: users::Role) {
-    users::insert(&h.conn(), name, name, PASSWORD, org, role).unwrap();
-}
+use harness::web::{PASSWORD, add_user, csrf_of, get, post_form, post_with_csrf, send, sign_in};
 
 #[tokio::test]
 async fn sign_in_find_a_client_and_see_the_dashboard() {
@@ -274,17 +199,6 @@ async fn a_restricted_client_is_invisible_to_other_organizations() {
 }
 
 /// Posts a form with the session's CSRF token (read from `page`).
-async fn post_with_csrf(
-    h: &Harness,
-    path: &str,
-    cookie: &str,
-    csrf_page: &str,
-    fields: &str,
-) -> Page {
-    let csrf = csrf_of(&get(h, csrf_page, cookie).await.body);
-    post_form(h, path, cookie, &format!("csrf={csrf}&{fields}")).await
-}
-
 #[tokio::test]
 async fn add_a_client_with_the_duplicate_warning_then_enroll_and_exit() {
     let h = Harness::new();

@@ -206,7 +206,9 @@ pub fn list_for_orgs(conn: &Connection, orgs: &[i64]) -> StoreResult<Vec<Printer
 /// Takes a printer out of use; its past jobs stay.
 pub fn disable(conn: &Connection, id: i64) -> StoreResult<()> {
     let n = conn
-        .prepare_cached("UPDATE printers SET disabled_at = :at WHERE id = :id AND disabled_at IS NULL")?
+        .prepare_cached(
+            "UPDATE printers SET disabled_at = :at WHERE id = :id AND disabled_at IS NULL",
+        )?
         .execute(named_params! {":at": now(), ":id": id})?;
     if n == 0 {
         return Err(StoreError::NotFound(format!("no printer {id}")));
@@ -279,8 +281,8 @@ pub fn create_job(
         ":at": at,
     })?;
     let job = conn.last_insert_rowid();
-    let mut stmt =
-        conn.prepare_cached("INSERT OR IGNORE INTO print_job_cards (job_id, card_id) VALUES (?, ?)")?;
+    let mut stmt = conn
+        .prepare_cached("INSERT OR IGNORE INTO print_job_cards (job_id, card_id) VALUES (?, ?)")?;
     for card in cards {
         stmt.execute([job, *card])?;
     }
@@ -347,7 +349,7 @@ pub fn recent_jobs(conn: &Connection, orgs: &[i64], limit: u32) -> StoreResult<V
             out.push(j?);
         }
     }
-    out.sort_by(|a, b| b.id.cmp(&a.id));
+    out.sort_by_key(|j| std::cmp::Reverse(j.id));
     out.truncate(limit as usize);
     Ok(out)
 }

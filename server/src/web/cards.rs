@@ -236,8 +236,7 @@ async fn job_page(
     if !session.viewer.org_ids().contains(&job.organization_id) {
         return Err(WebError::NotFound);
     }
-    let page =
-        JobPage { user: &session.viewer.display_name, csrf: &session.csrf_token, job: &job };
+    let page = JobPage { user: &session.viewer.display_name, csrf: &session.csrf_token, job: &job };
     Ok(Html(page.render()?).into_response())
 }
 
@@ -359,10 +358,7 @@ async fn bulk_submit(
         return Err(WebError::Invalid("Tick at least one client.".into()));
     }
     if client_ids.len() > printers::BULK_MAX as usize {
-        return Err(WebError::Invalid(format!(
-            "At most {} cards at a time.",
-            printers::BULK_MAX
-        )));
+        return Err(WebError::Invalid(format!("At most {} cards at a time.", printers::BULK_MAX)));
     }
     let action = get("action");
     let printer_id: Option<i64> = match action.as_str() {
@@ -583,9 +579,10 @@ async fn add_printer(
         .ok_or_else(|| WebError::Invalid("Choose a card printer or a sheet printer.".into()))?;
     let dpi = number("resolution", &form.dpi)?;
     let (w, h) = match kind {
-        PrinterKind::Card => {
-            (number("bitmap width", &form.bitmap_width)?, number("bitmap height", &form.bitmap_height)?)
-        }
+        PrinterKind::Card => (
+            number("bitmap width", &form.bitmap_width)?,
+            number("bitmap height", &form.bitmap_height)?,
+        ),
         PrinterKind::Sheet => printers::cr80_at(dpi),
     };
     let input = PrinterInput {
@@ -606,7 +603,14 @@ async fn add_printer(
         .write(move |conn| {
             crate::db::immediate(conn, |tx| {
                 let id = printers::insert(tx, org, &input)?;
-                audit::record(tx, Actor::User(user), "add_printer", None, &format!("printer {id}"), "")
+                audit::record(
+                    tx,
+                    Actor::User(user),
+                    "add_printer",
+                    None,
+                    &format!("printer {id}"),
+                    "",
+                )
             })
         })
         .await??;

@@ -5,6 +5,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod ipp;
+pub mod web;
 
 use axum::Router;
 use axum::body::Body;

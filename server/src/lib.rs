@@ -6,6 +6,7 @@ pub mod card;
 pub mod cli;
 pub mod db;
 pub mod demo;
+pub mod hmis;
 pub mod ingest;
 pub mod jobs;
 pub mod photo;

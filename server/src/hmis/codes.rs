@@ -40,22 +40,13 @@ pub const RECORD_TYPE: CodeList = CodeList {
 pub const HASH_STATUS: CodeList = CodeList {
     number: "1.5",
     name: "HashStatus",
-    values: &[
-        (1, "Unhashed"),
-        (2, "SHA-1 RHY"),
-        (3, "Hashed - other"),
-        (4, "SHA-256 (RHY)"),
-    ],
+    values: &[(1, "Unhashed"), (2, "SHA-1 RHY"), (3, "Hashed - other"), (4, "SHA-256 (RHY)")],
 };
 
 pub const NO_YES_MISSING: CodeList = CodeList {
     number: "1.7",
     name: "NoYesMissing",
-    values: &[
-        (0, "No"),
-        (1, "Yes"),
-        (99, "Data not collected"),
-    ],
+    values: &[(0, "No"), (1, "Yes"), (99, "Data not collected")],
 };
 
 pub const NO_YES_REASONS: CodeList = CodeList {
@@ -137,8 +128,14 @@ pub const DESTINATION: CodeList = CodeList {
         (24, "Deceased"),
         (30, "No exit interview completed"),
         (99, "Data not collected"),
-        (101, "Emergency shelter, including hotel or motel paid for with emergency shelter voucher, or Host Home shelter"),
-        (116, "Place not meant for habitation (e.g., a vehicle, an abandoned building, bus/train/subway station/airport or anywhere outside)"),
+        (
+            101,
+            "Emergency shelter, including hotel or motel paid for with emergency shelter voucher, or Host Home shelter",
+        ),
+        (
+            116,
+            "Place not meant for habitation (e.g., a vehicle, an abandoned building, bus/train/subway station/airport or anywhere outside)",
+        ),
         (118, "Safe Haven"),
         (204, "Psychiatric hospital or other psychiatric facility"),
         (205, "Substance abuse treatment facility or detox center"),
@@ -319,13 +316,8 @@ pub const PATH_REFERRAL: CodeList = CodeList {
     ],
 };
 
-pub const BED_NIGHT: CodeList = CodeList {
-    number: "4.14",
-    name: "BedNight",
-    values: &[
-        (200, "Bed Night"),
-    ],
-};
+pub const BED_NIGHT: CodeList =
+    CodeList { number: "4.14", name: "BedNight", values: &[(200, "Bed Night")] };
 
 pub const VOUCHER_TRACKING: CodeList = CodeList {
     number: "V8.1",
@@ -352,7 +344,10 @@ pub const MOVING_ON_ASSISTANCE: CodeList = CodeList {
     values: &[
         (1, "Subsidized housing application assistance"),
         (2, "Financial assistance for Moving On (e.g., security deposit, moving expenses)"),
-        (3, "Non-financial assistance for Moving On (e.g., housing navigation, transition support)"),
+        (
+            3,
+            "Non-financial assistance for Moving On (e.g., housing navigation, transition support)",
+        ),
         (4, "Housing referral/placement"),
         (5, "Other"),
     ],

@@ -12,6 +12,7 @@ pub mod cards;
 pub mod clients;
 pub mod enrollments;
 pub mod facts;
+pub mod hmis;
 pub mod orgs;
 pub mod photos;
 pub mod printers;

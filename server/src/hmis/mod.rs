@@ -1,0 +1,274 @@
+//! HMIS interchange (DESIGN §12): HUD HMIS CSV import (FY2024 and FY2026) to seed and refresh
+//! organizations, programs, clients, enrollments, exits and services from the agency's HMIS;
+//! FY2026 export of services with the records they reference; and services exports in
+//! ClientTrack's batch upload layout and as plain CSV. Reading and writing files is here; SQL
+//! is in `store::hmis`.
+
+pub mod codes;
+pub mod columns;
+pub mod export;
+pub mod read;
+
+use std::collections::HashMap;
+use std::io::Read as _;
+use std::path::Path;
+
+use chrono::{Datelike as _, NaiveDate, NaiveDateTime};
+
+/// One problem with one value of an import, pointing at the exact place.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Issue {
+    pub file: String,
+    /// 1-based line of the file (the header is line 1); 0 for the file as a whole.
+    pub line: u64,
+    pub column: String,
+    pub value: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Issue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} line {}", self.file, self.line)?;
+        if !self.column.is_empty() {
+            write!(f, ", {}", self.column)?;
+        }
+        if !self.value.is_empty() {
+            write!(f, " {:?}", self.value)?;
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
+/// What an import found and did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Report {
+    /// Problems that stopped the import: nothing was changed.
+    pub errors: Vec<Issue>,
+    /// Data-quality findings that were imported as they are.
+    pub warnings: Vec<Issue>,
+    /// Per file: rows read, added, updated, unchanged (same or older DateUpdated), deleted
+    /// (DateDeleted honoured) and skipped.
+    pub counts: Vec<(String, Counts)>,
+    /// Whether the import was written.
+    pub applied: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub read: u64,
+    pub added: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub deleted: u64,
+    pub skipped: u64,
+}
+
+impl Report {
+    /// The report as CSV: kind, file, line, column, value, reason.
+    pub fn issues_csv(&self) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let _ = w.write_record(["kind", "file", "line", "column", "value", "reason"]);
+        for (kind, list) in [("error", &self.errors), ("warning", &self.warnings)] {
+            for i in list {
+                let _ = w.write_record([
+                    kind,
+                    &i.file,
+                    &i.line.to_string(),
+                    &i.column,
+                    &i.value,
+                    &i.reason,
+                ]);
+            }
+        }
+        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+/// The files of one export, by lower-case file name.
+#[derive(Debug, Default)]
+pub struct Files {
+    files: HashMap<String, Vec<u8>>,
+}
+
+/// Largest file taken from an archive, so a zip bomb cannot fill memory.
+const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+impl Files {
+    /// The CSV files of a folder.
+    pub fn from_dir(dir: &Path) -> std::io::Result<Self> {
+        let mut files = HashMap::new();
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
+            if path.is_file() && name.to_ascii_lowercase().ends_with(".csv") {
+                files.insert(name.to_ascii_lowercase(), std::fs::read(&path)?);
+            }
+        }
+        Ok(Self { files })
+    }
+
+    /// The CSV files of a zip archive (in any folder inside it).
+    pub fn from_zip(bytes: &[u8]) -> Result<Self, String> {
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+            .map_err(|e| format!("the file is not a readable zip archive: {e}"))?;
+        let mut files = HashMap::new();
+        for i in 0..archive.len() {
+            let mut f =
+                archive.by_index(i).map_err(|e| format!("the zip archive is damaged: {e}"))?;
+            let full = f.name().map_err(|e| format!("the zip archive is damaged: {e}"))?;
+            let name = full.rsplit('/').next().unwrap_or_default().to_ascii_lowercase();
+            if !f.is_file()
+                || !Path::new(&name).extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+            {
+                continue;
+            }
+            let mut data = Vec::new();
+            (&mut f)
+                .take(MAX_FILE_BYTES + 1)
+                .read_to_end(&mut data)
+                .map_err(|e| format!("{name} in the zip archive cannot be read: {e}"))?;
+            if data.len() as u64 > MAX_FILE_BYTES {
+                return Err(format!("{name} in the zip archive is too large"));
+            }
+            files.insert(name, data);
+        }
+        Ok(Self { files })
+    }
+
+    /// A folder, or a zip archive by its content.
+    pub fn open(path: &Path) -> Result<Self, String> {
+        if path.is_dir() {
+            return Self::from_dir(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()));
+        }
+        let bytes =
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Self::from_zip(&bytes)
+    }
+
+    pub fn insert(&mut self, name: &str, data: Vec<u8>) {
+        self.files.insert(name.to_ascii_lowercase(), data);
+    }
+
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.files.get(&name.to_ascii_lowercase()).map(Vec::as_slice)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
+/// Imports an export that was read, in one transaction: nothing is written when any row has an
+/// error, and the report lists every error and warning.
+pub fn import(
+    conn: &mut rusqlite::Connection,
+    parsed: &read::Parsed,
+    opts: &crate::store::hmis::ImportOptions,
+    progress: crate::store::hmis::Progress<'_>,
+) -> Result<Report, crate::store::StoreError> {
+    let mut report = Report {
+        errors: parsed.errors.clone(),
+        warnings: parsed.warnings.clone(),
+        ..Report::default()
+    };
+    // The rows that were read are applied even when others were refused, so the report names
+    // every problem at once (broken references included); then any error rolls it all back.
+    let mut failed = Vec::new();
+    let had_errors = !report.errors.is_empty();
+    let result = crate::db::immediate(conn, |tx| {
+        match crate::store::hmis::apply(tx, parsed, opts, progress)? {
+            Ok(applied) if !had_errors => Ok(applied),
+            Ok(_) => Err(crate::store::StoreError::Invalid("the import has errors".into())),
+            Err(issues) => {
+                failed = issues;
+                Err(crate::store::StoreError::Invalid("the import has errors".into()))
+            }
+        }
+    });
+    match result {
+        Ok(applied) => {
+            report.counts = applied.counts;
+            report.warnings.extend(applied.warnings);
+            report.applied = true;
+        }
+        Err(crate::store::StoreError::Invalid(_)) if had_errors || !failed.is_empty() => {
+            report.errors.extend(failed);
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(report)
+}
+
+/// HUD dates are `yyyy-mm-dd`; real exports also carry `m/d/yyyy`, `mm-dd-yyyy`,
+/// `dd-Mon-yyyy`, two-digit years and a time part.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    let date_part = s.split([' ', 'T']).next().unwrap_or(s);
+    for f in ["%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y", "%d-%b-%Y", "%Y/%m/%d"] {
+        // A two-digit year is not year 23.
+        if let Ok(d) = NaiveDate::parse_from_str(date_part, f)
+            && d.year() >= 1000
+        {
+            return Some(d);
+        }
+    }
+    for f in ["%m-%d-%y", "%m/%d/%y"] {
+        if let Ok(d) = NaiveDate::parse_from_str(date_part, f) {
+            return Some(d);
+        }
+    }
+    None
+}
+
+/// HUD datetimes are `yyyy-mm-dd hh:mm:ss`; minutes only, fractions, a `T`, and the date
+/// variants of `parse_date` are accepted too. A date alone is midnight.
+pub fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
+    let s = s.trim().replace('T', " ");
+    let s = s.trim_end_matches('Z');
+    for f in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%m-%d-%Y %H:%M:%S",
+        "%m-%d-%Y %H:%M",
+        "%m/%d/%Y %H:%M:%S",
+        "%m/%d/%Y %H:%M",
+        "%m/%d/%Y %I:%M:%S %p",
+        "%m/%d/%Y %I:%M %p",
+    ] {
+        if let Ok(d) = NaiveDateTime::parse_from_str(s, f) {
+            return Some(d);
+        }
+    }
+    parse_date(s).and_then(|d| d.and_hms_opt(0, 0, 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_variants_from_real_exports_are_read() {
+        let d = NaiveDate::from_ymd_opt(2023, 2, 7).unwrap();
+        for s in [
+            "2023-02-07",
+            "2/7/2023",
+            "02-07-2023",
+            "07-Feb-2023",
+            "02-07-23",
+            "2023-02-07 12:00:00",
+        ] {
+            assert_eq!(parse_date(s), Some(d), "{s}");
+        }
+        assert_eq!(parse_date("2023-13-01"), None);
+        assert_eq!(parse_date("soon"), None);
+        let t = parse_datetime("02-07-2023 12:00:00").unwrap();
+        assert_eq!(t.to_string(), "2023-02-07 12:00:00");
+        assert_eq!(
+            parse_datetime("2023-02-07T08:30:00Z").unwrap().to_string(),
+            "2023-02-07 08:30:00"
+        );
+        assert_eq!(parse_datetime("2023-02-07 08:30").unwrap().to_string(), "2023-02-07 08:30:00");
+        assert_eq!(parse_datetime("2023-02-07").unwrap().to_string(), "2023-02-07 00:00:00");
+    }
+}

@@ -1,0 +1,340 @@
+//! HUD HMIS CSV import and export (DESIGN §12) on the project's own synthetic exports in
+//! `tests/fixtures/hmis/`: a normal export with bed nights, a byte-order-mark file with
+//! lower-case headers and date variants, bad values, duplicate primary keys, older and newer
+//! DateUpdated, and deletions. Round trip: import, export, re-import gives the same data. A bed
+//! night imported from the HMIS counts as served, so a station's scan is a duplicate.
+
+mod harness;
+
+use std::path::{Path, PathBuf};
+
+use harness::{Harness, entry, verdicts};
+use rusqlite::Connection;
+use scanline_server::db;
+use scanline_server::hmis::export::{ExportOptions, export};
+use scanline_server::hmis::{self, Files, Report, read};
+use scanline_server::store::hmis::ImportOptions;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hmis").join(name)
+}
+
+fn fresh() -> (tempfile::TempDir, Connection) {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = db::open_and_migrate(&dir.path().join("s.db")).unwrap();
+    (dir, conn)
+}
+
+fn import_files(conn: &mut Connection, files: &Files) -> Report {
+    let parsed = read::read(files);
+    let opts = ImportOptions { time_zone: "America/New_York".into() };
+    hmis::import(conn, &parsed, &opts, &mut |_, _, _| {}).unwrap()
+}
+
+fn import(conn: &mut Connection, set: &str) -> Report {
+    import_files(conn, &Files::from_dir(&fixture(set)).unwrap())
+}
+
+/// Everything an import can change, as text, to compare databases.
+fn dump(conn: &Connection) -> String {
+    let mut out = String::new();
+    for sql in [
+        "SELECT name, time_zone, hmis_organization_id, hmis_updated_at FROM organizations ORDER BY name",
+        "SELECT p.name, p.project_type, p.hmis_project_id, p.hmis_updated_at FROM programs p ORDER BY p.hmis_project_id",
+        "SELECT personal_id, first_name, middle_name, last_name, name_data_quality, ssn, ssn_data_quality, dob, dob_data_quality, hmis_updated_at FROM clients ORDER BY personal_id",
+        "SELECT e.hmis_enrollment_id, c.personal_id, p.hmis_project_id, e.entry_date, e.household_id, e.relationship_to_hoh, e.exit_date, e.destination, e.hmis_exit_id, e.hmis_updated_at FROM enrollments e JOIN clients c ON c.id = e.client_id JOIN programs p ON p.id = e.program_id ORDER BY e.hmis_enrollment_id",
+        "SELECT s.hmis_services_id, e.hmis_enrollment_id, c.personal_id, s.date_provided, st.name, st.record_type, st.type_provided, s.deleted_at IS NOT NULL, s.hmis_updated_at FROM services s JOIN enrollments e ON e.id = s.enrollment_id JOIN clients c ON c.id = s.client_id JOIN service_types st ON st.id = s.service_type_id ORDER BY s.hmis_services_id",
+    ] {
+        let mut stmt = conn.prepare(sql).unwrap();
+        let n = stmt.column_count();
+        let rows = stmt
+            .query_map([], |r| {
+                (0..n)
+                    .map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}")))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .unwrap();
+        for row in rows {
+            out.push_str(&row.unwrap().join("|"));
+            out.push('\n');
+        }
+        out.push_str("--\n");
+    }
+    out
+}
+
+fn count(conn: &Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+fn has(issues: &[hmis::Issue], file: &str, line: u64, column: &str, reason: &str) -> bool {
+    issues.iter().any(|i| {
+        i.file == file && i.line == line && i.column == column && i.reason.contains(reason)
+    })
+}
+
+#[test]
+fn a_normal_export_imports_with_its_bed_nights_and_data_quality_warnings() {
+    let (_d, mut conn) = fresh();
+    let r = import(&mut conn, "normal");
+    assert!(r.applied, "{:?}", r.errors);
+    assert!(r.errors.is_empty());
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM clients WHERE personal_id IS NOT NULL"), 4);
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM programs WHERE project_type = 1"), 2);
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM enrollments"), 5);
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM services"), 10);
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT COUNT(*) FROM services s JOIN service_types t ON t.id = s.service_type_id WHERE t.name = 'Bed Night' AND t.record_type = 200 AND t.type_provided = 200"
+        ),
+        9
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT COUNT(*) FROM service_types WHERE name = 'SSVF Service: Case management services'"
+        ),
+        1
+    );
+    let (exit, dest): (String, i64) = conn
+        .query_row(
+            "SELECT exit_date, destination FROM enrollments WHERE hmis_enrollment_id = 'E400'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((exit.as_str(), dest), ("2026-09-04", 101));
+    // Data-quality findings are imported and listed.
+    assert!(
+        has(&r.warnings, "Services.csv", 5, "DateProvided", "same night in another enrollment"),
+        "{:#?}",
+        r.warnings
+    );
+    assert!(
+        has(&r.warnings, "Services.csv", 7, "DateProvided", "outside its enrollment"),
+        "{:#?}",
+        r.warnings
+    );
+    assert!(has(&r.warnings, "Client.csv", 4, "SSN", "partial SSN"), "{:#?}", r.warnings);
+    assert!(
+        !r.warnings.iter().any(|w| w.value.contains("4321") && w.value.starts_with('x')),
+        "SSNs are masked in reports"
+    );
+
+    // Importing the same export again changes nothing.
+    let before = dump(&conn);
+    let again = import(&mut conn, "normal");
+    assert!(again.applied);
+    assert!(again.counts.iter().all(|(_, c)| c.added == 0 && c.updated == 0), "{:?}", again.counts);
+    assert_eq!(dump(&conn), before);
+}
+
+#[test]
+fn a_byte_order_mark_lower_case_headers_and_date_variants_are_read() {
+    let (_d, mut conn) = fresh();
+    conn.execute("INSERT INTO organizations (name, time_zone, created_at) VALUES ('Agency', 'UTC', '2026-01-01')", []).unwrap();
+    let r = import(&mut conn, "bom");
+    assert!(r.applied && r.errors.is_empty(), "{:?}", r.errors);
+    let dobs: Vec<(String, String, String)> = conn
+        .prepare("SELECT personal_id, dob, hmis_updated_at FROM clients ORDER BY personal_id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(dobs[0].0, "P900");
+    assert_eq!(dobs[0].1, "1971-02-07");
+    assert!(
+        dobs[0].2.starts_with("2026-02-07T12:00:00")
+            || dobs[0].2.starts_with("2026-02-07 12:00:00"),
+        "{}",
+        dobs[0].2
+    );
+    assert_eq!(dobs[1].1, "1980-02-07");
+}
+
+#[test]
+fn bad_values_change_nothing_and_the_report_names_each_row() {
+    let (_d, mut conn) = fresh();
+    let before = dump(&conn);
+    let r = import(&mut conn, "bad_values");
+    assert!(!r.applied);
+    assert_eq!(dump(&conn), before, "nothing was written");
+    for (file, line, column, reason) in [
+        ("Enrollment.csv", 3, "EntryDate", "not a date"),
+        ("Enrollment.csv", 4, "RelationshipToHoH", "HUD list 3.15.1"),
+        ("Enrollment.csv", 5, "PersonalID", "no such client"),
+        ("Services.csv", 3, "RecordType", "HUD list 1.4"),
+        ("Services.csv", 4, "EnrollmentID", "no such enrollment"),
+        ("Exit.csv", 3, "", "3 values where the header has 10"),
+    ] {
+        assert!(
+            has(&r.errors, file, line, column, reason),
+            "{file}:{line} {column} {reason}: {:#?}",
+            r.errors
+        );
+    }
+    let csv = r.issues_csv();
+    assert!(csv.starts_with("kind,file,line,column,value,reason"));
+    assert!(csv.contains("error,Enrollment.csv,3,EntryDate,2026-02-30,"), "{csv}");
+}
+
+#[test]
+fn duplicate_primary_keys_are_refused() {
+    let (_d, mut conn) = fresh();
+    let r = import(&mut conn, "duplicate_keys");
+    assert!(!r.applied);
+    assert!(
+        has(&r.errors, "Client.csv", 6, "PersonalID", "same ID is on line 3"),
+        "{:#?}",
+        r.errors
+    );
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM clients"), 0);
+}
+
+#[test]
+fn the_newer_date_updated_wins() {
+    let (_d, mut conn) = fresh();
+    assert!(import(&mut conn, "normal").applied);
+    let newer = import(&mut conn, "updated_newer");
+    assert!(newer.applied);
+    let client = newer.counts.iter().find(|(f, _)| f == "Client.csv").unwrap().1;
+    assert_eq!((client.updated, client.unchanged), (1, 3));
+    let last = |c: &Connection| -> String {
+        c.query_row("SELECT last_name FROM clients WHERE personal_id = 'P100'", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(last(&conn), "Quintero-Diaz");
+    let older = import(&mut conn, "updated_older");
+    assert!(older.applied);
+    assert_eq!(last(&conn), "Quintero-Diaz", "an older record does not overwrite a newer one");
+}
+
+#[test]
+fn deletions_in_the_hmis_are_honoured() {
+    let (_d, mut conn) = fresh();
+    assert!(import(&mut conn, "normal").applied);
+    let r = import(&mut conn, "deleted");
+    assert!(r.applied, "{:?}", r.errors);
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT COUNT(*) FROM services WHERE deleted_at IS NOT NULL AND deleted_reason = 'deleted in the HMIS'"
+        ),
+        2
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT COUNT(*) FROM enrollments WHERE hmis_enrollment_id = 'E400' AND exit_date IS NULL"
+        ),
+        1
+    );
+}
+
+#[test]
+fn import_export_and_reimport_give_the_same_data() {
+    let (_d, mut first) = fresh();
+    assert!(import(&mut first, "normal").applied);
+    let orgs: Vec<i64> = vec![count(&first, "SELECT id FROM organizations")];
+    let opts = ExportOptions {
+        start: "2026-01-01".parse().unwrap(),
+        end: "2026-12-31".parse().unwrap(),
+        programs: Vec::new(),
+        organizations: orgs.clone(),
+        hashed: false,
+    };
+    let exported = export(&first, &opts, chrono::Utc::now()).unwrap();
+    assert_eq!(exported.services, 10);
+    let names: Vec<&str> = exported.files.iter().map(|(n, _)| *n).collect();
+    assert_eq!(
+        names,
+        [
+            "Export.csv",
+            "Organization.csv",
+            "User.csv",
+            "Project.csv",
+            "Client.csv",
+            "Enrollment.csv",
+            "Exit.csv",
+            "Services.csv"
+        ]
+    );
+    let services = String::from_utf8(exported.files[7].1.clone()).unwrap();
+    assert!(services.starts_with(
+        "ServicesID,EnrollmentID,PersonalID,DateProvided,RecordType,TypeProvided,OtherTypeProvided,MovingOnOtherType,SubTypeProvided,FAAmount,FAStartDate,FAEndDate,ReferralOutcome,DateCreated,DateUpdated,UserID,DateDeleted,ExportID\r\n"
+    ));
+    assert!(services.contains("S1,E100,P100,2026-09-01,200,200,"), "{services}");
+    let zip = exported.zip().unwrap();
+
+    // Into a new database: the same records.
+    let (_d2, mut second) = fresh();
+    let r = import_files(&mut second, &Files::from_zip(&zip).unwrap());
+    assert!(r.applied, "{:#?}", r.errors);
+    assert_eq!(dump(&second), dump(&first));
+
+    // Into the first database again: nothing changes.
+    let before = dump(&first);
+    let r = import_files(&mut first, &Files::from_zip(&zip).unwrap());
+    assert!(r.applied, "{:#?}", r.errors);
+    assert_eq!(dump(&first), before);
+
+    // Hashed: names and SSNs follow HashStatus 4, the rest is untouched.
+    let hashed =
+        export(&first, &ExportOptions { hashed: true, ..opts }, chrono::Utc::now()).unwrap();
+    let client = String::from_utf8(hashed.files[4].1.clone()).unwrap();
+    let marisol = client.lines().find(|l| l.starts_with("P100,")).unwrap();
+    assert!(marisol.contains(&scanline_server::hmis::export::hash_name("Marisol")), "{marisol}");
+    assert!(marisol.contains(",6781"), "the SSN keeps its last four digits: {marisol}");
+    assert!(!client.contains("Marisol"));
+    let export_csv = String::from_utf8(hashed.files[0].1.clone()).unwrap();
+    assert!(export_csv.lines().nth(1).unwrap().contains(",4,Scanline"), "{export_csv}");
+}
+
+#[tokio::test]
+async fn a_bed_night_imported_from_the_hmis_makes_the_stations_scan_a_duplicate() {
+    let h = Harness::new();
+    let (client, code) = h.clients[0].clone();
+    {
+        let conn = h.conn();
+        conn.execute("UPDATE programs SET hmis_project_id = 'PRJ-S' WHERE id = ?", [h.shelter])
+            .unwrap();
+        conn.execute("UPDATE clients SET personal_id = 'PC1' WHERE id = ?", [client]).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    let t = "2026-11-20 08:00:00";
+    write("Export.csv", "ExportID,CSVVersion,HashStatus\nX1,2026 v1.0,1\n");
+    write(
+        "Enrollment.csv",
+        &format!(
+            "EnrollmentID,PersonalID,ProjectID,EntryDate,HouseholdID,RelationshipToHoH,DateUpdated,ExportID\nEN1,PC1,PRJ-S,2026-11-19,HH1,1,{t},X1\n"
+        ),
+    );
+    write(
+        "Services.csv",
+        &format!(
+            "ServicesID,EnrollmentID,PersonalID,DateProvided,RecordType,TypeProvided,DateUpdated,ExportID\nSV1,EN1,PC1,2026-11-19,200,200,{t},X1\n"
+        ),
+    );
+    let mut conn = h.conn();
+    let r = import_files(&mut conn, &Files::from_dir(dir.path()).unwrap());
+    assert!(r.applied, "{:#?}", r.errors);
+
+    let batch = h.create_batch(0, h.shelter, &[h.bed], "2026-11-19").await;
+    // The same night for a client the HMIS had no bed night for is accepted.
+    let other = h.clients[1].1.clone();
+    let (status, body) = h
+        .upload(
+            0,
+            &batch,
+            serde_json::json!([
+                entry(&code, "2026-11-20T04:00:00Z"),
+                entry(&other, "2026-11-20T04:01:00Z")
+            ]),
+        )
+        .await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{body}");
+    assert_eq!(verdicts(&body), ["duplicate", "accepted"], "{body}");
+}

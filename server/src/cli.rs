@@ -82,6 +82,9 @@ pub enum Command {
     /// Staff users.
     #[command(subcommand)]
     User(UserCmd),
+    /// HMIS interchange: HUD HMIS CSV import and export, services for ClientTrack.
+    #[command(subcommand)]
+    Hmis(crate::hmis::cli::HmisCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -497,6 +500,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo(args) => crate::demo::run(&args),
+        Command::Hmis(cmd) => crate::hmis::cli::run(&mut open(&path)?, cmd),
         Command::AutoExit { night } => {
             let mut conn = open(&path)?;
             let exits = write(&mut conn, |tx| bednights::auto_exit(tx, night))?;

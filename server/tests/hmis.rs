@@ -338,3 +338,222 @@ async fn a_bed_night_imported_from_the_hmis_makes_the_stations_scan_a_duplicate(
     assert_eq!(status, axum::http::StatusCode::OK, "{body}");
     assert_eq!(verdicts(&body), ["duplicate", "accepted"], "{body}");
 }
+
+#[tokio::test]
+async fn meals_go_to_clienttrack_in_its_batch_upload_layout_and_as_plain_csv() {
+    use scanline_server::hmis::services::{self, Layout};
+    let h = Harness::new();
+    let (mapped, mapped_code) = h.clients[0].clone();
+    let (unmapped, unmapped_code) = h.clients[1].clone();
+    {
+        let conn = h.conn();
+        services::map_service_type(&conn, h.meal, "1042", "C").unwrap();
+        services::set_org_settings(&conn, h.org_a, "ORG-77", "U-5", "Restrict to MOU/Info Release")
+            .unwrap();
+        conn.execute("UPDATE clients SET personal_id = '300123' WHERE id = ?", [mapped]).unwrap();
+        conn.execute("UPDATE enrollments SET hmis_enrollment_id = '88001' WHERE client_id = ? AND program_id = ?", [mapped, h.meals]).unwrap();
+        assert!(services::map_service_type(&conn, h.meal, "1042", "X").is_err());
+    }
+    let batch = h.create_batch(0, h.meals, &[h.meal], "2026-11-20").await;
+    let (status, body) = h
+        .upload(
+            0,
+            &batch,
+            serde_json::json!([
+                entry(&mapped_code, "2026-11-20T19:00:00Z"),
+                entry(&unmapped_code, "2026-11-20T19:01:00Z")
+            ]),
+        )
+        .await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{body}");
+    h.post(0, &batch).await;
+
+    let conn = h.conn();
+    let day: chrono::NaiveDate = "2026-11-20".parse().unwrap();
+    let ct = services::export(&conn, Layout::ClientTrack, &[h.org_a], &[], day, day).unwrap();
+    let text = String::from_utf8(ct.csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "Service_ServiceCodeID,Service_ClientID,Service_EnrollID,Service_RegionID,Service_BeginDate,Service_EndDate,Service_UnitsOfMeasure,Service_Units,Service_UnitValue,Service_UserID,Service_CreatedDate,Service_CreatedBy,Service_UpdatedDate,Service_UpdatedBy,Service_OrgID,Service_RestrictOrg"
+    );
+    let row = lines.next().unwrap();
+    assert!(row.starts_with("1042,300123,88001,,11/20/2026,11/20/2026,C,1,0,U-5,"), "{row}");
+    assert!(row.ends_with(",U-5,ORG-77,Restrict to MOU/Info Release"), "{row}");
+    assert_eq!(lines.next(), None);
+    assert_eq!(ct.rows, 1);
+    assert_eq!(ct.skipped.len(), 1, "the client the HMIS never sent is listed, not dropped");
+    assert!(ct.skipped[0].3.contains("no HMIS client ID"));
+    let number: u32 = conn
+        .query_row("SELECT client_number FROM clients WHERE id = ?", [unmapped], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ct.skipped[0].1, number);
+
+    let plain = services::export(&conn, Layout::Plain, &[h.org_a], &[h.meals], day, day).unwrap();
+    let text = String::from_utf8(plain.csv).unwrap();
+    assert!(text.starts_with("PersonalID,ClientNumber,Program,Service,Date,Units,UnitValue\r\n"));
+    assert!(text.contains("300123,"), "{text}");
+    assert!(text.contains(&format!("SL{number},{number},Meals,Meal,2026-11-20,1,0")), "{text}");
+    assert_eq!(plain.rows, 2);
+    // Another organization's programs are not exported.
+    let none = services::export(&conn, Layout::Plain, &[h.org_b], &[], day, day).unwrap();
+    assert_eq!(none.rows, 0);
+}
+
+fn zip_of(set: &str) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let mut entries: Vec<_> =
+        std::fs::read_dir(fixture(set)).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for path in entries {
+        let name = format!("export/{}", path.file_name().unwrap().to_str().unwrap());
+        w.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        w.write_all(&std::fs::read(&path).unwrap()).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+async fn upload(h: &Harness, cookie: &str, body: &[u8], csrf: &str) -> harness::web::Page {
+    let boundary = "scanlineboundary7";
+    let mut data = Vec::new();
+    for (name, value) in [("csrf", csrf), ("time_zone", "America/Chicago")] {
+        data.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    data.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"export.zip\"\r\nContent-Type: application/zip\r\n\r\n").as_bytes());
+    data.extend_from_slice(body);
+    data.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    harness::web::send(
+        h,
+        axum::http::Request::post("/admin/hmis/import")
+            .header(axum::http::header::COOKIE, cookie)
+            .header(
+                axum::http::header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(axum::body::Body::from(data))
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn admins_import_and_export_from_the_hmis_page() {
+    use harness::web::{PASSWORD, add_user, csrf_of, get, post_with_csrf, sign_in};
+    use scanline_server::store::users::Role;
+    let h = Harness::new();
+    add_user(&h, "admin", h.org_a, Role::Admin);
+    add_user(&h, "staff", h.org_a, Role::Staff);
+    let admin = sign_in(&h, "admin", PASSWORD).await.unwrap();
+    let staff = sign_in(&h, "staff", PASSWORD).await.unwrap();
+    assert_eq!(get(&h, "/admin/hmis", &staff).await.status, axum::http::StatusCode::FORBIDDEN);
+    let page = get(&h, "/admin/hmis", &admin).await;
+    assert_eq!(page.status, axum::http::StatusCode::OK);
+    let csrf = csrf_of(&page.body);
+
+    // A bad export: nothing changes, and the page lists the exact rows.
+    let clients_before = h.count("SELECT COUNT(*) FROM clients");
+    let bad = upload(&h, &admin, &zip_of("bad_values"), &csrf).await;
+    assert_eq!(bad.status, axum::http::StatusCode::OK, "{}", bad.body);
+    assert!(bad.body.contains("Nothing was imported"), "{}", bad.body);
+    assert!(
+        bad.body.contains("<td>Enrollment.csv</td><td>3</td><td>EntryDate</td><td>2026-02-30</td>"),
+        "{}",
+        bad.body
+    );
+    assert_eq!(h.count("SELECT COUNT(*) FROM clients"), clients_before);
+    let junk = upload(&h, &admin, b"PersonalID,FirstName\n1,A\n", &csrf).await;
+    assert_eq!(junk.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(junk.body.contains("not a readable zip archive"), "{}", junk.body);
+    let forged = upload(&h, &admin, &zip_of("normal"), "forged").await;
+    assert_eq!(forged.status, axum::http::StatusCode::FORBIDDEN);
+    assert_eq!(h.count("SELECT COUNT(*) FROM clients"), clients_before);
+
+    // The good one, in a folder inside the zip.
+    let good = upload(&h, &admin, &zip_of("normal"), &csrf).await;
+    assert!(
+        good.body.contains("Imported") && good.body.contains("data-quality warnings"),
+        "{}",
+        good.body
+    );
+    assert_eq!(h.count("SELECT COUNT(*) FROM clients") - clients_before, 4);
+    assert_eq!(
+        h.count("SELECT COUNT(*) FROM organizations WHERE hmis_organization_id = 'ORG1' AND time_zone = 'America/Chicago'"),
+        1
+    );
+
+    // Download the HUD export: a zip with the eight files.
+    let zip =
+        get(&h, "/admin/hmis/export.zip?from=2026-01-01&to=2026-12-31&program=", &admin).await;
+    assert_eq!(zip.status, axum::http::StatusCode::OK, "{}", zip.body);
+    assert_eq!(zip.content_type, "application/zip");
+    let files = Files::from_zip(&zip.bytes).unwrap();
+    assert!(files.get("Services.csv").is_some() && files.get("Export.csv").is_some());
+    let bad_range = get(&h, "/admin/hmis/export.zip?from=2026-12-31&to=2026-01-01", &admin).await;
+    assert_eq!(bad_range.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    let other_org = get(
+        &h,
+        &format!("/admin/hmis/export.zip?from=2026-01-01&to=2026-12-31&program={}", h.meals_b),
+        &admin,
+    )
+    .await;
+    assert_eq!(other_org.status, axum::http::StatusCode::NOT_FOUND);
+
+    // Map the meal to a ClientTrack code; the services page says what is left out.
+    let saved = post_with_csrf(
+        &h,
+        "/admin/hmis/mapping",
+        &admin,
+        "/admin/hmis",
+        &format!("code_{}=1042&unit_{}=C", h.meal, h.meal),
+    )
+    .await;
+    assert_eq!(saved.status, axum::http::StatusCode::SEE_OTHER, "{}", saved.body);
+    let code: String = h
+        .conn()
+        .query_row("SELECT hmis_service_code FROM service_types WHERE id = ?", [h.meal], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(code, "1042");
+    let foreign = post_with_csrf(
+        &h,
+        "/admin/hmis/mapping",
+        &admin,
+        "/admin/hmis",
+        &format!("code_{}=9&unit_{}=C", h.meal_b, h.meal_b),
+    )
+    .await;
+    assert_eq!(foreign.status, axum::http::StatusCode::NOT_FOUND);
+    let batch = h.create_batch(0, h.meals, &[h.meal], "2026-11-20").await;
+    h.upload(0, &batch, serde_json::json!([entry(&h.clients[0].1, "2026-11-20T19:00:00Z")])).await;
+    h.post(0, &batch).await;
+    let prepared = get(
+        &h,
+        "/admin/hmis/services?from=2026-11-20&to=2026-11-20&program=&format=clienttrack",
+        &admin,
+    )
+    .await;
+    assert!(
+        prepared.body.contains("0 services ready") && prepared.body.contains("no HMIS client ID"),
+        "{}",
+        prepared.body
+    );
+    let plain = get(
+        &h,
+        "/admin/hmis/services.csv?from=2026-11-20&to=2026-11-20&program=&format=plain",
+        &admin,
+    )
+    .await;
+    assert!(
+        plain.body.starts_with("PersonalID,ClientNumber,Program,Service,Date,Units,UnitValue"),
+        "{}",
+        plain.body
+    );
+    assert_eq!(plain.body.lines().count(), 2);
+}

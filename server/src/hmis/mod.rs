@@ -4,10 +4,12 @@
 //! ClientTrack's batch upload layout and as plain CSV. Reading and writing files is here; SQL
 //! is in `store::hmis`.
 
+pub mod cli;
 pub mod codes;
 pub mod columns;
 pub mod export;
 pub mod read;
+pub mod services;
 
 use std::collections::HashMap;
 use std::io::Read as _;

@@ -9,6 +9,7 @@ pub mod bars;
 pub mod batches;
 pub mod cards;
 pub mod clients;
+pub mod hmis;
 pub mod intake;
 pub mod photos;
 pub mod quick;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(photos::router())
         .merge(reports::router())
         .merge(cards::router())
+        .merge(hmis::router())
 }
 
 /// What went wrong on a page, answered as a page.

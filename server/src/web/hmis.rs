@@ -1,0 +1,402 @@
+//! The admins' HMIS page (DESIGN §12): upload an HMIS CSV export (zip) and read the import
+//! report; download the FY2026 HUD CSV export of services; download non-HUD services in
+//! ClientTrack's batch upload layout or as plain CSV, with the services left out and why; and
+//! edit the service-code mapping and each organization's HMIS settings.
+
+use askama::Template;
+use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::admin::admin_orgs;
+use super::auth::{SignedIn, check_csrf};
+use super::{WebError, WebResult};
+use crate::api::AppState;
+use crate::hmis::export::{ExportOptions, export};
+use crate::hmis::services::{self, Layout, MappingRow, OrgSettings};
+use crate::hmis::{self, Files, Report};
+use crate::store::audit::{self, Actor};
+use crate::store::hmis::ImportOptions;
+use crate::store::sessions::Session;
+use crate::store::{StoreError, orgs, programs};
+
+/// Largest export upload accepted.
+const MAX_UPLOAD: usize = 512 * 1024 * 1024;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/hmis", get(page))
+        .route(
+            "/admin/hmis/import",
+            post(import).layer(DefaultBodyLimit::max(MAX_UPLOAD + 64 * 1024)),
+        )
+        .route("/admin/hmis/export.zip", get(download_export))
+        .route("/admin/hmis/services", get(services_page))
+        .route("/admin/hmis/services.csv", get(download_services))
+        .route("/admin/hmis/mapping", post(save_mapping))
+        .route("/admin/hmis/organization", post(save_org))
+}
+
+#[derive(Template)]
+#[template(path = "admin_hmis.html")]
+struct HmisPage<'a> {
+    user: &'a str,
+    csrf: &'a str,
+    programs: &'a [(i64, String)],
+    mapping: &'a [MappingRow],
+    orgs: &'a [OrgSettings],
+    report: Option<&'a Report>,
+    time_zone: &'a str,
+}
+
+async fn view(state: &AppState, session: &Session, report: Option<&Report>) -> WebResult<Response> {
+    let admin = admin_orgs(&session.viewer)?;
+    let (program_list, mapping, settings, tz) = state
+        .db
+        .read(move |conn| {
+            let mut list = Vec::new();
+            for org in &admin {
+                let name = orgs::get(conn, *org)?.name;
+                for p in programs::list_for_org(conn, *org)? {
+                    list.push((p.id, format!("{} — {name}", p.name)));
+                }
+            }
+            let tz = orgs::get(conn, admin[0])?.time_zone;
+            Ok::<_, StoreError>((
+                list,
+                services::mapping_rows(conn, &admin)?,
+                services::org_settings(conn, &admin)?,
+                tz,
+            ))
+        })
+        .await??;
+    let page = HmisPage {
+        user: &session.viewer.display_name,
+        csrf: &session.csrf_token,
+        programs: &program_list,
+        mapping: &mapping,
+        orgs: &settings,
+        report,
+        time_zone: &tz,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+async fn page(State(state): State<AppState>, SignedIn(session): SignedIn) -> WebResult<Response> {
+    view(&state, &session, None).await
+}
+
+/// Imports an uploaded export (a zip archive). The report says what happened either way.
+async fn import(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    mut form: Multipart,
+) -> WebResult<Response> {
+    let admin = admin_orgs(&session.viewer)?;
+    let (mut csrf, mut tz, mut file) = (String::new(), String::new(), None);
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| WebError::Invalid(format!("The upload could not be read: {e}.")))?
+    {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("time_zone") => tz = field.text().await.unwrap_or_default(),
+            Some("file") => {
+                file = Some(field.bytes().await.map_err(|e| {
+                    WebError::Invalid(format!("The upload could not be read: {e}."))
+                })?);
+            }
+            _ => {}
+        }
+    }
+    check_csrf(&session, &csrf)?;
+    let bytes = file.filter(|b| !b.is_empty()).ok_or_else(|| {
+        WebError::Invalid("Choose the HMIS export (a .zip file) to upload.".into())
+    })?;
+    crate::store::orgs::parse_time_zone(&tz).map_err(WebError::from)?;
+    let parsed = tokio::task::spawn_blocking(move || {
+        Files::from_zip(&bytes).map(|files| hmis::read::read(&files))
+    })
+    .await
+    .map_err(|e| WebError::Internal(e.to_string()))?
+    .map_err(|e| WebError::Invalid(format!("Nothing was imported: {e}.")))?;
+    let user = session.viewer.user_id;
+    let report = state
+        .db
+        .write(move |conn| {
+            let report =
+                hmis::import(conn, &parsed, &ImportOptions { time_zone: tz }, &mut |_, _, _| {})?;
+            let detail = format!(
+                "applied {}, {} errors, {} warnings",
+                report.applied,
+                report.errors.len(),
+                report.warnings.len()
+            );
+            audit::record(conn, Actor::User(user), "hmis_import", None, &detail, "")?;
+            Ok::<_, StoreError>(report)
+        })
+        .await??;
+    let _ = admin;
+    view(&state, &session, Some(&report)).await
+}
+
+#[derive(Deserialize)]
+struct RangeQuery {
+    from: String,
+    to: String,
+    #[serde(default)]
+    program: String,
+    #[serde(default)]
+    hashed: String,
+    #[serde(default)]
+    format: String,
+}
+
+fn range(q: &RangeQuery) -> WebResult<(NaiveDate, NaiveDate, Vec<i64>)> {
+    let date = |s: &str, what: &str| {
+        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+            .map_err(|_| WebError::Invalid(format!("The {what} date must be YYYY-MM-DD.")))
+    };
+    let (from, to) = (date(&q.from, "first")?, date(&q.to, "last")?);
+    if to < from {
+        return Err(WebError::Invalid("The last date is before the first.".into()));
+    }
+    let programs = match q.program.trim() {
+        "" => Vec::new(),
+        p => vec![p.parse().map_err(|_| WebError::Invalid("No such program.".into()))?],
+    };
+    Ok((from, to, programs))
+}
+
+/// Checks that every program asked for belongs to an organization the viewer administers.
+async fn check_programs(state: &AppState, admin: &[i64], programs: &[i64]) -> WebResult<()> {
+    let (admin, programs) = (admin.to_vec(), programs.to_vec());
+    let ok = state
+        .db
+        .read(move |conn| {
+            for p in &programs {
+                let org = programs::get_rules(conn, *p)?.organization_id;
+                if !admin.contains(&org) {
+                    return Ok(false);
+                }
+            }
+            Ok::<_, StoreError>(true)
+        })
+        .await??;
+    if ok { Ok(()) } else { Err(WebError::NotFound) }
+}
+
+async fn download_export(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Query(q): Query<RangeQuery>,
+) -> WebResult<Response> {
+    let admin = admin_orgs(&session.viewer)?;
+    let (from, to, programs) = range(&q)?;
+    check_programs(&state, &admin, &programs).await?;
+    let opts = ExportOptions {
+        start: from,
+        end: to,
+        programs,
+        organizations: admin,
+        hashed: q.hashed == "1",
+    };
+    let user = session.viewer.user_id;
+    let (zip, name) = state
+        .db
+        .read(move |conn| {
+            let tx = conn.transaction()?;
+            let exported = export(&tx, &opts, crate::store::now())?;
+            let zip = exported.zip().map_err(|e| StoreError::Invalid(e.to_string()))?;
+            Ok::<_, StoreError>((zip, format!("hmis-csv-{}.zip", exported.export_id)))
+        })
+        .await??;
+    state
+        .db
+        .write(move |conn| {
+            audit::record(
+                conn,
+                Actor::User(user),
+                "hmis_export",
+                None,
+                &format!("{from} to {to}"),
+                "",
+            )
+        })
+        .await??;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_owned()),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        zip,
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "hmis_services.html")]
+struct ServicesPage<'a> {
+    user: &'a str,
+    csrf: &'a str,
+    rows: u64,
+    skipped: &'a [(i64, u32, NaiveDate, String)],
+    download: &'a str,
+}
+
+async fn services_file(
+    state: &AppState,
+    session: &Session,
+    q: &RangeQuery,
+) -> WebResult<services::ServicesFile> {
+    let admin = admin_orgs(&session.viewer)?;
+    let (from, to, programs) = range(q)?;
+    check_programs(state, &admin, &programs).await?;
+    let layout = Layout::parse(&q.format)
+        .ok_or_else(|| WebError::Invalid("Choose ClientTrack or plain CSV.".into()))?;
+    Ok(state
+        .db
+        .read(move |conn| services::export(conn, layout, &admin, &programs, from, to))
+        .await??)
+}
+
+/// What a services export will hold and what it leaves out, with the download link.
+async fn services_page(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Query(q): Query<RangeQuery>,
+) -> WebResult<Response> {
+    let file = services_file(&state, &session, &q).await?;
+    let download = format!(
+        "/admin/hmis/services.csv?from={}&to={}&program={}&format={}",
+        q.from.trim(),
+        q.to.trim(),
+        q.program.trim(),
+        q.format
+    );
+    let page = ServicesPage {
+        user: &session.viewer.display_name,
+        csrf: &session.csrf_token,
+        rows: file.rows,
+        skipped: &file.skipped,
+        download: &download,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+async fn download_services(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Query(q): Query<RangeQuery>,
+) -> WebResult<Response> {
+    let file = services_file(&state, &session, &q).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"services-{}-{}.csv\"", q.from.trim(), q.to.trim()),
+            ),
+        ],
+        file.csv,
+    )
+        .into_response())
+}
+
+/// Saves the whole mapping table: `code_<id>` and `unit_<id>` for each service type.
+async fn save_mapping(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    let get =
+        |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    check_csrf(&session, &get("csrf"))?;
+    let admin = admin_orgs(&session.viewer)?;
+    let mut changes = Vec::new();
+    for (name, value) in &fields {
+        if let Some(id) = name.strip_prefix("code_").and_then(|i| i.parse::<i64>().ok()) {
+            let unit = get(&format!("unit_{id}"));
+            changes.push((id, value.clone(), if unit.is_empty() { "C".to_owned() } else { unit }));
+        }
+    }
+    let user = session.viewer.user_id;
+    state
+        .db
+        .write(move |conn| {
+            crate::db::immediate(conn, |tx| {
+                for (id, code, unit) in &changes {
+                    if !admin.contains(&services::service_type_org(tx, *id)?) {
+                        return Err(StoreError::NotFound(format!("no service type {id}")));
+                    }
+                    services::map_service_type(tx, *id, code, unit)?;
+                }
+                audit::record(
+                    tx,
+                    Actor::User(user),
+                    "hmis_mapping",
+                    None,
+                    &format!("{} service types", changes.len()),
+                    "",
+                )
+            })
+        })
+        .await??;
+    Ok(Redirect::to("/admin/hmis").into_response())
+}
+
+#[derive(Deserialize)]
+struct OrgForm {
+    csrf: String,
+    organization_id: String,
+    #[serde(default)]
+    hmis_organization_id: String,
+    #[serde(default)]
+    hmis_user_id: String,
+    #[serde(default)]
+    restrict_org: String,
+}
+
+async fn save_org(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Form(form): Form<OrgForm>,
+) -> WebResult<Response> {
+    check_csrf(&session, &form.csrf)?;
+    let admin = admin_orgs(&session.viewer)?;
+    let org: i64 = form.organization_id.parse().map_err(|_| WebError::NotFound)?;
+    if !admin.contains(&org) {
+        return Err(WebError::NotFound);
+    }
+    let user = session.viewer.user_id;
+    state
+        .db
+        .write(move |conn| {
+            crate::db::immediate(conn, |tx| {
+                services::set_org_settings(
+                    tx,
+                    org,
+                    &form.hmis_organization_id,
+                    &form.hmis_user_id,
+                    &form.restrict_org,
+                )?;
+                audit::record(
+                    tx,
+                    Actor::User(user),
+                    "hmis_settings",
+                    None,
+                    &format!("organization {org}"),
+                    "",
+                )
+            })
+        })
+        .await??;
+    Ok(Redirect::to("/admin/hmis").into_response())
+}

@@ -7,11 +7,11 @@
 //! HashStatus 4 (SHA-256 of the Soundex of each name; SSN as its last four digits followed by
 //! the SHA-256 of the SSN padded with `x`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::io::Write as _;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, params_from_iter};
+use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
 use super::columns;
@@ -54,6 +54,24 @@ impl Exported {
 const DATE: &str = "%Y-%m-%d";
 const DATETIME: &str = "%Y-%m-%d %H:%M:%S";
 
+/// Appends a stored timestamp (text, UTC) as HUD's `yyyy-mm-dd hh:mm:ss`.
+fn push_datetime(out: &mut String, stored: &str) {
+    let head = stored.get(..19).unwrap_or(stored);
+    for c in head.chars() {
+        out.push(if c == 'T' { ' ' } else { c });
+    }
+}
+
+fn write_id(out: &mut String, prefix: &str, id: i64) {
+    out.push_str(prefix);
+    write_int(out, id);
+}
+
+fn write_int(out: &mut String, n: i64) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "{n}");
+}
+
 fn ts(t: DateTime<Utc>) -> String {
     t.format(DATETIME).to_string()
 }
@@ -78,6 +96,25 @@ impl File {
             .iter()
             .position(|c| *c == column)
             .unwrap_or_else(|| panic!("no column {column}"))
+    }
+
+    /// The positions of some columns.
+    fn indexes(&self, columns: &[&str]) -> Vec<usize> {
+        columns.iter().map(|c| self.index(c)).collect()
+    }
+
+    fn clear(&mut self) {
+        for v in &mut self.record {
+            v.clear();
+        }
+    }
+
+    fn put(&mut self, i: usize, value: &str) {
+        self.record[i].push_str(value);
+    }
+
+    fn write(&mut self) {
+        self.writer.write_record(&self.record).expect("writing to memory");
     }
 
     /// Writes one row from (column, value) pairs; the others are empty.
@@ -191,211 +228,271 @@ pub fn export(
     let mut enrollments = BTreeSet::new();
     let mut users = BTreeSet::new();
 
-    // Services.
+    // Services, program by program in date order (the services_by_program_date index), with
+    // each enrollment's HMIS IDs and each HUD service type's codes looked up once.
     let mut services = File::new(columns::SERVICES);
     let mut count = 0u64;
-    if !programs.is_empty() {
-        let marks = vec!["?"; programs.len()].join(",");
-        let sql = format!(
-            "SELECT s.id, s.hmis_services_id, s.enrollment_id, e.hmis_enrollment_id,
-                    COALESCE(c.personal_id, 'SL' || c.client_number), s.date_provided,
-                    st.record_type, st.type_provided, s.created_at,
-                    COALESCE(s.deleted_at, s.created_at), s.hmis_updated_at, s.created_by, s.deleted_at
-             FROM services s
-             JOIN service_types st ON st.id = s.service_type_id
-             JOIN enrollments e ON e.id = s.enrollment_id
-             JOIN clients c ON c.id = s.client_id
-             WHERE s.program_id IN ({marks}) AND s.date_provided BETWEEN ? AND ?
-               AND st.record_type IS NOT NULL AND st.type_provided IS NOT NULL
-             ORDER BY s.id"
-        );
-        let mut args: Vec<rusqlite::types::Value> = programs.iter().map(|p| (*p).into()).collect();
-        args.push(o.start.format(DATE).to_string().into());
-        args.push(o.end.format(DATE).to_string().into());
-        let mut stmt = conn.prepare(&sql)?;
-        let mut rows = stmt.query(params_from_iter(args))?;
-        let idx: Vec<usize> = [
-            "ServicesID",
-            "EnrollmentID",
-            "PersonalID",
-            "DateProvided",
-            "RecordType",
-            "TypeProvided",
-            "DateCreated",
-            "DateUpdated",
-            "UserID",
-            "DateDeleted",
-            "ExportID",
-        ]
-        .iter()
-        .map(|c| services.index(c))
-        .collect();
+    let idx: Vec<usize> = [
+        "ServicesID",
+        "EnrollmentID",
+        "PersonalID",
+        "DateProvided",
+        "RecordType",
+        "TypeProvided",
+        "DateCreated",
+        "DateUpdated",
+        "UserID",
+        "DateDeleted",
+        "ExportID",
+    ]
+    .iter()
+    .map(|c| services.index(c))
+    .collect();
+    let mut programs_with_services = Vec::new();
+    for program in &programs {
+        let mut hud_types: HashMap<i64, (String, String)> = HashMap::new();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, record_type, type_provided FROM service_types
+             WHERE program_id = ? AND record_type IS NOT NULL AND type_provided IS NOT NULL",
+        )?;
+        for row in stmt.query_map([program], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+        })? {
+            let (id, rt, tp) = row?;
+            hud_types.insert(id, (rt.to_string(), tp.to_string()));
+        }
+        if hud_types.is_empty() {
+            continue;
+        }
+        // (EnrollmentID, PersonalID) of each enrollment in the program.
+        let mut ids: HashMap<i64, (String, String)> = HashMap::new();
+        let mut stmt = conn.prepare_cached(
+            "SELECT e.id, COALESCE(e.hmis_enrollment_id, 'SL-E' || e.id),
+                    COALESCE(c.personal_id, 'SL' || c.client_number)
+             FROM enrollments e JOIN clients c ON c.id = e.client_id WHERE e.program_id = ?",
+        )?;
+        for row in stmt.query_map([program], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+        })? {
+            let (id, enrollment, personal) = row?;
+            ids.insert(id, (enrollment, personal));
+        }
+        let sql =
+            "SELECT s.id, s.hmis_services_id, s.enrollment_id, s.service_type_id, s.date_provided,
+                          s.created_at, s.hmis_updated_at, s.created_by, s.deleted_at
+                   FROM services s
+                   WHERE s.program_id = ? AND s.date_provided BETWEEN ? AND ?";
+        let before = count;
+        let mut stmt = conn.prepare_cached(sql)?;
+        let mut rows = stmt.query(rusqlite::params![
+            program,
+            o.start.format(DATE).to_string(),
+            o.end.format(DATE).to_string()
+        ])?;
         while let Some(r) = rows.next()? {
+            let Some((rt, tp)) = hud_types.get(&r.get::<_, i64>(3)?) else { continue };
             let id: i64 = r.get(0)?;
-            let hmis_id: Option<String> = r.get(1)?;
             let enrollment: i64 = r.get(2)?;
-            let hmis_enrollment: Option<String> = r.get(3)?;
-            let created: DateTime<Utc> = r.get(8)?;
-            let touched: DateTime<Utc> = r.get(9)?;
-            let hmis_updated: Option<chrono::NaiveDateTime> = r.get(10)?;
-            let user: Option<i64> = r.get(11)?;
-            let deleted: Option<DateTime<Utc>> = r.get(12)?;
+            let Some((enrollment_id, personal_id)) = ids.get(&enrollment) else { continue };
+            let user: Option<i64> = r.get(7)?;
             enrollments.insert(enrollment);
             users.insert(user.unwrap_or(0));
-            for v in &mut services.record {
+            let rec = &mut services.record;
+            for v in rec.iter_mut() {
                 v.clear();
             }
-            let rec = &mut services.record;
-            rec[idx[0]] = hmis_id.unwrap_or_else(|| format!("SL-S{id}"));
-            rec[idx[1]] = hmis_enrollment.unwrap_or_else(|| format!("SL-E{enrollment}"));
-            rec[idx[2]] = r.get(4)?;
-            rec[idx[3]] = r.get::<_, NaiveDate>(5)?.format(DATE).to_string();
-            rec[idx[4]] = r.get::<_, i64>(6)?.to_string();
-            rec[idx[5]] = r.get::<_, i64>(7)?.to_string();
-            rec[idx[6]] = ts(created);
-            rec[idx[7]] = match (hmis_updated, deleted) {
-                (Some(u), None) => u.format(DATETIME).to_string(),
-                _ => ts(touched),
+            let text = |i: usize| -> rusqlite::Result<Option<&str>> {
+                Ok(r.get_ref(i)?.as_str_or_null()?)
             };
-            rec[idx[8]] = format!("SL-U{}", user.unwrap_or(0));
-            rec[idx[9]] = deleted.map(ts).unwrap_or_default();
-            rec[idx[10]].clone_from(&export_id);
+            match text(1)? {
+                Some(v) => rec[idx[0]].push_str(v),
+                None => write_id(&mut rec[idx[0]], "SL-S", id),
+            }
+            rec[idx[1]].push_str(enrollment_id);
+            rec[idx[2]].push_str(personal_id);
+            rec[idx[3]].push_str(text(4)?.unwrap_or_default());
+            rec[idx[4]].push_str(rt);
+            rec[idx[5]].push_str(tp);
+            let created = text(5)?.unwrap_or_default();
+            let deleted = text(8)?;
+            push_datetime(&mut rec[idx[6]], created);
+            match (deleted, text(6)?) {
+                (None, Some(hmis_updated)) => push_datetime(&mut rec[idx[7]], hmis_updated),
+                (Some(d), _) => push_datetime(&mut rec[idx[7]], d),
+                (None, None) => push_datetime(&mut rec[idx[7]], created),
+            }
+            write_id(&mut rec[idx[8]], "SL-U", user.unwrap_or(0));
+            if let Some(d) = deleted {
+                push_datetime(&mut rec[idx[9]], d);
+            }
+            rec[idx[10]].push_str(&export_id);
             services.writer.write_record(&services.record).expect("writing to memory");
             count += 1;
         }
+        if count > before {
+            programs_with_services.push(*program);
+        }
     }
 
-    // Enrollments and exits of those services, and their clients and programs.
+    // Enrollments and exits of those services, and their clients and programs: one pass over
+    // the enrollments of each program that had services, keeping those the services named.
     let mut enrollment_file = File::new(columns::ENROLLMENT);
     let mut exit_file = File::new(columns::EXIT);
     let mut clients = BTreeSet::new();
     let mut program_set = BTreeSet::new();
-    {
+    let ei = enrollment_file.indexes(&[
+        "EnrollmentID",
+        "PersonalID",
+        "ProjectID",
+        "EntryDate",
+        "HouseholdID",
+        "RelationshipToHoH",
+        "DisablingCondition",
+        "DateCreated",
+        "DateUpdated",
+        "UserID",
+        "ExportID",
+    ]);
+    let xi = exit_file.indexes(&[
+        "ExitID",
+        "EnrollmentID",
+        "PersonalID",
+        "ExitDate",
+        "Destination",
+        "DateCreated",
+        "DateUpdated",
+        "UserID",
+        "ExportID",
+    ]);
+    for program in &programs_with_services {
         let mut stmt = conn.prepare_cached(
-            "SELECT e.id, e.hmis_enrollment_id, COALESCE(c.personal_id, 'SL' || c.client_number),
+            "SELECT e.id, COALESCE(e.hmis_enrollment_id, 'SL-E' || e.id),
+                    COALESCE(c.personal_id, 'SL' || c.client_number),
                     COALESCE(p.hmis_project_id, 'SL-P' || p.id), e.entry_date, e.household_id,
-                    e.relationship_to_hoh, e.created_at, e.updated_at, e.hmis_updated_at,
-                    e.exit_date, e.destination, e.hmis_exit_id, e.hmis_exit_updated_at,
-                    e.client_id, e.program_id
+                    e.relationship_to_hoh, e.created_at, COALESCE(e.hmis_updated_at, e.updated_at),
+                    e.exit_date, e.destination, COALESCE(e.hmis_exit_id, 'SL-X' || e.id),
+                    COALESCE(e.hmis_exit_updated_at, e.updated_at), e.client_id
              FROM enrollments e JOIN clients c ON c.id = e.client_id JOIN programs p ON p.id = e.program_id
-             WHERE e.id = ?",
+             WHERE e.program_id = ?",
         )?;
-        for id in &enrollments {
-            stmt.query_row([id], |r| {
-                let hmis_id: Option<String> = r.get(1)?;
-                let personal: String = r.get(2)?;
-                let created: DateTime<Utc> = r.get(7)?;
-                let updated: DateTime<Utc> = r.get(8)?;
-                let hmis_updated: Option<chrono::NaiveDateTime> = r.get(9)?;
-                let enrollment_id = hmis_id.unwrap_or_else(|| format!("SL-E{id}"));
-                let mut f = vec![
-                    ("EnrollmentID", enrollment_id.clone()),
-                    ("PersonalID", personal.clone()),
-                    ("ProjectID", r.get(3)?),
-                    ("EntryDate", r.get::<_, NaiveDate>(4)?.format(DATE).to_string()),
-                    ("HouseholdID", r.get(5)?),
-                    ("RelationshipToHoH", r.get::<_, i64>(6)?.to_string()),
-                    ("DisablingCondition", "99".into()),
-                    ("DateCreated", ts(created)),
-                    (
-                        "DateUpdated",
-                        hmis_updated
-                            .map_or_else(|| ts(updated), |u| u.format(DATETIME).to_string()),
-                    ),
-                    ("UserID", "SL-U0".into()),
-                ];
-                eid(&mut f);
-                enrollment_file.row(&f);
-                if let Some(exit) = r.get::<_, Option<NaiveDate>>(10)? {
-                    let exit_id: Option<String> = r.get(12)?;
-                    let exit_updated: Option<chrono::NaiveDateTime> = r.get(13)?;
-                    let mut f = vec![
-                        ("ExitID", exit_id.unwrap_or_else(|| format!("SL-X{id}"))),
-                        ("EnrollmentID", enrollment_id),
-                        ("PersonalID", personal),
-                        ("ExitDate", exit.format(DATE).to_string()),
-                        ("Destination", r.get::<_, Option<i64>>(11)?.unwrap_or(99).to_string()),
-                        ("DateCreated", ts(updated)),
-                        (
-                            "DateUpdated",
-                            exit_updated
-                                .map_or_else(|| ts(updated), |u| u.format(DATETIME).to_string()),
-                        ),
-                        ("UserID", "SL-U0".into()),
-                    ];
-                    eid(&mut f);
-                    exit_file.row(&f);
-                }
-                clients.insert(r.get::<_, i64>(14)?);
-                program_set.insert(r.get::<_, i64>(15)?);
-                Ok(())
-            })?;
+        let mut rows = stmt.query([program])?;
+        while let Some(r) = rows.next()? {
+            if !enrollments.contains(&r.get::<_, i64>(0)?) {
+                continue;
+            }
+            program_set.insert(*program);
+            clients.insert(r.get::<_, i64>(13)?);
+            let text = |i: usize| -> rusqlite::Result<&str> {
+                Ok(r.get_ref(i)?.as_str_or_null()?.unwrap_or_default())
+            };
+            let f = &mut enrollment_file;
+            f.clear();
+            f.put(ei[0], text(1)?);
+            f.put(ei[1], text(2)?);
+            f.put(ei[2], text(3)?);
+            f.put(ei[3], text(4)?);
+            f.put(ei[4], text(5)?);
+            write_int(&mut f.record[ei[5]], r.get(6)?);
+            f.put(ei[6], "99");
+            push_datetime(&mut f.record[ei[7]], text(7)?);
+            push_datetime(&mut f.record[ei[8]], text(8)?);
+            f.put(ei[9], "SL-U0");
+            f.put(ei[10], &export_id);
+            f.write();
+            if let Some(exit) = r.get::<_, Option<String>>(9)? {
+                let x = &mut exit_file;
+                x.clear();
+                x.put(xi[0], text(11)?);
+                x.put(xi[1], text(1)?);
+                x.put(xi[2], text(2)?);
+                x.put(xi[3], &exit);
+                write_int(&mut x.record[xi[4]], r.get::<_, Option<i64>>(10)?.unwrap_or(99));
+                push_datetime(&mut x.record[xi[5]], text(7)?);
+                push_datetime(&mut x.record[xi[6]], text(12)?);
+                x.put(xi[7], "SL-U0");
+                x.put(xi[8], &export_id);
+                x.write();
+            }
         }
     }
 
     let mut client_file = File::new(columns::CLIENT);
-    {
+    let ci = client_file.indexes(&[
+        "PersonalID",
+        "FirstName",
+        "MiddleName",
+        "LastName",
+        "NameSuffix",
+        "NameDataQuality",
+        "SSN",
+        "SSNDataQuality",
+        "DOB",
+        "DOBDataQuality",
+        "Sex",
+        "VeteranStatus",
+        "RaceNone",
+        "DateCreated",
+        "DateUpdated",
+        "UserID",
+        "ExportID",
+        "AmIndAKNative",
+        "Asian",
+        "BlackAfAmerican",
+        "HispanicLatinao",
+        "MidEastNAfrican",
+        "NativeHIPacific",
+        "White",
+    ]);
+    let mut written = BTreeSet::new();
+    for program in &program_set {
         let mut stmt = conn.prepare_cached(
-            "SELECT COALESCE(personal_id, 'SL' || client_number), first_name, middle_name, last_name,
-                    name_suffix, name_data_quality, ssn, ssn_data_quality, dob, dob_data_quality,
-                    created_at, updated_at, hmis_updated_at
-             FROM clients WHERE id = ?",
+            "SELECT id, COALESCE(personal_id, 'SL' || client_number), first_name, middle_name,
+                    last_name, name_suffix, name_data_quality, ssn, ssn_data_quality, dob,
+                    dob_data_quality, created_at, COALESCE(hmis_updated_at, updated_at)
+             FROM clients WHERE id IN (SELECT client_id FROM enrollments WHERE program_id = ?)",
         )?;
-        for id in &clients {
-            stmt.query_row([id], |r| {
-                let name = |i: usize| -> rusqlite::Result<String> {
-                    let v: String = r.get(i)?;
-                    Ok(if o.hashed { hash_name(&v) } else { v })
-                };
-                let ssn: Option<String> = r.get(6)?;
-                let created: DateTime<Utc> = r.get(10)?;
-                let updated: DateTime<Utc> = r.get(11)?;
-                let hmis_updated: Option<chrono::NaiveDateTime> = r.get(12)?;
-                let mut f = vec![
-                    ("PersonalID", r.get(0)?),
-                    ("FirstName", name(1)?),
-                    ("MiddleName", name(2)?),
-                    ("LastName", name(3)?),
-                    ("NameSuffix", r.get(4)?),
-                    ("NameDataQuality", r.get::<_, i64>(5)?.to_string()),
-                    (
-                        "SSN",
-                        ssn.map(|s| if o.hashed { hash_ssn(&s) } else { s }).unwrap_or_default(),
-                    ),
-                    ("SSNDataQuality", r.get::<_, i64>(7)?.to_string()),
-                    (
-                        "DOB",
-                        r.get::<_, Option<NaiveDate>>(8)?
-                            .map(|d| d.format(DATE).to_string())
-                            .unwrap_or_default(),
-                    ),
-                    ("DOBDataQuality", r.get::<_, i64>(9)?.to_string()),
-                    ("Sex", "99".into()),
-                    ("VeteranStatus", "99".into()),
-                    ("RaceNone", "99".into()),
-                    ("DateCreated", ts(created)),
-                    (
-                        "DateUpdated",
-                        hmis_updated
-                            .map_or_else(|| ts(updated), |u| u.format(DATETIME).to_string()),
-                    ),
-                    ("UserID", "SL-U0".into()),
-                ];
-                for race in [
-                    "AmIndAKNative",
-                    "Asian",
-                    "BlackAfAmerican",
-                    "HispanicLatinao",
-                    "MidEastNAfrican",
-                    "NativeHIPacific",
-                    "White",
-                ] {
-                    f.push((race, "99".into()));
+        let mut rows = stmt.query([program])?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            if !clients.contains(&id) || !written.insert(id) {
+                continue;
+            }
+            let text = |i: usize| -> rusqlite::Result<&str> {
+                Ok(r.get_ref(i)?.as_str_or_null()?.unwrap_or_default())
+            };
+            let f = &mut client_file;
+            f.clear();
+            f.put(ci[0], text(1)?);
+            for (col, i) in [(ci[1], 2), (ci[2], 3), (ci[3], 4)] {
+                let v = text(i)?;
+                if o.hashed {
+                    f.record[col] = hash_name(v);
+                } else {
+                    f.put(col, v);
                 }
-                eid(&mut f);
-                client_file.row(&f);
-                Ok(())
-            })?;
+            }
+            f.put(ci[4], text(5)?);
+            write_int(&mut f.record[ci[5]], r.get(6)?);
+            let ssn = text(7)?;
+            if o.hashed && !ssn.is_empty() {
+                f.record[ci[6]] = hash_ssn(ssn);
+            } else {
+                f.put(ci[6], ssn);
+            }
+            write_int(&mut f.record[ci[7]], r.get(8)?);
+            f.put(ci[8], text(9)?);
+            write_int(&mut f.record[ci[9]], r.get(10)?);
+            for &i in &[ci[10], ci[11], ci[12]] {
+                f.put(i, "99");
+            }
+            push_datetime(&mut f.record[ci[13]], text(11)?);
+            push_datetime(&mut f.record[ci[14]], text(12)?);
+            f.put(ci[15], "SL-U0");
+            f.put(ci[16], &export_id);
+            for &i in &ci[17..] {
+                f.put(i, "99");
+            }
+            f.write();
         }
     }
 

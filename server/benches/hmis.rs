@@ -1,0 +1,160 @@
+//! HMIS CSV interchange (DESIGN §15: import of 100,000 clients with 200,000 enrollments under
+//! 15 s; export of 1,000,000 services under 3 s). It writes a synthetic FY2026 export in memory
+//! (made-up names, dates of birth and SSNs), imports it into a new file database (WAL,
+//! synchronous=FULL, the real migrations) through the same read-and-apply path as the CLI and
+//! the admin page, then adds bed nights until there are 1,000,000 services and times the HUD
+//! export (query, CSV, zip) over the whole range. It prints the figures; it asserts nothing.
+//!
+//! Run: `cargo bench -p scanline-server --bench hmis`. `SCANLINE_BENCH_CLIENTS` and
+//! `SCANLINE_BENCH_SERVICES` make it smaller.
+
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use scanline_server::db;
+use scanline_server::hmis::export::{ExportOptions, export};
+use scanline_server::hmis::{self, Files};
+use scanline_server::store::hmis::ImportOptions;
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+const FIRST: &[&str] =
+    &["Ana", "Ben", "Carla", "Dario", "Elena", "Femi", "Grace", "Hugo", "Ines", "Jamal"];
+const LAST: &[&str] =
+    &["Alder", "Brook", "Castell", "Dunmore", "Ellery", "Fairholm", "Gale", "Holt"];
+
+fn synthetic_export(clients: usize) -> Files {
+    let t = "2026-09-01 10:00:00";
+    let mut files = Files::default();
+    files.insert(
+        "Export.csv",
+        b"ExportID,SourceType,ExportDate,ExportStartDate,ExportEndDate,SoftwareName,CSVVersion,ExportPeriodType,ExportDirective,HashStatus,ImplementationID\r\nB1,1,2026-10-01 00:00:00,2026-01-01,2026-09-30,Bench,2026 v1.0,3,2,1,B\r\n".to_vec(),
+    );
+    files.insert(
+        "Organization.csv",
+        format!("OrganizationID,OrganizationName,VictimServiceProvider,DateCreated,DateUpdated,UserID,ExportID\r\nO1,Bench Agency,0,{t},{t},U1,B1\r\n").into_bytes(),
+    );
+    files.insert(
+        "Project.csv",
+        format!(
+            "ProjectID,OrganizationID,ProjectName,OperatingStartDate,ContinuumProject,ProjectType,TargetPopulation,DateCreated,DateUpdated,UserID,ExportID\r\n\
+             PN,O1,Night Shelter,2020-01-01,1,1,4,{t},{t},U1,B1\r\n\
+             PS,O1,Street Outreach,2020-01-01,1,4,4,{t},{t},U1,B1\r\n"
+        )
+        .into_bytes(),
+    );
+    let mut c = String::from(
+        "PersonalID,FirstName,MiddleName,LastName,NameSuffix,NameDataQuality,SSN,SSNDataQuality,DOB,DOBDataQuality,DateCreated,DateUpdated,UserID,DateDeleted,ExportID\r\n",
+    );
+    let mut e = String::from(
+        "EnrollmentID,PersonalID,ProjectID,EntryDate,HouseholdID,RelationshipToHoH,DateCreated,DateUpdated,UserID,DateDeleted,ExportID\r\n",
+    );
+    for i in 0..clients {
+        let _ = write!(
+            c,
+            "P{i},{},,{},,1,{:09},1,19{:02}-{:02}-{:02},1,{t},{t},U1,,B1\r\n",
+            FIRST[i % FIRST.len()],
+            LAST[(i / 7) % LAST.len()],
+            100_000_000 + i,
+            40 + i % 60,
+            1 + i % 12,
+            1 + i % 28
+        );
+        for (k, project) in ["PN", "PS"].iter().enumerate() {
+            let _ = write!(
+                e,
+                "E{i}-{k},P{i},{project},2026-0{}-01,H{i}-{k},1,{t},{t},U1,,B1\r\n",
+                1 + k
+            );
+        }
+    }
+    files.insert("Client.csv", c.into_bytes());
+    files.insert("Enrollment.csv", e.into_bytes());
+    files
+}
+
+fn main() {
+    let clients = env("SCANLINE_BENCH_CLIENTS", 100_000);
+    let services = env("SCANLINE_BENCH_SERVICES", 1_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = db::open_and_migrate(&dir.path().join("bench.db")).unwrap();
+
+    let files = synthetic_export(clients);
+    let start = Instant::now();
+    let parsed = hmis::read::read(&files);
+    let read_time = start.elapsed();
+    let report = hmis::import(
+        &mut conn,
+        &parsed,
+        &ImportOptions { time_zone: "America/Chicago".into() },
+        &mut |_, _, _| {},
+    )
+    .unwrap();
+    let total = start.elapsed();
+    assert!(report.applied, "{:?}", &report.errors[..report.errors.len().min(5)]);
+    println!(
+        "import of {clients} clients with {} enrollments: {:.2} s (reading {:.2} s) (target < 15 s)",
+        clients * 2,
+        total.as_secs_f64(),
+        read_time.as_secs_f64()
+    );
+
+    // Bed nights across the shelter enrollments until there are `services` services.
+    let fill = Instant::now();
+    {
+        let tx = conn.transaction().unwrap();
+        tx.execute(
+            "INSERT INTO service_types (program_id, name, record_type, type_provided, created_at)
+             SELECT id, 'Bed Night', 200, 200, '2026-01-01' FROM programs WHERE hmis_project_id = 'PN'",
+            [],
+        )
+        .unwrap();
+        let nights = services.div_ceil(clients.max(1));
+        tx.execute(
+            "WITH RECURSIVE n(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM n WHERE k + 1 < ?1)
+             INSERT INTO services (enrollment_id, client_id, program_id, service_type_id, date_provided,
+                                   units, unit_value, created_at)
+             SELECT e.id, e.client_id, e.program_id, st.id, date('2026-01-01', '+' || n.k || ' days'),
+                    1, 0, '2026-09-01 10:00:00.000000000+00:00'
+             FROM enrollments e JOIN service_types st ON st.program_id = e.program_id, n
+             WHERE st.record_type = 200
+             LIMIT ?2",
+            rusqlite::params![nights as i64, services as i64],
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    }
+    let n: i64 = conn.query_row("SELECT COUNT(*) FROM services", [], |r| r.get(0)).unwrap();
+    println!("(filled {n} services in {:.1} s)", fill.elapsed().as_secs_f64());
+
+    let orgs: Vec<i64> =
+        vec![conn.query_row("SELECT id FROM organizations", [], |r| r.get(0)).unwrap()];
+    let opts = ExportOptions {
+        start: "2026-01-01".parse().unwrap(),
+        end: "2026-12-31".parse().unwrap(),
+        programs: Vec::new(),
+        organizations: orgs,
+        hashed: false,
+    };
+    for round in 0..2 {
+        let start = Instant::now();
+        let tx = conn.transaction().unwrap();
+        let exported = export(&tx, &opts, chrono::Utc::now()).unwrap();
+        drop(tx);
+        let csv_time = start.elapsed();
+        let zip = exported.zip().unwrap();
+        let total = start.elapsed();
+        let csv_bytes: usize = exported.files.iter().map(|(_, b)| b.len()).sum();
+        println!(
+            "export of {} services (round {}): {:.2} s to CSV ({} MB), {:.2} s with the zip ({} MB) (target < 3 s)",
+            exported.services,
+            round + 1,
+            csv_time.as_secs_f64(),
+            csv_bytes / 1_000_000,
+            total.as_secs_f64(),
+            zip.len() / 1_000_000
+        );
+    }
+}

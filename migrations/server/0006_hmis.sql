@@ -28,3 +28,10 @@ CREATE UNIQUE INDEX services_by_hmis_id ON services (hmis_services_id)
 -- ClientTrack's unit of measure: C count, D dollars, M minutes, H hours.
 ALTER TABLE service_types ADD COLUMN unit_of_measure TEXT NOT NULL DEFAULT 'C'
     CHECK (unit_of_measure IN ('C', 'D', 'M', 'H'));
+
+-- An import may delete an enrollment the HMIS deleted, and move a service to another date or
+-- type: stations hear of both in their next delta.
+CREATE TRIGGER roster_enrollments_del AFTER DELETE ON enrollments
+BEGIN INSERT INTO roster_changes (entity, entity_key) VALUES ('enrollment', OLD.id); END;
+CREATE TRIGGER roster_services_moved AFTER UPDATE OF date_provided, service_type_id, enrollment_id, client_id ON services
+BEGIN INSERT INTO roster_changes (entity, entity_key) VALUES ('service', NEW.id); END;

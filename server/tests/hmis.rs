@@ -557,3 +557,47 @@ async fn admins_import_and_export_from_the_hmis_page() {
     );
     assert_eq!(plain.body.lines().count(), 2);
 }
+
+#[tokio::test]
+async fn an_enrollment_deleted_in_the_hmis_leaves_the_stations_rosters_too() {
+    let h = Harness::new();
+    let client = h.clients[0].0;
+    {
+        let conn = h.conn();
+        conn.execute("UPDATE programs SET hmis_project_id = 'PRJ-S' WHERE id = ?", [h.shelter])
+            .unwrap();
+        conn.execute("UPDATE clients SET personal_id = 'PC1' WHERE id = ?", [client]).unwrap();
+    }
+    let export = |deleted: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Export.csv"), "ExportID,HashStatus\nX1,1\n").unwrap();
+        std::fs::write(
+            dir.path().join("Enrollment.csv"),
+            format!("EnrollmentID,PersonalID,ProjectID,EntryDate,HouseholdID,RelationshipToHoH,DateUpdated,DateDeleted,ExportID\nEN9,PC1,PRJ-S,2026-11-01,HH9,1,2026-11-02 08:00:00,{deleted},X1\n"),
+        )
+        .unwrap();
+        dir
+    };
+    let mut conn = h.conn();
+    let first = export("");
+    assert!(import_files(&mut conn, &Files::from_dir(first.path()).unwrap()).applied);
+    let id: i64 = conn
+        .query_row("SELECT id FROM enrollments WHERE hmis_enrollment_id = 'EN9'", [], |r| r.get(0))
+        .unwrap();
+    let (_, snap) = h.call("GET", "/api/v1/roster", Some(&h.tokens[0]), None).await;
+    let cursor = snap["cursor"].as_i64().unwrap();
+
+    let gone = export("2026-11-03 08:00:00");
+    let r = import_files(&mut conn, &Files::from_dir(gone.path()).unwrap());
+    assert!(r.applied, "{:#?}", r.errors);
+    assert_eq!(r.counts.iter().find(|(f, _)| f == "Enrollment.csv").unwrap().1.deleted, 1);
+    assert_eq!(
+        count(&conn, "SELECT COUNT(*) FROM enrollments WHERE hmis_enrollment_id = 'EN9'"),
+        0
+    );
+    let (status, delta) = h
+        .call("GET", &format!("/api/v1/roster/delta?since={cursor}"), Some(&h.tokens[0]), None)
+        .await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{delta}");
+    assert!(delta["removed_enrollments"].as_array().unwrap().iter().any(|v| v == id), "{delta}");
+}

@@ -280,9 +280,12 @@ fn delta_in_tx(conn: &Connection, station: &StationAuth, since: i64) -> StoreRes
             }
             "enrollment" => {
                 let Ok(id) = key.parse::<i64>() else { continue };
-                let e = super::enrollments::get(conn, id)?;
-                if scope.serves_program(e.program_id) {
-                    d.enrollments.push(e);
+                match super::enrollments::get(conn, id) {
+                    Ok(e) if scope.serves_program(e.program_id) => d.enrollments.push(e),
+                    Ok(_) => {}
+                    // Deleted (an HMIS import honours DateDeleted): the station forgets it.
+                    Err(StoreError::NotFound(_)) => d.removed_enrollments.push(id),
+                    Err(e) => return Err(e),
                 }
             }
             "bar" => {

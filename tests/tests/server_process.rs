@@ -418,3 +418,90 @@ async fn kill_9_while_stations_upload_loses_and_doubles_nothing() {
     assert_eq!(services, accepted, "each accepted entry posts exactly one service");
     drop(server);
 }
+
+#[test]
+fn hmis_import_and_export_from_the_command_line() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../server/tests/fixtures/hmis");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hmis.db");
+    let report = dir.path().join("report.csv");
+
+    // A bad export: status 1, every error on standard error and in the report, nothing written.
+    let (_, _, _) = server_cli(&db, &["migrate"]);
+    let before = dump(&db);
+    let (ok, _, err) = server_cli(
+        &db,
+        &[
+            "hmis",
+            "import",
+            fixtures.join("bad_values").to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert!(!ok);
+    assert!(err.contains("error: Enrollment.csv line 3, EntryDate \"2026-02-30\""), "{err}");
+    assert!(err.contains("nothing was imported: 7 errors"), "{err}");
+    assert!(err.contains("error: Exit.csv line 2, EnrollmentID \"E400\": no such enrollment"), "{err}");
+    assert!(
+        std::fs::read_to_string(&report).unwrap().contains("error,Services.csv,3,RecordType,999,")
+    );
+    assert_eq!(dump(&db), before);
+
+    // The normal one, with its progress bar.
+    let (ok, out, err) = server_cli(
+        &db,
+        &[
+            "hmis",
+            "import",
+            fixtures.join("normal").to_str().unwrap(),
+            "--time-zone",
+            "America/Denver",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(err.contains("Services.csv      [##############################] 10/10"), "{err}");
+    assert!(out.contains("imported, with 3 warnings"), "{out}");
+
+    let zip = dir.path().join("export.zip");
+    let (ok, out, err) = server_cli(
+        &db,
+        &[
+            "hmis",
+            "export",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-12-31",
+            "--out",
+            zip.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("exported 10 services"), "{out}");
+    // The export imports back into a new database.
+    let again = dir.path().join("again.db");
+    let (ok, out, err) = server_cli(&again, &["hmis", "import", zip.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("Services.csv      read      10  added      10"), "{out}");
+
+    let (ok, _, err) = server_cli(
+        &db,
+        &[
+            "hmis",
+            "services",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-12-31",
+            "--format",
+            "xml",
+            "--out",
+            "/dev/null",
+        ],
+    );
+    assert!(!ok && err.contains("not clienttrack or plain"), "{err}");
+    let (ok, _, err) =
+        server_cli(&db, &["hmis", "import", dir.path().join("missing.zip").to_str().unwrap()]);
+    assert!(!ok && err.contains("cannot read"), "{err}");
+}

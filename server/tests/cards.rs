@@ -166,6 +166,10 @@ async fn a_rendered_card_scans_and_resolves_to_its_client_like_at_a_station() {
         StatusCode::NOT_FOUND
     );
     assert_eq!(get(&h, "/cards/xyz/front.png", &staff).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(&h, &format!("/cards/{card}/card.svg"), &staff).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]

@@ -442,7 +442,10 @@ fn hmis_import_and_export_from_the_command_line() {
     assert!(!ok);
     assert!(err.contains("error: Enrollment.csv line 3, EntryDate \"2026-02-30\""), "{err}");
     assert!(err.contains("nothing was imported: 7 errors"), "{err}");
-    assert!(err.contains("error: Exit.csv line 2, EnrollmentID \"E400\": no such enrollment"), "{err}");
+    assert!(
+        err.contains("error: Exit.csv line 2, EnrollmentID \"E400\": no such enrollment"),
+        "{err}"
+    );
     assert!(
         std::fs::read_to_string(&report).unwrap().contains("error,Services.csv,3,RecordType,999,")
     );

@@ -10,7 +10,7 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::auth::{SignedIn, check_csrf};
-use super::{WebError, WebResult};
+use super::{CsrfForm, WebError, WebResult};
 use crate::api::AppState;
 use crate::store::audit::{self, Actor, EventLine};
 use crate::store::sessions::{Session, Viewer};
@@ -34,6 +34,17 @@ pub(super) fn admin_orgs(v: &Viewer) -> WebResult<Vec<i64>> {
         Err(WebError::Forbidden("This page is for admins.".into()))
     } else {
         Ok(orgs)
+    }
+}
+
+/// The organization a form names (its id as text), when the viewer is an admin of it.
+pub(super) fn admin_of(v: &Viewer, org: &str) -> WebResult<i64> {
+    let org: i64 =
+        org.trim().parse().map_err(|_| WebError::Invalid("Choose an organization.".into()))?;
+    if admin_orgs(v)?.contains(&org) {
+        Ok(org)
+    } else {
+        Err(WebError::Forbidden("You are not an admin of that organization.".into()))
     }
 }
 
@@ -96,13 +107,7 @@ async fn add_station(
     let get =
         |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
     check_csrf(&session, &get("csrf"))?;
-    let orgs = admin_orgs(&session.viewer)?;
-    let org: i64 = get("organization_id")
-        .parse()
-        .map_err(|_| WebError::Invalid("Choose an organization.".into()))?;
-    if !orgs.contains(&org) {
-        return Err(WebError::Forbidden("You are not an admin of that organization.".into()));
-    }
+    let org = admin_of(&session.viewer, &get("organization_id"))?;
     let program_ids: Vec<i64> =
         fields.iter().filter(|(k, _)| k == "program").filter_map(|(_, v)| v.parse().ok()).collect();
     let name = get("name");
@@ -125,11 +130,6 @@ async fn add_station(
         })
         .await??;
     stations_view(&state, &session, Some(&token)).await
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
 }
 
 async fn revoke_station(
@@ -216,10 +216,7 @@ async fn add_user(
     Form(form): Form<UserForm>,
 ) -> WebResult<Response> {
     check_csrf(&session, &form.csrf)?;
-    let orgs = admin_orgs(&session.viewer)?;
-    if !orgs.contains(&form.organization_id) {
-        return Err(WebError::Forbidden("You are not an admin of that organization.".into()));
-    }
+    admin_of(&session.viewer, &form.organization_id.to_string())?;
     let role = Role::parse(&form.role)
         .ok_or_else(|| WebError::Invalid("Choose admin, staff or viewer.".into()))?;
     let me = session.viewer.user_id;

@@ -12,6 +12,7 @@ use axum::{Form, Router};
 use chrono::Utc;
 use serde::Deserialize;
 
+use super::CsrfForm;
 use super::{WebError, WebResult, error_page};
 use crate::api::AppState;
 use crate::store::audit::{self, Actor};
@@ -184,11 +185,6 @@ async fn login(
         Ok(Err(e)) => WebError::from(e).into_response(),
         Err(e) => WebError::from(e).into_response(),
     }
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
 }
 
 async fn logout(

@@ -19,7 +19,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::auth::{SignedIn, check_csrf};
-use super::{WebError, WebResult};
+use super::{CsrfForm, WebError, WebResult};
 use crate::api::AppState;
 use crate::store::audit::Actor;
 use crate::store::batches::{self, BatchListRow, BatchRow, EntryRow};
@@ -317,11 +317,6 @@ async fn scan(
         .into_response());
     }
     Ok(Redirect::to(&format!("/batches/{uuid}")).into_response())
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
 }
 
 async fn delete_entry(

@@ -12,9 +12,9 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::admin::admin_orgs;
+use super::admin::{admin_of, admin_orgs};
 use super::auth::{SignedIn, check_csrf};
-use super::{WebError, WebResult};
+use super::{CsrfForm, WebError, WebResult};
 use crate::api::AppState;
 use crate::card::pdf::Paper;
 use crate::card::{self, CardContent, Geometry};
@@ -27,9 +27,7 @@ use crate::store::{StoreError, cards, clients, orgs, programs};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
-        .route("/cards/{id}/front.png", get(front_png))
-        .route("/cards/{id}/back.png", get(back_png))
-        .route("/cards/{id}/card.pdf", get(card_pdf))
+        .route("/cards/{id}/{file}", get(card_file))
         .route("/cards/{id}/print", post(print_card))
         .route("/cards/bulk", get(bulk_page).post(bulk_submit))
         .route("/print-jobs", get(jobs_page))
@@ -150,31 +148,20 @@ async fn download(
         .into_response())
 }
 
-async fn front_png(
+/// `front.png`, `back.png` or `card.pdf` of a card.
+async fn card_file(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
-    Path(id): Path<String>,
+    Path((id, file)): Path<(String, String)>,
     Query(q): Query<DownloadQuery>,
 ) -> WebResult<Response> {
-    download(&state, &session, &id, &q, Output::Front).await
-}
-
-async fn back_png(
-    State(state): State<AppState>,
-    SignedIn(session): SignedIn,
-    Path(id): Path<String>,
-    Query(q): Query<DownloadQuery>,
-) -> WebResult<Response> {
-    download(&state, &session, &id, &q, Output::Back).await
-}
-
-async fn card_pdf(
-    State(state): State<AppState>,
-    SignedIn(session): SignedIn,
-    Path(id): Path<String>,
-    Query(q): Query<DownloadQuery>,
-) -> WebResult<Response> {
-    download(&state, &session, &id, &q, Output::Pdf).await
+    let output = match file.as_str() {
+        "front.png" => Output::Front,
+        "back.png" => Output::Back,
+        "card.pdf" => Output::Pdf,
+        _ => return Err(WebError::NotFound),
+    };
+    download(&state, &session, &id, &q, output).await
 }
 
 #[derive(Deserialize)]
@@ -567,14 +554,7 @@ async fn add_printer(
     Form(form): Form<PrinterForm>,
 ) -> WebResult<Response> {
     check_csrf(&session, &form.csrf)?;
-    let admin = admin_orgs(&session.viewer)?;
-    let org: i64 = form
-        .organization_id
-        .parse()
-        .map_err(|_| WebError::Invalid("Choose an organization.".into()))?;
-    if !admin.contains(&org) {
-        return Err(WebError::Forbidden("You are not an admin of that organization.".into()));
-    }
+    let org = admin_of(&session.viewer, &form.organization_id)?;
     let kind = PrinterKind::parse(&form.kind)
         .ok_or_else(|| WebError::Invalid("Choose a card printer or a sheet printer.".into()))?;
     let dpi = number("resolution", &form.dpi)?;
@@ -615,11 +595,6 @@ async fn add_printer(
         })
         .await??;
     Ok(Redirect::to("/admin/printers").into_response())
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
 }
 
 /// The admin's printer, by id.

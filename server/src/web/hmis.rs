@@ -12,7 +12,7 @@ use axum::{Form, Router};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::admin::admin_orgs;
+use super::admin::{admin_of, admin_orgs};
 use super::auth::{SignedIn, check_csrf};
 use super::{WebError, WebResult};
 use crate::api::AppState;
@@ -370,11 +370,7 @@ async fn save_org(
     Form(form): Form<OrgForm>,
 ) -> WebResult<Response> {
     check_csrf(&session, &form.csrf)?;
-    let admin = admin_orgs(&session.viewer)?;
-    let org: i64 = form.organization_id.parse().map_err(|_| WebError::NotFound)?;
-    if !admin.contains(&org) {
-        return Err(WebError::NotFound);
-    }
+    let org = admin_of(&session.viewer, &form.organization_id)?;
     let user = session.viewer.user_id;
     state
         .db

@@ -40,6 +40,12 @@ pub fn router() -> Router<AppState> {
         .merge(hmis::router())
 }
 
+/// A form that carries only its CSRF token (a button that changes one thing).
+#[derive(serde::Deserialize)]
+pub(crate) struct CsrfForm {
+    pub(crate) csrf: String,
+}
+
 /// What went wrong on a page, answered as a page.
 #[derive(Debug)]
 pub enum WebError {

@@ -9,11 +9,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
-use serde::Deserialize;
 use serde_json::json;
 
 use super::auth::{SignedIn, check_csrf};
-use super::{WebError, WebResult};
+use super::{CsrfForm, WebError, WebResult};
 use crate::api::AppState;
 use crate::photo::{self, MAX_UPLOAD_BYTES};
 use crate::store::audit::{self, Actor};
@@ -133,11 +132,6 @@ async fn upload(
         Ok(Err(e)) => WebError::from(e).into_response(),
         Err(e) => WebError::from(e).into_response(),
     }
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
 }
 
 async fn remove(

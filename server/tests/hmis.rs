@@ -601,3 +601,40 @@ async fn an_enrollment_deleted_in_the_hmis_leaves_the_stations_rosters_too() {
     assert_eq!(status, axum::http::StatusCode::OK, "{delta}");
     assert!(delta["removed_enrollments"].as_array().unwrap().iter().any(|v| v == id), "{delta}");
 }
+
+#[test]
+fn an_fy2024_export_imports_and_deleted_services_export_with_date_deleted() {
+    let (_d, mut conn) = fresh();
+    let r = import(&mut conn, "fy2024");
+    assert!(r.applied, "{:#?}", r.errors);
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM services WHERE hmis_services_id = 'V24'"), 1);
+    assert_eq!(count(&conn, "SELECT project_type FROM programs WHERE hmis_project_id = 'J24'"), 1);
+
+    conn.execute(
+        "UPDATE services SET deleted_at = '2024-03-05 10:00:00.000000000+00:00', deleted_reason = 'entered twice'
+         WHERE hmis_services_id = 'V24'",
+        [],
+    )
+    .unwrap();
+    let org = count(&conn, "SELECT id FROM organizations");
+    let opts = ExportOptions {
+        start: "2024-01-01".parse().unwrap(),
+        end: "2024-12-31".parse().unwrap(),
+        programs: Vec::new(),
+        organizations: vec![org],
+        hashed: false,
+    };
+    let exported = export(&conn, &opts, chrono::Utc::now()).unwrap();
+    let services = String::from_utf8(exported.files[7].1.clone()).unwrap();
+    let row = services.lines().nth(1).unwrap();
+    assert!(row.starts_with("V24,N24,C24,2024-02-01,200,200,"), "{row}");
+    let expected_tail = format!(
+        ",2024-03-01 09:30:00,2024-03-05 10:00:00,SL-U0,2024-03-05 10:00:00,{}",
+        exported.export_id
+    );
+    assert!(
+        row.ends_with(&expected_tail),
+        "DateCreated from the HMIS, DateUpdated and DateDeleted from the deletion: {row}"
+    );
+    assert_eq!(services.lines().next().unwrap().split(',').count(), 18);
+}

@@ -22,6 +22,8 @@ pub struct ExportRow {
 pub struct Common {
     pub file: &'static str,
     pub line: u64,
+    /// DateCreated, or DateUpdated when the file has none.
+    pub created: NaiveDateTime,
     pub updated: NaiveDateTime,
     pub deleted: Option<NaiveDateTime>,
 }
@@ -274,6 +276,7 @@ impl Row<'_> {
     }
 
     fn common(&mut self, export_id: Option<&str>) -> Option<Common> {
+        let created = self.datetime("DateCreated", false);
         let updated = self.datetime("DateUpdated", true);
         let deleted = self.datetime("DateDeleted", false);
         if let (Some(expected), Some(got)) = (export_id, self.raw("ExportID").map(str::to_owned))
@@ -285,7 +288,14 @@ impl Row<'_> {
                 &format!("does not match Export.csv's ExportID {expected}"),
             );
         }
-        Some(Common { file: self.table.file, line: self.line, updated: updated?, deleted })
+        let updated = updated?;
+        Some(Common {
+            file: self.table.file,
+            line: self.line,
+            created: created.unwrap_or(updated).min(updated),
+            updated,
+            deleted,
+        })
     }
 }
 

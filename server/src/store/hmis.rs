@@ -320,7 +320,7 @@ pub fn apply(
                 )?
                 .execute(params![
                     org, next_number, c.id, c.first, c.middle, c.last, c.suffix, c.name_dq, c.dob,
-                    c.dob_dq, c.ssn, c.ssn_dq, c.common.updated, at, at
+                    c.dob_dq, c.ssn, c.ssn_dq, c.common.updated, c.common.created.and_utc(), at
                 ])?;
                 next_number += 1;
                 client_ids.insert(&c.id, tx.last_insert_rowid());
@@ -433,7 +433,7 @@ pub fn apply(
                             hmis_enrollment_id, hmis_updated_at, created_at, updated_at)
                      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )?
-                .execute(params![client, program, e.household_id, e.relationship, e.entry_date, e.id, e.common.updated, at, at])?;
+                .execute(params![client, program, e.household_id, e.relationship, e.entry_date, e.id, e.common.updated, e.common.created.and_utc(), at])?;
                 counts.added += 1;
                 tx.last_insert_rowid()
             }
@@ -630,7 +630,7 @@ pub fn apply(
                             units, unit_value, created_at, hmis_services_id, hmis_updated_at)
                      VALUES (?, ?, ?, ?, ?, 1, 0, ?, ?, ?)",
                 )?
-                .execute(params![en.id, en.client, en.program, service_type, s.date, at, s.id, s.common.updated])?;
+                .execute(params![en.id, en.client, en.program, service_type, s.date, s.common.created.and_utc(), s.id, s.common.updated])?;
                 counts.added += 1;
             }
         }

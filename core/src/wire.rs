@@ -14,6 +14,13 @@ use crate::verdict::{Verdict, Warning};
 /// Most entries one upload request may carry.
 pub const MAX_ENTRIES_PER_UPLOAD: usize = 1000;
 
+/// The header a station names its station API protocol version in, on every request.
+pub const PROTOCOL_HEADER: &str = "x-scanline-protocol";
+/// The station API protocol this build speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// The error code a server answers a station whose protocol version it does not speak.
+pub const PROTOCOL_UNSUPPORTED: &str = "protocol_unsupported";
+
 /// The body of every error answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -405,3 +405,24 @@ async fn client_photos_only_for_stations_that_may_see_the_client() {
     let (s, _) = h.call("GET", &uri, None, None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_station_speaking_another_protocol_version_is_told_plainly() {
+    let h = Harness::new();
+    let request = |version: &str| {
+        axum::http::Request::get("/api/v1/roster")
+            .header("authorization", format!("Bearer {}", h.tokens[0]))
+            .header(scanline_core::wire::PROTOCOL_HEADER, version)
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let (status, _) = h.raw(request("1")).await;
+    assert_eq!(status, axum::http::StatusCode::OK);
+    for version in ["2", "0", "one"] {
+        let (status, body) = h.raw(request(version)).await;
+        assert_eq!(status, axum::http::StatusCode::BAD_REQUEST, "{version}");
+        assert_eq!(body["error"]["code"], "protocol_unsupported", "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("install matching versions"), "{message}");
+    }
+}

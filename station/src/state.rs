@@ -19,6 +19,8 @@ pub enum Link {
     Offline,
     /// The server refused the token (revoked or wrong).
     Unauthorized,
+    /// The server does not speak this station's protocol version.
+    Incompatible,
 }
 
 /// One scanner's state for the kiosk.

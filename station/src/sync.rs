@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use rusqlite::Connection;
 use scanline_core::wire::{
-    ErrorBody, PostSummary, RosterDelta, RosterSnapshot, UploadEntries, UploadResult,
+    self, ErrorBody, PostSummary, RosterDelta, RosterSnapshot, UploadEntries, UploadResult,
 };
 use serde::Deserialize;
 use tokio::sync::broadcast;
@@ -33,6 +33,9 @@ pub enum SyncError {
     /// The token was refused: an admin must look.
     #[error("the server refused this station's token")]
     Unauthorized,
+    /// The server does not speak this station's protocol version: one of them must be upgraded.
+    #[error("{0}")]
+    Incompatible(String),
     /// The server refused this piece of work for good; it is kept, marked failed.
     #[error("refused by the server: {0}")]
     Rejected(String),
@@ -92,6 +95,7 @@ impl Sync {
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<(StatusCode, Vec<u8>), SyncError> {
         let resp = req
             .bearer_auth(&self.token)
+            .header(wire::PROTOCOL_HEADER, wire::PROTOCOL_VERSION.to_string())
             .send()
             .await
             .map_err(|e| SyncError::Transient(without_url(&e)))?;
@@ -104,8 +108,14 @@ impl Sync {
             return Err(SyncError::Transient(format!("server answered {status}")));
         }
         if status.is_client_error() {
-            let message = serde_json::from_slice::<ErrorBody>(&body).map_or_else(
-                |_| format!("server answered {status}"),
+            let error = serde_json::from_slice::<ErrorBody>(&body).ok();
+            if let Some(b) = &error
+                && b.error.code == wire::PROTOCOL_UNSUPPORTED
+            {
+                return Err(SyncError::Incompatible(b.error.message.clone()));
+            }
+            let message = error.map_or_else(
+                || format!("server answered {status}"),
                 |b| format!("{}: {}", b.error.code, b.error.message),
             );
             return Err(SyncError::Rejected(message));
@@ -157,6 +167,10 @@ impl Sync {
                 );
             }
             Err(SyncError::Transient(e)) => self.shared.set_link(Link::Offline, Some(e.clone())),
+            Err(SyncError::Incompatible(e)) => {
+                tracing::error!(error = %e, "the server does not speak this station's protocol");
+                self.shared.set_link(Link::Incompatible, Some(e.clone()));
+            }
             Err(e) => tracing::error!(error = %e, "sync"),
         }
         let _ = self.events.send(Event::Status);

@@ -6,6 +6,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use scanline_core::wire;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -62,6 +63,33 @@ pub fn parse_uuid(segment: &str) -> Result<Uuid, ApiError> {
     segment.parse().map_err(|_| ApiError::not_found(format!("{segment:?} is not a UUID")))
 }
 
+/// Station API protocol versions this server speaks.
+pub const PROTOCOLS_SPOKEN: std::ops::RangeInclusive<u32> = 1..=wire::PROTOCOL_VERSION;
+
+/// Refuses a station that names a protocol version this server does not speak, plainly: the
+/// station shows the message on its kiosk. A request without the header is version 1.
+fn check_protocol(parts: &Parts) -> Result<(), ApiError> {
+    let Some(value) = parts.headers.get(wire::PROTOCOL_HEADER) else { return Ok(()) };
+    let version = value.to_str().ok().and_then(|v| v.trim().parse::<u32>().ok());
+    match version {
+        Some(v) if PROTOCOLS_SPOKEN.contains(&v) => Ok(()),
+        _ => {
+            let shown =
+                String::from_utf8_lossy(value.as_bytes()).chars().take(20).collect::<String>();
+            Err(ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                wire::PROTOCOL_UNSUPPORTED,
+                format!(
+                    "this server speaks station protocol {}..={}, and the station speaks {shown:?}: \
+                     install matching versions of the server and the station",
+                    PROTOCOLS_SPOKEN.start(),
+                    PROTOCOLS_SPOKEN.end()
+                ),
+            ))
+        }
+    }
+}
+
 /// The station behind the request's bearer token. Unknown and revoked tokens are refused
 /// alike, so a probe learns nothing.
 impl FromRequestParts<AppState> for StationAuth {
@@ -71,6 +99,7 @@ impl FromRequestParts<AppState> for StationAuth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        check_protocol(parts)?;
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)

@@ -39,6 +39,10 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let Command::Demo { listen, kiosk, dir, pace } = Cli::parse().command;
+    // The demo's terminal is for the meal line; logs only when asked for with RUST_LOG.
+    if std::env::var_os("RUST_LOG").is_some() {
+        scanline_server::init_logging();
+    }
     match demo(listen, kiosk, &dir, pace) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -42,6 +42,23 @@ pub fn server_cli(db: &Path, args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// Sends a process's log to a file at debug level, or to the test's standard error.
+fn log_to(cmd: &mut Command, log: Option<&Path>) {
+    match log {
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .expect("opening the log file");
+            cmd.stderr(Stdio::from(file)).env("RUST_LOG", "debug");
+        }
+        None => {
+            cmd.stderr(Stdio::inherit());
+        }
+    }
+}
+
 /// A running server process. Dropping it kills the process.
 pub struct ServerProcess {
     child: Child,
@@ -52,15 +69,19 @@ impl ServerProcess {
     /// Starts `scanline-server` with `args` (which must make it listen on 127.0.0.1:0) and
     /// waits for its "listening on" line.
     pub fn start(db: &Path, args: &[&str]) -> Self {
-        let mut child = Command::new(binary("scanline-server"))
-            .arg("--db")
-            .arg(db)
-            .args(args)
-            .env_remove("SCANLINE_DB")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("starting scanline-server");
+        Self::start_with_log(db, args, None, false)
+    }
+
+    /// Like `start`, with every log line at debug level written to `log` (as JSON lines when
+    /// `json`).
+    pub fn start_with_log(db: &Path, args: &[&str], log: Option<&Path>, json: bool) -> Self {
+        let mut cmd = Command::new(binary("scanline-server"));
+        cmd.arg("--db").arg(db).args(args).env_remove("SCANLINE_DB").stdout(Stdio::piped());
+        log_to(&mut cmd, log);
+        if json {
+            cmd.env("SCANLINE_LOG_FORMAT", "json");
+        }
+        let mut child = cmd.spawn().expect("starting scanline-server");
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -102,14 +123,15 @@ pub struct StationProcess {
 impl StationProcess {
     /// Starts `scanline-station run --config FILE` and waits for its "kiosk on" line.
     pub fn start(config: &Path) -> Self {
-        let mut child = Command::new(binary("scanline-station"))
-            .arg("run")
-            .arg("--config")
-            .arg(config)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("starting scanline-station");
+        Self::start_with_log(config, None)
+    }
+
+    /// Like `start`, with every log line at debug level written to `log`.
+    pub fn start_with_log(config: &Path, log: Option<&Path>) -> Self {
+        let mut cmd = Command::new(binary("scanline-station"));
+        cmd.arg("run").arg("--config").arg(config).stdout(Stdio::piped());
+        log_to(&mut cmd, log);
+        let mut child = cmd.spawn().expect("starting scanline-station");
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {

@@ -52,7 +52,8 @@ async fn a_server_of_another_protocol_version_is_shown_plainly_on_the_kiosk() {
         0,
         ("Lunch line", 1, 1),
     );
-    let station = StationProcess::start(&config);
+    let log = dir.path().join("station.log");
+    let station = StationProcess::start_with_log(&config, Some(&log));
     let kiosk = Kiosk::new(&station.kiosk);
     let status = kiosk
         .wait_status(30, "the kiosk to say the versions differ", |s| {
@@ -65,6 +66,12 @@ async fn a_server_of_another_protocol_version_is_shown_plainly_on_the_kiosk() {
     assert!(page.contains("Server and station versions differ"));
     tokio::time::sleep(Duration::from_millis(300)).await;
     drop(station);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.contains("the server does not speak this station's protocol")
+            && logged.contains("install matching versions"),
+        "{logged}"
+    );
 }
 
 #[test]

@@ -508,3 +508,26 @@ fn hmis_import_and_export_from_the_command_line() {
         server_cli(&db, &["hmis", "import", dir.path().join("missing.zip").to_str().unwrap()]);
     assert!(!ok && err.contains("cannot read"), "{err}");
 }
+
+#[test]
+fn the_systemd_units_verify() {
+    let deploy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy");
+    let dir = tempfile::tempdir().unwrap();
+    let bin = scanline_tests::binary("scanline-server");
+    let bin_dir = bin.parent().unwrap();
+    for unit in ["scanline-server.service", "scanline-station.service"] {
+        // The units name the installed binaries; point them at the built ones.
+        let text = std::fs::read_to_string(deploy.join(unit))
+            .unwrap()
+            .replace("/usr/local/bin/", &format!("{}/", bin_dir.display()));
+        let path = dir.path().join(unit);
+        std::fs::write(&path, text).unwrap();
+        let out = std::process::Command::new("systemd-analyze")
+            .arg("verify")
+            .arg(&path)
+            .output()
+            .expect("systemd-analyze runs (Debian package systemd)");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && err.trim().is_empty(), "{unit}: {err}");
+    }
+}

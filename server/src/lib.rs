@@ -9,6 +9,7 @@ pub mod demo;
 pub mod hmis;
 pub mod ingest;
 pub mod jobs;
+pub mod metrics;
 pub mod photo;
 pub mod print_queue;
 pub mod printing;

@@ -93,8 +93,11 @@ impl Sync {
     }
 
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<(StatusCode, Vec<u8>), SyncError> {
+        // The server's metrics show how much each station still has to send.
+        let depth = self.db(|c| batches::outbox_depth(c)).await.unwrap_or(0);
         let resp = req
             .bearer_auth(&self.token)
+            .header("x-scanline-outbox", depth.to_string())
             .header(wire::PROTOCOL_HEADER, wire::PROTOCOL_VERSION.to_string())
             .send()
             .await

@@ -517,3 +517,64 @@ async fn the_kiosk_shows_the_photo_on_file_while_the_server_answers() {
     line.server.take().unwrap().kill9();
     assert_eq!(reqwest::get(&url).await.unwrap().status().as_u16(), 404);
 }
+
+/// One sample of the server's `/metrics` for a metric of station `station`.
+async fn metric(base: &str, name: &str, station: &str) -> Option<f64> {
+    let text = reqwest::get(format!("{base}/metrics")).await.ok()?.text().await.ok()?;
+    text.lines()
+        .find(|l| l.starts_with(name) && l.contains(&format!("station=\"{station}\"")))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_metrics_follow_a_scan_stream_through_an_outage() {
+    let mut line = Line::start(60, true, 0).await;
+    let (db, port, kiosk) = (line.agency.db.clone(), line.port, line.kiosk.clone());
+    let mut scanner = line.scanner.take().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let station: String = Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT id FROM stations ORDER BY id LIMIT 1", [], |r| r.get::<_, i64>(0))
+        .unwrap()
+        .to_string();
+    let before = metric(&base, "scanline_entries_received_total", &station).await.unwrap();
+    let text = reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap();
+    assert!(text.contains("# TYPE scanline_entries_received_total counter"), "{text}");
+    assert!(text.contains("scanline_post_failures_total 0"), "{text}");
+
+    // The server goes away; the line keeps scanning into the outbox.
+    line.server.take().unwrap().kill9();
+    let c = cards(&db);
+    for code in c.good.iter().take(20) {
+        scanner.scan(code);
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    kiosk
+        .wait_status(30, "twenty scans waiting", |s| s["outbox_pending"].as_i64() >= Some(20))
+        .await;
+
+    // It comes back: the outbox drains and the metrics show it.
+    let _server = serve(&db, port);
+    kiosk.wait_status(60, "the outbox to drain", |s| s["outbox_pending"] == 0).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let depth = metric(&base, "scanline_station_outbox_depth", &station).await;
+        let total = metric(&base, "scanline_entries_received_total", &station).await;
+        let minute = metric(&base, "scanline_entries_last_minute", &station).await;
+        let seen = metric(&base, "scanline_station_last_seen_seconds", &station).await;
+        if depth == Some(0.0)
+            && total == Some(before + 20.0)
+            && minute == Some(20.0)
+            && seen.is_some_and(|s| s < 10.0)
+        {
+            assert!(metric(&base, "scanline_upload_lag_seconds", &station).await.is_some());
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "metrics: depth {depth:?}, total {total:?} (before {before}), last minute {minute:?}, seen {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

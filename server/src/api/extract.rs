@@ -115,6 +115,14 @@ impl FromRequestParts<AppState> for StationAuth {
             })?
             .to_owned();
         let station = state.db.read(move |conn| stations::authenticate(conn, &token)).await??;
-        station.ok_or_else(|| ApiError::unauthorized("unknown or revoked station token"))
+        let station =
+            station.ok_or_else(|| ApiError::unauthorized("unknown or revoked station token"))?;
+        let outbox = parts
+            .headers
+            .get(crate::metrics::OUTBOX_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        state.live.seen(station.id, outbox);
+        Ok(station)
     }
 }

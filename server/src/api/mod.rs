@@ -31,6 +31,8 @@ pub struct AppState {
     pub db: Db,
     pub ingest: Ingest,
     pub web: WebSettings,
+    /// Stations as their latest requests showed them, and counters, for `/metrics`.
+    pub live: std::sync::Arc<crate::metrics::Live>,
 }
 
 /// Settings of the staff pages.
@@ -52,7 +54,7 @@ impl AppState {
     /// The state for a database; starts the upload queue on the current tokio runtime.
     pub fn new(db: Db) -> Self {
         let ingest = Ingest::start(db.clone());
-        Self { db, ingest, web: WebSettings::default() }
+        Self { db, ingest, web: WebSettings::default(), live: std::sync::Arc::default() }
     }
 }
 
@@ -95,6 +97,7 @@ pub fn app(state: AppState) -> Router {
     let (api, doc) = station_api();
     let doc = std::sync::Arc::new(doc);
     api.route("/api/v1/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
+        .route("/metrics", get(crate::metrics::metrics))
         .merge(crate::web::router())
         .fallback(|| async { ApiError::not_found("no such endpoint").into_response() })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

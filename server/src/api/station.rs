@@ -330,7 +330,8 @@ async fn post_batch(
     Path(batch): Path<String>,
 ) -> ApiResult<Json<PostSummary>> {
     let uuid = parse_uuid(&batch)?;
-    let summary = state
+    let live = std::sync::Arc::clone(&state.live);
+    let result = state
         .db
         .write(move |conn| {
             immediate(conn, |tx| {
@@ -338,6 +339,16 @@ async fn post_batch(
                 batches::post(tx, &b, Actor::Station(station.id))
             })
         })
-        .await??;
-    Ok(Json(summary))
+        .await;
+    match result {
+        Ok(Ok(summary)) => Ok(Json(summary)),
+        Ok(Err(e)) => {
+            live.post_failed();
+            Err(e.into())
+        }
+        Err(e) => {
+            live.post_failed();
+            Err(e.into())
+        }
+    }
 }

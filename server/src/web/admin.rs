@@ -57,6 +57,9 @@ struct StationsPage<'a> {
     user: &'a str,
     csrf: &'a str,
     stations: &'a [StationLine],
+    /// Per station (same order): its last request since the server started (UTC) and the
+    /// outbox depth it reported then.
+    live: &'a [(String, String)],
     orgs: &'a [OrgPrograms],
     /// A token just made: shown this once.
     new_token: Option<&'a str>,
@@ -82,10 +85,21 @@ async fn stations_view(
             Ok::<_, StoreError>((list, out))
         })
         .await??;
+    let live: Vec<(String, String)> = list
+        .iter()
+        .map(|s| match state.live.station(s.id) {
+            Some(l) => (
+                l.last_seen.format("%Y-%m-%d %H:%M:%S").to_string(),
+                l.outbox_depth.map_or_else(|| "not reported".to_owned(), |d| d.to_string()),
+            ),
+            None => ("not since the server started".to_owned(), "not reported".to_owned()),
+        })
+        .collect();
     let page = StationsPage {
         user: &session.viewer.display_name,
         csrf: &session.csrf_token,
         stations: &list,
+        live: &live,
         orgs: &org_programs,
         new_token,
     };

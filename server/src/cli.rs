@@ -41,11 +41,23 @@ pub enum Command {
         /// Mark the session cookie Secure (the server is reached over HTTPS).
         #[arg(long)]
         secure_cookies: bool,
+        /// Write an online backup, checked, into this directory at start and on a schedule.
+        #[arg(long)]
+        backup_dir: Option<PathBuf>,
+        /// Minutes between scheduled backups.
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=10_080))]
+        backup_every_minutes: u32,
+        /// How many scheduled backups to keep (the oldest go first).
+        #[arg(long, default_value_t = 48, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        backup_keep: u32,
     },
     /// Create or upgrade the database schema, then exit.
     Migrate,
     /// Copy the live database to a file with SQLite's online backup.
     Backup { dest: PathBuf },
+    /// Replace the database with a backup (stop the server first). The backup is checked and
+    /// the database it replaces is kept beside it.
+    Restore { backup: PathBuf },
     /// Create a demo database with synthetic clients in a directory, then serve it.
     Demo(crate::demo::DemoArgs),
     /// Exit night-by-night enrollments with no recent bed night.
@@ -463,7 +475,14 @@ async fn shutdown_signal() {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let path = cli.db;
     match cli.command {
-        Command::Serve { listen, idle_minutes, secure_cookies } => {
+        Command::Serve {
+            listen,
+            idle_minutes,
+            secure_cookies,
+            backup_dir,
+            backup_every_minutes,
+            backup_keep,
+        } => {
             let db = Db::open(&path).with_context(|| format!("opening {}", path.display()))?;
             let web = WebSettings {
                 idle_timeout: chrono::Duration::minutes(i64::from(idle_minutes)),
@@ -471,10 +490,22 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async move {
+                let backups = backup_dir.map(|dir| {
+                    tokio::spawn(crate::backup::schedule_loop(
+                        path.clone(),
+                        dir,
+                        std::time::Duration::from_secs(u64::from(backup_every_minutes) * 60),
+                        backup_keep as usize,
+                    ))
+                });
                 let listener = tokio::net::TcpListener::bind(listen)
                     .await
                     .with_context(|| format!("listening on {listen}"))?;
-                serve_with(db, listener, web).await
+                let result = serve_with(db, listener, web).await;
+                if let Some(b) = backups {
+                    b.abort();
+                }
+                result
             })
         }
         Command::Migrate => {
@@ -483,20 +514,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Backup { dest } => {
-            if dest.exists() {
-                bail!("{} exists; choose a new file for the backup", dest.display());
-            }
-            let conn = open(&path)?;
-            let mut out = Connection::open(&dest)?;
-            {
-                let backup = rusqlite::backup::Backup::new(&conn, &mut out)?;
-                backup.run_to_completion(256, std::time::Duration::from_millis(5), None)?;
-            }
-            let check: String = out.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-            if check != "ok" {
-                bail!("the backup failed its integrity check: {check}");
-            }
+            // Migrated (and refused when newer) before it is copied.
+            drop(open(&path)?);
+            crate::backup::backup_file(&path, &dest)?;
             println!("backed up {} to {}", path.display(), dest.display());
+            Ok(())
+        }
+        Command::Restore { backup } => {
+            let kept = crate::backup::restore(&backup, &path, crate::store::now())?;
+            println!("restored {} from {}", path.display(), backup.display());
+            if let Some(kept) = kept {
+                println!("the database it replaced is kept as {}", kept.display());
+            }
             Ok(())
         }
         Command::Demo(args) => crate::demo::run(&args),

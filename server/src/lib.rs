@@ -2,6 +2,7 @@
 //! command line. `main.rs` only parses arguments; everything lives here so tests can drive it.
 
 pub mod api;
+pub mod backup;
 pub mod card;
 pub mod cli;
 pub mod db;

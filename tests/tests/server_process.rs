@@ -531,3 +531,74 @@ fn the_systemd_units_verify() {
         assert!(out.status.success() && err.trim().is_empty(), "{unit}: {err}");
     }
 }
+
+#[test]
+fn scheduled_backups_while_serving_and_a_restore() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    let backups = dir.path().join("backups");
+    let (ok, _, err) =
+        server_cli(&db, &["org", "add", "--name", "North", "--time-zone", "America/Denver"]);
+    assert!(ok, "{err}");
+    let server = ServerProcess::start(
+        &db,
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--backup-dir",
+            backups.to_str().unwrap(),
+            "--backup-keep",
+            "3",
+        ],
+    );
+    // The first backup is written at start.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let backup = loop {
+        let found: Vec<_> = std::fs::read_dir(&backups)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "db"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(b) = found.first() {
+            break b.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "no backup was written");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let check: String = Connection::open(&backup)
+        .unwrap()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    drop(server);
+
+    // Later records are lost by restoring the backup; the replaced database is kept.
+    let (ok, _, err) =
+        server_cli(&db, &["org", "add", "--name", "South", "--time-zone", "America/Chicago"]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = server_cli(&db, &["restore", backup.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("is kept as"), "{out}");
+    let names: Vec<String> = Connection::open(&db)
+        .unwrap()
+        .prepare("SELECT name FROM organizations ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(names, ["North"]);
+    // A file that is not a backup is refused and changes nothing.
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, "not a database").unwrap();
+    let before = dump(&db);
+    let (ok, _, err) = server_cli(&db, &["restore", junk.to_str().unwrap()]);
+    assert!(!ok && err.contains("not a Scanline backup"), "{err}");
+    assert_eq!(dump(&db), before);
+    // The restored database serves.
+    let _again = ServerProcess::start(&db, &["serve", "--listen", "127.0.0.1:0"]);
+}

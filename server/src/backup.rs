@@ -1,0 +1,208 @@
+//! Backups (DESIGN §14): SQLite's online backup of the live database into a new file, checked
+//! with `PRAGMA integrity_check` before it takes its final name; backups on a schedule inside
+//! `serve`, keeping the newest few; and restore, which checks the backup, keeps a copy of the
+//! database it replaces, and copies the backup in with the same online backup.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OpenFlags};
+
+/// Scheduled backups are named `scanline-<UTC time>.db`.
+const PREFIX: &str = "scanline-";
+
+/// Copies the database at `source` into the new file `dest`: written under a temporary name,
+/// checked, flushed, then renamed, so `dest` is either a whole good backup or absent.
+pub fn backup_file(source: &Path, dest: &Path) -> anyhow::Result<()> {
+    if dest.exists() {
+        bail!("{} exists; choose a new file for the backup", dest.display());
+    }
+    let src = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .with_context(|| format!("opening {}", source.display()))?;
+    let partial = dest.with_extension("partial");
+    let _ = std::fs::remove_file(&partial);
+    {
+        let mut out = Connection::open(&partial)
+            .with_context(|| format!("creating {}", partial.display()))?;
+        {
+            let backup = rusqlite::backup::Backup::new(&src, &mut out)?;
+            backup.run_to_completion(256, Duration::from_millis(5), None)?;
+        }
+        let check: String = out.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if check != "ok" {
+            drop(out);
+            let _ = std::fs::remove_file(&partial);
+            bail!("the backup failed its integrity check: {check}");
+        }
+    }
+    std::fs::File::open(&partial)?.sync_all()?;
+    std::fs::rename(&partial, dest)
+        .with_context(|| format!("naming the backup {}", dest.display()))?;
+    if let Some(dir) = dest.parent() {
+        // The new name is durable too.
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}
+
+/// The scheduled backups in `dir`, oldest first.
+pub fn list(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n.starts_with(PREFIX) && Path::new(n).extension().is_some_and(|e| e == "db")
+            })
+        })
+        .collect();
+    // The names sort by time.
+    found.sort();
+    Ok(found)
+}
+
+/// Makes a scheduled backup in `dir` and deletes the oldest beyond `keep`.
+pub fn scheduled(
+    source: &Path,
+    dir: &Path,
+    keep: usize,
+    now: DateTime<Utc>,
+) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let dest = dir.join(format!("{PREFIX}{}.db", now.format("%Y%m%dT%H%M%S%.3fZ")));
+    backup_file(source, &dest)?;
+    let all = list(dir)?;
+    if all.len() > keep {
+        for old in &all[..all.len() - keep] {
+            let _ = std::fs::remove_file(old);
+        }
+    }
+    Ok(dest)
+}
+
+/// Backs up every `every`, starting now, until the task is dropped. A failed backup is logged
+/// and tried again at the next tick.
+pub async fn schedule_loop(source: PathBuf, dir: PathBuf, every: Duration, keep: usize) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let (s, d) = (source.clone(), dir.clone());
+        match tokio::task::spawn_blocking(move || scheduled(&s, &d, keep, Utc::now())).await {
+            Ok(Ok(path)) => tracing::info!(backup = %path.display(), "backup written and checked"),
+            Ok(Err(e)) => tracing::error!(error = %format!("{e:#}"), "backup failed"),
+            Err(e) => tracing::error!(error = %e, "backup task failed"),
+        }
+    }
+}
+
+/// Replaces the database at `db` with the backup `from`. The server must be stopped. The
+/// backup is checked first; the database it replaces is kept beside it as
+/// `<name>.before-restore-<time>`. Returns that file.
+pub fn restore(from: &Path, db: &Path, now: DateTime<Utc>) -> anyhow::Result<Option<PathBuf>> {
+    let backup = Connection::open_with_flags(from, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .with_context(|| format!("opening {}", from.display()))?;
+    let check: String = backup
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .map_err(|e| anyhow::anyhow!("{} is not a Scanline backup: {e}", from.display()))?;
+    if check != "ok" {
+        bail!("{} failed its integrity check: {check}", from.display());
+    }
+    let version = crate::db::schema_version(&backup)?;
+    if version == 0 || version > crate::db::schema_version_known() {
+        bail!(
+            "{} is not a backup this server can restore (schema version {version})",
+            from.display()
+        );
+    }
+    let kept = if db.exists() {
+        let kept = PathBuf::from(format!(
+            "{}.before-restore-{}",
+            db.display(),
+            now.format("%Y%m%dT%H%M%SZ")
+        ));
+        backup_file(db, &kept).context("keeping the current database before the restore")?;
+        Some(kept)
+    } else {
+        None
+    };
+    let mut target = Connection::open(db).with_context(|| format!("opening {}", db.display()))?;
+    {
+        let copy = rusqlite::backup::Backup::new(&backup, &mut target)?;
+        copy.run_to_completion(256, Duration::from_millis(5), None)?;
+    }
+    let check: String = target.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    if check != "ok" {
+        bail!("the restored database failed its integrity check: {check}");
+    }
+    Ok(kept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database(path: &Path, rows: i64) {
+        let conn = crate::db::open_and_migrate(path).unwrap();
+        for i in 0..rows {
+            conn.execute(
+                "INSERT INTO organizations (name, time_zone, created_at) VALUES (?, 'UTC', '2026-01-01')",
+                [format!("Org {i}")],
+            )
+            .unwrap();
+        }
+    }
+
+    fn orgs(path: &Path) -> i64 {
+        Connection::open(path)
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM organizations", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn scheduled_backups_are_checked_and_only_the_newest_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("s.db");
+        database(&db, 3);
+        let backups = dir.path().join("backups");
+        let t0: DateTime<Utc> = "2026-11-22T10:00:00Z".parse().unwrap();
+        for i in 0..5 {
+            scheduled(&db, &backups, 3, t0 + chrono::Duration::hours(i)).unwrap();
+        }
+        let kept = list(&backups).unwrap();
+        assert_eq!(kept.len(), 3);
+        assert!(kept[0].to_str().unwrap().contains("20261122T120000"), "{kept:?}");
+        assert_eq!(orgs(&kept[2]), 3);
+        assert!(backup_file(&db, &kept[2]).is_err(), "an existing file is never overwritten");
+    }
+
+    #[test]
+    fn restore_checks_the_backup_and_keeps_what_it_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("s.db");
+        database(&db, 2);
+        let backup = dir.path().join("b.db");
+        backup_file(&db, &backup).unwrap();
+        database(&db, 0);
+        Connection::open(&db)
+            .unwrap()
+            .execute("INSERT INTO organizations (name, time_zone, created_at) VALUES ('Late', 'UTC', '2026-01-02')", [])
+            .unwrap();
+        assert_eq!(orgs(&db), 3);
+        let now: DateTime<Utc> = "2026-11-22T10:00:00Z".parse().unwrap();
+        let kept = restore(&backup, &db, now).unwrap().unwrap();
+        assert_eq!(orgs(&db), 2);
+        assert_eq!(orgs(&kept), 3);
+
+        let junk = dir.path().join("junk.db");
+        std::fs::write(&junk, b"this is not a database").unwrap();
+        assert!(restore(&junk, &db, now).is_err());
+        assert_eq!(orgs(&db), 2, "a bad backup changes nothing");
+    }
+}

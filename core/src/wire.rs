@@ -198,6 +198,24 @@ pub struct UploadEntries {
     pub entries: Vec<EntryUpload>,
 }
 
+/// Entry UUIDs a station asks the server about (after the server was restored from a backup).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct HeldQuery {
+    pub uuids: Vec<Uuid>,
+}
+
+/// Which of the asked entries the server does not hold for the station.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HeldAnswer {
+    pub missing: Vec<Uuid>,
+}
+
+/// The response header naming the server database's generation; a restore makes a new one.
+pub const GENERATION_HEADER: &str = "x-scanline-generation";
+
 /// The server's authoritative verdict on one entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -140,6 +140,12 @@ pub fn restore(from: &Path, db: &Path, now: DateTime<Utc>) -> anyhow::Result<Opt
     if check != "ok" {
         bail!("the restored database failed its integrity check: {check}");
     }
+    // A new generation: stations learn the server went back in time and resend what it lost.
+    // (A backup older than the generation gets one when the server migrates it.)
+    let _ = target.execute(
+        "UPDATE server_meta SET value = lower(hex(randomblob(8))) WHERE key = 'generation'",
+        [],
+    );
     Ok(kept)
 }
 

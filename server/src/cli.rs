@@ -444,9 +444,14 @@ pub async fn serve_with(
     println!("listening on http://{addr}");
     let jobs = tokio::spawn(crate::jobs::auto_exit_loop(db.clone()));
     let printing = tokio::spawn(crate::print_queue::follow_loop(db.clone()));
-    let result = axum::serve(listener, app(AppState { web, ..AppState::new(db) }))
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    let state = AppState { web, ..AppState::new(db.clone()) };
+    let generation: String = db
+        .read(|c| {
+            c.query_row("SELECT value FROM server_meta WHERE key = 'generation'", [], |r| r.get(0))
+        })
+        .await??;
+    let _ = state.live.generation.set(generation);
+    let result = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await;
     jobs.abort();
     printing.abort();
     Ok(result?)

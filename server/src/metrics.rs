@@ -32,6 +32,8 @@ pub struct LiveStation {
 pub struct Live {
     stations: Mutex<HashMap<i64, LiveStation>>,
     post_failures: AtomicU64,
+    /// The database's generation, sent on every response (see `wire::GENERATION_HEADER`).
+    pub generation: std::sync::OnceLock<String>,
 }
 
 impl Live {

@@ -51,6 +51,9 @@ pub struct Sync {
     shared: Arc<Shared>,
     events: broadcast::Sender<Event>,
     refresh: Duration,
+    /// The server answered with a new database generation (it was restored from a backup):
+    /// what it holds of this station must be checked before more is sent.
+    reconcile: std::sync::atomic::AtomicBool,
 }
 
 impl Sync {
@@ -75,6 +78,7 @@ impl Sync {
             shared,
             events,
             refresh,
+            reconcile: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -103,6 +107,11 @@ impl Sync {
             .await
             .map_err(|e| SyncError::Transient(without_url(&e)))?;
         let status = resp.status();
+        if let Some(generation) =
+            resp.headers().get(wire::GENERATION_HEADER).and_then(|v| v.to_str().ok())
+        {
+            self.note_generation(generation.to_owned()).await?;
+        }
         let body = resp.bytes().await.map_err(|e| SyncError::Transient(without_url(&e)))?.to_vec();
         if status == StatusCode::UNAUTHORIZED {
             return Err(SyncError::Unauthorized);
@@ -124,6 +133,61 @@ impl Sync {
             return Err(SyncError::Rejected(message));
         }
         Ok((status, body))
+    }
+
+    /// Remembers the server's database generation; a different one than before means the
+    /// server was restored from a backup and may have lost entries this station sent.
+    async fn note_generation(&self, generation: String) -> Result<(), SyncError> {
+        let changed = self
+            .db(move |c| {
+                let known = store::get_meta(c, "server_generation")?;
+                if known.as_deref() != Some(generation.as_str()) {
+                    store::set_meta(c, "server_generation", &generation)?;
+                }
+                Ok(known.is_some_and(|k| k != generation))
+            })
+            .await?;
+        if changed {
+            tracing::warn!("the server was restored from a backup: checking what it holds");
+            self.reconcile.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
+    /// Asks the server which of the entries sent in the last 60 days it holds, and moves the
+    /// upload cursor back before the first one it lost: those are sent again (the server
+    /// ignores the ones it already has).
+    async fn reconcile(&self) -> Result<(), SyncError> {
+        let sent = self.db(|c| batches::sent_recently(c, 60)).await?;
+        let mut first_missing: Option<i64> = None;
+        let mut missing_count = 0usize;
+        for chunk in sent.chunks(wire::MAX_ENTRIES_PER_UPLOAD) {
+            let uuids: Vec<uuid::Uuid> = chunk.iter().filter_map(|(_, u)| u.parse().ok()).collect();
+            let (_, body) = self
+                .send(
+                    self.http
+                        .post(self.url("/api/v1/entries/held"))
+                        .json(&wire::HeldQuery { uuids }),
+                )
+                .await?;
+            let answer: wire::HeldAnswer = Self::parse(&body)?;
+            missing_count += answer.missing.len();
+            for m in answer.missing {
+                let m = m.to_string();
+                if let Some((seq, _)) = chunk.iter().find(|(_, u)| *u == m) {
+                    first_missing = Some(first_missing.map_or(*seq, |f| f.min(*seq)));
+                }
+            }
+        }
+        if let Some(seq) = first_missing {
+            tracing::warn!(
+                missing = missing_count,
+                "the server lost entries in its restore: sending them again"
+            );
+            self.db(move |c| batches::rewind_cursor(c, seq - 1)).await?;
+        }
+        self.reconcile.store(false, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
     }
 
     fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, SyncError> {
@@ -228,6 +292,9 @@ impl Sync {
     /// Sends the next piece of work: the oldest outbox item once the entries scanned before it
     /// are sent, else the next run of entries of one batch. Returns whether there was work.
     pub async fn step(&self) -> Result<bool, SyncError> {
+        if self.reconcile.load(std::sync::atomic::Ordering::SeqCst) {
+            self.reconcile().await?;
+        }
         let (op, entries) = self
             .db(|c| Ok((batches::next_op(c)?, batches::unsent(c, UPLOAD_CHUNK, None)?)))
             .await?;
@@ -333,6 +400,19 @@ impl Sync {
                 Ok(())
             }
             Err(SyncError::Rejected(msg)) => {
+                // The server lost the batch (restored from a backup): make it again, then
+                // send the entries again.
+                if msg.starts_with("not_found") {
+                    match self.create_batch(batch).await {
+                        Ok(()) => {
+                            return Err(SyncError::Transient(
+                                "the batch was made again on the server".into(),
+                            ));
+                        }
+                        Err(SyncError::Rejected(_)) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
                 tracing::warn!(error = %msg, "the server refused a run of entries; kept as failed");
                 self.db(move |c| {
                     store::immediate(c, |tx| {

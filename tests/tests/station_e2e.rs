@@ -578,3 +578,73 @@ async fn the_metrics_follow_a_scan_stream_through_an_outage() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restore_the_station_resends_what_the_server_lost() {
+    let mut line = Line::start(80, true, 0).await;
+    let (db, port, kiosk) = (line.agency.db.clone(), line.port, line.kiosk.clone());
+    let mut scanner = line.scanner.take().unwrap();
+    let c = cards(&db);
+    let count = |sql: &str| server_count(&db, sql);
+    let scan_all = |scanner: &mut FakeScanner, codes: &[String]| {
+        for code in codes {
+            scanner.scan(code);
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    };
+
+    scan_all(&mut scanner, &c.good[..10]);
+    wait_until(60, "ten entries on the server", || async {
+        count("SELECT COUNT(*) FROM batch_entries") == 10
+    })
+    .await;
+    let backup = line.agency.dir.path().join("backup.db");
+    let (ok, _, err) = server_cli(&db, &["backup", backup.to_str().unwrap()]);
+    assert!(ok, "{err}");
+
+    // After the backup: ten more, then a new batch with five more.
+    scan_all(&mut scanner, &c.good[10..20]);
+    let (status, body) = kiosk.post("/api/batches", &json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    scan_all(&mut scanner, &c.good[20..25]);
+    wait_until(60, "twenty-five entries on the server", || async {
+        count("SELECT COUNT(*) FROM batch_entries") == 25
+    })
+    .await;
+    kiosk.wait_status(60, "the outbox to drain", |s| s["outbox_pending"] == 0).await;
+
+    // The server's disk is lost; it comes back from the backup, without the last fifteen.
+    line.server.take().unwrap().kill9();
+    let (ok, out, err) = server_cli(&db, &["restore", backup.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("restored"), "{out}");
+    assert_eq!(count("SELECT COUNT(*) FROM batch_entries"), 10);
+    assert_eq!(count("SELECT COUNT(*) FROM batches"), 1);
+    let _server = serve(&db, port);
+
+    // The station notices, asks what the server holds and resends the rest, batch included.
+    wait_until(90, "every entry back on the server", || async {
+        count("SELECT COUNT(*) FROM batch_entries") == 25
+    })
+    .await;
+    assert_eq!(count("SELECT COUNT(*) FROM batches"), 2);
+    let station_db = line.agency.dir.path().join("data").join("station.db");
+    let station_uuids: HashSet<String> = Connection::open(&station_db)
+        .unwrap()
+        .prepare("SELECT uuid FROM entries")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let conn = Connection::open(&db).unwrap();
+    let server_uuids: HashSet<String> = conn
+        .prepare("SELECT uuid FROM batch_entries")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(station_uuids.len(), 25);
+    assert_eq!(server_uuids, station_uuids, "every entry exactly once");
+}

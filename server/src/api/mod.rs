@@ -92,6 +92,21 @@ pub fn station_api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(station::router()).split_for_parts()
 }
 
+/// Names the database's generation on every response, so a station notices a restore.
+async fn generation_header(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut resp = next.run(req).await;
+    if let Some(g) = state.live.generation.get()
+        && let Ok(v) = axum::http::HeaderValue::from_str(g)
+    {
+        resp.headers_mut().insert(scanline_core::wire::GENERATION_HEADER, v);
+    }
+    resp
+}
+
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
     let (api, doc) = station_api();
@@ -113,6 +128,7 @@ pub fn app(state: AppState) -> Router {
                 tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
             }),
         )
+        .layer(axum::middleware::from_fn_with_state(state.clone(), generation_header))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)

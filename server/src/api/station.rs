@@ -6,8 +6,8 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use scanline_core::wire::{
-    BatchInfo, CreateBatch, ErrorBody, Health, PostSummary, RosterDelta, RosterSnapshot,
-    UploadEntries, UploadResult,
+    BatchInfo, CreateBatch, ErrorBody, Health, HeldAnswer, HeldQuery, PostSummary, RosterDelta,
+    RosterSnapshot, UploadEntries, UploadResult,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -32,6 +32,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_batch))
         .routes(routes!(get_batch))
         .routes(routes!(upload_entries))
+        .routes(routes!(held_entries))
         .routes(routes!(delete_entry))
         .routes(routes!(revalidate_batch))
         .routes(routes!(close_batch))
@@ -216,6 +217,40 @@ async fn upload_entries(
         IngestError::Internal(e) => ApiError::internal(&e),
     })?;
     Ok(Json(UploadResult { entries }))
+}
+
+/// Which of these entries of the station the server does not hold: after the server was
+/// restored from a backup, a station asks about what it sent and resends what is missing.
+#[utoipa::path(
+    post, path = "/api/v1/entries/held",
+    security(("station_token" = [])),
+    request_body = HeldQuery,
+    responses(
+        (status = 200, body = HeldAnswer),
+        (status = 413, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    )
+)]
+async fn held_entries(
+    State(state): State<AppState>,
+    station: StationAuth,
+    ApiJson(req): ApiJson<HeldQuery>,
+) -> ApiResult<Json<HeldAnswer>> {
+    if req.uuids.len() > scanline_core::wire::MAX_ENTRIES_PER_UPLOAD {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "too_many",
+            format!(
+                "ask about at most {} entries at a time",
+                scanline_core::wire::MAX_ENTRIES_PER_UPLOAD
+            ),
+        ));
+    }
+    let missing = state
+        .db
+        .read(move |conn| batches::missing_for_station(conn, station.id, &req.uuids))
+        .await??;
+    Ok(Json(HeldAnswer { missing }))
 }
 
 /// Deletes an unposted entry from the batch (the X in review).

@@ -710,3 +710,24 @@ pub fn review(conn: &Connection, batch: &BatchRow) -> StoreResult<Vec<EntryRow>>
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// Of these entry UUIDs, those the station has no entry for on this server.
+pub fn missing_for_station(
+    conn: &Connection,
+    station: i64,
+    uuids: &[uuid::Uuid],
+) -> StoreResult<Vec<uuid::Uuid>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM batch_entries e JOIN batches b ON b.id = e.batch_id
+                        WHERE e.uuid = :u AND b.station_id = :s)",
+    )?;
+    let mut missing = Vec::new();
+    for u in uuids {
+        let held: bool =
+            stmt.query_row(named_params! {":u": u.to_string(), ":s": station}, |r| r.get(0))?;
+        if !held {
+            missing.push(*u);
+        }
+    }
+    Ok(missing)
+}

@@ -425,6 +425,28 @@ pub fn unsent(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Entries already sent (not refused) and scanned in the last `days` days: `(seq, uuid)`.
+pub fn sent_recently(conn: &Connection, days: i64) -> StoreResult<Vec<(i64, String)>> {
+    let since = chrono::Utc::now() - chrono::Duration::days(days);
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, uuid FROM entries
+         WHERE seq <= :c AND upload_error IS NULL AND scanned_at >= :since ORDER BY seq",
+    )?;
+    let rows = stmt
+        .query_map(named_params! {":c": upload_cursor(conn)?, ":since": since}, |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Moves the upload cursor back, so the entries after `to` are sent again.
+pub fn rewind_cursor(conn: &Connection, to: i64) -> StoreResult<()> {
+    if to < upload_cursor(conn)? {
+        set_meta(conn, "upload_cursor", &to.max(0).to_string())?;
+    }
+    Ok(())
+}
+
 /// Moves the upload cursor past entries the server has answered (or refused for good).
 pub fn advance_cursor(tx: &Transaction<'_>, to: i64) -> StoreResult<()> {
     if to > upload_cursor(tx)? {

@@ -50,6 +50,13 @@ pub enum Command {
         /// How many scheduled backups to keep (the oldest go first).
         #[arg(long, default_value_t = 48, value_parser = clap::value_parser!(u32).range(1..=10_000))]
         backup_keep: u32,
+        /// Serve HTTPS with this certificate (PEM; reloaded when the file changes). Without
+        /// it the server speaks plain HTTP: for loopback, or behind a TLS reverse proxy.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Create or upgrade the database schema, then exit.
     Migrate,
@@ -94,6 +101,9 @@ pub enum Command {
     /// Staff users.
     #[command(subcommand)]
     User(UserCmd),
+    /// TLS: make a self-signed certificate for a LAN install.
+    #[command(subcommand)]
+    Tls(TlsCmd),
     /// HMIS interchange: HUD HMIS CSV import and export, services for ClientTrack.
     #[command(subcommand)]
     Hmis(crate::hmis::cli::HmisCmd),
@@ -222,6 +232,20 @@ pub struct ExitArgs {
     /// HUD Destination code.
     #[arg(long, default_value_t = DESTINATION_NO_EXIT_INTERVIEW)]
     destination: u16,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TlsCmd {
+    /// Make a self-signed certificate and key for these host names or addresses and print its
+    /// SHA-256 fingerprint (for `pin_sha256` in each station's configuration).
+    SelfSigned {
+        #[arg(long = "host", required = true)]
+        hosts: Vec<String>,
+        #[arg(long)]
+        cert: PathBuf,
+        #[arg(long)]
+        key: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -392,6 +416,45 @@ pub async fn serve(db: Db, listener: tokio::net::TcpListener) -> anyhow::Result<
     serve_with(db, listener, WebSettings::default()).await
 }
 
+/// `serve` over HTTPS: the certificate and key are reloaded when their files change.
+pub async fn serve_tls(
+    db: Db,
+    listener: tokio::net::TcpListener,
+    web: WebSettings,
+    cert: PathBuf,
+    key: PathBuf,
+) -> anyhow::Result<()> {
+    let config = crate::tls::load(&cert, &key).await?;
+    let addr = listener.local_addr()?;
+    let listener = listener.into_std()?;
+    let jobs = tokio::spawn(crate::jobs::auto_exit_loop(db.clone()));
+    let printing = tokio::spawn(crate::print_queue::follow_loop(db.clone()));
+    let reload = tokio::spawn(crate::tls::reload_loop(config.clone(), cert, key));
+    let state = AppState { web, ..AppState::new(db.clone()) };
+    let generation: String = db
+        .read(|c| {
+            c.query_row("SELECT value FROM server_meta WHERE key = 'generation'", [], |r| r.get(0))
+        })
+        .await??;
+    let _ = state.live.generation.set(generation);
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+    });
+    // Tests and the demo read this line to learn the port.
+    println!("listening on https://{addr}");
+    let result = axum_server::from_tcp_rustls(listener, config)?
+        .handle(handle)
+        .serve(app(state).into_make_service())
+        .await;
+    jobs.abort();
+    printing.abort();
+    reload.abort();
+    Ok(result?)
+}
+
 /// Parses `WIDTHxHEIGHT@DPI`.
 fn parse_bitmap(s: &str) -> anyhow::Result<crate::card::Geometry> {
     let (size, dpi) = s.split_once('@').context("the bitmap is WIDTHxHEIGHT@DPI")?;
@@ -487,6 +550,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             backup_dir,
             backup_every_minutes,
             backup_keep,
+            tls_cert,
+            tls_key,
         } => {
             let db = Db::open(&path).with_context(|| format!("opening {}", path.display()))?;
             let web = WebSettings {
@@ -506,7 +571,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 let listener = tokio::net::TcpListener::bind(listen)
                     .await
                     .with_context(|| format!("listening on {listen}"))?;
-                let result = serve_with(db, listener, web).await;
+                let result = match tls_cert.zip(tls_key) {
+                    Some((cert, key)) => serve_tls(db, listener, web, cert, key).await,
+                    None => serve_with(db, listener, web).await,
+                };
                 if let Some(b) = backups {
                     b.abort();
                 }
@@ -535,6 +603,21 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo(args) => crate::demo::run(&args),
         Command::Hmis(cmd) => crate::hmis::cli::run(&mut open(&path)?, cmd),
+        Command::Tls(TlsCmd::SelfSigned { hosts, cert, key }) => {
+            for f in [&cert, &key] {
+                if f.exists() {
+                    bail!("{} exists; choose new files", f.display());
+                }
+            }
+            let (cert_pem, key_pem, fingerprint) = crate::tls::self_signed(&hosts)?;
+            std::fs::write(&cert, cert_pem)
+                .with_context(|| format!("writing {}", cert.display()))?;
+            write_secret(&key, &key_pem)?;
+            println!("certificate {} for {}", cert.display(), hosts.join(", "));
+            println!("key {} (readable by its owner only)", key.display());
+            println!("fingerprint SHA-256 {fingerprint}");
+            Ok(())
+        }
         Command::AutoExit { night } => {
             let mut conn = open(&path)?;
             let exits = write(&mut conn, |tx| bednights::auto_exit(tx, night))?;

@@ -15,6 +15,7 @@ pub mod photo;
 pub mod print_queue;
 pub mod printing;
 pub mod store;
+pub mod tls;
 pub mod web;
 
 /// Logs to standard error: human-readable lines, or one JSON object per line when

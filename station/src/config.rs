@@ -39,6 +39,13 @@ pub struct ServerConfig {
     /// Seconds to wait for the server before a request counts as failed.
     #[serde(default = "default_request_timeout")]
     pub request_timeout_secs: u64,
+    /// Trust only the certificate authority (or self-signed certificate) in this PEM file.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Trust only the server certificate with this SHA-256 fingerprint (as printed by
+    /// `scanline-server tls self-signed`).
+    #[serde(default)]
+    pub pin_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -64,10 +64,11 @@ pub async fn start(loaded: Loaded, with_stdin: bool) -> anyhow::Result<Running> 
     )
     .spawn();
 
+    let http = crate::tls::http_client(&config.server, config.request_timeout())?;
     let sync = Arc::new(Sync::new(
+        http.clone(),
         &config.server.url,
         &loaded.token,
-        config.request_timeout(),
         sync_conn,
         Arc::clone(&shared),
         events.clone(),
@@ -105,10 +106,7 @@ pub async fn start(loaded: Loaded, with_stdin: bool) -> anyhow::Result<Running> 
         conn: Arc::new(Mutex::new(kiosk_conn)),
         templates: config.batch_templates.iter().map(|t| t.name.clone()).collect(),
         photos: kiosk::PhotoSource {
-            http: reqwest::Client::builder()
-                .timeout(config.request_timeout())
-                .build()
-                .context("building the HTTP client")?,
+            http,
             base: config.server.url.clone(),
             token: loaded.token.clone(),
         },

@@ -10,6 +10,7 @@ pub mod scanner;
 pub mod state;
 pub mod store;
 pub mod sync;
+pub mod tls;
 pub mod worker;
 
 use std::ffi::OsString;

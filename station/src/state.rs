@@ -21,6 +21,8 @@ pub enum Link {
     Unauthorized,
     /// The server does not speak this station's protocol version.
     Incompatible,
+    /// The server's certificate is not the one this station trusts.
+    Untrusted,
 }
 
 /// One scanner's state for the kiosk.

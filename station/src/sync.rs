@@ -36,6 +36,9 @@ pub enum SyncError {
     /// The server does not speak this station's protocol version: one of them must be upgraded.
     #[error("{0}")]
     Incompatible(String),
+    /// The server's certificate is not the one this station trusts.
+    #[error("{0}")]
+    Untrusted(String),
     /// The server refused this piece of work for good; it is kept, marked failed.
     #[error("refused by the server: {0}")]
     Rejected(String),
@@ -58,20 +61,16 @@ pub struct Sync {
 
 impl Sync {
     pub fn new(
+        http: reqwest::Client,
         base: &str,
         token: &str,
-        timeout: Duration,
         conn: Connection,
         shared: Arc<Shared>,
         events: broadcast::Sender<Event>,
         refresh: Duration,
     ) -> Self {
         Self {
-            http: reqwest::Client::builder()
-                .timeout(timeout)
-                .connect_timeout(timeout)
-                .build()
-                .expect("building the HTTP client"),
+            http,
             base: base.trim_end_matches('/').to_owned(),
             token: token.to_owned(),
             conn: Arc::new(Mutex::new(conn)),
@@ -105,7 +104,10 @@ impl Sync {
             .header(wire::PROTOCOL_HEADER, wire::PROTOCOL_VERSION.to_string())
             .send()
             .await
-            .map_err(|e| SyncError::Transient(without_url(&e)))?;
+            .map_err(|e| match crate::tls::untrusted(&e) {
+                Some(why) => SyncError::Untrusted(why),
+                None => SyncError::Transient(without_url(&e)),
+            })?;
         let status = resp.status();
         if let Some(generation) =
             resp.headers().get(wire::GENERATION_HEADER).and_then(|v| v.to_str().ok())
@@ -234,6 +236,10 @@ impl Sync {
                 );
             }
             Err(SyncError::Transient(e)) => self.shared.set_link(Link::Offline, Some(e.clone())),
+            Err(SyncError::Untrusted(e)) => {
+                tracing::error!(error = %e, "refusing the server");
+                self.shared.set_link(Link::Untrusted, Some(e.clone()));
+            }
             Err(SyncError::Incompatible(e)) => {
                 tracing::error!(error = %e, "the server does not speak this station's protocol");
                 self.shared.set_link(Link::Incompatible, Some(e.clone()));

@@ -1,0 +1,156 @@
+//! How the station trusts the server (DESIGN §13): by default the public certificate
+//! authorities bundled with the station; or only the CA (or self-signed certificate) in
+//! `ca_file`; or only the one certificate whose SHA-256 fingerprint is `pin_sha256`. Anything
+//! else is refused, and the kiosk says why.
+
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use sha2::{Digest, Sha256};
+
+use crate::config::ServerConfig;
+
+/// Words every refusal of the server's certificate carries, so the kiosk can tell it apart
+/// from an unreachable server.
+pub const UNTRUSTED: &str = "certificate is not trusted";
+
+/// Parses a SHA-256 fingerprint: 64 hex digits, with or without colons.
+pub fn parse_pin(s: &str) -> anyhow::Result<[u8; 32]> {
+    let hex: String = s.chars().filter(|c| *c != ':' && !c.is_whitespace()).collect();
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        bail!("pin_sha256 must be the 64 hex digits of a SHA-256 fingerprint (colons allowed)");
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("checked hex");
+    }
+    Ok(out)
+}
+
+fn show(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
+}
+
+/// Accepts exactly one certificate, by fingerprint, whatever signed it.
+#[derive(Debug)]
+struct Pinned {
+    pin: [u8; 32],
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let got: [u8; 32] = Sha256::digest(end_entity.as_ref()).into();
+        if got == self.pin {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General(format!(
+                "the server's {UNTRUSTED}: its SHA-256 fingerprint is {}, and this station is \
+                 pinned to {}",
+                show(&got),
+                show(&self.pin)
+            )))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// The HTTP client the station talks to the server with.
+pub fn http_client(
+    server: &ServerConfig,
+    timeout: std::time::Duration,
+) -> anyhow::Result<reqwest::Client> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let builder = reqwest::Client::builder().timeout(timeout).connect_timeout(timeout);
+    let builder = if let Some(pin) = &server.pin_sha256 {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+            .with_safe_default_protocol_versions()
+            .context("TLS protocol versions")?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(Pinned { pin: parse_pin(pin)?, provider }))
+            .with_no_client_auth();
+        builder.use_preconfigured_tls(config)
+    } else if let Some(ca) = &server.ca_file {
+        let pem = std::fs::read(ca).with_context(|| format!("reading ca_file {}", ca.display()))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .with_context(|| format!("ca_file {} holds no PEM certificate", ca.display()))?;
+        if certs.is_empty() {
+            bail!("ca_file {} holds no PEM certificate", ca.display());
+        }
+        let mut b = builder.tls_built_in_root_certs(false);
+        for c in certs {
+            b = b.add_root_certificate(c);
+        }
+        b
+    } else {
+        builder
+    };
+    builder.build().context("building the HTTP client")
+}
+
+/// Whether a failed request failed on the server's certificate, and the words to show.
+pub fn untrusted(e: &reqwest::Error) -> Option<String> {
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if text.contains(UNTRUSTED) {
+            return Some(text.trim_start_matches("general error: ").to_owned());
+        }
+        if text.contains("invalid peer certificate") || text.contains("UnknownIssuer") {
+            return Some(format!(
+                "the server's {UNTRUSTED}: {text}. Check ca_file or pin_sha256 in the \
+                 station's configuration"
+            ));
+        }
+        source = s.source();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pins_are_read_with_or_without_colons() {
+        let hex = "AB".repeat(32);
+        let colons = vec!["AB"; 32].join(":");
+        assert_eq!(parse_pin(&hex).unwrap(), [0xAB; 32]);
+        assert_eq!(parse_pin(&colons).unwrap(), [0xAB; 32]);
+        assert!(parse_pin("AB:CD").is_err());
+        assert!(parse_pin(&"ZZ".repeat(32)).is_err());
+    }
+}

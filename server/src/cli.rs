@@ -427,16 +427,8 @@ pub async fn serve_tls(
     let config = crate::tls::load(&cert, &key).await?;
     let addr = listener.local_addr()?;
     let listener = listener.into_std()?;
-    let jobs = tokio::spawn(crate::jobs::auto_exit_loop(db.clone()));
-    let printing = tokio::spawn(crate::print_queue::follow_loop(db.clone()));
-    let reload = tokio::spawn(crate::tls::reload_loop(config.clone(), cert, key));
-    let state = AppState { web, ..AppState::new(db.clone()) };
-    let generation: String = db
-        .read(|c| {
-            c.query_row("SELECT value FROM server_meta WHERE key = 'generation'", [], |r| r.get(0))
-        })
-        .await??;
-    let _ = state.live.generation.set(generation);
+    let (state, mut background) = prepare(db, web).await?;
+    background.push(tokio::spawn(crate::tls::reload_loop(config.clone(), cert, key)));
     let handle = axum_server::Handle::new();
     let stopper = handle.clone();
     tokio::spawn(async move {
@@ -449,9 +441,9 @@ pub async fn serve_tls(
         .handle(handle)
         .serve(app(state).into_make_service())
         .await;
-    jobs.abort();
-    printing.abort();
-    reload.abort();
+    for task in background {
+        task.abort();
+    }
     Ok(result?)
 }
 
@@ -503,10 +495,26 @@ pub async fn serve_with(
     web: WebSettings,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
+    let (state, background) = prepare(db, web).await?;
     // Tests and the demo read this line to learn the port.
     println!("listening on http://{addr}");
-    let jobs = tokio::spawn(crate::jobs::auto_exit_loop(db.clone()));
-    let printing = tokio::spawn(crate::print_queue::follow_loop(db.clone()));
+    let result = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await;
+    for task in background {
+        task.abort();
+    }
+    Ok(result?)
+}
+
+/// The application state for `serve`, with the database's generation, and the jobs that run
+/// beside the requests (auto-exit, print jobs).
+async fn prepare(
+    db: Db,
+    web: WebSettings,
+) -> anyhow::Result<(AppState, Vec<tokio::task::JoinHandle<()>>)> {
+    let background = vec![
+        tokio::spawn(crate::jobs::auto_exit_loop(db.clone())),
+        tokio::spawn(crate::print_queue::follow_loop(db.clone())),
+    ];
     let state = AppState { web, ..AppState::new(db.clone()) };
     let generation: String = db
         .read(|c| {
@@ -514,10 +522,7 @@ pub async fn serve_with(
         })
         .await??;
     let _ = state.live.generation.set(generation);
-    let result = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await;
-    jobs.abort();
-    printing.abort();
-    Ok(result?)
+    Ok((state, background))
 }
 
 async fn shutdown_signal() {

@@ -262,7 +262,20 @@ impl Config {
 pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
-    let config = Config::parse(&text, path)?;
+    let mut config = Config::parse(&text, path)?;
+    let invalid =
+        |message: String| ConfigError::Invalid { path: path.display().to_string(), message };
+    if config.server.ca_file.is_some() && config.server.pin_sha256.is_some() {
+        return Err(invalid("set ca_file or pin_sha256, not both".into()));
+    }
+    if let Some(pin) = &config.server.pin_sha256 {
+        crate::tls::parse_pin(pin).map_err(|e| invalid(e.to_string()))?;
+    }
+    if let Some(ca) = &config.server.ca_file
+        && ca.is_relative()
+    {
+        config.server.ca_file = Some(path.parent().unwrap_or(Path::new(".")).join(ca));
+    }
     let token_path = if config.server.token_file.is_relative() {
         path.parent().unwrap_or(Path::new(".")).join(&config.server.token_file)
     } else {
@@ -361,5 +374,40 @@ mod tests {
         assert!(!format!("{loaded:?}").contains("sls_secret"));
         std::fs::write(dir.path().join("t"), "  \n").unwrap();
         assert!(load(&cfg).unwrap_err().to_string().contains("empty"));
+    }
+}
+
+#[cfg(test)]
+mod trust_tests {
+    use super::*;
+
+    fn load_with(trust: &str) -> Result<Loaded, String> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("t"), "sls_token").unwrap();
+        let path = dir.path().join("station.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[server]\nurl = \"https://s\"\ntoken_file = \"t\"\n{trust}\n[station]\ndata_dir = \"d\"\n\
+                 [[batch_template]]\nname = \"L\"\nprogram_id = 1\nservice_type_ids = [1]\n"
+            ),
+        )
+        .unwrap();
+        load(&path).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn trust_settings_are_checked_when_the_configuration_is_read() {
+        let pin = vec!["AB"; 32].join(":");
+        assert!(load_with(&format!("pin_sha256 = \"{pin}\"")).is_ok());
+        let e = load_with("pin_sha256 = \"AB:CD\"").unwrap_err();
+        assert!(e.contains("64 hex digits"), "{e}");
+        let e = load_with(&format!("pin_sha256 = \"{pin}\"\nca_file = \"ca.pem\"")).unwrap_err();
+        assert!(e.contains("not both"), "{e}");
+        let loaded = load_with("ca_file = \"ca.pem\"").unwrap();
+        assert!(
+            loaded.config.server.ca_file.unwrap().is_absolute(),
+            "resolved from the file's folder"
+        );
     }
 }

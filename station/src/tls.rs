@@ -1,5 +1,5 @@
-//! How the station trusts the server (DESIGN §13): by default the public certificate
-//! authorities bundled with the station; or only the CA (or self-signed certificate) in
+//! How the station trusts the server (DESIGN §13): by default the operating system's
+//! certificate authorities and the public ones bundled with the station; or only the CA (or self-signed certificate) in
 //! `ca_file`; or only the one certificate whose SHA-256 fingerprint is `pin_sha256`. Anything
 //! else is refused, and the kiosk says why.
 

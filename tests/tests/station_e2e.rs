@@ -628,23 +628,18 @@ async fn after_a_restore_the_station_resends_what_the_server_lost() {
     })
     .await;
     assert_eq!(count("SELECT COUNT(*) FROM batches"), 2);
-    let station_db = line.agency.dir.path().join("data").join("station.db");
-    let station_uuids: HashSet<String> = Connection::open(&station_db)
-        .unwrap()
-        .prepare("SELECT uuid FROM entries")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let conn = Connection::open(&db).unwrap();
-    let server_uuids: HashSet<String> = conn
-        .prepare("SELECT uuid FROM batch_entries")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let uuids = |path: &Path, table: &str| -> HashSet<String> {
+        Connection::open(path)
+            .unwrap()
+            .prepare(&format!("SELECT uuid FROM {table}"))
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let station_uuids = uuids(&line.agency.dir.path().join("data").join("station.db"), "entries");
+    let server_uuids = uuids(&db, "batch_entries");
     assert_eq!(station_uuids.len(), 25);
     assert_eq!(server_uuids, station_uuids, "every entry exactly once");
 }

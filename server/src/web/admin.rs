@@ -10,7 +10,7 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::auth::{SignedIn, check_csrf};
-use super::{CsrfForm, WebError, WebResult};
+use super::{CsrfForm, WebError, WebResult, audited};
 use crate::api::AppState;
 use crate::store::audit::{self, Actor, EventLine};
 use crate::store::sessions::{Session, Viewer};
@@ -125,24 +125,11 @@ async fn add_station(
     let program_ids: Vec<i64> =
         fields.iter().filter(|(k, _)| k == "program").filter_map(|(_, v)| v.parse().ok()).collect();
     let name = get("name");
-    let user = session.viewer.user_id;
-    let token = state
-        .db
-        .write(move |conn| {
-            crate::db::immediate(conn, |tx| {
-                let (id, token) = stations::insert(tx, org, &name, &program_ids)?;
-                audit::record(
-                    tx,
-                    Actor::User(user),
-                    "register_station",
-                    None,
-                    &format!("station {id}"),
-                    "",
-                )?;
-                Ok::<_, StoreError>(token)
-            })
-        })
-        .await??;
+    let token = audited(&state, session.viewer.user_id, "register_station", move |tx| {
+        let (id, token) = stations::insert(tx, org, &name, &program_ids)?;
+        Ok((token, format!("station {id}")))
+    })
+    .await?;
     stations_view(&state, &session, Some(&token)).await
 }
 
@@ -155,26 +142,14 @@ async fn revoke_station(
     check_csrf(&session, &form.csrf)?;
     let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
     let orgs = admin_orgs(&session.viewer)?;
-    let user = session.viewer.user_id;
-    state
-        .db
-        .write(move |conn| {
-            crate::db::immediate(conn, |tx| {
-                if !orgs.contains(&stations::organization_of(tx, id)?) {
-                    return Err(StoreError::NotFound(format!("no station {id}")));
-                }
-                stations::revoke(tx, id)?;
-                audit::record(
-                    tx,
-                    Actor::User(user),
-                    "revoke_station",
-                    None,
-                    &format!("station {id}"),
-                    "",
-                )
-            })
-        })
-        .await??;
+    audited(&state, session.viewer.user_id, "revoke_station", move |tx| {
+        if !orgs.contains(&stations::organization_of(tx, id)?) {
+            return Err(StoreError::NotFound(format!("no station {id}")));
+        }
+        stations::revoke(tx, id)?;
+        Ok(((), format!("station {id}")))
+    })
+    .await?;
     Ok(Redirect::to("/admin/stations").into_response())
 }
 
@@ -273,22 +248,18 @@ async fn disable_user(
     if id == me {
         return Err(WebError::Invalid("You cannot disable your own account.".into()));
     }
-    state
-        .db
-        .write(move |conn| {
-            crate::db::immediate(conn, |tx| {
-                // An admin may disable only users who belong to no organization outside theirs.
-                let theirs = users::organizations_of(tx, id)?;
-                if theirs.is_empty() || !theirs.iter().all(|o| orgs.contains(o)) {
-                    return Err(StoreError::Forbidden(
-                        "That user also works for another organization.".into(),
-                    ));
-                }
-                users::disable(tx, id)?;
-                audit::record(tx, Actor::User(me), "disable_user", None, &format!("user {id}"), "")
-            })
-        })
-        .await??;
+    audited(&state, me, "disable_user", move |tx| {
+        // An admin may disable only users who belong to no organization outside theirs.
+        let theirs = users::organizations_of(tx, id)?;
+        if theirs.is_empty() || !theirs.iter().all(|o| orgs.contains(o)) {
+            return Err(StoreError::Forbidden(
+                "That user also works for another organization.".into(),
+            ));
+        }
+        users::disable(tx, id)?;
+        Ok(((), format!("user {id}")))
+    })
+    .await?;
     Ok(Redirect::to("/admin/users").into_response())
 }
 

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::admin::{admin_of, admin_orgs};
 use super::auth::{SignedIn, check_csrf};
-use super::{CsrfForm, WebError, WebResult};
+use super::{CsrfForm, WebError, WebResult, audited};
 use crate::api::AppState;
 use crate::card::pdf::Paper;
 use crate::card::{self, CardContent, Geometry};
@@ -577,23 +577,11 @@ async fn add_printer(
         duplex: form.duplex == "1",
         document_format: form.document_format,
     };
-    let user = session.viewer.user_id;
-    state
-        .db
-        .write(move |conn| {
-            crate::db::immediate(conn, |tx| {
-                let id = printers::insert(tx, org, &input)?;
-                audit::record(
-                    tx,
-                    Actor::User(user),
-                    "add_printer",
-                    None,
-                    &format!("printer {id}"),
-                    "",
-                )
-            })
-        })
-        .await??;
+    audited(&state, session.viewer.user_id, "add_printer", move |tx| {
+        let id = printers::insert(tx, org, &input)?;
+        Ok(((), format!("printer {id}")))
+    })
+    .await?;
     Ok(Redirect::to("/admin/printers").into_response())
 }
 
@@ -657,22 +645,10 @@ async fn disable_printer(
 ) -> WebResult<Response> {
     check_csrf(&session, &form.csrf)?;
     let printer = admin_printer(&state, &session, &id).await?;
-    let user = session.viewer.user_id;
-    state
-        .db
-        .write(move |conn| {
-            crate::db::immediate(conn, |tx| {
-                printers::disable(tx, printer.id)?;
-                audit::record(
-                    tx,
-                    Actor::User(user),
-                    "disable_printer",
-                    None,
-                    &format!("printer {}", printer.id),
-                    "",
-                )
-            })
-        })
-        .await??;
+    audited(&state, session.viewer.user_id, "disable_printer", move |tx| {
+        printers::disable(tx, printer.id)?;
+        Ok(((), format!("printer {}", printer.id)))
+    })
+    .await?;
     Ok(Redirect::to("/admin/printers").into_response())
 }

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::admin::{admin_of, admin_orgs};
 use super::auth::{SignedIn, check_csrf};
-use super::{WebError, WebResult};
+use super::{WebError, WebResult, audited};
 use crate::api::AppState;
 use crate::hmis::export::{ExportOptions, export};
 use crate::hmis::services::{self, Layout, MappingRow, OrgSettings};
@@ -327,28 +327,16 @@ async fn save_mapping(
             changes.push((id, value.clone(), if unit.is_empty() { "C".to_owned() } else { unit }));
         }
     }
-    let user = session.viewer.user_id;
-    state
-        .db
-        .write(move |conn| {
-            crate::db::immediate(conn, |tx| {
-                for (id, code, unit) in &changes {
-                    if !admin.contains(&services::service_type_org(tx, *id)?) {
-                        return Err(StoreError::NotFound(format!("no service type {id}")));
-                    }
-                    services::map_service_type(tx, *id, code, unit)?;
-                }
-                audit::record(
-                    tx,
-                    Actor::User(user),
-                    "hmis_mapping",
-                    None,
-                    &format!("{} service types", changes.len()),
-                    "",
-                )
-            })
-        })
-        .await??;
+    audited(&state, session.viewer.user_id, "hmis_mapping", move |tx| {
+        for (id, code, unit) in &changes {
+            if !admin.contains(&services::service_type_org(tx, *id)?) {
+                return Err(StoreError::NotFound(format!("no service type {id}")));
+            }
+            services::map_service_type(tx, *id, code, unit)?;
+        }
+        Ok(((), format!("{} service types", changes.len())))
+    })
+    .await?;
     Ok(Redirect::to("/admin/hmis").into_response())
 }
 
@@ -371,28 +359,16 @@ async fn save_org(
 ) -> WebResult<Response> {
     check_csrf(&session, &form.csrf)?;
     let org = admin_of(&session.viewer, &form.organization_id)?;
-    let user = session.viewer.user_id;
-    state
-        .db
-        .write(move |conn| {
-            crate::db::immediate(conn, |tx| {
-                services::set_org_settings(
-                    tx,
-                    org,
-                    &form.hmis_organization_id,
-                    &form.hmis_user_id,
-                    &form.restrict_org,
-                )?;
-                audit::record(
-                    tx,
-                    Actor::User(user),
-                    "hmis_settings",
-                    None,
-                    &format!("organization {org}"),
-                    "",
-                )
-            })
-        })
-        .await??;
+    audited(&state, session.viewer.user_id, "hmis_settings", move |tx| {
+        services::set_org_settings(
+            tx,
+            org,
+            &form.hmis_organization_id,
+            &form.hmis_user_id,
+            &form.restrict_org,
+        )?;
+        Ok(((), format!("organization {org}")))
+    })
+    .await?;
     Ok(Redirect::to("/admin/hmis").into_response())
 }

@@ -46,6 +46,34 @@ pub(crate) struct CsrfForm {
     pub(crate) csrf: String,
 }
 
+/// A change made by a signed-in user, written in one IMMEDIATE transaction together with its
+/// audit event, so no change goes unrecorded. `change` returns its result and the event's
+/// detail.
+pub(crate) async fn audited<T: Send + 'static>(
+    state: &crate::api::AppState,
+    user: i64,
+    action: &'static str,
+    change: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<(T, String), StoreError> + Send + 'static,
+) -> WebResult<T> {
+    Ok(state
+        .db
+        .write(move |conn| {
+            crate::db::immediate(conn, |tx| {
+                let (value, detail) = change(tx)?;
+                crate::store::audit::record(
+                    tx,
+                    crate::store::audit::Actor::User(user),
+                    action,
+                    None,
+                    &detail,
+                    "",
+                )?;
+                Ok::<_, StoreError>(value)
+            })
+        })
+        .await??)
+}
+
 /// What went wrong on a page, answered as a page.
 #[derive(Debug)]
 pub enum WebError {

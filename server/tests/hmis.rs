@@ -638,3 +638,24 @@ fn an_fy2024_export_imports_and_deleted_services_export_with_date_deleted() {
     );
     assert_eq!(services.lines().next().unwrap().split(',').count(), 18);
 }
+
+#[test]
+fn a_service_recorded_in_another_program_exports_with_its_enrollment() {
+    let (_d, mut conn) = fresh();
+    assert!(import(&mut conn, "normal").applied);
+    let shelter = count(&conn, "SELECT id FROM programs WHERE hmis_project_id = 'PRJ-NBN'");
+    conn.execute("UPDATE services SET program_id = ? WHERE hmis_services_id = 'S7'", [shelter])
+        .unwrap();
+    let opts = ExportOptions {
+        start: "2026-01-01".parse().unwrap(),
+        end: "2026-12-31".parse().unwrap(),
+        programs: vec![shelter],
+        organizations: vec![count(&conn, "SELECT id FROM organizations")],
+        hashed: false,
+    };
+    let exported = export(&conn, &opts, chrono::Utc::now()).unwrap();
+    let text = |i: usize| String::from_utf8(exported.files[i].1.clone()).unwrap();
+    assert!(text(7).contains("S7,E300,P300,"), "{}", text(7));
+    assert!(text(5).lines().any(|l| l.starts_with("E300,P300,PRJ-OUT,")), "{}", text(5));
+    assert_eq!(text(5).lines().filter(|l| l.starts_with("E300,")).count(), 1);
+}

@@ -172,13 +172,7 @@ pub fn soundex(name: &str) -> String {
 }
 
 fn sha256_hex(s: &str) -> String {
-    let digest = Sha256::digest(s.as_bytes());
-    let mut out = String::with_capacity(64);
-    for b in digest {
-        out.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
-        out.push(char::from_digit(u32::from(b & 0xf), 16).unwrap_or('0'));
-    }
-    out
+    crate::store::hex(&Sha256::digest(s.as_bytes()))
 }
 
 /// HUD HashStatus 4 for a name: SHA-256 of its Soundex; empty stays empty.
@@ -229,7 +223,8 @@ pub fn export(
     let mut users = BTreeSet::new();
 
     // Services, program by program in date order (the services_by_program_date index), with
-    // each enrollment's HMIS IDs and each HUD service type's codes looked up once.
+    // each enrollment's HMIS IDs and each HUD service type's codes looked up once. Services of
+    // types without HUD codes (meals) are not HUD data and are left out.
     let mut services = File::new(columns::SERVICES);
     let mut count = 0u64;
     let idx: Vec<usize> = [
@@ -249,21 +244,22 @@ pub fn export(
     .map(|c| services.index(c))
     .collect();
     let mut programs_with_services = Vec::new();
-    for program in &programs {
-        let mut hud_types: HashMap<i64, (String, String)> = HashMap::new();
+    let mut other_programs = BTreeSet::new();
+    // HUD service types by id: a small table, read once.
+    let mut hud_types: HashMap<i64, (String, String)> = HashMap::new();
+    {
         let mut stmt = conn.prepare_cached(
             "SELECT id, record_type, type_provided FROM service_types
-             WHERE program_id = ? AND record_type IS NOT NULL AND type_provided IS NOT NULL",
+             WHERE record_type IS NOT NULL AND type_provided IS NOT NULL",
         )?;
-        for row in stmt.query_map([program], |r| {
+        for row in stmt.query_map([], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
         })? {
             let (id, rt, tp) = row?;
             hud_types.insert(id, (rt.to_string(), tp.to_string()));
         }
-        if hud_types.is_empty() {
-            continue;
-        }
+    }
+    for program in &programs {
         // (EnrollmentID, PersonalID) of each enrollment in the program.
         let mut ids: HashMap<i64, (String, String)> = HashMap::new();
         let mut stmt = conn.prepare_cached(
@@ -293,7 +289,20 @@ pub fn export(
             let Some((rt, tp)) = hud_types.get(&r.get::<_, i64>(3)?) else { continue };
             let id: i64 = r.get(0)?;
             let enrollment: i64 = r.get(2)?;
-            let Some((enrollment_id, personal_id)) = ids.get(&enrollment) else { continue };
+            if let std::collections::hash_map::Entry::Vacant(slot) = ids.entry(enrollment) {
+                // A service recorded against an enrollment of another program: it is exported
+                // with that enrollment, which the enrollment pass then writes too.
+                let (eid, pid, other_program): (String, String, i64) = conn
+                    .prepare_cached(
+                        "SELECT COALESCE(e.hmis_enrollment_id, 'SL-E' || e.id),
+                                COALESCE(c.personal_id, 'SL' || c.client_number), e.program_id
+                         FROM enrollments e JOIN clients c ON c.id = e.client_id WHERE e.id = ?",
+                    )?
+                    .query_row([enrollment], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                slot.insert((eid, pid));
+                other_programs.insert(other_program);
+            }
+            let (enrollment_id, personal_id) = &ids[&enrollment];
             let user: Option<i64> = r.get(7)?;
             enrollments.insert(enrollment);
             users.insert(user.unwrap_or(0));
@@ -330,7 +339,12 @@ pub fn export(
             count += 1;
         }
         if count > before {
-            programs_with_services.push(*program);
+            other_programs.insert(*program);
+        }
+        for p in std::mem::take(&mut other_programs) {
+            if !programs_with_services.contains(&p) {
+                programs_with_services.push(p);
+            }
         }
     }
 

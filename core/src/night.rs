@@ -1,7 +1,7 @@
 //! Bed-night dates (DESIGN §6): which night a scan belongs to, and when a night-by-night
 //! enrollment is auto-exited. Pure date arithmetic; the caller converts to local time.
 
-use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike, Utc};
 
 /// The night of a scan at local time `local`: its calendar date, except that scans before
 /// `cutover_hour` belong to the previous date (a guest arriving at 01:30 is on last night).
@@ -15,8 +15,15 @@ pub fn night_of(local: NaiveDateTime, cutover_hour: u8) -> NaiveDate {
 }
 
 /// The local wall-clock time of a UTC instant in the organization's time zone.
+///
+/// Total: an instant at the edge of chrono's range, where adding the zone's offset would
+/// overflow, keeps its UTC wall-clock time instead of panicking. Such instants never reach a
+/// verdict (`bounds` refuses them first); this only keeps one bad input from stopping a
+/// thread.
 pub fn local_time<Tz: TimeZone>(at: DateTime<Utc>, tz: &Tz) -> NaiveDateTime {
-    at.with_timezone(tz).naive_local()
+    let utc = at.naive_utc();
+    let offset = tz.offset_from_utc_datetime(&utc).fix();
+    utc.checked_add_offset(offset).unwrap_or(utc)
 }
 
 /// The exit date an auto-exit job should record, or `None` while the enrollment stays open.
@@ -74,6 +81,17 @@ mod tests {
         let utc: DateTime<Utc> = "2026-11-22T06:30:00Z".parse().unwrap();
         let la = chrono::FixedOffset::west_opt(8 * 3600).unwrap();
         assert_eq!(local_time(utc, &la), t("2026-11-21 22:30"));
+    }
+
+    #[test]
+    fn local_time_never_panics_at_the_edges_of_time() {
+        let west = chrono::FixedOffset::west_opt(8 * 3600).unwrap();
+        let east = chrono::FixedOffset::east_opt(14 * 3600).unwrap();
+        for at in [DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC] {
+            let _ = local_time(at, &west);
+            let _ = local_time(at, &east);
+            let _ = night_of(local_time(at, &west), 12);
+        }
     }
 
     #[test]

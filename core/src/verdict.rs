@@ -199,7 +199,6 @@ pub fn first_look(raw: &str) -> Result<ScanCode, Judgement> {
 
 /// Steps 2 to 7 for a payload that passed `first_look`, on the facts the caller found.
 pub fn judge(ctx: &BatchContext<'_>, service_date: NaiveDate, facts: &ClientFacts) -> Judgement {
-    let program = ctx.program;
     // 2. The card.
     let Some(card) = facts.card else {
         return Judgement::flag(Verdict::UnknownCard, None, "no card has this code");
@@ -214,6 +213,21 @@ pub fn judge(ctx: &BatchContext<'_>, service_date: NaiveDate, facts: &ClientFact
     if card.expires_on.is_some_and(|end| service_date > end) {
         return Judgement::flag(Verdict::ExpiredCard, client, "this card has expired");
     }
+    judge_client(ctx, service_date, card.client_id, facts)
+}
+
+/// Steps 3 to 7 for a client picked by hand at the desk (Add service, Quick Services), where
+/// no card was scanned: exactly the rules a scan meets once its card resolved, so every way a
+/// service is created gets the same verdict over the same facts (DESIGN §13). `facts.card`
+/// is not looked at.
+pub fn judge_client(
+    ctx: &BatchContext<'_>,
+    service_date: NaiveDate,
+    client_id: ClientId,
+    facts: &ClientFacts,
+) -> Judgement {
+    let program = ctx.program;
+    let client = Some(client_id);
 
     // 3. Bars covering the service date and the batch's organization, program or service type.
     let covers = |scope: BarScope| match scope {
@@ -655,6 +669,36 @@ mod tests {
         let msts = [meal(None, 1)];
         let meal_ctx = BatchContext { program: &mp, service_types: &msts };
         assert_eq!(meal_ctx.service_date(d("2026-11-21"), at("2026-11-22 00:30")), d("2026-11-21"));
+    }
+
+    #[test]
+    fn a_client_picked_at_the_desk_meets_the_same_rules_as_a_scan() {
+        let p = meal_program(EnrollmentPolicy::Reject);
+        let sts = [meal(None, 1)];
+        let ctx = BatchContext { program: &p, service_types: &sts };
+        let verdict = |f: &ClientFacts| judge_client(&ctx, d("2026-11-21"), CLIENT, f).verdict;
+        // No card is needed, and a card's state does not matter.
+        let mut f = ClientFacts { card: None, ..meal_facts() };
+        assert_eq!(verdict(&f), Verdict::Accepted);
+        f.card = Some(CardStatus { replaced: true, ..card() });
+        assert_eq!(verdict(&f), Verdict::Accepted);
+        f.bars = vec![bar(BarScope::Organization(ORG), "2026-11-01", "2026-11-30")];
+        assert_eq!(verdict(&f), Verdict::Barred);
+        f.bars.clear();
+        f.served = vec![served(MEAL, "2026-11-21")];
+        assert_eq!(verdict(&f), Verdict::Duplicate);
+        f.served.clear();
+        f.enrollments.clear();
+        assert_eq!(verdict(&f), Verdict::NoOpenEnrollment);
+        // And for a scanned card, judge gives what judge_client gives once the card is good.
+        for facts in
+            [meal_facts(), ClientFacts { served: vec![served(MEAL, "2026-11-21")], ..meal_facts() }]
+        {
+            assert_eq!(
+                judge(&ctx, d("2026-11-21"), &facts),
+                judge_client(&ctx, d("2026-11-21"), CLIENT, &facts)
+            );
+        }
     }
 
     #[test]

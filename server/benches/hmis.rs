@@ -88,7 +88,7 @@ fn main() {
     let report = hmis::import(
         &mut conn,
         &parsed,
-        &ImportOptions { time_zone: "America/Chicago".into() },
+        &ImportOptions { time_zone: "America/Chicago".into(), scope: None },
         &mut |_, _, _| {},
     )
     .unwrap();

@@ -472,6 +472,7 @@ fn store_only_upload(
                 description: None,
                 auto_post: false,
             },
+            Utc::now(),
         )
     })?;
     let n_clients = fx.codes.len();
@@ -486,7 +487,7 @@ fn store_only_upload(
     let cpu = own_cpu();
     let start = Instant::now();
     for chunk in entries.chunks(ENTRIES_PER_REQUEST) {
-        immediate(&mut conn, |tx| batches::upload(tx, &auth, batch, chunk))?;
+        immediate(&mut conn, |tx| batches::upload(tx, &auth, batch, chunk, Utc::now()))?;
     }
     let wall = start.elapsed();
     Ok((wall, cpu_note(cpu, wall)))

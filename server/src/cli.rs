@@ -439,7 +439,7 @@ pub async fn serve_tls(
     println!("listening on https://{addr}");
     let result = axum_server::from_tcp_rustls(listener, config)?
         .handle(handle)
-        .serve(app(state).into_make_service())
+        .serve(app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .await;
     for task in background {
         task.abort();
@@ -498,7 +498,9 @@ pub async fn serve_with(
     let (state, background) = prepare(db, web).await?;
     // Tests and the demo read this line to learn the port.
     println!("listening on http://{addr}");
-    let result = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await;
+    // The client's address reaches the handlers: sign-in throttling counts failures by it.
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let result = axum::serve(listener, service).with_graceful_shutdown(shutdown_signal()).await;
     for task in background {
         task.abort();
     }

@@ -7,6 +7,7 @@
 //! tables: SQL lives in `store`.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 
@@ -34,6 +35,12 @@ pub enum DbError {
     TooNew { path: String, found: i64, known: i64 },
     #[error("the database worker has stopped")]
     WorkerGone,
+    /// The job panicked; its transaction was rolled back and the worker kept running.
+    #[error("a database job failed unexpectedly: {0}")]
+    Panicked(String),
+    /// A health round trip did not come back in time.
+    #[error("the database {0} did not answer within {1} seconds")]
+    Unresponsive(&'static str, u64),
 }
 
 /// The numbered migrations from `migrations/server/`, in order.
@@ -111,6 +118,9 @@ pub struct Db {
     writer: mpsc::Sender<Job>,
     readers: Option<mpsc::Sender<Job>>,
     path: Option<PathBuf>,
+    /// Worker threads running now, and how many were started.
+    alive: Arc<AtomicUsize>,
+    started: usize,
 }
 
 impl std::fmt::Debug for Db {
@@ -119,10 +129,24 @@ impl std::fmt::Debug for Db {
     }
 }
 
-fn spawn_worker(name: &str, rx: Arc<Mutex<mpsc::Receiver<Job>>>, mut conn: Connection) {
+fn spawn_worker(
+    name: &str,
+    rx: Arc<Mutex<mpsc::Receiver<Job>>>,
+    mut conn: Connection,
+    alive: Arc<AtomicUsize>,
+) {
+    alive.fetch_add(1, Ordering::SeqCst);
     thread::Builder::new()
         .name(name.to_owned())
         .spawn(move || {
+            // Counts this worker out however the thread ends, so `/healthz` sees a lost one.
+            struct Alive(Arc<AtomicUsize>);
+            impl Drop for Alive {
+                fn drop(&mut self) {
+                    self.0.fetch_sub(1, Ordering::SeqCst);
+                }
+            }
+            let _alive = Alive(alive);
             loop {
                 // The lock is held only while waiting for the next job, never while running one.
                 let job = {
@@ -138,12 +162,39 @@ fn spawn_worker(name: &str, rx: Arc<Mutex<mpsc::Receiver<Job>>>, mut conn: Conne
         .expect("spawning a database thread");
 }
 
+/// Runs one job, turning a panic into an error: whatever transaction the job left open is
+/// rolled back, so one bad request never stops the worker or leaves the write lock held
+/// (DESIGN §13).
+fn run_guarded<T>(
+    conn: &mut Connection,
+    f: impl FnOnce(&mut Connection) -> T,
+) -> Result<T, DbError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn))) {
+        Ok(value) => Ok(value),
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".to_owned());
+            if !conn.is_autocommit() {
+                // A `Transaction` dropped while unwinding has already rolled back; this covers
+                // a job that began one by hand.
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            tracing::error!(error = %what, "a database job panicked; it was rolled back");
+            Err(DbError::Panicked(what))
+        }
+    }
+}
+
 impl Db {
     /// Opens a database file, migrates it, and starts the writer and reader threads.
     pub fn open(path: &Path) -> Result<Self, DbError> {
         let writer_conn = open_and_migrate(path)?;
+        let alive = Arc::new(AtomicUsize::new(0));
         let (wtx, wrx) = mpsc::channel::<Job>();
-        spawn_worker("db-writer", Arc::new(Mutex::new(wrx)), writer_conn);
+        spawn_worker("db-writer", Arc::new(Mutex::new(wrx)), writer_conn, Arc::clone(&alive));
         let (rtx, rrx) = mpsc::channel::<Job>();
         let rrx = Arc::new(Mutex::new(rrx));
         for i in 0..READERS {
@@ -153,16 +204,23 @@ impl Db {
             )?;
             conn.pragma_update(None, "busy_timeout", 10_000)?;
             conn.set_prepared_statement_cache_capacity(64);
-            spawn_worker(&format!("db-reader-{i}"), Arc::clone(&rrx), conn);
+            spawn_worker(&format!("db-reader-{i}"), Arc::clone(&rrx), conn, Arc::clone(&alive));
         }
-        Ok(Self { writer: wtx, readers: Some(rtx), path: Some(path.to_owned()) })
+        Ok(Self {
+            writer: wtx,
+            readers: Some(rtx),
+            path: Some(path.to_owned()),
+            alive,
+            started: 1 + READERS,
+        })
     }
 
     /// Wraps one connection (tests: an in-memory database); reads share the writer.
     pub fn from_connection(conn: Connection) -> Self {
+        let alive = Arc::new(AtomicUsize::new(0));
         let (wtx, wrx) = mpsc::channel::<Job>();
-        spawn_worker("db-writer", Arc::new(Mutex::new(wrx)), conn);
-        Self { writer: wtx, readers: None, path: None }
+        spawn_worker("db-writer", Arc::new(Mutex::new(wrx)), conn, Arc::clone(&alive));
+        Self { writer: wtx, readers: None, path: None, alive, started: 1 }
     }
 
     pub fn path(&self) -> Option<&Path> {
@@ -177,10 +235,10 @@ impl Db {
         let (done, result) = oneshot::channel();
         tx.send(Box::new(move |conn| {
             // The receiver may have gone (request cancelled); the work is done either way.
-            let _ = done.send(f(conn));
+            let _ = done.send(run_guarded(conn, f));
         }))
         .map_err(|_| DbError::WorkerGone)?;
-        result.await.map_err(|_| DbError::WorkerGone)
+        result.await.map_err(|_| DbError::WorkerGone)?
     }
 
     /// Runs `f` on the writer connection. Writes inside should use `immediate`.
@@ -199,6 +257,35 @@ impl Db {
         F: FnOnce(&mut Connection) -> T + Send + 'static,
     {
         Self::run(self.readers.as_ref().unwrap_or(&self.writer), f).await
+    }
+}
+
+impl Db {
+    /// Proves the database answers: a trivial round trip through the writer and through the
+    /// readers, each within `timeout`, and every worker thread still running. Returns the
+    /// schema version.
+    pub async fn check(&self, timeout: std::time::Duration) -> Result<i64, DbError> {
+        let secs = timeout.as_secs();
+        let round_trip = |kind: &'static str, tx: mpsc::Sender<Job>| async move {
+            let probe = Self::run(&tx, |conn| {
+                conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?;
+                schema_version(conn)
+            });
+            match tokio::time::timeout(timeout, probe).await {
+                Ok(Ok(Ok(version))) => Ok(version),
+                Ok(Ok(Err(e))) => Err(DbError::Sqlite(e)),
+                Ok(Err(e)) => Err(e),
+                Err(_) => Err(DbError::Unresponsive(kind, secs)),
+            }
+        };
+        let version = round_trip("writer", self.writer.clone()).await?;
+        if let Some(readers) = &self.readers {
+            round_trip("readers", readers.clone()).await?;
+        }
+        if self.alive.load(Ordering::SeqCst) < self.started {
+            return Err(DbError::WorkerGone);
+        }
+        Ok(version)
     }
 }
 
@@ -242,6 +329,75 @@ mod tests {
         let err = open_and_migrate(&path).unwrap_err();
         assert!(matches!(err, DbError::TooNew { .. }), "{err}");
         assert!(err.to_string().contains("newer"));
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_fails_alone_and_the_writer_keeps_working() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("x.db")).unwrap();
+        db.write(|conn| conn.execute_batch("CREATE TABLE t (v INTEGER)")).await.unwrap().unwrap();
+        // A job that panics half-way through its transaction.
+        let failed = db
+            .write(|conn| {
+                let tx =
+                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                tx.execute("INSERT INTO t VALUES (1)", [])?;
+                // What a night computation did on a time chrono could not place.
+                let year = std::hint::black_box(i32::MAX);
+                Ok::<_, rusqlite::Error>(
+                    year.checked_add(1).expect("a job that breaks an invariant"),
+                )
+            })
+            .await;
+        assert!(matches!(failed, Err(DbError::Panicked(ref m)) if m.contains("invariant")));
+        // One that began a transaction by hand and panicked with it open.
+        let failed = db
+            .write(|conn| {
+                conn.execute_batch("BEGIN IMMEDIATE; INSERT INTO t VALUES (2);").unwrap();
+                panic!("by hand");
+            })
+            .await;
+        assert!(matches!(failed, Err(DbError::Panicked(_))));
+        // The writer still writes, nothing of the failed jobs stayed, and health is good.
+        db.write(|conn| immediate(conn, |tx| tx.execute("INSERT INTO t VALUES (3)", [])))
+            .await
+            .unwrap()
+            .unwrap();
+        let rows: Vec<i64> = db
+            .read(|conn| {
+                conn.prepare("SELECT v FROM t")?
+                    .query_map([], |r| r.get(0))?
+                    .collect::<Result<_, _>>()
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(rows, vec![3]);
+        db.check(std::time::Duration::from_secs(5)).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_health_check_notices_a_writer_that_does_not_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("x.db")).unwrap();
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let (started, running) = oneshot::channel::<()>();
+        let stuck = db.clone();
+        let busy = tokio::spawn(async move {
+            stuck
+                .write(move |_| {
+                    let _ = started.send(());
+                    wait.recv().ok()
+                })
+                .await
+                .unwrap();
+        });
+        running.await.unwrap();
+        let err = db.check(std::time::Duration::from_millis(200)).await.unwrap_err();
+        assert!(matches!(err, DbError::Unresponsive("writer", _)), "{err}");
+        release.send(()).unwrap();
+        busy.await.unwrap();
+        db.check(std::time::Duration::from_secs(5)).await.unwrap();
     }
 
     #[test]

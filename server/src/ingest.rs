@@ -4,6 +4,7 @@
 //! durable commit. Every request is answered only after that commit, so an acknowledged entry
 //! is on disk, and fifty stations cost one fsync instead of fifty.
 
+use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use scanline_core::wire::{EntryUpload, EntryVerdict};
 use tokio::sync::{mpsc, oneshot};
@@ -32,8 +33,13 @@ struct Job {
     station: StationAuth,
     batch: Uuid,
     entries: Vec<EntryUpload>,
+    /// The server's clock when the request arrived: scan times are checked against it.
+    now: DateTime<Utc>,
     reply: oneshot::Sender<Answer>,
 }
+
+/// One request of a group: the station, its batch, its entries and when it arrived.
+type Work = (StationAuth, Uuid, Vec<EntryUpload>, DateTime<Utc>);
 
 /// Handle to the upload queue. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -54,8 +60,10 @@ impl Ingest {
                         Err(_) => break,
                     }
                 }
-                let (replies, work): (Vec<_>, Vec<_>) =
-                    jobs.into_iter().map(|j| (j.reply, (j.station, j.batch, j.entries))).unzip();
+                let (replies, work): (Vec<_>, Vec<_>) = jobs
+                    .into_iter()
+                    .map(|j| (j.reply, (j.station, j.batch, j.entries, j.now)))
+                    .unzip();
                 match db.write(move |conn| run_group(conn, &work)).await {
                     Ok(answers) => {
                         for (reply, answer) in replies.into_iter().zip(answers) {
@@ -79,17 +87,18 @@ impl Ingest {
         station: StationAuth,
         batch: Uuid,
         entries: Vec<EntryUpload>,
+        now: DateTime<Utc>,
     ) -> Answer {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Job { station, batch, entries, reply })
+            .send(Job { station, batch, entries, now, reply })
             .map_err(|_| IngestError::Internal(DbError::WorkerGone.to_string()))?;
         answer.await.map_err(|_| IngestError::Internal(DbError::WorkerGone.to_string()))?
     }
 }
 
 /// Runs a group of uploads in one transaction, each in a savepoint.
-fn run_group(conn: &mut Connection, work: &[(StationAuth, Uuid, Vec<EntryUpload>)]) -> Vec<Answer> {
+fn run_group(conn: &mut Connection, work: &[Work]) -> Vec<Answer> {
     let failed_all = |e: &rusqlite::Error| -> Vec<Answer> {
         work.iter().map(|_| Err(IngestError::Internal(format!("database error: {e}")))).collect()
     };
@@ -98,7 +107,7 @@ fn run_group(conn: &mut Connection, work: &[(StationAuth, Uuid, Vec<EntryUpload>
         Err(e) => return failed_all(&e),
     };
     let mut answers = Vec::with_capacity(work.len());
-    for (station, batch, entries) in work {
+    for (station, batch, entries, now) in work {
         let sp = match tx.savepoint() {
             Ok(sp) => sp,
             Err(e) => {
@@ -106,13 +115,22 @@ fn run_group(conn: &mut Connection, work: &[(StationAuth, Uuid, Vec<EntryUpload>
                 continue;
             }
         };
-        match batches::upload(&sp, station, *batch, entries) {
-            Ok(v) => match sp.commit() {
+        // A request that panics fails alone, like one that errs: its savepoint is rolled back
+        // and the rest of the group commits.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            batches::upload(&sp, station, *batch, entries, *now)
+        }));
+        match result {
+            Ok(Ok(v)) => match sp.commit() {
                 Ok(()) => answers.push(Ok(v)),
                 Err(e) => answers.push(Err(StoreError::Sqlite(e).into())),
             },
             // Dropping the savepoint rolls this request back; the others stand.
-            Err(e) => answers.push(Err(e.into())),
+            Ok(Err(e)) => answers.push(Err(e.into())),
+            Err(_) => {
+                tracing::error!(batch = %batch, "an upload panicked; it was rolled back");
+                answers.push(Err(IngestError::Internal("the upload failed unexpectedly".into())));
+            }
         }
     }
     match tx.commit() {
@@ -131,6 +149,7 @@ mod tests {
     #[test]
     fn a_failing_request_in_a_group_changes_nothing_and_the_others_stand() {
         let mut f = fixture();
+        let now: DateTime<Utc> = "2026-11-22T01:00:00Z".parse().unwrap();
         let (_, token) = stations::insert(&f.conn, f.org, "S", &[f.meals]).unwrap();
         let station = stations::authenticate(&f.conn, &token).unwrap().unwrap();
         let (client, _) = clients::insert(
@@ -168,6 +187,7 @@ mod tests {
                 description: None,
                 auto_post: false,
             },
+            now,
         )
         .unwrap();
         let entry = |code: &str| EntryUpload {
@@ -177,12 +197,23 @@ mod tests {
             station_verdict: None,
         };
         let work = vec![
-            (station.clone(), batch.uuid, vec![entry(&code)]),
-            (station.clone(), Uuid::now_v7(), vec![entry(&code)]),
-            (station.clone(), batch.uuid, vec![entry(&code), entry("12")]),
+            (station.clone(), batch.uuid, vec![entry(&code)], now),
+            (station.clone(), Uuid::now_v7(), vec![entry(&code)], now),
+            (station.clone(), batch.uuid, vec![entry(&code), entry("12")], now),
+            // A time chrono can hold but no station can produce fails its request alone.
+            (
+                station.clone(),
+                batch.uuid,
+                vec![EntryUpload {
+                    scanned_at: "-262143-01-01T00:00:00Z".parse().unwrap(),
+                    ..entry(&code)
+                }],
+                now,
+            ),
         ];
         let answers = run_group(&mut f.conn, &work);
-        assert_eq!(answers.len(), 3);
+        assert_eq!(answers.len(), 4);
+        assert!(matches!(answers[3], Err(IngestError::Store(StoreError::Invalid(_)))));
         assert_eq!(answers[0].as_ref().unwrap()[0].verdict, Verdict::Accepted);
         assert!(matches!(answers[1], Err(IngestError::Store(StoreError::NotFound(_)))));
         let third = answers[2].as_ref().unwrap();

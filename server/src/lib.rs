@@ -5,6 +5,7 @@ pub mod api;
 pub mod backup;
 pub mod card;
 pub mod cli;
+pub mod clock;
 pub mod db;
 pub mod demo;
 pub mod hmis;

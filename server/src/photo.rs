@@ -12,8 +12,10 @@ use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Li
 pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
 /// Largest picture side decoded; a "decompression bomb" declares far more.
 pub const MAX_SIDE: u32 = 8000;
-/// Memory the decoder may use.
-const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
+/// Largest decoded picture, width × height × bytes per pixel, checked from the header before
+/// anything is allocated: a 12-megapixel phone photo (4032 × 3024 × 3, 37 MB) fits, a small
+/// file declaring 8000 × 8000 16-bit pixels (384 MB) does not.
+pub const MAX_DECODED_BYTES: u64 = 48 * 1024 * 1024;
 /// Longest side of the stored photo.
 pub const STORED_MAX_SIDE: u32 = 1024;
 /// Longest side of the thumbnail.
@@ -26,7 +28,10 @@ pub enum PhotoError {
     Empty,
     #[error("the file is not a JPEG, PNG or WebP picture")]
     NotAPicture,
-    #[error("the picture is too large: at most {MAX_SIDE} pixels on a side")]
+    #[error(
+        "the picture is too large: at most {MAX_SIDE} pixels on a side and 16 million pixels \
+         (a 12-megapixel phone photo fits)"
+    )]
     TooLarge,
     #[error("the picture could not be read: it may be damaged or cut short")]
     Damaged,
@@ -81,17 +86,22 @@ pub fn process(bytes: &[u8]) -> Result<Processed, PhotoError> {
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    limits.max_alloc = Some(MAX_DECODED_BYTES);
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(|e| classify(&e))?;
     let (w, h) = decoder.dimensions();
     if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE {
         return Err(PhotoError::TooLarge);
     }
+    // The header says how much the decoded picture takes; refuse before allocating it.
+    if decoder.total_bytes() > MAX_DECODED_BYTES {
+        return Err(PhotoError::TooLarge);
+    }
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut img = DynamicImage::from_decoder(decoder).map_err(|e| classify(&e))?;
     img.apply_orientation(orientation);
-    let img = DynamicImage::ImageRgb8(img.to_rgb8());
+    // `into_rgb8` keeps an RGB picture's buffer instead of copying it.
+    let img = DynamicImage::ImageRgb8(img.into_rgb8());
     let stored = if img.width().max(img.height()) > STORED_MAX_SIDE {
         img.resize(STORED_MAX_SIDE, STORED_MAX_SIDE, image::imageops::FilterType::Triangle)
     } else {
@@ -119,6 +129,25 @@ mod tests {
         out
     }
 
+    /// A PNG of 8000 × 8000 16-bit RGB pixels, all one colour: a few hundred kilobytes that
+    /// would take 384 MB decoded.
+    pub(crate) fn bomb() -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut enc = png::Encoder::new(&mut out, 8000, 8000);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Sixteen);
+        enc.set_compression(png::Compression::High);
+        let mut w = enc.write_header().unwrap();
+        let mut stream = w.stream_writer().unwrap();
+        let row = vec![0u8; 8000 * 6];
+        for _ in 0..8000 {
+            std::io::Write::write_all(&mut stream, &row).unwrap();
+        }
+        stream.finish().unwrap();
+        drop(w);
+        out
+    }
+
     #[test]
     fn large_pictures_are_scaled_and_lose_nothing_but_size() {
         let p = process(&png(2000, 1500)).unwrap();
@@ -143,6 +172,8 @@ mod tests {
         let jpeg = process(&whole).unwrap().jpeg;
         assert!(process(&jpeg).is_ok());
         assert_eq!(process(&jpeg[..jpeg.len() - 40]).unwrap_err(), PhotoError::Damaged);
+        // A small file that declares a huge picture is refused from its header.
+        assert_eq!(process(&bomb()).unwrap_err(), PhotoError::TooLarge);
         // GIF is a picture, but not one of the accepted kinds.
         assert_eq!(
             process(b"GIF89a\x01\x00\x01\x00\x00\x00\x00").unwrap_err(),

@@ -369,6 +369,19 @@ fn print_job(
     Ok(request)
 }
 
+/// A printer address as people may see it: without the user name and password an address
+/// may carry (`ipp://user:secret@host/...` is shown as `ipp://host/...`).
+pub fn shown_uri(uri: &str) -> String {
+    let uri = uri.trim();
+    let Some((scheme, rest)) = uri.split_once("://") else { return uri.to_owned() };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://{host}{path}"),
+        None => uri.to_owned(),
+    }
+}
+
 /// Checks a printer address without contacting the printer, for the settings form.
 pub fn check_uri(uri: &str) -> Result<(), PrintError> {
     Target::parse(uri).map(|_| ())
@@ -486,11 +499,11 @@ struct Target {
 
 impl Target {
     fn parse(uri: &str) -> Result<Target, PrintError> {
-        let shown = uri.trim();
+        let shown = shown_uri(uri);
         let bad = |why: &str| {
             PrintError::BadUri(format!("The printer address {shown:?} is not usable: {why}."))
         };
-        let parsed: Uri = shown.parse().map_err(|_| bad("it is not a valid address"))?;
+        let parsed: Uri = uri.trim().parse().map_err(|_| bad("it is not a valid address"))?;
         let scheme = parsed.scheme_str().map(str::to_ascii_lowercase).unwrap_or_default();
         // RFC 8010 §5 and RFC 7472 give ipp and ipps the same default port, 631; the `ipp`
         // crate would send ipps without a port to 443, so the port is always made explicit.
@@ -506,6 +519,18 @@ impl Target {
         if host.is_empty() {
             return Err(bad("it names no host"));
         }
+        // A port that is there must be a port: `:99999` is refused, never sent to the default.
+        let after_host = authority.as_str().rsplit_once('@').map_or(authority.as_str(), |(_, h)| h);
+        let after_host = match after_host.strip_prefix('[') {
+            Some(v6) => v6.split_once(']').map_or("", |(_, rest)| rest),
+            None => after_host,
+        };
+        if let Some((_, digits)) = after_host.rsplit_once(':')
+            && !digits.is_empty()
+            && !digits.parse::<u16>().is_ok_and(|p| p > 0)
+        {
+            return Err(bad(&format!("{digits} is not a port (1 to 65535)")));
+        }
         let port = authority.port_u16().unwrap_or(default_port);
         let userinfo = authority.as_str().rsplit_once('@').map(|(u, _)| format!("{u}@"));
         let userinfo = userinfo.unwrap_or_default();
@@ -519,7 +544,7 @@ impl Target {
         let (Ok(client), Ok(printer)) = (client.parse::<Uri>(), printer.parse::<Uri>()) else {
             return Err(bad("it is not a valid address"));
         };
-        Ok(Target { shown: shown.to_owned(), client, printer })
+        Ok(Target { shown, client, printer })
     }
 
     async fn send(&self, request: IppRequestResponse) -> Result<IppRequestResponse, PrintError> {
@@ -913,9 +938,33 @@ mod tests {
             "ipp://a b/",
             "lpd://q/p",
             "file:///dev/usb/lp0",
+            "ipp://printer.local:99999/ipp/print",
+            "ipp://printer.local:0/ipp/print",
+            "ipp://printer.local:63x/ipp/print",
+            "ipp://u:p@printer.local:70000/ipp/print",
+            "ipp://[::1]:99999/ipp/print",
         ] {
             check_uri(bad, None);
         }
+    }
+
+    #[test]
+    fn addresses_are_shown_without_their_credentials() {
+        for (uri, shown) in [
+            ("ipp://desk:secret@10.0.0.5/ipp/print", "ipp://10.0.0.5/ipp/print"),
+            ("ipp://secret@10.0.0.5:631/ipp", "ipp://10.0.0.5:631/ipp"),
+            ("https://a:b@h/p?q=1", "https://h/p?q=1"),
+            ("ipp://h/p@q", "ipp://h/p@q"),
+            ("ipp://h", "ipp://h"),
+            ("not an address", "not an address"),
+        ] {
+            assert_eq!(shown_uri(uri), shown, "{uri}");
+        }
+        // Every message about the printer names it the same way.
+        let Err(PrintError::BadUri(m)) = Target::parse("ipp://desk:secret@h:99999/x") else {
+            panic!()
+        };
+        assert!(!m.contains("secret") && m.contains("ipp://h:99999/x"), "{m}");
     }
 
     #[test]

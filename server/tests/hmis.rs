@@ -27,7 +27,7 @@ fn fresh() -> (tempfile::TempDir, Connection) {
 
 fn import_files(conn: &mut Connection, files: &Files) -> Report {
     let parsed = read::read(files);
-    let opts = ImportOptions { time_zone: "America/New_York".into() };
+    let opts = ImportOptions { time_zone: "America/New_York".into(), scope: None };
     hmis::import(conn, &parsed, &opts, &mut |_, _, _| {}).unwrap()
 }
 
@@ -474,7 +474,30 @@ async fn admins_import_and_export_from_the_hmis_page() {
     assert_eq!(forged.status, axum::http::StatusCode::FORBIDDEN);
     assert_eq!(h.count("SELECT COUNT(*) FROM clients"), clients_before);
 
-    // The good one, in a folder inside the zip.
+    // The good one names an HMIS organization no organization of this admin is linked to:
+    // an admin's import makes no organization, and says how to link one.
+    let unlinked = upload(&h, &admin, &zip_of("normal"), &csrf).await;
+    assert!(unlinked.body.contains("Nothing was imported"), "{}", unlinked.body);
+    assert!(
+        unlinked.body.contains("set the organization&#39;s HMIS organization ID"),
+        "{}",
+        unlinked.body
+    );
+    assert_eq!(h.count("SELECT COUNT(*) FROM clients"), clients_before);
+    let linked = post_with_csrf(
+        &h,
+        "/admin/hmis/organization",
+        &admin,
+        "/admin/hmis",
+        &format!(
+            "organization_id={}&hmis_organization_id=ORG1&hmis_user_id=&restrict_org=",
+            h.org_a
+        ),
+    )
+    .await;
+    assert_eq!(linked.status, axum::http::StatusCode::SEE_OTHER, "{}", linked.body);
+
+    // Linked, it imports, in a folder inside the zip, into the admin's own organization.
     let good = upload(&h, &admin, &zip_of("normal"), &csrf).await;
     assert!(
         good.body.contains("Imported") && good.body.contains("data-quality warnings"),
@@ -483,9 +506,13 @@ async fn admins_import_and_export_from_the_hmis_page() {
     );
     assert_eq!(h.count("SELECT COUNT(*) FROM clients") - clients_before, 4);
     assert_eq!(
-        h.count("SELECT COUNT(*) FROM organizations WHERE hmis_organization_id = 'ORG1' AND time_zone = 'America/Chicago'"),
+        h.count(&format!(
+            "SELECT COUNT(*) FROM organizations WHERE hmis_organization_id = 'ORG1' AND id = {}",
+            h.org_a
+        )),
         1
     );
+    assert_eq!(h.count("SELECT COUNT(*) FROM organizations"), 2, "no organization was made");
 
     // Download the HUD export: a zip with the eight files.
     let zip =

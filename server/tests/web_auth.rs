@@ -546,7 +546,7 @@ async fn a_web_batch_takes_scans_shows_verdicts_and_posts_services() {
     )
     .unwrap();
     let staff = sign_in(&h, "staff", PASSWORD).await.unwrap();
-    let today = chrono::Utc::now().date_naive();
+    let today = harness::TODAY;
     let p = post_with_csrf(
         &h,
         "/batches",
@@ -744,6 +744,7 @@ async fn quick_services_for_several_clients_report_each_one() {
             units: 1.0,
             user_id: 1,
         },
+        h.clock.now(),
     )
     .unwrap_or_else(|_| panic!("setup"));
     let page = format!("/quick-services?service={service}&date=2026-11-20");
@@ -761,7 +762,11 @@ async fn quick_services_for_several_clients_report_each_one() {
         "{}",
         p.body
     );
-    assert!(p.body.contains("Brook, Ben: the client already has Meal on 2026-11-20"), "{}", p.body);
+    assert!(
+        p.body.contains("Brook, Ben: Not saved. Already served: already has Meal on 2026-11-20."),
+        "{}",
+        p.body
+    );
     assert_eq!(h.count("SELECT COUNT(*) FROM services WHERE deleted_at IS NULL"), 3);
     // A viewer may not record services.
     let viewer = sign_in(&h, "viewer", PASSWORD).await.unwrap();

@@ -33,6 +33,10 @@ pub struct AppState {
     pub web: WebSettings,
     /// Stations as their latest requests showed them, and counters, for `/metrics`.
     pub live: std::sync::Arc<crate::metrics::Live>,
+    /// What "now" is when a time from outside is checked; tests pin it.
+    pub clock: crate::clock::Clock,
+    /// Failed sign-ins per address, and the bounded pool that checks passwords.
+    pub sign_ins: std::sync::Arc<crate::web::throttle::SignIns>,
 }
 
 /// Settings of the staff pages.
@@ -54,7 +58,14 @@ impl AppState {
     /// The state for a database; starts the upload queue on the current tokio runtime.
     pub fn new(db: Db) -> Self {
         let ingest = Ingest::start(db.clone());
-        Self { db, ingest, web: WebSettings::default(), live: std::sync::Arc::default() }
+        Self {
+            db,
+            ingest,
+            web: WebSettings::default(),
+            live: std::sync::Arc::default(),
+            clock: crate::clock::Clock::system(),
+            sign_ins: std::sync::Arc::default(),
+        }
     }
 }
 
@@ -115,6 +126,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(crate::metrics::metrics))
         .merge(crate::web::router())
         .fallback(|| async { ApiError::not_found("no such endpoint").into_response() })
+        .layer(axum::middleware::from_fn(crate::web::security_headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
         .layer(

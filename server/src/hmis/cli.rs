@@ -25,6 +25,10 @@ pub enum HmisCmd {
         /// Write every error and warning to this CSV file.
         #[arg(long)]
         report: Option<PathBuf>,
+        /// Act only inside this organization (by id): records of others are errors, never
+        /// changed. Without it the import may touch and create any organization.
+        #[arg(long)]
+        org: Option<i64>,
     },
     /// Export HUD services (FY2026 HMIS CSV) with the records they reference.
     Export {
@@ -92,13 +96,17 @@ fn all_orgs(conn: &Connection) -> anyhow::Result<Vec<i64>> {
 
 pub fn run(conn: &mut Connection, cmd: HmisCmd) -> anyhow::Result<()> {
     match cmd {
-        HmisCmd::Import { path, time_zone, report } => {
+        HmisCmd::Import { path, time_zone, report, org } => {
             let files = Files::open(&path).map_err(anyhow::Error::msg)?;
             if files.is_empty() {
                 bail!("{} holds no CSV files", path.display());
             }
             let parsed = read::read(&files);
-            let opts = ImportOptions { time_zone };
+            if let Some(org) = org {
+                crate::store::orgs::get(conn, org)
+                    .with_context(|| format!("--org {org}: no such organization"))?;
+            }
+            let opts = ImportOptions { time_zone, scope: org.map(|o| vec![o]) };
             let mut bar = progress_bar();
             let r = super::import(conn, &parsed, &opts, &mut bar)?;
             if let Some(file) = report {

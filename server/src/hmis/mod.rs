@@ -92,46 +92,89 @@ pub struct Files {
     files: HashMap<String, Vec<u8>>,
 }
 
-/// Largest file taken from an archive, so a zip bomb cannot fill memory.
-const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+/// The files of an export the importer reads; every other member of a folder or archive is
+/// left unread.
+pub const FILES_READ: [&str; 7] = [
+    "export.csv",
+    "organization.csv",
+    "project.csv",
+    "client.csv",
+    "enrollment.csv",
+    "exit.csv",
+    "services.csv",
+];
+/// Most bytes all the files read may hold together, uncompressed, so a zip bomb cannot fill
+/// memory: a million services with their clients and enrollments take about 250 MB.
+pub const MAX_TOTAL_BYTES: u64 = 512 * 1024 * 1024;
+/// Most members an archive may have; a HUD export has a few dozen files.
+pub const MAX_MEMBERS: usize = 200;
+
+fn too_large() -> String {
+    format!(
+        "the export holds more than {} MB of CSV files, more than Scanline imports at once; \
+         export fewer years or programs from the HMIS",
+        MAX_TOTAL_BYTES / (1024 * 1024)
+    )
+}
 
 impl Files {
-    /// The CSV files of a folder.
-    pub fn from_dir(dir: &Path) -> std::io::Result<Self> {
+    /// The CSV files of a folder that the importer reads.
+    pub fn from_dir(dir: &Path) -> Result<Self, String> {
         let mut files = HashMap::new();
-        for entry in std::fs::read_dir(dir)? {
-            let path = entry?.path();
+        let mut total = 0u64;
+        let entries =
+            std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        for entry in entries {
+            let path = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?.path();
             let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
-            if path.is_file() && name.to_ascii_lowercase().ends_with(".csv") {
-                files.insert(name.to_ascii_lowercase(), std::fs::read(&path)?);
+            let name = name.to_ascii_lowercase();
+            if !path.is_file() || !FILES_READ.contains(&name.as_str()) {
+                continue;
             }
+            let data =
+                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            total += data.len() as u64;
+            if total > MAX_TOTAL_BYTES {
+                return Err(too_large());
+            }
+            files.insert(name, data);
         }
         Ok(Self { files })
     }
 
-    /// The CSV files of a zip archive (in any folder inside it).
+    /// The CSV files of a zip archive (in any folder inside it) that the importer reads, within
+    /// `MAX_TOTAL_BYTES` uncompressed: what each member says of its size is checked first, and
+    /// what it really inflates to is counted as it is read.
     pub fn from_zip(bytes: &[u8]) -> Result<Self, String> {
         let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
             .map_err(|e| format!("the file is not a readable zip archive: {e}"))?;
+        if archive.len() > MAX_MEMBERS {
+            return Err(format!(
+                "the zip archive holds {} files; an HMIS export holds at most {MAX_MEMBERS}",
+                archive.len()
+            ));
+        }
         let mut files = HashMap::new();
+        let mut total = 0u64;
         for i in 0..archive.len() {
-            let mut f =
-                archive.by_index(i).map_err(|e| format!("the zip archive is damaged: {e}"))?;
+            let f = archive.by_index(i).map_err(|e| format!("the zip archive is damaged: {e}"))?;
             let full = f.name().map_err(|e| format!("the zip archive is damaged: {e}"))?;
             let name = full.rsplit('/').next().unwrap_or_default().to_ascii_lowercase();
-            if !f.is_file()
-                || !Path::new(&name).extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"))
-            {
+            if !f.is_file() || !FILES_READ.contains(&name.as_str()) || files.contains_key(&name) {
                 continue;
             }
+            if total.saturating_add(f.size()) > MAX_TOTAL_BYTES {
+                return Err(too_large());
+            }
+            let budget = MAX_TOTAL_BYTES - total;
             let mut data = Vec::new();
-            (&mut f)
-                .take(MAX_FILE_BYTES + 1)
+            f.take(budget + 1)
                 .read_to_end(&mut data)
                 .map_err(|e| format!("{name} in the zip archive cannot be read: {e}"))?;
-            if data.len() as u64 > MAX_FILE_BYTES {
-                return Err(format!("{name} in the zip archive is too large"));
+            if data.len() as u64 > budget {
+                return Err(too_large());
             }
+            total += data.len() as u64;
             files.insert(name, data);
         }
         Ok(Self { files })
@@ -140,8 +183,7 @@ impl Files {
     /// A folder, or a zip archive by its content.
     pub fn open(path: &Path) -> Result<Self, String> {
         if path.is_dir() {
-            return Self::from_dir(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()));
+            return Self::from_dir(path);
         }
         let bytes =
             std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -204,7 +246,13 @@ pub fn import(
 
 /// HUD dates are `yyyy-mm-dd`; real exports also carry `m/d/yyyy`, `mm-dd-yyyy`,
 /// `dd-Mon-yyyy`, two-digit years and a time part.
+///
+/// A date outside 1900 to 2100 is no date (DESIGN §13): it is reported, never stored.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    parse_date_any(s).filter(|d| scanline_core::bounds::calendar("date", *d).is_ok())
+}
+
+fn parse_date_any(s: &str) -> Option<NaiveDate> {
     let s = s.trim();
     let date_part = s.split([' ', 'T']).next().unwrap_or(s);
     for f in ["%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y", "%d-%b-%Y", "%Y/%m/%d"] {
@@ -239,7 +287,7 @@ pub fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
         "%m/%d/%Y %I:%M %p",
     ] {
         if let Ok(d) = NaiveDateTime::parse_from_str(s, f) {
-            return Some(d);
+            return scanline_core::bounds::calendar("date", d.date()).is_ok().then_some(d);
         }
     }
     parse_date(s).and_then(|d| d.and_hms_opt(0, 0, 0))
@@ -263,6 +311,9 @@ mod tests {
             assert_eq!(parse_date(s), Some(d), "{s}");
         }
         assert_eq!(parse_date("2023-13-01"), None);
+        assert_eq!(parse_date("0000-01-01"), None);
+        assert_eq!(parse_date("1899-12-31"), None);
+        assert_eq!(parse_datetime("9999-01-01 00:00:00"), None);
         assert_eq!(parse_date("soon"), None);
         let t = parse_datetime("02-07-2023 12:00:00").unwrap();
         assert_eq!(t.to_string(), "2023-02-07 12:00:00");

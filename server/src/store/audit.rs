@@ -58,8 +58,10 @@ pub struct EventLine {
     pub detail: String,
 }
 
-/// The newest events an admin of `orgs` may see: about clients visible to them, or with no
-/// client, by their users and stations. At most `limit`; optionally for one client.
+/// The newest events an admin of `orgs` may see: what their organizations' users and stations
+/// did, and what anyone did to their organizations' clients; never another organization's
+/// staff activity, not even on a client both may see, and nothing about a restricted client
+/// of another organization. At most `limit`; optionally for one client.
 pub fn recent(
     conn: &Connection,
     orgs: &[i64],
@@ -80,8 +82,7 @@ pub fn recent(
          WHERE (:client IS NULL OR e.client_id = :client)
            AND (c.id IS NULL OR c.restricted = 0
                 OR c.organization_id IN (SELECT value FROM json_each(:orgs)))
-           AND (e.client_id IS NOT NULL
-                OR e.actor_kind IN ('system', 'cli')
+           AND (c.organization_id IN (SELECT value FROM json_each(:orgs))
                 OR (e.actor_kind = 'user' AND EXISTS (SELECT 1 FROM user_organizations m
                      WHERE m.user_id = e.actor_id AND m.organization_id IN (SELECT value FROM json_each(:orgs))))
                 OR (e.actor_kind = 'station' AND s.organization_id IN (SELECT value FROM json_each(:orgs))))

@@ -1,6 +1,6 @@
 //! Bars: a client kept from an organization, program or service type between two dates.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, named_params};
 use scanline_core::domain::{BarScope, BarSpan};
 
@@ -22,6 +22,9 @@ pub fn insert(
             "the bar ends ({end}) before it begins ({begin})"
         )));
     }
+    // A bar "for good" ends in 2099; only the calendar's limits apply.
+    super::in_range(scanline_core::bounds::calendar("begin date", begin))?;
+    super::in_range(scanline_core::bounds::calendar("end date", end))?;
     match scope {
         BarScope::Organization(id) => super::orgs::get(conn, id).map(drop)?,
         BarScope::Program(id) => super::programs::get_rules(conn, id).map(drop)?,
@@ -54,17 +57,26 @@ pub(crate) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BarSpan> {
 
 pub const COLUMNS: &str = "id, client_id, scope_kind, scope_id, begin_date, end_date";
 
-/// A client's bars that are still in force on or after `from`.
-pub fn of_client(conn: &Connection, client: i64, from: NaiveDate) -> StoreResult<Vec<BarSpan>> {
+/// A client's bars that are still in force on or after `from`; with `made_by`, only those
+/// made by then.
+pub fn of_client(
+    conn: &Connection,
+    client: i64,
+    from: NaiveDate,
+    made_by: Option<DateTime<Utc>>,
+) -> StoreResult<Vec<BarSpan>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM bars WHERE client_id = :c AND end_date >= :from"
+        "SELECT {COLUMNS} FROM bars WHERE client_id = :c AND end_date >= :from
+           AND (:made_by IS NULL OR created_at <= :made_by)"
     ))?;
-    let rows = stmt.query_map(named_params! {":c": client, ":from": from}, from_row)?;
+    let rows =
+        stmt.query_map(named_params! {":c": client, ":from": from, ":made_by": made_by}, from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Ends a bar early: `last_day` becomes its (inclusive) end date.
 pub fn end_early(conn: &Connection, id: i64, last_day: NaiveDate) -> StoreResult<()> {
+    super::in_range(scanline_core::bounds::calendar("last day", last_day))?;
     let (begin, end): (NaiveDate, NaiveDate) = conn
         .prepare_cached("SELECT begin_date, end_date FROM bars WHERE id = :id")?
         .query_row(named_params! {":id": id}, |r| Ok((r.get(0)?, r.get(1)?)))

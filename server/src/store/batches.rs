@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, named_params};
+use scanline_core::bounds;
 use scanline_core::domain::{ProgramRules, ServiceTypeRules};
 use scanline_core::night::local_time;
 use scanline_core::verdict::{self, BatchContext, Judgement, Verdict, Warning};
@@ -19,6 +20,9 @@ use uuid::Uuid;
 use super::audit::{self, Actor};
 use super::stations::StationAuth;
 use super::{OptionalExt, StoreError, StoreResult, now};
+
+/// What staff read on an entry that reached the server after its batch was closed.
+pub const LATE_NOTE: &str = "arrived after the batch was closed: review it, then Post Services";
 
 /// Longest scanned payload kept verbatim; longer ones are misreads and stored cut.
 const MAX_STORED_CODE: usize = 256;
@@ -51,6 +55,22 @@ impl Rules {
         let program = super::programs::get_rules(conn, batch.program_id)?;
         let service_types = batch
             .service_type_ids
+            .iter()
+            .map(|&id| super::programs::get_service_type(conn, id))
+            .collect::<StoreResult<_>>()?;
+        let time_zone = super::orgs::time_zone(conn, program.organization_id)?;
+        Ok(Self { program, service_types, time_zone })
+    }
+
+    /// The rules for services of `service_type_ids` in a program (the desk's Add service and
+    /// Quick Services, which have no batch).
+    pub fn for_program(
+        conn: &Connection,
+        program_id: i64,
+        service_type_ids: &[i64],
+    ) -> StoreResult<Self> {
+        let program = super::programs::get_rules(conn, program_id)?;
+        let service_types = service_type_ids
             .iter()
             .map(|&id| super::programs::get_service_type(conn, id))
             .collect::<StoreResult<_>>()?;
@@ -142,6 +162,7 @@ pub fn create(
     conn: &Connection,
     by: Creator<'_>,
     req: &CreateBatch,
+    as_of: DateTime<Utc>,
 ) -> StoreResult<(BatchRow, bool)> {
     let program = super::programs::get_rules(conn, req.program_id)?;
     if let Creator::Station(station) = by
@@ -220,6 +241,12 @@ pub fn create(
         return Ok((batch, false));
     }
 
+    // A new batch's date lies in the window a station can produce, in the organization's
+    // zone; a retried request for an existing batch was checked when it was made.
+    let zone = super::orgs::time_zone(conn, program.organization_id)?;
+    let today = as_of.with_timezone(&zone).date_naive();
+    bounds::service_date("service date", req.service_date, today)
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
     conn.prepare_cached(
         "INSERT INTO batches (uuid, program_id, service_date, units, unit_value, description,
              auto_post, station_id, created_by, created_at)
@@ -279,6 +306,31 @@ pub fn judge_scan(
     }
 }
 
+/// The verdict on a service staff record at the desk (Add service, Quick Services) for a
+/// client they picked: the rules a scan meets once its card resolved, over the same facts,
+/// so the desk can never give a second meal the station already gave (DESIGN §13).
+pub fn judge_desk(
+    conn: &Connection,
+    rules: &Rules,
+    client_id: i64,
+    service_date: NaiveDate,
+) -> StoreResult<Judgement> {
+    let facts = super::facts::of_client(conn, &rules.ctx(), client_id, service_date, None, None)?;
+    Ok(verdict::judge_client(&rules.ctx(), service_date, client_id, &facts))
+}
+
+/// Why a service was not recorded, for the person at the desk: the verdict's words and its
+/// reason.
+pub fn refusal(j: &Judgement) -> String {
+    let words = match j.verdict {
+        Verdict::Barred => "Barred",
+        Verdict::Duplicate => "Already served",
+        Verdict::QueuedForIntake => "Not enrolled",
+        other => other.staff_label(),
+    };
+    format!("Not saved. {words}: {}.", j.detail)
+}
+
 /// The service date of a scan in this batch.
 pub fn service_date_of(batch: &BatchRow, rules: &Rules, scanned_at: DateTime<Utc>) -> NaiveDate {
     rules.ctx().service_date(batch.service_date, local_time(scanned_at, &rules.time_zone))
@@ -316,12 +368,13 @@ fn stored_verdict(conn: &Connection, uuid: &str) -> StoreResult<Option<(i64, Ent
 }
 
 /// Stores a station's entries with the server's verdicts, in order, in the caller's
-/// transaction. Entries already stored are answered from the database and left untouched.
+/// transaction; scan times are checked against the server's clock `as_of`. Entries already stored are answered from the database and left untouched.
 pub fn upload(
     conn: &Connection,
     station: &StationAuth,
     batch_uuid: Uuid,
     entries: &[EntryUpload],
+    as_of: DateTime<Utc>,
 ) -> StoreResult<Vec<EntryVerdict>> {
     if entries.len() > MAX_ENTRIES_PER_UPLOAD {
         return Err(StoreError::Invalid(format!(
@@ -330,7 +383,7 @@ pub fn upload(
         )));
     }
     let batch = load_for_station(conn, station, batch_uuid)?;
-    let out = add_entries(conn, &batch, entries)?;
+    let out = add_entries(conn, &batch, entries, as_of)?;
     super::stations::touch(conn, station.id)?;
     Ok(out)
 }
@@ -342,16 +395,23 @@ pub fn add_entries(
     conn: &Connection,
     batch: &BatchRow,
     entries: &[EntryUpload],
+    as_of: DateTime<Utc>,
 ) -> StoreResult<Vec<EntryVerdict>> {
+    // Every scan time is checked before any is judged, so one impossible time refuses the
+    // request whole and nothing is stored (DESIGN §13).
+    for e in entries {
+        bounds::scanned_at(e.scanned_at, as_of)
+            .map_err(|err| StoreError::Invalid(format!("entry {}: {err}", e.uuid)))?;
+    }
     let rules = Rules::load(conn, batch)?;
     let received = now();
     let mut out = Vec::with_capacity(entries.len());
     let mut insert = conn.prepare_cached(
         "INSERT INTO batch_entries (uuid, batch_id, code, card_id, client_id, enrollment_id,
              program_id, service_date, scanned_at, received_at, station_verdict, verdict,
-             warnings, detail, auto_enroll)
+             warnings, detail, auto_enroll, late)
          VALUES (:uuid, :b, :code, :card, :client, :enr, :p, :date, :scanned, :received,
-             :station_verdict, :verdict, :warnings, :detail, :auto)",
+             :station_verdict, :verdict, :warnings, :detail, :auto, :late)",
     )?;
     for e in entries {
         let uuid = e.uuid.to_string();
@@ -365,15 +425,26 @@ pub fn add_entries(
             continue;
         }
         let service_date = service_date_of(batch, &rules, e.scanned_at);
-        let (card_id, j) = judge_scan(conn, &rules, &e.code, service_date, None)?;
+        let (card_id, mut j) = judge_scan(conn, &rules, &e.code, service_date, None)?;
         let code: String = e.code.chars().take(MAX_STORED_CODE).collect();
+        // A closed batch still takes what an offline station scanned before it learnt of the
+        // close: nothing a guest was told is lost. Such an entry is judged like any other and
+        // marked late, for staff to review and post (auto-post ran at the close).
+        let late = batch.state == BatchState::Closed;
+        if late {
+            j.detail = if j.detail.is_empty() {
+                LATE_NOTE.to_owned()
+            } else {
+                format!("{}; {LATE_NOTE}", j.detail)
+            };
+        }
         insert.execute(named_params! {
             ":uuid": uuid, ":b": batch.id, ":code": code, ":card": card_id,
             ":client": j.client_id, ":enr": j.enrollment_id, ":p": batch.program_id,
             ":date": service_date, ":scanned": e.scanned_at, ":received": received,
             ":station_verdict": e.station_verdict.map(Verdict::as_str),
             ":verdict": j.verdict.as_str(), ":warnings": warnings_text(&j.warnings),
-            ":detail": j.detail, ":auto": j.auto_enroll,
+            ":detail": j.detail, ":auto": j.auto_enroll, ":late": late,
         })?;
         out.push(EntryVerdict {
             uuid: e.uuid,
@@ -470,20 +541,24 @@ struct Pending {
     id: i64,
     uuid: String,
     client_id: i64,
-    enrollment_id: Option<i64>,
-    auto_enroll: bool,
     service_date: NaiveDate,
+    scanned_at: DateTime<Utc>,
 }
 
 /// Posts the accepted entries of a batch that are not posted yet: one service per service type,
-/// tied to the entry's enrollment (auto-enrolling when the entry says so). Runs in the caller's
-/// transaction, so it is all or nothing; a second call posts nothing new.
+/// tied to the entry's open enrollment (auto-enrolling when the program says so). Runs in the
+/// caller's transaction, so it is all or nothing; a second call posts nothing new.
+///
+/// Each entry is judged again as it posts, inside this transaction: what was recorded since it
+/// was scanned (a service at the desk, an HMIS import, another station's scan) may make it a
+/// duplicate now, and then it is flagged with its new verdict, not posted. Bars made after the
+/// scan are left out of that judgement: they do not undo a meal already given.
 pub fn post(conn: &Connection, batch: &BatchRow, actor: Actor) -> StoreResult<PostSummary> {
     let rules = Rules::load(conn, batch)?;
-    let residential = rules.program.is_residential();
+    let ctx = rules.ctx();
     let pending: Vec<Pending> = conn
         .prepare_cached(
-            "SELECT id, uuid, client_id, enrollment_id, auto_enroll, service_date
+            "SELECT id, uuid, client_id, service_date, scanned_at
              FROM batch_entries
              WHERE batch_id = :b AND verdict = 'accepted' AND posted_at IS NULL
                AND deleted_at IS NULL AND client_id IS NOT NULL
@@ -494,9 +569,8 @@ pub fn post(conn: &Connection, batch: &BatchRow, actor: Actor) -> StoreResult<Po
                 id: r.get(0)?,
                 uuid: r.get(1)?,
                 client_id: r.get(2)?,
-                enrollment_id: r.get(3)?,
-                auto_enroll: r.get(4)?,
-                service_date: r.get(5)?,
+                service_date: r.get(3)?,
+                scanned_at: r.get(4)?,
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -517,39 +591,47 @@ pub fn post(conn: &Connection, batch: &BatchRow, actor: Actor) -> StoreResult<Po
     let mut mark_posted = conn.prepare_cached(
         "UPDATE batch_entries SET posted_at = :at, enrollment_id = :enr WHERE id = :id",
     )?;
+    let mut reflag = conn.prepare_cached(
+        "UPDATE batch_entries SET verdict = :verdict, warnings = :warnings, detail = :detail,
+             enrollment_id = NULL, auto_enroll = 0
+         WHERE id = :id",
+    )?;
     let mut posted = 0;
     let mut services_created = 0;
     let mut enrollments_created = 0;
     for p in &pending {
-        let enrollment_id = match p.enrollment_id {
+        let facts = super::facts::of_client(
+            conn,
+            &ctx,
+            p.client_id,
+            p.service_date,
+            Some(&p.uuid),
+            Some(p.scanned_at),
+        )?;
+        let j = verdict::judge_client(&ctx, p.service_date, p.client_id, &facts);
+        if !j.verdict.is_accepted() {
+            reflag.execute(named_params! {
+                ":verdict": j.verdict.as_str(), ":warnings": warnings_text(&j.warnings),
+                ":detail": j.detail, ":id": p.id,
+            })?;
+            continue;
+        }
+        let enrollment_id = match j.enrollment_id {
             Some(id) => id,
+            // The verdict accepts without an enrollment only when the program enrolls on the
+            // first bed night.
             None => {
-                let open = super::enrollments::of_client(conn, p.client_id, batch.program_id)?
-                    .into_iter()
-                    .filter(|e| e.is_open_on(p.service_date, residential))
-                    .max_by_key(|e| (e.entry_date, e.id));
-                match open {
-                    Some(e) => e.id,
-                    None if p.auto_enroll => {
-                        enrollments_created += 1;
-                        super::enrollments::insert(
-                            conn,
-                            &super::enrollments::NewEnrollment {
-                                client_id: p.client_id,
-                                program_id: batch.program_id,
-                                entry_date: p.service_date,
-                                household_id: None,
-                                relationship_to_hoh: 1,
-                            },
-                        )?
-                    }
-                    None => {
-                        return Err(StoreError::Conflict(format!(
-                            "entry {} has no open enrollment to post to; revalidate the batch",
-                            p.uuid
-                        )));
-                    }
-                }
+                enrollments_created += 1;
+                super::enrollments::insert(
+                    conn,
+                    &super::enrollments::NewEnrollment {
+                        client_id: p.client_id,
+                        program_id: batch.program_id,
+                        entry_date: p.service_date,
+                        household_id: None,
+                        relationship_to_hoh: 1,
+                    },
+                )?
             }
         };
         for &st in &batch.service_type_ids {
@@ -649,7 +731,8 @@ pub fn list_for_orgs(
              (SELECT COUNT(*) FROM batch_entries e WHERE e.batch_id = b.id AND e.deleted_at IS NULL),
              (SELECT COUNT(*) FROM batch_entries e WHERE e.batch_id = b.id AND e.deleted_at IS NULL AND e.verdict = 'accepted'),
              (SELECT COUNT(*) FROM batch_entries e WHERE e.batch_id = b.id AND e.posted_at IS NOT NULL),
-             (SELECT COUNT(*) FROM batch_entries e WHERE e.batch_id = b.id AND e.deleted_at IS NULL AND e.verdict != 'accepted')
+             (SELECT COUNT(*) FROM batch_entries e WHERE e.batch_id = b.id AND e.deleted_at IS NULL
+                AND (e.verdict != 'accepted' OR (e.late = 1 AND e.posted_at IS NULL)))
          FROM batches b JOIN programs p ON p.id = b.program_id
            LEFT JOIN stations s ON s.id = b.station_id LEFT JOIN users u ON u.id = b.created_by
          WHERE p.organization_id IN (SELECT value FROM json_each(:orgs))
@@ -683,6 +766,8 @@ pub struct EntryRow {
     pub scanned_at: String,
     pub posted: bool,
     pub deleted: bool,
+    /// Reached the server after the batch was closed.
+    pub late: bool,
 }
 
 /// A batch's entries for review, newest first.
@@ -690,7 +775,7 @@ pub fn review(conn: &Connection, batch: &BatchRow) -> StoreResult<Vec<EntryRow>>
     let mut stmt = conn.prepare_cached(
         "SELECT e.uuid, e.code, e.client_id, COALESCE(c.first_name || ' ' || c.last_name, ''),
              e.verdict, e.detail, substr(e.scanned_at, 1, 19), e.posted_at IS NOT NULL,
-             e.deleted_at IS NOT NULL
+             e.deleted_at IS NOT NULL, e.late
          FROM batch_entries e LEFT JOIN clients c ON c.id = e.client_id
          WHERE e.batch_id = :b ORDER BY e.scanned_at DESC, e.id DESC",
     )?;
@@ -706,6 +791,7 @@ pub fn review(conn: &Connection, batch: &BatchRow) -> StoreResult<Vec<EntryRow>>
             scanned_at: r.get(6)?,
             posted: r.get(7)?,
             deleted: r.get(8)?,
+            late: r.get(9)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

@@ -41,6 +41,14 @@ pub fn issue_scanline(
     client_id: i64,
     expires_on: Option<NaiveDate>,
 ) -> StoreResult<(i64, String)> {
+    if let Some(expires) = expires_on {
+        super::in_range(scanline_core::bounds::calendar("expiry date", expires))?;
+        if expires < super::now().date_naive() {
+            return Err(StoreError::Invalid(format!(
+                "The expiry date {expires} has passed: a new card would not scan."
+            )));
+        }
+    }
     let client = super::clients::get(conn, client_id)?;
     let next_seq: u8 = conn
         .prepare_cached(

@@ -41,10 +41,10 @@ pub fn insert(conn: &Connection, c: &NewClient) -> StoreResult<(i64, u32)> {
     {
         return Err(StoreError::Invalid("SSN must be nine digits".into()));
     }
-    if let Some(dob) = c.dob
-        && dob > super::today_in(chrono_tz::UTC) + chrono::Days::new(1)
-    {
-        return Err(StoreError::Invalid("date of birth is in the future".into()));
+    if let Some(dob) = c.dob {
+        // A day's grace: "today" somewhere east of UTC is tomorrow here.
+        let tomorrow = super::now().date_naive() + chrono::Days::new(1);
+        super::in_range(scanline_core::bounds::not_future("date of birth", dob, tomorrow))?;
     }
     super::orgs::get(conn, c.organization_id)?;
     let number = match c.client_number {

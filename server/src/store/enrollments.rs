@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 use rusqlite::{Connection, named_params};
+use scanline_core::bounds;
 use scanline_core::domain::EnrollmentSpan;
 
 use super::{OptionalExt, StoreError, StoreResult, now};
@@ -19,6 +20,13 @@ pub struct NewEnrollment {
 }
 
 pub fn insert(conn: &Connection, e: &NewEnrollment) -> StoreResult<i64> {
+    super::in_range(bounds::calendar("entry date", e.entry_date))?;
+    if !(1..=5).contains(&e.relationship_to_hoh) {
+        return Err(StoreError::Invalid(format!(
+            "relationship to the head of household {} is not a HUD code (1 to 5)",
+            e.relationship_to_hoh
+        )));
+    }
     super::clients::get(conn, e.client_id)?;
     super::programs::get_rules(conn, e.program_id)?;
     if !(1..=5).contains(&e.relationship_to_hoh) && e.relationship_to_hoh != 99 {
@@ -91,6 +99,12 @@ pub fn of_client(conn: &Connection, client: i64, program: i64) -> StoreResult<Ve
 
 /// Records an exit. The exit date may not precede the entry or the last service recorded.
 pub fn exit(conn: &Connection, id: i64, exit_date: NaiveDate, destination: u16) -> StoreResult<()> {
+    super::in_range(bounds::not_future("exit date", exit_date, super::now().date_naive()))?;
+    if !crate::hmis::codes::DESTINATION.contains(i32::from(destination)) {
+        return Err(StoreError::Invalid(format!(
+            "{destination} is not a HUD exit destination code"
+        )));
+    }
     let e = get(conn, id)?;
     if e.exit_date.is_some() {
         return Err(StoreError::Conflict(format!("enrollment {id} is already exited")));

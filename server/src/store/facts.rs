@@ -3,7 +3,7 @@
 //! services and accepted entries not yet posted, from every station), and the night's
 //! occupancy. The station gathers the same facts from its roster cache.
 
-use chrono::{Days, NaiveDate};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use rusqlite::{Connection, named_params};
 use scanline_core::ScanCode;
 use scanline_core::domain::Served;
@@ -27,15 +27,32 @@ pub fn gather(
     let Some((card_id, card)) = super::cards::status(conn, &code.key)? else {
         return Ok((None, ClientFacts::default()));
     };
-    let client = card.client_id;
-    let mut facts = ClientFacts { card: Some(card), ..ClientFacts::default() };
     if card.revoked || card.replaced {
         // The verdict is decided by the card alone; skip the other lookups.
-        return Ok((Some(card_id), facts));
+        return Ok((Some(card_id), ClientFacts { card: Some(card), ..ClientFacts::default() }));
     }
-    facts.bars = super::bars::of_client(conn, client, service_date)?;
-    facts.enrollments = super::enrollments::of_client(conn, client, ctx.program.id)?;
+    let mut facts = of_client(conn, ctx, card.client_id, service_date, exclude_entry, None)?;
+    facts.card = Some(card);
+    Ok((Some(card_id), facts))
+}
 
+/// The facts about one client for a service on `service_date`, whoever picked the client: a
+/// scanned card, or staff at the desk. `exclude_entry` leaves out the entry being (re)judged;
+/// `bars_made_by` counts only bars made by then (at posting, a bar made after the scan does
+/// not undo a meal already given).
+pub fn of_client(
+    conn: &Connection,
+    ctx: &BatchContext<'_>,
+    client: i64,
+    service_date: NaiveDate,
+    exclude_entry: Option<&str>,
+    bars_made_by: Option<DateTime<Utc>>,
+) -> StoreResult<ClientFacts> {
+    let mut facts = ClientFacts {
+        bars: super::bars::of_client(conn, client, service_date, bars_made_by)?,
+        enrollments: super::enrollments::of_client(conn, client, ctx.program.id)?,
+        ..ClientFacts::default()
+    };
     let from = service_date
         .checked_sub_days(Days::new(u64::from(lookback_days(ctx) - 1)))
         .unwrap_or(service_date);
@@ -74,7 +91,7 @@ pub fn gather(
     if ctx.records_bed_nights() && ctx.program.capacity.is_some() {
         facts.night_occupancy = night_occupancy(conn, ctx.program.id, service_date, Some(client))?;
     }
-    Ok((Some(card_id), facts))
+    Ok(facts)
 }
 
 /// Clients with a bed night (posted or accepted) in a program on a night, optionally leaving
@@ -116,6 +133,11 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    /// The clock these tests run at.
+    fn now() -> chrono::DateTime<Utc> {
+        "2026-11-23T12:00:00Z".parse().unwrap()
     }
 
     #[test]
@@ -166,14 +188,19 @@ mod tests {
             scanned_at: at.parse::<chrono::DateTime<Utc>>().unwrap(),
             station_verdict: None,
         };
-        let (meal_batch, _) =
-            batches::create(&f.conn, batches::Creator::Station(&station), &create(f.meals, f.meal))
-                .unwrap();
+        let (meal_batch, _) = batches::create(
+            &f.conn,
+            batches::Creator::Station(&station),
+            &create(f.meals, f.meal),
+            now(),
+        )
+        .unwrap();
         let got = batches::upload(
             &f.conn,
             &station,
             meal_batch.uuid,
             &[scan(&codes[0], "2026-11-21T20:00:00Z")],
+            now(),
         )
         .unwrap();
         assert_eq!(got[0].verdict, Verdict::Accepted);
@@ -189,6 +216,7 @@ mod tests {
             &f.conn,
             batches::Creator::Station(&station),
             &create(f.shelter, f.bed),
+            now(),
         )
         .unwrap();
         batches::upload(
@@ -196,6 +224,7 @@ mod tests {
             &station,
             bed_batch.uuid,
             &[scan(&codes[0], "2026-11-22T04:00:00Z"), scan(&codes[1], "2026-11-22T09:30:00Z")],
+            now(),
         )
         .unwrap();
         assert_eq!(night_occupancy(&f.conn, f.shelter, d("2026-11-21"), None).unwrap(), 2);

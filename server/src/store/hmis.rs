@@ -17,7 +17,23 @@ use crate::hmis::{Counts, Issue, codes};
 pub struct ImportOptions {
     /// IANA time zone of organizations created by the import.
     pub time_zone: String,
+    /// The organizations the import may act in: the organizations a signed-in admin
+    /// administers, or the one the operator names on the command line. Records the file names
+    /// outside them are errors, never updated or deleted; a client another organization
+    /// shares is kept as that organization recorded it. `None`: the operator's unrestricted
+    /// import, which may also create organizations.
+    pub scope: Option<Vec<i64>>,
 }
+
+impl ImportOptions {
+    fn allows(&self, org: i64) -> bool {
+        self.scope.as_ref().is_none_or(|s| s.contains(&org))
+    }
+}
+
+/// What a record found outside the import's organizations is told.
+const OUTSIDE: &str =
+    "belongs to an organization you do not administer: the import leaves it as it is";
 
 /// What an applied import did.
 #[derive(Debug, Default)]
@@ -88,6 +104,12 @@ pub fn apply(
     for (i, o) in p.organizations.iter().enumerate() {
         tick(&mut progress, "Organization.csv", i, p.organizations.len());
         let existing = find(tx, "organizations", "hmis_organization_id", "SL-O", &o.id)?;
+        if let Some((id, _)) = existing
+            && !opts.allows(id)
+        {
+            cx.error(&o.common, "OrganizationID", &o.id, &format!("the organization {OUTSIDE}"));
+            continue;
+        }
         match (existing, o.common.deleted) {
             (Some((id, _)), Some(_)) => {
                 org_ids.insert(&o.id, id);
@@ -130,6 +152,12 @@ pub fn apply(
                     .query_row([&o.name], |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()?;
                 match by_name {
+                    Some((id, None)) if !opts.allows(id) => cx.error(
+                        &o.common,
+                        "OrganizationName",
+                        &o.name,
+                        &format!("the organization of this name {OUTSIDE}"),
+                    ),
                     Some((id, None)) => {
                         tx.prepare_cached("UPDATE organizations SET hmis_organization_id = ?, hmis_updated_at = ? WHERE id = ?")?
                             .execute(params![o.id, o.common.updated, id])?;
@@ -141,6 +169,13 @@ pub fn apply(
                         "OrganizationName",
                         &o.name,
                         &format!("already the name of HMIS organization {other}"),
+                    ),
+                    None if opts.scope.is_some() => cx.error(
+                        &o.common,
+                        "OrganizationID",
+                        &o.id,
+                        "no organization you administer has this HMIS organization ID or name: \
+                         set the organization's HMIS organization ID on this page first",
                     ),
                     None => {
                         tx.prepare_cached(
@@ -168,6 +203,23 @@ pub fn apply(
                 .map(|(id, _)| id),
         };
         let existing = find(tx, "programs", "hmis_project_id", "SL-P", &pr.id)?;
+        if let Some((id, _)) = existing
+            && !opts.allows(program_org(tx, id)?)
+        {
+            cx.error(&pr.common, "ProjectID", &pr.id, &format!("the program {OUTSIDE}"));
+            continue;
+        }
+        if let Some(org) = org
+            && !opts.allows(org)
+        {
+            cx.error(
+                &pr.common,
+                "OrganizationID",
+                &pr.organization_id,
+                &format!("the organization {OUTSIDE}"),
+            );
+            continue;
+        }
         if pr.common.deleted.is_some() {
             if let Some((id, _)) = existing {
                 program_ids.insert(&pr.id, (id, pr.project_type));
@@ -253,9 +305,10 @@ pub fn apply(
             *slot = (e.entry_date, &e.project_id);
         }
     }
-    let fallback_org: Option<i64> = match org_ids.values().min() {
-        Some(id) => Some(*id),
-        None => tx.query_row("SELECT MIN(id) FROM organizations", [], |r| r.get(0))?,
+    let fallback_org: Option<i64> = match (org_ids.values().min(), &opts.scope) {
+        (Some(id), _) => Some(*id),
+        (None, Some(scope)) => scope.iter().min().copied(),
+        (None, None) => tx.query_row("SELECT MIN(id) FROM organizations", [], |r| r.get(0))?,
     };
     let mut next_number: i64 =
         tx.query_row("SELECT COALESCE(MAX(client_number), 0) + 1 FROM clients", [], |r| r.get(0))?;
@@ -264,6 +317,26 @@ pub fn apply(
     for (i, c) in p.clients.iter().enumerate() {
         tick(&mut progress, "Client.csv", i, p.clients.len());
         let existing = find_client(tx, &c.id)?;
+        if let Some((id, _)) = existing {
+            let (org, restricted) = client_org(tx, id)?;
+            if !opts.allows(org) {
+                if restricted {
+                    cx.error(&c.common, "PersonalID", &c.id, &format!("the client {OUTSIDE}"));
+                } else {
+                    // Shared with every organization, recorded by another: theirs to change.
+                    client_ids.insert(&c.id, id);
+                    cx.warn(
+                        &c.common,
+                        "PersonalID",
+                        &c.id,
+                        "another organization's client: kept as that organization recorded it, \
+                         not changed or deleted by this import",
+                    );
+                    counts.skipped += 1;
+                }
+                continue;
+            }
+        }
         if c.common.deleted.is_some() {
             match existing {
                 Some((id, _)) if delete_client_if_unused(tx, id)? => counts.deleted += 1,
@@ -338,6 +411,12 @@ pub fn apply(
     for (i, e) in p.enrollments.iter().enumerate() {
         tick(&mut progress, "Enrollment.csv", i, p.enrollments.len());
         let existing = find(tx, "enrollments", "hmis_enrollment_id", "SL-E", &e.id)?;
+        if let Some((id, _)) = existing
+            && !opts.allows(enrollment_org(tx, id)?)
+        {
+            cx.error(&e.common, "EnrollmentID", &e.id, &format!("the enrollment {OUTSIDE}"));
+            continue;
+        }
         if e.common.deleted.is_some() {
             match existing {
                 Some((id, _)) => {
@@ -365,11 +444,35 @@ pub fn apply(
         }
         let client = match client_ids.get(e.personal_id.as_str()) {
             Some(id) => Some(*id),
-            None => find_client(tx, &e.personal_id)?.map(|(id, _)| id),
+            None => match find_client(tx, &e.personal_id)? {
+                Some((id, _)) => {
+                    let (org, restricted) = client_org(tx, id)?;
+                    if restricted && !opts.allows(org) {
+                        cx.error(
+                            &e.common,
+                            "PersonalID",
+                            &e.personal_id,
+                            &format!("the client {OUTSIDE}"),
+                        );
+                        continue;
+                    }
+                    Some(id)
+                }
+                None => None,
+            },
         };
         let program = match program_ids.get(e.project_id.as_str()) {
             Some(v) => Some(*v),
             None => match find(tx, "programs", "hmis_project_id", "SL-P", &e.project_id)? {
+                Some((id, _)) if !opts.allows(program_org(tx, id)?) => {
+                    cx.error(
+                        &e.common,
+                        "ProjectID",
+                        &e.project_id,
+                        &format!("the program {OUTSIDE}"),
+                    );
+                    continue;
+                }
                 Some((id, _)) => Some((
                     id,
                     tx.query_row("SELECT project_type FROM programs WHERE id = ?", [id], |r| {
@@ -444,6 +547,7 @@ pub fn apply(
                 id,
                 client,
                 program,
+                organization: program_org(tx, program)?,
                 project_type,
                 entry: e.entry_date,
                 personal_id: e.personal_id.clone(),
@@ -457,7 +561,19 @@ pub fn apply(
     let mut exit_of: HashMap<&str, (u64, NaiveDate)> = HashMap::new();
     for (i, x) in p.exits.iter().enumerate() {
         tick(&mut progress, "Exit.csv", i, p.exits.len());
-        let Some(en) = enrollment_ref(tx, &enrollment_ids, &x.enrollment_id)? else {
+        let found = enrollment_ref(tx, &enrollment_ids, &x.enrollment_id)?;
+        if let Some(en) = &found
+            && !opts.allows(en.organization)
+        {
+            cx.error(
+                &x.common,
+                "EnrollmentID",
+                &x.enrollment_id,
+                &format!("the enrollment {OUTSIDE}"),
+            );
+            continue;
+        }
+        let Some(en) = found else {
             if x.common.deleted.is_none() {
                 cx.error(
                     &x.common,
@@ -544,6 +660,12 @@ pub fn apply(
     for (i, s) in p.services.iter().enumerate() {
         tick(&mut progress, "Services.csv", i, p.services.len());
         let existing = find(tx, "services", "hmis_services_id", "SL-S", &s.id)?;
+        if let Some((id, _)) = existing
+            && !opts.allows(service_org(tx, id)?)
+        {
+            cx.error(&s.common, "ServicesID", &s.id, &format!("the service {OUTSIDE}"));
+            continue;
+        }
         if let Some(deleted) = s.common.deleted {
             match existing {
                 Some((id, _)) => {
@@ -558,7 +680,19 @@ pub fn apply(
             }
             continue;
         }
-        let Some(en) = enrollment_ref(tx, &enrollment_ids, &s.enrollment_id)? else {
+        let found = enrollment_ref(tx, &enrollment_ids, &s.enrollment_id)?;
+        if let Some(en) = &found
+            && !opts.allows(en.organization)
+        {
+            cx.error(
+                &s.common,
+                "EnrollmentID",
+                &s.enrollment_id,
+                &format!("the enrollment {OUTSIDE}"),
+            );
+            continue;
+        }
+        let Some(en) = found else {
             cx.error(
                 &s.common,
                 "EnrollmentID",
@@ -676,6 +810,8 @@ struct EnrollmentRef {
     id: i64,
     client: i64,
     program: i64,
+    /// The program's organization.
+    organization: i64,
     project_type: i32,
     entry: NaiveDate,
     personal_id: String,
@@ -695,7 +831,7 @@ fn enrollment_ref(
     Ok(tx
         .prepare_cached(
             "SELECT e.id, e.client_id, e.program_id, p.project_type, e.entry_date,
-                    COALESCE(c.personal_id, 'SL' || c.client_number)
+                    COALESCE(c.personal_id, 'SL' || c.client_number), p.organization_id
              FROM enrollments e JOIN programs p ON p.id = e.program_id JOIN clients c ON c.id = e.client_id
              WHERE e.id = ?",
         )?
@@ -707,9 +843,44 @@ fn enrollment_ref(
                 project_type: r.get(3)?,
                 entry: r.get(4)?,
                 personal_id: r.get(5)?,
+                organization: r.get(6)?,
             })
         })
         .optional()?)
+}
+
+/// The organization of a program.
+fn program_org(tx: &Connection, program: i64) -> Result<i64, StoreError> {
+    Ok(tx
+        .prepare_cached("SELECT organization_id FROM programs WHERE id = ?")?
+        .query_row([program], |r| r.get(0))?)
+}
+
+/// The organization of an enrollment's program.
+fn enrollment_org(tx: &Connection, enrollment: i64) -> Result<i64, StoreError> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT p.organization_id FROM enrollments e JOIN programs p ON p.id = e.program_id
+             WHERE e.id = ?",
+        )?
+        .query_row([enrollment], |r| r.get(0))?)
+}
+
+/// The organization of a service's program.
+fn service_org(tx: &Connection, service: i64) -> Result<i64, StoreError> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT p.organization_id FROM services s JOIN programs p ON p.id = s.program_id
+             WHERE s.id = ?",
+        )?
+        .query_row([service], |r| r.get(0))?)
+}
+
+/// A client's organization, and whether the client is restricted to it.
+fn client_org(tx: &Connection, client: i64) -> Result<(i64, bool), StoreError> {
+    Ok(tx
+        .prepare_cached("SELECT organization_id, restricted FROM clients WHERE id = ?")?
+        .query_row([client], |r| Ok((r.get(0)?, r.get(1)?)))?)
 }
 
 /// A client by PersonalID; `SL<number>` is how Scanline exports a client the HMIS never sent.

@@ -57,6 +57,20 @@ pub fn today_in(tz: chrono_tz::Tz) -> NaiveDate {
     Utc::now().with_timezone(&tz).date_naive()
 }
 
+/// A range check from `scanline_core::bounds`, as the store's refusal of bad input.
+pub(crate) fn in_range(check: Result<(), scanline_core::bounds::OutOfRange>) -> StoreResult<()> {
+    check.map_err(|e| StoreError::Invalid(capitalised(&e.to_string())))
+}
+
+/// A sentence from a message that starts in lower case.
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect::<String>() + ".",
+        None => String::new(),
+    }
+}
+
 /// Maps "no rows" to a `NotFound` naming what was looked for.
 pub(crate) trait OptionalExt<T> {
     fn or_not_found(self, what: impl FnOnce() -> String) -> StoreResult<T>;

@@ -84,6 +84,11 @@ impl Printer {
     }
 
     /// The IPP `sides` keyword jobs ask for.
+    /// The address without any user name and password, for pages and messages.
+    pub fn shown_uri(&self) -> String {
+        crate::printing::shown_uri(&self.uri)
+    }
+
     pub fn sides(&self) -> &'static str {
         if self.duplex { "two-sided-long-edge" } else { "one-sided" }
     }

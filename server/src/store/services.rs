@@ -1,8 +1,9 @@
 //! Services recorded by hand on the staff pages (batches post theirs in `batches`), and the
 //! soft delete: a service is never removed, only marked with who deleted it and why.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, named_params};
+use scanline_core::bounds;
 
 use super::{OptionalExt, StoreError, StoreResult, now, required_text};
 
@@ -17,9 +18,12 @@ pub struct NewService {
     pub user_id: i64,
 }
 
-/// Adds a service, tied to an enrollment of the client open on the date, within the service
-/// type's per-day maximum.
-pub fn add(conn: &Connection, s: &NewService) -> StoreResult<i64> {
+/// Adds a service staff picked at the desk, tied to an enrollment of the client open on the
+/// date, if the verdict every scan meets accepts it (bars, duplicates, visit limits,
+/// capacity, counting what stations accepted and have not posted yet). A refusal is
+/// `Invalid` with the verdict's reason, and nothing is written. `as_of` is the server's clock:
+/// the date must lie in the window a station could scan in.
+pub fn add(conn: &Connection, s: &NewService, as_of: DateTime<Utc>) -> StoreResult<i64> {
     let e = super::enrollments::get(conn, s.enrollment_id)?;
     if e.client_id != s.client_id {
         return Err(StoreError::Invalid("that enrollment is another client's".into()));
@@ -28,8 +32,11 @@ pub fn add(conn: &Connection, s: &NewService) -> StoreResult<i64> {
     if st.program_id != e.program_id {
         return Err(StoreError::Invalid("that service belongs to another program".into()));
     }
-    let program = super::programs::get_rules(conn, e.program_id)?;
-    if !e.is_open_on(s.date, program.is_residential()) {
+    let rules = super::batches::Rules::for_program(conn, e.program_id, &[st.id])?;
+    let today = as_of.with_timezone(&rules.time_zone).date_naive();
+    bounds::service_date("service date", s.date, today)
+        .map_err(|err| StoreError::Invalid(format!("Not saved: {err}.")))?;
+    if !e.is_open_on(s.date, rules.program.is_residential()) {
         return Err(StoreError::Invalid(format!(
             "the enrollment is not open on {}: services go on days between entry and exit",
             s.date
@@ -38,21 +45,9 @@ pub fn add(conn: &Connection, s: &NewService) -> StoreResult<i64> {
     if !(s.units.is_finite() && (0.0..=1_000_000.0).contains(&s.units)) {
         return Err(StoreError::Invalid("units must be a number from 0 to 1000000".into()));
     }
-    if st.max_per_day > 0 {
-        let same_day: i64 = conn
-            .prepare_cached(
-                "SELECT COUNT(*) FROM services WHERE client_id = :c AND service_type_id = :st
-                   AND date_provided = :d AND deleted_at IS NULL",
-            )?
-            .query_row(named_params! {":c": s.client_id, ":st": st.id, ":d": s.date}, |r| {
-                r.get(0)
-            })?;
-        if same_day >= i64::from(st.max_per_day) {
-            return Err(StoreError::Conflict(format!(
-                "the client already has {} on {} (at most {} a day)",
-                st.name, s.date, st.max_per_day
-            )));
-        }
+    let j = super::batches::judge_desk(conn, &rules, s.client_id, s.date)?;
+    if !j.verdict.is_accepted() {
+        return Err(StoreError::Invalid(super::batches::refusal(&j)));
     }
     conn.prepare_cached(
         "INSERT INTO services (enrollment_id, client_id, program_id, service_type_id, date_provided,

@@ -10,9 +10,12 @@ use sha2::{Digest, Sha256};
 use super::users::Role;
 use super::{StoreResult, now, random_hex};
 
-/// Failed sign-ins for one username within `THROTTLE_WINDOW` before further tries are refused.
+/// Failed sign-ins for one username within `THROTTLE_WINDOW` before further tries are refused,
+/// except from an address the user signed in from within `KNOWN_ADDRESS_FOR`: guesses from
+/// elsewhere cannot lock an admin out of their own desk.
 pub const THROTTLE_FAILURES: i64 = 5;
 pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
+pub const KNOWN_ADDRESS_FOR: Duration = Duration::days(90);
 
 /// A signed-in staff member and where they may act.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,41 +64,103 @@ fn hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-/// How many sign-ins failed for this username recently.
-pub fn recent_failures(conn: &Connection, username: &str) -> StoreResult<i64> {
-    Ok(conn
+/// What a sign-in needs to know before it checks a password: the user (id, stored hash,
+/// disabled), how many sign-ins failed for the name recently, and whether this user has
+/// signed in from this address before.
+#[derive(Debug, Clone)]
+pub struct SignInFacts {
+    pub user: Option<(i64, String, bool)>,
+    pub recent_failures: i64,
+    pub known_address: bool,
+}
+
+/// Reads what a sign-in needs; a read, so it runs beside the writer.
+pub fn sign_in_facts(conn: &Connection, username: &str, address: &str) -> StoreResult<SignInFacts> {
+    let user: Option<(i64, String, bool)> = conn
+        .prepare_cached(
+            "SELECT id, password_hash, disabled_at IS NOT NULL FROM users WHERE username = :u",
+        )?
+        .query_row(named_params! {":u": username}, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let recent_failures = conn
         .prepare_cached(
             "SELECT COUNT(*) FROM sign_in_failures WHERE username = :u AND at > :since",
         )?
         .query_row(
             named_params! {":u": username.to_lowercase(), ":since": now() - THROTTLE_WINDOW},
             |r| r.get(0),
-        )?)
+        )?;
+    let known_address = match &user {
+        Some((id, _, _)) => conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM sign_in_known_addresses
+                                WHERE user_id = :u AND address = :a AND last_at > :since)",
+            )?
+            .query_row(
+                named_params! {":u": id, ":a": address, ":since": now() - KNOWN_ADDRESS_FOR},
+                |r| r.get(0),
+            )?,
+        None => false,
+    };
+    Ok(SignInFacts { user, recent_failures, known_address })
 }
 
-pub fn record_failure(conn: &Connection, username: &str) -> StoreResult<()> {
-    conn.prepare_cached("INSERT INTO sign_in_failures (username, at) VALUES (:u, :at)")?
-        .execute(named_params! {":u": username.to_lowercase(), ":at": now()})?;
+/// How many sign-ins failed for this username recently.
+pub fn recent_failures(conn: &Connection, username: &str) -> StoreResult<i64> {
+    Ok(sign_in_facts(conn, username, "")?.recent_failures)
+}
+
+pub fn record_failure(conn: &Connection, username: &str, address: &str) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO sign_in_failures (username, address, at) VALUES (:u, :a, :at)",
+    )?
+    .execute(named_params! {":u": username.to_lowercase(), ":a": address, ":at": now()})?;
     Ok(())
 }
 
+/// Whether `password` matches a stored Argon2id hash. Slow on purpose (tens of
+/// milliseconds): call it off the database threads.
+pub fn password_matches(stored: &str, password: &str) -> bool {
+    PasswordHash::new(stored)
+        .is_ok_and(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// Spends the time of a real password check, so a probe cannot tell unknown names apart.
+pub fn spend_a_password_check(password: &str) {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let stored = DUMMY.get_or_init(|| {
+        super::users::hash_password("not a password anyone has").unwrap_or_default()
+    });
+    let _ = password_matches(stored, password);
+}
+
 /// Checks a username and password; `None` for any mismatch, unknown or disabled user, without
-/// telling which.
+/// telling which. Runs the password check where it is called: the command line and tests.
 pub fn verify(conn: &Connection, username: &str, password: &str) -> StoreResult<Option<i64>> {
-    let row: Option<(i64, String, bool)> = conn
-        .prepare_cached(
-            "SELECT id, password_hash, disabled_at IS NOT NULL FROM users WHERE username = :u",
-        )?
-        .query_row(named_params! {":u": username}, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
-    let Some((id, stored, disabled)) = row else {
-        // Spend the same time as a real check, so a probe cannot tell unknown names apart.
-        let _ = super::users::hash_password(password);
+    let Some((id, stored, disabled)) = sign_in_facts(conn, username, "")?.user else {
+        spend_a_password_check(password);
         return Ok(None);
     };
-    let ok = PasswordHash::new(&stored)
-        .is_ok_and(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok());
-    Ok((ok && !disabled).then_some(id))
+    Ok((password_matches(&stored, password) && !disabled).then_some(id))
+}
+
+/// A successful sign-in from `address`: starts a session, remembers the address for the
+/// user, and clears the name's failed attempts (the right password proves the owner).
+pub fn signed_in(
+    conn: &Connection,
+    user_id: i64,
+    username: &str,
+    address: &str,
+) -> StoreResult<String> {
+    let token = create(conn, user_id)?;
+    conn.prepare_cached(
+        "INSERT INTO sign_in_known_addresses (user_id, address, last_at) VALUES (:u, :a, :at)
+         ON CONFLICT (user_id, address) DO UPDATE SET last_at = excluded.last_at",
+    )?
+    .execute(named_params! {":u": user_id, ":a": address, ":at": now()})?;
+    conn.prepare_cached("DELETE FROM sign_in_failures WHERE username = :u")?
+        .execute(named_params! {":u": username.to_lowercase()})?;
+    Ok(token)
 }
 
 /// Starts a session and returns the cookie value (shown to the browser only).

@@ -11,8 +11,10 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::Utc;
 use serde::Deserialize;
+use std::net::IpAddr;
 
 use super::CsrfForm;
+use super::throttle::Refused;
 use super::{WebError, WebResult, error_page};
 use crate::api::AppState;
 use crate::store::audit::{self, Actor};
@@ -78,10 +80,13 @@ impl FromRequestParts<AppState> for SignedIn {
 
 /// Compares a form's CSRF token with the session's, in constant time.
 pub fn check_csrf(session: &Session, submitted: &str) -> WebResult<()> {
-    let a = session.csrf_token.as_bytes();
-    let b = submitted.as_bytes();
-    let same = a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
-    if same { Ok(()) } else { Err(WebError::Csrf) }
+    if same(&session.csrf_token, submitted) { Ok(()) } else { Err(WebError::Csrf) }
+}
+
+/// Whether two secrets are equal, in time that does not depend on where they differ.
+fn same(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 #[derive(Template)]
@@ -125,41 +130,42 @@ struct LoginForm {
     csrf: String,
 }
 
+/// The address a request came from, when the server knows it (a socket; not a router test).
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+/// Signs in. The order keeps a flood of guesses from costing anything it should not: the
+/// address's recent failures are counted in memory first; the user is read on a reader
+/// thread; the password is checked on a blocking thread, a bounded number at a time; only
+/// the outcome is written.
 async fn login(
     State(state): State<AppState>,
+    ClientAddress(ip): ClientAddress,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    if expected.is_empty() || expected != form.csrf {
+    if expected.is_empty() || !same(&expected, &form.csrf) {
         return WebError::Csrf.into_response();
     }
     let username = form.username.trim().to_owned();
     if username.is_empty() || username.len() > 64 || form.password.len() > 1024 {
         return login_form(StatusCode::UNAUTHORIZED, "Wrong username or password.", "");
     }
-    let name = username.clone();
-    let result = state
-        .db
-        .write(move |conn| -> Result<Result<String, &'static str>, crate::store::StoreError> {
-            if sessions::recent_failures(conn, &name)? >= THROTTLE_FAILURES {
-                return Ok(Err("throttled"));
-            }
-            match sessions::verify(conn, &name, &form.password)? {
-                Some(user) => {
-                    let token = sessions::create(conn, user)?;
-                    audit::record(conn, Actor::User(user), "sign_in", None, "", "")?;
-                    Ok(Ok(token))
-                }
-                None => {
-                    sessions::record_failure(conn, &name)?;
-                    Ok(Err("wrong"))
-                }
-            }
-        })
-        .await;
-    match result {
-        Ok(Ok(Ok(token))) => {
+    match sign_in(&state, ip, &username, form.password).await {
+        Ok(token) => {
             let secure = if state.web.secure_cookies { "; Secure" } else { "" };
             let mut resp = Redirect::to("/clients").into_response();
             let headers = resp.headers_mut();
@@ -174,16 +180,86 @@ async fn login(
             );
             resp
         }
-        Ok(Ok(Err("throttled"))) => login_form(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many failed sign-ins for this username. Wait 15 minutes, or ask an admin.",
-            &username,
-        ),
-        Ok(Ok(Err(_))) => {
+        Err(SignInError::Wrong) => {
             login_form(StatusCode::UNAUTHORIZED, "Wrong username or password.", &username)
         }
-        Ok(Err(e)) => WebError::from(e).into_response(),
-        Err(e) => WebError::from(e).into_response(),
+        Err(SignInError::NameLocked) => login_form(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many failed sign-ins for this username. Wait 15 minutes, sign in from the \
+             computer you usually use, or ask an admin.",
+            &username,
+        ),
+        Err(SignInError::Refused(Refused::Address)) => login_form(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many failed sign-ins from this computer. Wait 15 minutes, or ask an admin.",
+            &username,
+        ),
+        Err(SignInError::Refused(Refused::Busy)) => login_form(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The server is busy with sign-ins. Try again in a moment.",
+            &username,
+        ),
+        Err(SignInError::Page(e)) => e.into_response(),
+    }
+}
+
+enum SignInError {
+    Wrong,
+    NameLocked,
+    Refused(Refused),
+    Page(WebError),
+}
+
+impl<E: Into<WebError>> From<E> for SignInError {
+    fn from(e: E) -> Self {
+        Self::Page(e.into())
+    }
+}
+
+async fn sign_in(
+    state: &AppState,
+    ip: Option<IpAddr>,
+    username: &str,
+    password: String,
+) -> Result<String, SignInError> {
+    state.sign_ins.admit(ip).map_err(SignInError::Refused)?;
+    let address = ip.map(|a| a.to_string()).unwrap_or_default();
+    let (name, at) = (username.to_owned(), address.clone());
+    let facts = state.db.read(move |conn| sessions::sign_in_facts(conn, &name, &at)).await??;
+    if facts.recent_failures >= THROTTLE_FAILURES && !facts.known_address {
+        return Err(SignInError::NameLocked);
+    }
+    let user = facts.user.clone();
+    let matched = state
+        .sign_ins
+        .check(move || match user {
+            Some((id, stored, disabled)) => {
+                (sessions::password_matches(&stored, &password) && !disabled).then_some(id)
+            }
+            None => {
+                sessions::spend_a_password_check(&password);
+                None
+            }
+        })
+        .await
+        .map_err(SignInError::Refused)?;
+    let name = username.to_owned();
+    match matched {
+        Some(user) => Ok(state
+            .db
+            .write(move |conn| {
+                crate::db::immediate(conn, |tx| {
+                    let token = sessions::signed_in(tx, user, &name, &address)?;
+                    audit::record(tx, Actor::User(user), "sign_in", None, "", "")?;
+                    Ok::<_, crate::store::StoreError>(token)
+                })
+            })
+            .await??),
+        None => {
+            state.sign_ins.failed(ip);
+            state.db.write(move |conn| sessions::record_failure(conn, &name, &address)).await??;
+            Err(SignInError::Wrong)
+        }
     }
 }
 

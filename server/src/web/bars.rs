@@ -12,7 +12,7 @@ use scanline_core::domain::BarScope;
 use serde::Deserialize;
 
 use super::auth::{SignedIn, check_csrf};
-use super::{WebError, WebResult};
+use super::{WebError, WebResult, date_field};
 use crate::api::AppState;
 use crate::store::audit::{self, Actor};
 use crate::store::bars::{self, BarRow};
@@ -100,11 +100,6 @@ struct AddForm {
     reason: String,
 }
 
-fn date(field: &str, s: &str) -> WebResult<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| WebError::Invalid(format!("The {field} date must be a date (YYYY-MM-DD).")))
-}
-
 async fn add(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
@@ -122,7 +117,7 @@ async fn add(
         .trim_start_matches('#')
         .parse()
         .map_err(|_| WebError::Invalid("Give the client's number.".into()))?;
-    let (begin, end) = (date("begin", &form.begin)?, date("end", &form.end)?);
+    let (begin, end) = (date_field("begin date", &form.begin)?, date_field("end date", &form.end)?);
     let viewer = session.viewer.clone();
     let result = state
         .db
@@ -171,7 +166,7 @@ async fn end(
 ) -> WebResult<Response> {
     check_csrf(&session, &form.csrf)?;
     let bar: i64 = id.parse().map_err(|_| WebError::NotFound)?;
-    let last_day = date("last", &form.last_day)?;
+    let last_day = date_field("last date", &form.last_day)?;
     let viewer = session.viewer.clone();
     let result = state
         .db

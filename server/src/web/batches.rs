@@ -19,7 +19,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::auth::{SignedIn, check_csrf};
-use super::{CsrfForm, WebError, WebResult};
+use super::{CsrfForm, WebError, WebResult, date_field};
 use crate::api::AppState;
 use crate::store::audit::Actor;
 use crate::store::batches::{self, BatchListRow, BatchRow, EntryRow};
@@ -115,10 +115,10 @@ async fn create(
         .split_once(':')
         .and_then(|(p, t)| Some((p.parse::<i64>().ok()?, t.parse::<i64>().ok()?)))
         .ok_or_else(|| WebError::Invalid("Choose a program and service.".into()))?;
-    let service_date = NaiveDate::parse_from_str(form.service_date.trim(), "%Y-%m-%d")
-        .map_err(|_| WebError::Invalid("The service date must be a date (YYYY-MM-DD).".into()))?;
+    let service_date = date_field("service date", &form.service_date)?;
     let viewer = session.viewer.clone();
     let uuid = Uuid::now_v7();
+    let now = state.clock.now();
     let result = state
         .db
         .write(move |conn| {
@@ -140,7 +140,7 @@ async fn create(
                         .then(|| form.description.clone()),
                     auto_post: false,
                 };
-                batches::create(tx, batches::Creator::User(viewer.user_id), &req).map(drop)
+                batches::create(tx, batches::Creator::User(viewer.user_id), &req, now).map(drop)
             })
         })
         .await?;
@@ -268,14 +268,18 @@ async fn scan(
 ) -> WebResult<Response> {
     check_csrf(&session, &form.csrf)?;
     let code: String = form.code.chars().take(256).collect();
+    let now = state.clock.now();
     let verdicts = change(&state, &session.viewer, &uuid, move |tx, batch, user| {
-        let entry = EntryUpload {
-            uuid: Uuid::now_v7(),
-            code,
-            scanned_at: Utc::now(),
-            station_verdict: None,
-        };
-        let v = batches::add_entries(tx, batch, &[entry])?;
+        // At the desk the person sees the refusal and can start a new batch; only a station's
+        // late upload is taken into a closed batch.
+        if batch.state == scanline_core::wire::BatchState::Closed {
+            return Err(StoreError::Invalid(
+                "This batch is closed: start a new batch for today's scans.".into(),
+            ));
+        }
+        let entry =
+            EntryUpload { uuid: Uuid::now_v7(), code, scanned_at: now, station_verdict: None };
+        let v = batches::add_entries(tx, batch, &[entry], now)?;
         crate::store::audit::record(
             tx,
             Actor::User(user),

@@ -628,10 +628,11 @@ async fn check_printer(
                 problems: report.problems(&settings),
             }
         }
+        // No answer, or not an IPP one, is a problem like any other: it cannot print.
         Err(e) => CheckResult {
             printer: printer.name.clone(),
-            summary: e.to_string(),
-            problems: Vec::new(),
+            summary: "The printer could not be asked what it supports.".into(),
+            problems: vec![e.to_string()],
         },
     };
     printers_view(&state, &session, Some(&result)).await

@@ -24,8 +24,9 @@ use crate::store::hmis::ImportOptions;
 use crate::store::sessions::Session;
 use crate::store::{StoreError, orgs, programs};
 
-/// Largest export upload accepted.
-const MAX_UPLOAD: usize = 512 * 1024 * 1024;
+/// Largest export upload accepted (a zip; what it inflates to is capped by
+/// `hmis::MAX_TOTAL_BYTES`).
+const MAX_UPLOAD: usize = 64 * 1024 * 1024;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -126,11 +127,12 @@ async fn import(
     .map_err(|e| WebError::Internal(e.to_string()))?
     .map_err(|e| WebError::Invalid(format!("Nothing was imported: {e}.")))?;
     let user = session.viewer.user_id;
+    // The import acts only inside the organizations this admin administers.
+    let opts = ImportOptions { time_zone: tz, scope: Some(admin) };
     let report = state
         .db
         .write(move |conn| {
-            let report =
-                hmis::import(conn, &parsed, &ImportOptions { time_zone: tz }, &mut |_, _, _| {})?;
+            let report = hmis::import(conn, &parsed, &opts, &mut |_, _, _| {})?;
             let detail = format!(
                 "applied {}, {} errors, {} warnings",
                 report.applied,
@@ -141,7 +143,6 @@ async fn import(
             Ok::<_, StoreError>(report)
         })
         .await??;
-    let _ = admin;
     view(&state, &session, Some(&report)).await
 }
 
@@ -158,14 +159,10 @@ struct RangeQuery {
 }
 
 fn range(q: &RangeQuery) -> WebResult<(NaiveDate, NaiveDate, Vec<i64>)> {
-    let date = |s: &str, what: &str| {
-        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-            .map_err(|_| WebError::Invalid(format!("The {what} date must be YYYY-MM-DD.")))
-    };
-    let (from, to) = (date(&q.from, "first")?, date(&q.to, "last")?);
-    if to < from {
-        return Err(WebError::Invalid("The last date is before the first.".into()));
-    }
+    let (from, to) =
+        (super::date_field("first date", &q.from)?, super::date_field("last date", &q.to)?);
+    scanline_core::bounds::period("period", from, to)
+        .map_err(|e| WebError::Invalid(format!("Nothing was exported: {e}.")))?;
     let programs = match q.program.trim() {
         "" => Vec::new(),
         p => vec![p.parse().map_err(|_| WebError::Invalid("No such program.".into()))?],

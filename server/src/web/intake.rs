@@ -7,11 +7,10 @@ use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::auth::{SignedIn, check_csrf};
-use super::{WebError, WebResult};
+use super::{WebError, WebResult, date_field};
 use crate::api::AppState;
 use crate::store::audit::{self, Actor};
 use crate::store::clients::{self, ClientSummary, NewClient};
@@ -49,10 +48,7 @@ async fn issue_card(
     let client_id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
     let expires = match form.expires.trim() {
         "" => None,
-        d => Some(
-            NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map_err(|_| WebError::Invalid("The expiry must be a date (YYYY-MM-DD).".into()))?,
-        ),
+        d => Some(date_field("expiry", d)?),
     };
     let viewer = session.viewer.clone();
     state
@@ -144,8 +140,7 @@ async fn add_service(
         .split_once(':')
         .and_then(|(e, t)| Some((e.parse::<i64>().ok()?, t.parse::<i64>().ok()?)))
         .ok_or_else(|| WebError::Invalid("Choose a service.".into()))?;
-    let date = NaiveDate::parse_from_str(form.date.trim(), "%Y-%m-%d")
-        .map_err(|_| WebError::Invalid("The date must be a date (YYYY-MM-DD).".into()))?;
+    let date = date_field("date", &form.date)?;
     let units = match form.units.as_deref().map(str::trim) {
         None | Some("") => 1.0,
         Some(u) => {
@@ -153,6 +148,7 @@ async fn add_service(
         }
     };
     let viewer = session.viewer.clone();
+    let as_of = state.clock.now();
     let result = state
         .db
         .write(move |conn| {
@@ -175,6 +171,7 @@ async fn add_service(
                         units,
                         user_id: viewer.user_id,
                     },
+                    as_of,
                 )?;
                 audit::record(
                     tx,
@@ -336,17 +333,10 @@ async fn add_client(
     let orgs = org_names(&state, writable_orgs(&session.viewer)).await?;
     let dob = match form.dob.trim() {
         "" => None,
-        d => match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+        d => match date_field("date of birth", d) {
             Ok(d) => Some(d),
-            Err(_) => {
-                return render_new(
-                    &session,
-                    &orgs,
-                    &form,
-                    "Date of birth must be a date (YYYY-MM-DD).",
-                    &[],
-                );
-            }
+            Err(WebError::Invalid(m)) => return render_new(&session, &orgs, &form, &m, &[]),
+            Err(e) => return Err(e),
         },
     };
     let ssn: String = form.ssn.chars().filter(char::is_ascii_digit).collect();
@@ -450,8 +440,7 @@ async fn enroll(
 ) -> WebResult<Response> {
     check_csrf(&session, &form.csrf)?;
     let client_id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
-    let entry_date = NaiveDate::parse_from_str(form.entry_date.trim(), "%Y-%m-%d")
-        .map_err(|_| WebError::Invalid("The entry date must be a date (YYYY-MM-DD).".into()))?;
+    let entry_date = date_field("entry date", &form.entry_date)?;
     let members = form.members()?;
     let viewer = session.viewer.clone();
     let result = state
@@ -535,8 +524,7 @@ async fn exit(
 ) -> WebResult<Response> {
     check_csrf(&session, &form.csrf)?;
     let enrollment_id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
-    let exit_date = NaiveDate::parse_from_str(form.exit_date.trim(), "%Y-%m-%d")
-        .map_err(|_| WebError::Invalid("The exit date must be a date (YYYY-MM-DD).".into()))?;
+    let exit_date = date_field("exit date", &form.exit_date)?;
     let viewer = session.viewer.clone();
     let result = state
         .db

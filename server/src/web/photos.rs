@@ -89,7 +89,26 @@ async fn upload(
     let Ok(id) = id.parse::<i64>() else {
         return refuse(StatusCode::NOT_FOUND, "No such client.".into());
     };
-    // Decode and re-encode off the async threads, before touching the database.
+    let orgs = session.viewer.org_ids();
+    let user = session.viewer.user_id;
+    let allowed = session.viewer.writable_orgs();
+    // Who may change this photo is settled before a byte of the picture is decoded: a viewer,
+    // or a request for a client out of sight, costs nothing.
+    let (o, a) = (orgs.clone(), allowed.clone());
+    match state.db.read(move |conn| may_change_photo(conn, &o, &a, id)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(StoreError::NotFound(_))) => {
+            return refuse(StatusCode::NOT_FOUND, "No such client.".into());
+        }
+        Ok(Err(StoreError::Forbidden(m))) => return refuse(StatusCode::FORBIDDEN, m),
+        Ok(Err(e)) => return WebError::from(e).into_response(),
+        Err(e) => return WebError::from(e).into_response(),
+    }
+    // Decode and re-encode off the async threads, a few at a time, so uploads at once cannot
+    // take more memory than a few pictures' worth.
+    let Ok(turn) = DECODES.acquire().await else {
+        return refuse(StatusCode::SERVICE_UNAVAILABLE, "Not saved: please try again.".into());
+    };
     let processed = match tokio::task::spawn_blocking(move || photo::process(&body)).await {
         Ok(Ok(p)) => p,
         Ok(Err(e)) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, format!("Not saved: {e}.")),
@@ -100,19 +119,12 @@ async fn upload(
             );
         }
     };
-    let orgs = session.viewer.org_ids();
-    let user = session.viewer.user_id;
-    let allowed = session.viewer.writable_orgs();
+    drop(turn);
     let result = state
         .db
         .write(move |conn| {
             crate::db::immediate(conn, |tx| {
-                let client = clients::get_visible(tx, &orgs, id)?;
-                if !allowed.contains(&client.organization_id) {
-                    return Err(StoreError::Forbidden(
-                        "Your role may not change this client's photo.".into(),
-                    ));
-                }
+                may_change_photo(tx, &orgs, &allowed, id)?;
                 let photo = photos::save(tx, id, &processed, user)?;
                 audit::record(
                     tx,
@@ -131,6 +143,25 @@ async fn upload(
         Ok(Err(StoreError::Forbidden(m))) => refuse(StatusCode::FORBIDDEN, m),
         Ok(Err(e)) => WebError::from(e).into_response(),
         Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+/// Photos decoded at once, server-wide: each may take up to `photo::MAX_DECODED_BYTES` and a
+/// copy, so two bound the memory photo uploads can take.
+static DECODES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// Refuses unless the client is visible to `orgs` and belongs to one of `allowed`.
+fn may_change_photo(
+    conn: &rusqlite::Connection,
+    orgs: &[i64],
+    allowed: &[i64],
+    id: i64,
+) -> Result<(), StoreError> {
+    let client = clients::get_visible(conn, orgs, id)?;
+    if allowed.contains(&client.organization_id) {
+        Ok(())
+    } else {
+        Err(StoreError::Forbidden("Your role may not change this client's photo.".into()))
     }
 }
 

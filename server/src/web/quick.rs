@@ -87,7 +87,7 @@ async fn render(
                     }
                 }
             }
-            let date = NaiveDate::parse_from_str(date_text.trim(), "%Y-%m-%d").unwrap_or(today);
+            let date = super::date_field("date", &date_text).unwrap_or(today);
             let clients = match chosen {
                 Some((program, _)) if allowed.contains(&program) => {
                     enrollments::open_on(conn, program, date, &viewer.org_ids(), &last, LIST_LIMIT)?
@@ -131,27 +131,30 @@ async fn save(
     check_csrf(&session, &get("csrf"))?;
     let (program_id, service_type_id) = parse_service(&get("service"))
         .ok_or_else(|| WebError::Invalid("Choose a service.".into()))?;
-    let date = NaiveDate::parse_from_str(get("date").trim(), "%Y-%m-%d")
-        .map_err(|_| WebError::Invalid("The date must be a date (YYYY-MM-DD).".into()))?;
+    let date = super::date_field("date", &get("date"))?;
     let picked: Vec<i64> =
         fields.iter().filter(|(k, _)| k == "client").filter_map(|(_, v)| v.parse().ok()).collect();
     if picked.is_empty() {
         return Err(WebError::Invalid("Tick at least one client.".into()));
     }
     let viewer = session.viewer.clone();
+    let as_of = state.clock.now();
     let results = state
         .db
         .write(move |conn| {
-            let program = programs::get_rules(conn, program_id)?;
-            if !matches!(viewer.role_in(program.organization_id), Some(Role::Admin | Role::Staff)) {
+            // One IMMEDIATE transaction reads who is enrolled and writes the services, so
+            // nothing changes between the two; each client's service sits in its own savepoint,
+            // so one refusal does not undo the others.
+            let mut tx =
+                conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let program = programs::get_rules(&tx, program_id)?;
+            if !viewer.may_change(program.organization_id) {
                 return Err(StoreError::Forbidden(
                     "Your role may not record services in this program.".into(),
                 ));
             }
             let enrolled =
-                enrollments::open_on(conn, program_id, date, &viewer.org_ids(), "", usize::MAX)?;
-            let mut tx =
-                conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                enrollments::open_on(&tx, program_id, date, &viewer.org_ids(), "", usize::MAX)?;
             let mut out = Vec::new();
             for client in picked {
                 let Some(e) = enrolled.iter().find(|e| e.client_id == client) else {
@@ -172,6 +175,7 @@ async fn save(
                         units: 1.0,
                         user_id: viewer.user_id,
                     },
+                    as_of,
                 )
                 .and_then(|id| {
                     audit::record(

@@ -71,8 +71,7 @@ fn parse_date(s: &str, default: NaiveDate) -> WebResult<NaiveDate> {
     if s.trim().is_empty() {
         return Ok(default);
     }
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| WebError::Invalid("Dates are YYYY-MM-DD.".into()))
+    super::date_field("date", s)
 }
 
 /// Bars for beds used per night (first program in the table), scaled to a 200-unit-high chart.

@@ -15,6 +15,7 @@ use http_body_util::BodyExt;
 use rusqlite::Connection;
 use scanline_core::domain::{EnrollmentPolicy, LimitPolicy};
 use scanline_server::api::{AppState, app};
+use scanline_server::clock::Clock;
 use scanline_server::db::{self, Db, immediate};
 use scanline_server::store::{StoreError, cards, clients, enrollments, orgs, programs, stations};
 use serde_json::{Value, json};
@@ -37,7 +38,15 @@ pub struct Harness {
     pub station_ids: [i64; 3],
     /// (client id, card code) for five clients of organization A.
     pub clients: Vec<(i64, String)>,
+    /// The server's clock, pinned at `NOW` so the tests' dates stay inside the window a
+    /// station can scan in, whatever the calendar says.
+    pub clock: Clock,
 }
+
+/// The instant the tests run at: the evening of 2026-11-28 in both organizations' zones.
+pub const NOW: &str = "2026-11-29T03:00:00Z";
+/// `NOW`'s date in both organizations' zones.
+pub const TODAY: &str = "2026-11-28";
 
 pub fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -141,7 +150,8 @@ impl Harness {
         .unwrap();
         drop(conn);
         let db = Db::open(&path).unwrap();
-        let app = app(AppState::new(db.clone()));
+        let clock = Clock::fixed(NOW.parse().unwrap());
+        let app = app(AppState { clock: clock.clone(), ..AppState::new(db.clone()) });
         let (
             org_a,
             org_b,
@@ -170,6 +180,7 @@ impl Harness {
             tokens,
             station_ids,
             clients,
+            clock,
         }
     }
 

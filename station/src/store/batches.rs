@@ -567,6 +567,17 @@ pub fn apply_post_summary(tx: &Transaction<'_>, summary: &PostSummary) -> StoreR
     tx.prepare_cached("UPDATE batches SET post_summary = :s WHERE uuid = :u")?.execute(
         named_params! {":s": serde_json::to_string(summary).unwrap_or_default(), ":u": batch},
     )?;
+    // The server judges each entry again as it posts; one it flagged then (a meal recorded at
+    // the desk since the scan) carries its new verdict, and is not marked posted.
+    let mut reflag = tx.prepare_cached(
+        "UPDATE entries SET server_verdict = :v, server_detail = :d
+         WHERE uuid = :e AND batch_uuid = :u AND posted = 0",
+    )?;
+    for f in &summary.flagged {
+        reflag.execute(named_params! {
+            ":v": f.verdict.as_str(), ":d": f.detail, ":e": f.uuid.to_string(), ":u": batch,
+        })?;
+    }
     tx.prepare_cached(
         "UPDATE entries SET posted = 1 WHERE batch_uuid = :u AND deleted_at IS NULL
            AND COALESCE(server_verdict, verdict) = 'accepted' AND server_verdict IS NOT NULL",

@@ -218,26 +218,23 @@ pub fn import(
     };
     // The rows that were read are applied even when others were refused, so the report names
     // every problem at once (broken references included); then any error rolls it all back.
-    let mut failed = Vec::new();
+    let mut found = crate::store::hmis::Applied::default();
     let had_errors = !report.errors.is_empty();
     let result = crate::db::immediate(conn, |tx| {
-        match crate::store::hmis::apply(tx, parsed, opts, progress)? {
-            Ok(applied) if !had_errors => Ok(applied),
-            Ok(_) => Err(crate::store::StoreError::Invalid("the import has errors".into())),
-            Err(issues) => {
-                failed = issues;
-                Err(crate::store::StoreError::Invalid("the import has errors".into()))
-            }
+        found = crate::store::hmis::apply(tx, parsed, opts, progress)?;
+        if had_errors || !found.errors.is_empty() {
+            return Err(crate::store::StoreError::Invalid("the import has errors".into()));
         }
+        Ok(())
     });
+    report.warnings.append(&mut found.warnings);
     match result {
-        Ok(applied) => {
-            report.counts = applied.counts;
-            report.warnings.extend(applied.warnings);
+        Ok(()) => {
+            report.counts = found.counts;
             report.applied = true;
         }
-        Err(crate::store::StoreError::Invalid(_)) if had_errors || !failed.is_empty() => {
-            report.errors.extend(failed);
+        Err(crate::store::StoreError::Invalid(_)) if had_errors || !found.errors.is_empty() => {
+            report.errors.append(&mut found.errors);
         }
         Err(e) => return Err(e),
     }

@@ -34,11 +34,14 @@ impl ImportOptions {
 /// What a record found outside the import's organizations is told.
 const OUTSIDE: &str =
     "belongs to an organization you do not administer: the import leaves it as it is";
+/// What an organization outside the import's is told.
+const NOT_ADMINISTERED: &str = "not an organization you administer: the import leaves it as it is";
 
-/// What an applied import did.
+/// What applying an import did and found. With any error the caller rolls it back.
 #[derive(Debug, Default)]
 pub struct Applied {
     pub counts: Vec<(String, Counts)>,
+    pub errors: Vec<Issue>,
     pub warnings: Vec<Issue>,
 }
 
@@ -87,13 +90,14 @@ fn sql_err(e: rusqlite::Error) -> StoreError {
     StoreError::Sqlite(e)
 }
 
-/// Applies a read export. Returns the issues that make it fail, or what it did.
+/// Applies a read export: what it did, and the errors that make it fail and the warnings it
+/// found. Nothing here commits or rolls back.
 pub fn apply(
     tx: &Connection,
     p: &Parsed,
     opts: &ImportOptions,
     mut progress: Progress<'_>,
-) -> Result<Result<Applied, Vec<Issue>>, StoreError> {
+) -> Result<Applied, StoreError> {
     let tz = super::orgs::parse_time_zone(&opts.time_zone)?;
     let mut cx = Ctx { errors: Vec::new(), warnings: Vec::new() };
     let at = now();
@@ -107,7 +111,7 @@ pub fn apply(
         if let Some((id, _)) = existing
             && !opts.allows(id)
         {
-            cx.error(&o.common, "OrganizationID", &o.id, &format!("the organization {OUTSIDE}"));
+            cx.error(&o.common, "OrganizationID", &o.id, NOT_ADMINISTERED);
             continue;
         }
         match (existing, o.common.deleted) {
@@ -152,12 +156,9 @@ pub fn apply(
                     .query_row([&o.name], |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()?;
                 match by_name {
-                    Some((id, None)) if !opts.allows(id) => cx.error(
-                        &o.common,
-                        "OrganizationName",
-                        &o.name,
-                        &format!("the organization of this name {OUTSIDE}"),
-                    ),
+                    Some((id, None)) if !opts.allows(id) => {
+                        cx.error(&o.common, "OrganizationName", &o.name, NOT_ADMINISTERED);
+                    }
                     Some((id, None)) => {
                         tx.prepare_cached("UPDATE organizations SET hmis_organization_id = ?, hmis_updated_at = ? WHERE id = ?")?
                             .execute(params![o.id, o.common.updated, id])?;
@@ -212,12 +213,7 @@ pub fn apply(
         if let Some(org) = org
             && !opts.allows(org)
         {
-            cx.error(
-                &pr.common,
-                "OrganizationID",
-                &pr.organization_id,
-                &format!("the organization {OUTSIDE}"),
-            );
+            cx.error(&pr.common, "OrganizationID", &pr.organization_id, NOT_ADMINISTERED);
             continue;
         }
         if pr.common.deleted.is_some() {
@@ -771,11 +767,7 @@ pub fn apply(
     }
     all_counts.push(("Services.csv".to_owned(), counts));
 
-    if cx.errors.is_empty() {
-        Ok(Ok(Applied { counts: all_counts, warnings: cx.warnings }))
-    } else {
-        Ok(Err(cx.errors))
-    }
+    Ok(Applied { counts: all_counts, errors: cx.errors, warnings: cx.warnings })
 }
 
 /// A record by its HMIS ID, or by the `<prefix><id>` Scanline exports for a record the HMIS

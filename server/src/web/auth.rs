@@ -222,7 +222,12 @@ async fn sign_in(
     username: &str,
     password: String,
 ) -> Result<String, SignInError> {
-    state.sign_ins.admit(ip).map_err(SignInError::Refused)?;
+    if let Err(refused) = state.sign_ins.admit(ip) {
+        // Held a moment before the answer, at no cost but a sleeping task: a flood that waits
+        // for its answers slows to a trickle instead of taking the server's CPU.
+        tokio::time::sleep(super::throttle::REFUSED_DELAY).await;
+        return Err(SignInError::Refused(refused));
+    }
     let address = ip.map(|a| a.to_string()).unwrap_or_default();
     let (name, at) = (username.to_owned(), address.clone());
     let facts = state.db.read(move |conn| sessions::sign_in_facts(conn, &name, &at)).await??;

@@ -18,6 +18,8 @@ use tokio::sync::Semaphore;
 /// Failed sign-ins from one address within `ADDRESS_WINDOW` before it must wait.
 pub const ADDRESS_FAILURES: usize = 20;
 pub const ADDRESS_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// How long a refused address waits for its answer.
+pub const REFUSED_DELAY: Duration = Duration::from_secs(1);
 /// Addresses remembered at most; the oldest are forgotten first.
 const MAX_ADDRESSES: usize = 10_000;
 /// Password checks waiting at most; beyond that a sign-in is answered "busy" at once.

@@ -102,3 +102,43 @@ pub async fn post_with_csrf(
     let csrf = csrf_of(&get(h, csrf_page, cookie).await.body);
     post_form(h, path, cookie, &format!("csrf={csrf}&{fields}")).await
 }
+
+/// Posts a multipart form with its CSRF token, a time zone and one file.
+pub async fn upload(
+    h: &Harness,
+    path: &str,
+    cookie: &str,
+    csrf: &str,
+    field: &str,
+    filename: &str,
+    body: &[u8],
+) -> Page {
+    let boundary = "scanlineboundary7";
+    let mut data = Vec::new();
+    for (name, value) in [("csrf", csrf), ("time_zone", "America/Chicago")] {
+        data.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    data.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; \
+             filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    data.extend_from_slice(body);
+    data.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    send(
+        h,
+        Request::post(path)
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(data))
+            .unwrap(),
+    )
+    .await
+}

@@ -85,7 +85,7 @@ fn main() {
     let start = Instant::now();
     let parsed = hmis::read::read(&files);
     let read_time = start.elapsed();
-    let report = hmis::import(
+    let report = hmis::import_now(
         &mut conn,
         &parsed,
         &ImportOptions { time_zone: "America/Chicago".into(), scope: None },

@@ -15,12 +15,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use scanline_core::domain::{EnrollmentPolicy, LimitPolicy};
-use scanline_server::api::{AppState, app};
+use scanline_server::app::app;
 use scanline_server::db::{self, Db, immediate};
+use scanline_server::state::AppState;
 use scanline_server::store::{
     StoreError, cards, clients, enrollments, orgs, programs, stations, users,
 };
-use scanline_server::web::throttle::SignIns;
+use scanline_server::throttle::SignIns;
 
 const CLIENTS: usize = 2_000;
 const REQUESTS: usize = 300;

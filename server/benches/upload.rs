@@ -27,8 +27,9 @@ use rusqlite::{Connection, params};
 use scanline_core::domain::{BarScope, EnrollmentPolicy, LimitPolicy};
 use scanline_core::verdict::Verdict;
 use scanline_core::wire::{CreateBatch, EntryUpload, RosterDelta, RosterSnapshot, UploadEntries};
-use scanline_server::api::{AppState, app};
+use scanline_server::app::app;
 use scanline_server::db::{self, Db, immediate};
+use scanline_server::state::AppState;
 use scanline_server::store::{
     self, bars, batches, cards, clients, enrollments, orgs, programs, stations,
 };

@@ -13,8 +13,9 @@ use scanline_core::domain::{
     BarScope, DESTINATION_NO_EXIT_INTERVIEW, EnrollmentPolicy, FrequencyLimit, LimitPolicy,
 };
 
-use crate::api::{AppState, WebSettings, app};
+use crate::app::app;
 use crate::db::{self, Db, immediate};
+use crate::state::{AppState, WebSettings};
 use crate::store::{
     StoreError, bars, bednights, cards, clients, enrollments, orgs, programs, stations, users,
 };

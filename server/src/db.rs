@@ -1,6 +1,8 @@
-//! The one async seam to SQLite: `Db::write` runs a closure on the single writer connection,
-//! `Db::read` on one of a few reader connections, each on its own OS thread, so handlers never
-//! hold a `Connection` and the async threads never block on disk.
+//! The one async seam to SQLite: `Db::transact` runs a closure in a `BEGIN IMMEDIATE`
+//! transaction on the single writer connection, `Db::read` on one of a few read-only reader
+//! connections, each on its own OS thread, so handlers never hold a connection, never open a
+//! transaction of their own, and the async threads never block on disk. The command line,
+//! which owns its database for one command, uses `Local` with the same two calls.
 //!
 //! Every connection gets the same PRAGMAs (WAL, synchronous=FULL, foreign keys, a busy timeout);
 //! migrations run once, on the writer, before anything else. This module knows nothing of the
@@ -241,22 +243,50 @@ impl Db {
         result.await.map_err(|_| DbError::WorkerGone)?
     }
 
-    /// Runs `f` on the writer connection. Writes inside should use `immediate`.
-    pub async fn write<T, F>(&self, f: F) -> Result<T, DbError>
+    /// The one way to write: runs `f` on the writer connection inside a `BEGIN IMMEDIATE`
+    /// transaction, committed when `f` returns `Ok` and rolled back when it returns `Err` or
+    /// panics. Nothing `f` wrote is acknowledged before the commit is durable.
+    pub async fn transact<T, E, F>(&self, f: F) -> Result<Result<T, E>, DbError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> T + Send + 'static,
+        E: From<rusqlite::Error> + Send + 'static,
+        F: FnOnce(&mut rusqlite::Transaction<'_>) -> Result<T, E> + Send + 'static,
     {
-        Self::run(&self.writer, f).await
+        Self::run(&self.writer, move |conn| {
+            let mut tx =
+                conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let value = f(&mut tx)?;
+            tx.commit()?;
+            Ok(value)
+        })
+        .await
     }
 
-    /// Runs `f` on a reader connection (the writer for an in-memory database).
+    /// Runs `f` on a reader inside one read transaction, so every statement sees the same
+    /// moment of the database (an export that reads many tables).
+    pub async fn snapshot<T, E, F>(&self, f: F) -> Result<Result<T, E>, DbError>
+    where
+        T: Send + 'static,
+        E: From<rusqlite::Error> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    {
+        Self::run(self.readers.as_ref().unwrap_or(&self.writer), move |conn| {
+            let tx = conn.transaction()?;
+            let value = f(&tx)?;
+            tx.finish()?;
+            Ok(value)
+        })
+        .await
+    }
+
+    /// Runs `f` on a reader connection (the writer for an in-memory database). Readers are
+    /// opened read-only: a write there fails.
     pub async fn read<T, F>(&self, f: F) -> Result<T, DbError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> T + Send + 'static,
+        F: FnOnce(&Connection) -> T + Send + 'static,
     {
-        Self::run(self.readers.as_ref().unwrap_or(&self.writer), f).await
+        Self::run(self.readers.as_ref().unwrap_or(&self.writer), move |conn| f(conn)).await
     }
 }
 
@@ -286,6 +316,41 @@ impl Db {
             return Err(DbError::WorkerGone);
         }
         Ok(version)
+    }
+}
+
+/// A database opened by one command of the command line: the same `transact` and `read` as
+/// `Db`, run on the calling thread.
+#[derive(Debug)]
+pub struct Local {
+    conn: Connection,
+}
+
+impl Local {
+    /// Opens (creating if needed) and migrates a database file.
+    pub fn open(path: &Path) -> Result<Self, DbError> {
+        Ok(Self { conn: open_and_migrate(path)? })
+    }
+
+    /// Runs `f` in a `BEGIN IMMEDIATE` transaction, committed when it returns `Ok`.
+    pub fn transact<T, E: From<rusqlite::Error>>(
+        &mut self,
+        f: impl FnOnce(&mut rusqlite::Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut tx =
+            self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let value = f(&mut tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
+        f(&self.conn)
+    }
+
+    /// The schema version of the database.
+    pub fn schema_version(&self) -> rusqlite::Result<i64> {
+        schema_version(&self.conn)
     }
 }
 
@@ -335,12 +400,10 @@ mod tests {
     async fn a_panicking_job_fails_alone_and_the_writer_keeps_working() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("x.db")).unwrap();
-        db.write(|conn| conn.execute_batch("CREATE TABLE t (v INTEGER)")).await.unwrap().unwrap();
+        db.transact(|tx| tx.execute_batch("CREATE TABLE t (v INTEGER)")).await.unwrap().unwrap();
         // A job that panics half-way through its transaction.
         let failed = db
-            .write(|conn| {
-                let tx =
-                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            .transact(|tx| {
                 tx.execute("INSERT INTO t VALUES (1)", [])?;
                 // What a night computation did on a time chrono could not place.
                 let year = std::hint::black_box(i32::MAX);
@@ -351,18 +414,14 @@ mod tests {
             .await;
         assert!(matches!(failed, Err(DbError::Panicked(ref m)) if m.contains("invariant")));
         // One that began a transaction by hand and panicked with it open.
-        let failed = db
-            .write(|conn| {
-                conn.execute_batch("BEGIN IMMEDIATE; INSERT INTO t VALUES (2);").unwrap();
-                panic!("by hand");
-            })
-            .await;
+        let failed = Db::run(&db.writer, |conn| {
+            conn.execute_batch("BEGIN IMMEDIATE; INSERT INTO t VALUES (2);").unwrap();
+            panic!("by hand");
+        })
+        .await;
         assert!(matches!(failed, Err(DbError::Panicked(_))));
         // The writer still writes, nothing of the failed jobs stayed, and health is good.
-        db.write(|conn| immediate(conn, |tx| tx.execute("INSERT INTO t VALUES (3)", [])))
-            .await
-            .unwrap()
-            .unwrap();
+        db.transact(|tx| tx.execute("INSERT INTO t VALUES (3)", [])).await.unwrap().unwrap();
         let rows: Vec<i64> = db
             .read(|conn| {
                 conn.prepare("SELECT v FROM t")?
@@ -385,11 +444,12 @@ mod tests {
         let stuck = db.clone();
         let busy = tokio::spawn(async move {
             stuck
-                .write(move |_| {
+                .transact(move |_| {
                     let _ = started.send(());
-                    wait.recv().ok()
+                    Ok::<_, rusqlite::Error>(wait.recv().ok())
                 })
                 .await
+                .unwrap()
                 .unwrap();
         });
         running.await.unwrap();

@@ -5,7 +5,6 @@
 //! is on disk, and fifty stations cost one fsync instead of fifty.
 
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
 use scanline_core::wire::{EntryUpload, EntryVerdict};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -64,15 +63,21 @@ impl Ingest {
                     .into_iter()
                     .map(|j| (j.reply, (j.station, j.batch, j.entries, j.now)))
                     .unzip();
-                match db.write(move |conn| run_group(conn, &work)).await {
+                let committed = db
+                    .transact(move |tx| Ok::<_, rusqlite::Error>(run_group(tx, &work)))
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| r.map_err(|e| format!("database error: {e}")));
+                match committed {
                     Ok(answers) => {
                         for (reply, answer) in replies.into_iter().zip(answers) {
                             let _ = reply.send(answer);
                         }
                     }
+                    // Nothing of the group was stored.
                     Err(e) => {
                         for reply in replies {
-                            let _ = reply.send(Err(IngestError::Internal(e.to_string())));
+                            let _ = reply.send(Err(IngestError::Internal(e.clone())));
                         }
                     }
                 }
@@ -97,15 +102,8 @@ impl Ingest {
     }
 }
 
-/// Runs a group of uploads in one transaction, each in a savepoint.
-fn run_group(conn: &mut Connection, work: &[Work]) -> Vec<Answer> {
-    let failed_all = |e: &rusqlite::Error| -> Vec<Answer> {
-        work.iter().map(|_| Err(IngestError::Internal(format!("database error: {e}")))).collect()
-    };
-    let mut tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
-        Ok(tx) => tx,
-        Err(e) => return failed_all(&e),
-    };
+/// Runs a group of uploads in the caller's transaction, each in a savepoint.
+fn run_group(tx: &mut rusqlite::Transaction<'_>, work: &[Work]) -> Vec<Answer> {
     let mut answers = Vec::with_capacity(work.len());
     for (station, batch, entries, now) in work {
         let sp = match tx.savepoint() {
@@ -133,10 +131,7 @@ fn run_group(conn: &mut Connection, work: &[Work]) -> Vec<Answer> {
             }
         }
     }
-    match tx.commit() {
-        Ok(()) => answers,
-        Err(e) => failed_all(&e),
-    }
+    answers
 }
 
 #[cfg(test)]
@@ -211,7 +206,9 @@ mod tests {
                 now,
             ),
         ];
-        let answers = run_group(&mut f.conn, &work);
+        let mut tx = f.conn.transaction().unwrap();
+        let answers = run_group(&mut tx, &work);
+        tx.commit().unwrap();
         assert_eq!(answers.len(), 4);
         assert!(matches!(answers[3], Err(IngestError::Store(StoreError::Invalid(_)))));
         assert_eq!(answers[0].as_ref().unwrap()[0].verdict, Verdict::Accepted);

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::db::{Db, immediate};
+use crate::db::Db;
 use crate::store::{StoreError, bednights};
 
 /// How often the auto-exit job looks. It is idempotent, so running it hourly catches every
@@ -12,7 +12,7 @@ pub const AUTO_EXIT_EVERY: Duration = Duration::from_secs(3600);
 /// Runs the auto-exit job now.
 pub async fn run_auto_exit(db: &Db) -> Result<usize, StoreError> {
     let exits = db
-        .write(|conn| immediate(conn, |tx| bednights::auto_exit(tx, None)))
+        .transact(|tx| bednights::auto_exit(tx, None))
         .await
         .map_err(|e| StoreError::Invalid(e.to_string()))??;
     Ok(exits.len())

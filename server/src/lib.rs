@@ -2,20 +2,25 @@
 //! command line. `main.rs` only parses arguments; everything lives here so tests can drive it.
 
 pub mod api;
+pub mod app;
 pub mod backup;
 pub mod card;
 pub mod cli;
 pub mod clock;
 pub mod db;
 pub mod demo;
+pub mod error;
 pub mod hmis;
 pub mod ingest;
 pub mod jobs;
+pub mod live;
 pub mod metrics;
 pub mod photo;
 pub mod print_queue;
 pub mod printing;
+pub mod state;
 pub mod store;
+pub mod throttle;
 pub mod tls;
 pub mod web;
 

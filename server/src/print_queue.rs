@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::card::CardContent;
-use crate::db::{Db, immediate};
+use crate::db::Db;
 use crate::printing::{self, JobSettings, PrintError};
 use crate::store::StoreError;
 use crate::store::printers::{self, Printer};
@@ -63,18 +63,12 @@ pub async fn print(
     let mut jobs = Vec::new();
     for (document, ids) in documents.into_iter().zip(per_job) {
         let (p, t) = (printer.clone(), title.clone());
-        let job = db
-            .write(move |conn| {
-                immediate(conn, |tx| printers::create_job(tx, &p, user_id, &t, &ids))
-            })
-            .await??;
+        let job = db.transact(move |tx| printers::create_job(tx, &p, user_id, &t, &ids)).await??;
         let outcome = printing::submit(&settings(&printer), &title, &user_name, document).await;
-        db.write(move |conn| {
-            immediate(conn, |tx| match &outcome {
-                Ok(s) => printers::job_accepted(tx, job, s.job_id, s.state.as_str()),
-                Err(PrintError::Refused(m)) => printers::job_state(tx, job, "refused", m),
-                Err(e) => printers::job_state(tx, job, "failed", &e.to_string()),
-            })
+        db.transact(move |tx| match &outcome {
+            Ok(s) => printers::job_accepted(tx, job, s.job_id, s.state.as_str()),
+            Err(PrintError::Refused(m)) => printers::job_state(tx, job, "refused", m),
+            Err(e) => printers::job_state(tx, job, "failed", &e.to_string()),
         })
         .await??;
         jobs.push(job);
@@ -85,22 +79,20 @@ pub async fn print(
 /// One pass over unfinished jobs: asks each printer where its job stands and stores what
 /// changed. A job cut off while being sent is marked failed so nobody waits on it.
 pub async fn follow_once(db: &Db) -> Result<(), QueueError> {
-    let active = db.read(|conn| printers::active_jobs(conn)).await??;
+    let active = db.read(printers::active_jobs).await??;
     for job in active {
         let Some(ipp_job) = job.ipp_job_id else {
             let age = crate::store::now() - job.created_at;
             if age.to_std().unwrap_or_default() > SENDING_GIVE_UP {
                 let id = job.id;
-                db.write(move |conn| {
-                    immediate(conn, |tx| {
-                        printers::job_state(
-                            tx,
-                            id,
-                            "failed",
-                            "The server stopped while sending this job; check the printer \
-                             before printing again.",
-                        )
-                    })
+                db.transact(move |tx| {
+                    printers::job_state(
+                        tx,
+                        id,
+                        "failed",
+                        "The server stopped while sending this job; check the printer \
+                         before printing again.",
+                    )
                 })
                 .await??;
             }
@@ -117,10 +109,7 @@ pub async fn follow_once(db: &Db) -> Result<(), QueueError> {
         };
         if state != job.state || message != job.message {
             let id = job.id;
-            db.write(move |conn| {
-                immediate(conn, |tx| printers::job_state(tx, id, &state, &message))
-            })
-            .await??;
+            db.transact(move |tx| printers::job_state(tx, id, &state, &message)).await??;
         }
     }
     Ok(())

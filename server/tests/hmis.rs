@@ -28,7 +28,7 @@ fn fresh() -> (tempfile::TempDir, Connection) {
 fn import_files(conn: &mut Connection, files: &Files) -> Report {
     let parsed = read::read(files);
     let opts = ImportOptions { time_zone: "America/New_York".into(), scope: None };
-    hmis::import(conn, &parsed, &opts, &mut |_, _, _| {}).unwrap()
+    hmis::import_now(conn, &parsed, &opts, &mut |_, _, _| {}).unwrap()
 }
 
 fn import(conn: &mut Connection, set: &str) -> Report {

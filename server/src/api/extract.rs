@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::AppState;
-use super::error::ApiError;
+use crate::error::ApiError;
 use crate::store::stations::{self, StationAuth};
 
 /// `axum::Json` with the API's errors.
@@ -119,7 +119,7 @@ impl FromRequestParts<AppState> for StationAuth {
             station.ok_or_else(|| ApiError::unauthorized("unknown or revoked station token"))?;
         let outbox = parts
             .headers
-            .get(crate::metrics::OUTBOX_HEADER)
+            .get(crate::live::OUTBOX_HEADER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
         state.live.seen(station.id, outbox);

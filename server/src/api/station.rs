@@ -15,9 +15,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
-use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, parse_uuid};
-use crate::db::immediate;
+use crate::error::{ApiError, ApiResult};
 use crate::ingest::IngestError;
 use crate::store::audit::Actor;
 use crate::store::batches::{self, Creator};
@@ -167,12 +166,10 @@ async fn create_batch(
     let now = state.clock.now();
     let (info, created) = state
         .db
-        .write(move |conn| {
-            immediate(conn, |tx| {
-                let (batch, created) = batches::create(tx, Creator::Station(&station), &req, now)?;
-                crate::store::stations::touch(tx, station.id)?;
-                Ok::<_, crate::store::StoreError>((batches::info(tx, &batch)?, created))
-            })
+        .transact(move |tx| {
+            let (batch, created) = batches::create(tx, Creator::Station(&station), &req, now)?;
+            crate::store::stations::touch(tx, station.id)?;
+            Ok::<_, crate::store::StoreError>((batches::info(tx, &batch)?, created))
         })
         .await??;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(info)))
@@ -289,11 +286,9 @@ async fn delete_entry(
     let entry = parse_uuid(&entry)?;
     state
         .db
-        .write(move |conn| {
-            immediate(conn, |tx| {
-                let b = batches::load_for_station(tx, &station, batch)?;
-                batches::delete_entry(tx, &b, entry, None)
-            })
+        .transact(move |tx| {
+            let b = batches::load_for_station(tx, &station, batch)?;
+            batches::delete_entry(tx, &b, entry, None)
         })
         .await??;
     Ok(StatusCode::NO_CONTENT)
@@ -314,11 +309,9 @@ async fn revalidate_batch(
     let uuid = parse_uuid(&batch)?;
     let entries = state
         .db
-        .write(move |conn| {
-            immediate(conn, |tx| {
-                let b = batches::load_for_station(tx, &station, uuid)?;
-                batches::revalidate(tx, &b)
-            })
+        .transact(move |tx| {
+            let b = batches::load_for_station(tx, &station, uuid)?;
+            batches::revalidate(tx, &b)
         })
         .await??;
     Ok(Json(UploadResult { entries }))
@@ -346,15 +339,10 @@ async fn close_batch(
     let uuid = parse_uuid(&batch)?;
     let result = state
         .db
-        .write(move |conn| {
-            immediate(conn, |tx| {
-                let b = batches::load_for_station(tx, &station, uuid)?;
-                let (b, post) = batches::close(tx, &b, Actor::Station(station.id))?;
-                Ok::<_, crate::store::StoreError>(CloseResult {
-                    batch: batches::info(tx, &b)?,
-                    post,
-                })
-            })
+        .transact(move |tx| {
+            let b = batches::load_for_station(tx, &station, uuid)?;
+            let (b, post) = batches::close(tx, &b, Actor::Station(station.id))?;
+            Ok::<_, crate::store::StoreError>(CloseResult { batch: batches::info(tx, &b)?, post })
         })
         .await??;
     Ok(Json(result))
@@ -381,11 +369,9 @@ async fn post_batch(
     let live = std::sync::Arc::clone(&state.live);
     let result = state
         .db
-        .write(move |conn| {
-            immediate(conn, |tx| {
-                let b = batches::load_for_station(tx, &station, uuid)?;
-                batches::post(tx, &b, Actor::Station(station.id))
-            })
+        .transact(move |tx| {
+            let b = batches::load_for_station(tx, &station, uuid)?;
+            batches::post(tx, &b, Actor::Station(station.id))
         })
         .await;
     match result {

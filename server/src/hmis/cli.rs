@@ -108,7 +108,7 @@ pub fn run(conn: &mut Connection, cmd: HmisCmd) -> anyhow::Result<()> {
             }
             let opts = ImportOptions { time_zone, scope: org.map(|o| vec![o]) };
             let mut bar = progress_bar();
-            let r = super::import(conn, &parsed, &opts, &mut bar)?;
+            let r = super::import_now(conn, &parsed, &opts, &mut bar)?;
             if let Some(file) = report {
                 std::fs::write(&file, r.issues_csv())
                     .with_context(|| format!("writing {}", file.display()))?;

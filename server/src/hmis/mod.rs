@@ -203,42 +203,71 @@ impl Files {
     }
 }
 
-/// Imports an export that was read, in one transaction: nothing is written when any row has an
-/// error, and the report lists every error and warning.
+/// Why an import was not applied.
+#[derive(Debug)]
+pub enum ImportError {
+    /// The export has errors, all listed in the report; the caller's transaction must roll
+    /// back (returning this from `Db::transact` does).
+    Refused(Box<Report>),
+    Store(crate::store::StoreError),
+}
+
+impl From<rusqlite::Error> for ImportError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+impl From<crate::store::StoreError> for ImportError {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+/// Applies an export that was read, in the caller's transaction. The rows that were read are
+/// applied even when others were refused, so the report names every problem at once (broken
+/// references included); any error then comes back as `Refused`, for the caller to roll back.
 pub fn import(
-    conn: &mut rusqlite::Connection,
+    tx: &rusqlite::Connection,
     parsed: &read::Parsed,
     opts: &crate::store::hmis::ImportOptions,
     progress: crate::store::hmis::Progress<'_>,
-) -> Result<Report, crate::store::StoreError> {
+) -> Result<Report, ImportError> {
     let mut report = Report {
         errors: parsed.errors.clone(),
         warnings: parsed.warnings.clone(),
         ..Report::default()
     };
-    // The rows that were read are applied even when others were refused, so the report names
-    // every problem at once (broken references included); then any error rolls it all back.
-    let mut found = crate::store::hmis::Applied::default();
-    let had_errors = !report.errors.is_empty();
-    let result = crate::db::immediate(conn, |tx| {
-        found = crate::store::hmis::apply(tx, parsed, opts, progress)?;
-        if had_errors || !found.errors.is_empty() {
-            return Err(crate::store::StoreError::Invalid("the import has errors".into()));
-        }
-        Ok(())
-    });
+    let mut found = crate::store::hmis::apply(tx, parsed, opts, progress)?;
     report.warnings.append(&mut found.warnings);
-    match result {
-        Ok(()) => {
-            report.counts = found.counts;
-            report.applied = true;
-        }
-        Err(crate::store::StoreError::Invalid(_)) if had_errors || !found.errors.is_empty() => {
-            report.errors.append(&mut found.errors);
-        }
-        Err(e) => return Err(e),
+    report.errors.append(&mut found.errors);
+    if report.errors.is_empty() {
+        report.counts = found.counts;
+        report.applied = true;
+        Ok(report)
+    } else {
+        Err(ImportError::Refused(Box::new(report)))
     }
-    Ok(report)
+}
+
+/// The report of an import either way: applied, or refused with its errors (and rolled back).
+pub fn report_of(outcome: Result<Report, ImportError>) -> Result<Report, crate::store::StoreError> {
+    match outcome {
+        Ok(report) => Ok(report),
+        Err(ImportError::Refused(report)) => Ok(*report),
+        Err(ImportError::Store(e)) => Err(e),
+    }
+}
+
+/// Imports in one transaction of its own on `conn`: for tests and benchmarks, which hold a
+/// connection; the server and the command line go through their database seams.
+pub fn import_now(
+    conn: &mut rusqlite::Connection,
+    parsed: &read::Parsed,
+    opts: &crate::store::hmis::ImportOptions,
+    progress: crate::store::hmis::Progress<'_>,
+) -> Result<Report, crate::store::StoreError> {
+    report_of(crate::db::immediate(conn, |tx| import(tx, parsed, opts, progress)))
 }
 
 /// HUD dates are `yyyy-mm-dd`; real exports also carry `m/d/yyyy`, `mm-dd-yyyy`,

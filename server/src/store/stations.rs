@@ -1,6 +1,7 @@
 //! Stations: registered by an admin, each with a bearer token (256 random bits, shown once,
 //! stored as its SHA-256), an organization and the programs it may serve.
 
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, named_params};
 use sha2::{Digest, Sha256};
 
@@ -220,4 +221,46 @@ pub fn organization_of(conn: &Connection, id: i64) -> StoreResult<i64> {
     conn.prepare_cached("SELECT organization_id FROM stations WHERE id = :id")?
         .query_row(named_params! {":id": id}, |r| r.get(0))
         .or_not_found(|| format!("no station {id}"))
+}
+
+/// What `/metrics` and the Stations page show of one station: scans received in all and in
+/// the last minute before `now`, the average time from scan to arrival over the last five
+/// minutes, and when it was last seen.
+#[derive(Debug, Clone)]
+pub struct Figures {
+    pub id: i64,
+    pub name: String,
+    pub received: i64,
+    pub last_minute: i64,
+    pub upload_lag_seconds: Option<f64>,
+    pub last_seen: Option<DateTime<Utc>>,
+}
+
+/// The figures of every station not revoked.
+pub fn figures(conn: &Connection, as_of: DateTime<Utc>) -> StoreResult<Vec<Figures>> {
+    let minute_ago = as_of - chrono::Duration::seconds(60);
+    let five_ago = as_of - chrono::Duration::seconds(300);
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.id, s.name,
+                (SELECT COUNT(*) FROM batch_entries e JOIN batches b ON b.id = e.batch_id
+                  WHERE b.station_id = s.id),
+                (SELECT COUNT(*) FROM batch_entries e JOIN batches b ON b.id = e.batch_id
+                  WHERE b.station_id = s.id AND e.received_at >= :minute),
+                (SELECT AVG((julianday(e.received_at) - julianday(e.scanned_at)) * 86400.0)
+                   FROM batch_entries e JOIN batches b ON b.id = e.batch_id
+                  WHERE b.station_id = s.id AND e.received_at >= :five),
+                s.last_seen_at
+         FROM stations s WHERE s.revoked_at IS NULL ORDER BY s.id",
+    )?;
+    let rows = stmt.query_map(named_params! {":minute": minute_ago, ":five": five_ago}, |r| {
+        Ok(Figures {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            received: r.get(2)?,
+            last_minute: r.get(3)?,
+            upload_lag_seconds: r.get(4)?,
+            last_seen: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

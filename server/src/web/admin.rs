@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::auth::{SignedIn, check_csrf};
 use super::{CsrfForm, WebError, WebResult, audited};
-use crate::api::AppState;
+use crate::state::AppState;
 use crate::store::audit::{self, Actor, EventLine};
 use crate::store::sessions::{Session, Viewer};
 use crate::store::stations::{self, StationLine};
@@ -211,25 +211,23 @@ async fn add_user(
     let me = session.viewer.user_id;
     state
         .db
-        .write(move |conn| {
-            crate::db::immediate(conn, |tx| {
-                let id = users::insert(
-                    tx,
-                    &form.username,
-                    &form.display_name,
-                    &form.password,
-                    form.organization_id,
-                    role,
-                )?;
-                audit::record(
-                    tx,
-                    Actor::User(me),
-                    "add_user",
-                    None,
-                    &format!("user {id}"),
-                    role.as_str(),
-                )
-            })
+        .transact(move |tx| {
+            let id = users::insert(
+                tx,
+                &form.username,
+                &form.display_name,
+                &form.password,
+                form.organization_id,
+                role,
+            )?;
+            audit::record(
+                tx,
+                Actor::User(me),
+                "add_user",
+                None,
+                &format!("user {id}"),
+                role.as_str(),
+            )
         })
         .await??;
     Ok(Redirect::to("/admin/users").into_response())

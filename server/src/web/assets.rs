@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::WebError;
-use crate::api::AppState;
+use crate::state::AppState;
 
 /// (file name, content type, content).
 const FILES: &[(&str, &str, &str)] = &[

@@ -14,11 +14,11 @@ use serde::Deserialize;
 use std::net::IpAddr;
 
 use super::CsrfForm;
-use super::throttle::Refused;
 use super::{WebError, WebResult, error_page};
-use crate::api::AppState;
+use crate::state::AppState;
 use crate::store::audit::{self, Actor};
 use crate::store::sessions::{self, Session, THROTTLE_FAILURES};
+use crate::throttle::Refused;
 
 pub const SESSION_COOKIE: &str = "scanline_session";
 /// The sign-in form's CSRF token rides in this cookie and in the form (double submit): there is
@@ -60,15 +60,17 @@ impl FromRequestParts<AppState> for SignedIn {
         let idle = state.web.idle_timeout;
         let found = state
             .db
-            .write(move |conn| -> Result<Option<Result<Session, ()>>, crate::store::StoreError> {
-                let Some(s) = sessions::find(conn, &token)? else { return Ok(None) };
-                if Utc::now() - s.last_seen_at > idle {
-                    sessions::delete(conn, &s.id)?;
-                    return Ok(Some(Err(())));
-                }
-                sessions::touch(conn, &s.id)?;
-                Ok(Some(Ok(s)))
-            })
+            .transact(
+                move |conn| -> Result<Option<Result<Session, ()>>, crate::store::StoreError> {
+                    let Some(s) = sessions::find(conn, &token)? else { return Ok(None) };
+                    if Utc::now() - s.last_seen_at > idle {
+                        sessions::delete(conn, &s.id)?;
+                        return Ok(Some(Err(())));
+                    }
+                    sessions::touch(conn, &s.id)?;
+                    Ok(Some(Ok(s)))
+                },
+            )
             .await??;
         match found {
             None => Err(WebError::SignIn { expired: false }),
@@ -225,7 +227,7 @@ async fn sign_in(
     if let Err(refused) = state.sign_ins.admit(ip) {
         // Held a moment before the answer, at no cost but a sleeping task: a flood that waits
         // for its answers slows to a trickle instead of taking the server's CPU.
-        tokio::time::sleep(super::throttle::REFUSED_DELAY).await;
+        tokio::time::sleep(crate::throttle::REFUSED_DELAY).await;
         return Err(SignInError::Refused(refused));
     }
     let address = ip.map(|a| a.to_string()).unwrap_or_default();
@@ -252,17 +254,18 @@ async fn sign_in(
     match matched {
         Some(user) => Ok(state
             .db
-            .write(move |conn| {
-                crate::db::immediate(conn, |tx| {
-                    let token = sessions::signed_in(tx, user, &name, &address)?;
-                    audit::record(tx, Actor::User(user), "sign_in", None, "", "")?;
-                    Ok::<_, crate::store::StoreError>(token)
-                })
+            .transact(move |tx| {
+                let token = sessions::signed_in(tx, user, &name, &address)?;
+                audit::record(tx, Actor::User(user), "sign_in", None, "", "")?;
+                Ok::<_, crate::store::StoreError>(token)
             })
             .await??),
         None => {
             state.sign_ins.failed(ip);
-            state.db.write(move |conn| sessions::record_failure(conn, &name, &address)).await??;
+            state
+                .db
+                .transact(move |conn| sessions::record_failure(conn, &name, &address))
+                .await??;
             Err(SignInError::Wrong)
         }
     }
@@ -280,7 +283,7 @@ async fn logout(
     let user = session.viewer.user_id;
     let done = state
         .db
-        .write(move |conn| {
+        .transact(move |conn| {
             sessions::delete(conn, &id)?;
             audit::record(conn, Actor::User(user), "sign_out", None, "", "")
         })

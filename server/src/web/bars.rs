@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::auth::{SignedIn, check_csrf};
 use super::{WebError, WebResult, date_field};
-use crate::api::AppState;
+use crate::state::AppState;
 use crate::store::audit::{self, Actor};
 use crate::store::bars::{self, BarRow};
 use crate::store::sessions::Viewer;
@@ -121,31 +121,22 @@ async fn add(
     let viewer = session.viewer.clone();
     let result = state
         .db
-        .write(move |conn| {
-            crate::db::immediate(conn, |tx| {
-                let client = clients::resolve(tx, &format!("#{number}"))?;
-                clients::get_visible(tx, &viewer.org_ids(), client)?;
-                if !can_change(&viewer, bars::scope_organization(tx, scope)?) {
-                    return Err(StoreError::Forbidden("Your role may not add bars here.".into()));
-                }
-                let id = bars::insert(
-                    tx,
-                    client,
-                    scope,
-                    begin,
-                    end,
-                    &form.reason,
-                    Some(viewer.user_id),
-                )?;
-                audit::record(
-                    tx,
-                    Actor::User(viewer.user_id),
-                    "add_bar",
-                    Some(client),
-                    &format!("bar {id}"),
-                    &format!("{begin} to {end}"),
-                )
-            })
+        .transact(move |tx| {
+            let client = clients::resolve(tx, &format!("#{number}"))?;
+            clients::get_visible(tx, &viewer.org_ids(), client)?;
+            if !can_change(&viewer, bars::scope_organization(tx, scope)?) {
+                return Err(StoreError::Forbidden("Your role may not add bars here.".into()));
+            }
+            let id =
+                bars::insert(tx, client, scope, begin, end, &form.reason, Some(viewer.user_id))?;
+            audit::record(
+                tx,
+                Actor::User(viewer.user_id),
+                "add_bar",
+                Some(client),
+                &format!("bar {id}"),
+                &format!("{begin} to {end}"),
+            )
         })
         .await?;
     result?;
@@ -170,21 +161,19 @@ async fn end(
     let viewer = session.viewer.clone();
     let result = state
         .db
-        .write(move |conn| {
-            crate::db::immediate(conn, |tx| {
-                if !can_change(&viewer, bars::organization_of(tx, bar)?) {
-                    return Err(StoreError::Forbidden("Your role may not end this bar.".into()));
-                }
-                bars::end_early(tx, bar, last_day)?;
-                audit::record(
-                    tx,
-                    Actor::User(viewer.user_id),
-                    "end_bar",
-                    None,
-                    &format!("bar {bar}"),
-                    &format!("last day {last_day}"),
-                )
-            })
+        .transact(move |tx| {
+            if !can_change(&viewer, bars::organization_of(tx, bar)?) {
+                return Err(StoreError::Forbidden("Your role may not end this bar.".into()));
+            }
+            bars::end_early(tx, bar, last_day)?;
+            audit::record(
+                tx,
+                Actor::User(viewer.user_id),
+                "end_bar",
+                None,
+                &format!("bar {bar}"),
+                &format!("last day {last_day}"),
+            )
         })
         .await?;
     result?;

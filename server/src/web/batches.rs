@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use super::auth::{SignedIn, check_csrf};
 use super::{CsrfForm, WebError, WebResult, date_field};
-use crate::api::AppState;
+use crate::state::AppState;
 use crate::store::audit::Actor;
 use crate::store::batches::{self, BatchListRow, BatchRow, EntryRow};
 use crate::store::sessions::Viewer;
@@ -121,27 +121,25 @@ async fn create(
     let now = state.clock.now();
     let result = state
         .db
-        .write(move |conn| {
-            crate::db::immediate(conn, |tx| {
-                let program = programs::get_rules(tx, program_id)?;
-                if !can_change(&viewer, program.organization_id) {
-                    return Err(StoreError::Forbidden(
-                        "Your role may not start batches for this program.".into(),
-                    ));
-                }
-                let req = CreateBatch {
-                    uuid,
-                    program_id,
-                    service_type_ids: vec![service_type_id],
-                    service_date,
-                    units: None,
-                    unit_value: None,
-                    description: (!form.description.trim().is_empty())
-                        .then(|| form.description.clone()),
-                    auto_post: false,
-                };
-                batches::create(tx, batches::Creator::User(viewer.user_id), &req, now).map(drop)
-            })
+        .transact(move |tx| {
+            let program = programs::get_rules(tx, program_id)?;
+            if !can_change(&viewer, program.organization_id) {
+                return Err(StoreError::Forbidden(
+                    "Your role may not start batches for this program.".into(),
+                ));
+            }
+            let req = CreateBatch {
+                uuid,
+                program_id,
+                service_type_ids: vec![service_type_id],
+                service_date,
+                units: None,
+                unit_value: None,
+                description: (!form.description.trim().is_empty())
+                    .then(|| form.description.clone()),
+                auto_post: false,
+            };
+            batches::create(tx, batches::Creator::User(viewer.user_id), &req, now).map(drop)
         })
         .await?;
     result?;
@@ -244,16 +242,14 @@ async fn change<T: Send + 'static>(
     let uuid = uuid.to_owned();
     let result = state
         .db
-        .write(move |conn| {
-            crate::db::immediate(conn, |tx| {
-                let (batch, org, _) = visible_batch(tx, &viewer, &uuid)?;
-                if !can_change(&viewer, org) {
-                    return Err(StoreError::Forbidden(
-                        "Your role may look at batches but not change them.".into(),
-                    ));
-                }
-                f(tx, &batch, viewer.user_id)
-            })
+        .transact(move |tx| {
+            let (batch, org, _) = visible_batch(tx, &viewer, &uuid)?;
+            if !can_change(&viewer, org) {
+                return Err(StoreError::Forbidden(
+                    "Your role may look at batches but not change them.".into(),
+                ));
+            }
+            f(tx, &batch, viewer.user_id)
         })
         .await?;
     Ok(result?)

@@ -15,11 +15,11 @@ use serde::Deserialize;
 use super::admin::{admin_of, admin_orgs};
 use super::auth::{SignedIn, check_csrf};
 use super::{CsrfForm, WebError, WebResult, audited};
-use crate::api::AppState;
 use crate::card::pdf::Paper;
 use crate::card::{self, CardContent, Geometry};
 use crate::print_queue::{self, QueueError};
 use crate::printing;
+use crate::state::AppState;
 use crate::store::audit::{self, Actor};
 use crate::store::printers::{self, BulkLine, JobLine, Printer, PrinterInput, PrinterKind};
 use crate::store::sessions::{Session, Viewer};
@@ -198,7 +198,7 @@ async fn print_card(
     let detail = format!("card {card_id}, print job {}", jobs[0]);
     state
         .db
-        .write(move |conn| {
+        .transact(move |conn| {
             audit::record(conn, Actor::User(user), "print_card", Some(client_id), &detail, "")
         })
         .await??;
@@ -362,54 +362,52 @@ async fn bulk_submit(
     // Issue what is missing in one transaction, then read every card's content.
     let (contents, printer) = state
         .db
-        .write(move |conn| {
-            crate::db::immediate(conn, |tx| {
-                let choices = writable_programs(tx, &viewer)?;
-                let Some((_, org, _)) = choices.iter().find(|(id, _, _)| *id == program) else {
-                    return Err(StoreError::NotFound(format!("no program {program}")));
-                };
-                let org = *org;
-                let today = crate::store::today_in(orgs::time_zone(tx, org)?);
-                let printer = match printer_id {
-                    Some(p) => {
-                        let p = printers::get(tx, p)?;
-                        if p.organization_id != org {
-                            return Err(StoreError::Invalid(
-                                "That printer belongs to another organization.".into(),
-                            ));
-                        }
-                        Some(p)
+        .transact(move |tx| {
+            let choices = writable_programs(tx, &viewer)?;
+            let Some((_, org, _)) = choices.iter().find(|(id, _, _)| *id == program) else {
+                return Err(StoreError::NotFound(format!("no program {program}")));
+            };
+            let org = *org;
+            let today = crate::store::today_in(orgs::time_zone(tx, org)?);
+            let printer = match printer_id {
+                Some(p) => {
+                    let p = printers::get(tx, p)?;
+                    if p.organization_id != org {
+                        return Err(StoreError::Invalid(
+                            "That printer belongs to another organization.".into(),
+                        ));
                     }
-                    None => None,
-                };
-                let mut contents = Vec::new();
-                for client_id in &client_ids {
-                    let client = clients::get_visible(tx, &viewer.org_ids(), *client_id)?;
-                    if client.organization_id != org {
-                        return Err(StoreError::Invalid(format!(
-                            "Client {} belongs to another organization.",
-                            client.client_number
-                        )));
-                    }
-                    let card = match printers::current_card(tx, *client_id, today)? {
-                        Some(card) => card,
-                        None => {
-                            let (card, _) = cards::issue_scanline(tx, *client_id, None)?;
-                            audit::record(
-                                tx,
-                                Actor::User(user),
-                                "issue_card",
-                                Some(*client_id),
-                                &format!("card {card}, bulk"),
-                                "",
-                            )?;
-                            card
-                        }
-                    };
-                    contents.push((card, printers::card_content(tx, card)?.1));
+                    Some(p)
                 }
-                Ok((contents, printer))
-            })
+                None => None,
+            };
+            let mut contents = Vec::new();
+            for client_id in &client_ids {
+                let client = clients::get_visible(tx, &viewer.org_ids(), *client_id)?;
+                if client.organization_id != org {
+                    return Err(StoreError::Invalid(format!(
+                        "Client {} belongs to another organization.",
+                        client.client_number
+                    )));
+                }
+                let card = match printers::current_card(tx, *client_id, today)? {
+                    Some(card) => card,
+                    None => {
+                        let (card, _) = cards::issue_scanline(tx, *client_id, None)?;
+                        audit::record(
+                            tx,
+                            Actor::User(user),
+                            "issue_card",
+                            Some(*client_id),
+                            &format!("card {card}, bulk"),
+                            "",
+                        )?;
+                        card
+                    }
+                };
+                contents.push((card, printers::card_content(tx, card)?.1));
+            }
+            Ok((contents, printer))
         })
         .await??;
     match printer {

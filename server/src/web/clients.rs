@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::auth::SignedIn;
 use super::{WebError, WebResult};
-use crate::api::AppState;
+use crate::state::AppState;
 use crate::store::audit::{self, Actor};
 use crate::store::clients::{self, ClientQuery, ClientRow, ClientSummary, Dashboard};
 use crate::store::programs;
@@ -56,7 +56,7 @@ async fn find(
         Some(parsed) => {
             state
                 .db
-                .write(move |conn| {
+                .transact(move |conn| {
                     let found = clients::search(conn, &orgs, &parsed, MAX_RESULTS + 1)?;
                     // The query itself may be a name or an SSN: only its kind and the count go
                     // to the audit log.
@@ -134,7 +134,7 @@ async fn dashboard(
         .collect();
     let (client, d, programs, today, choices, deletable, printer_list) = state
         .db
-        .write(move |conn| {
+        .transact(move |conn| {
             let client = clients::get_visible(conn, &orgs, id)?;
             // Form defaults are the organization's date, not the server's.
             let today = crate::store::today_in(crate::store::orgs::time_zone(

@@ -15,10 +15,10 @@ use serde::Deserialize;
 use super::admin::{admin_of, admin_orgs};
 use super::auth::{SignedIn, check_csrf};
 use super::{WebError, WebResult, audited};
-use crate::api::AppState;
 use crate::hmis::export::{ExportOptions, export};
 use crate::hmis::services::{self, Layout, MappingRow, OrgSettings};
 use crate::hmis::{self, Files, Report};
+use crate::state::AppState;
 use crate::store::audit::{self, Actor};
 use crate::store::hmis::ImportOptions;
 use crate::store::sessions::Session;
@@ -129,19 +129,18 @@ async fn import(
     let user = session.viewer.user_id;
     // The import acts only inside the organizations this admin administers.
     let opts = ImportOptions { time_zone: tz, scope: Some(admin) };
-    let report = state
+    let outcome = state.db.transact(move |tx| hmis::import(tx, &parsed, &opts, &mut |_, _, _| {}));
+    let report = hmis::report_of(outcome.await?)?;
+    // The attempt is recorded whether it was applied or refused (and rolled back).
+    let detail = format!(
+        "applied {}, {} errors, {} warnings",
+        report.applied,
+        report.errors.len(),
+        report.warnings.len()
+    );
+    state
         .db
-        .write(move |conn| {
-            let report = hmis::import(conn, &parsed, &opts, &mut |_, _, _| {})?;
-            let detail = format!(
-                "applied {}, {} errors, {} warnings",
-                report.applied,
-                report.errors.len(),
-                report.warnings.len()
-            );
-            audit::record(conn, Actor::User(user), "hmis_import", None, &detail, "")?;
-            Ok::<_, StoreError>(report)
-        })
+        .transact(move |tx| audit::record(tx, Actor::User(user), "hmis_import", None, &detail, ""))
         .await??;
     view(&state, &session, Some(&report)).await
 }
@@ -206,16 +205,15 @@ async fn download_export(
     let user = session.viewer.user_id;
     let (zip, name) = state
         .db
-        .read(move |conn| {
-            let tx = conn.transaction()?;
-            let exported = export(&tx, &opts, crate::store::now())?;
+        .snapshot(move |conn| {
+            let exported = export(conn, &opts, crate::store::now())?;
             let zip = exported.zip().map_err(|e| StoreError::Invalid(e.to_string()))?;
             Ok::<_, StoreError>((zip, format!("hmis-csv-{}.zip", exported.export_id)))
         })
         .await??;
     state
         .db
-        .write(move |conn| {
+        .transact(move |conn| {
             audit::record(
                 conn,
                 Actor::User(user),

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::auth::{SignedIn, check_csrf};
 use super::{WebError, WebResult, date_field};
-use crate::api::AppState;
+use crate::state::AppState;
 use crate::store::audit::{self, Actor};
 use crate::store::clients::{self, ClientSummary, NewClient};
 use crate::store::sessions::Viewer;
@@ -53,22 +53,20 @@ async fn issue_card(
     let viewer = session.viewer.clone();
     state
         .db
-        .write(move |conn| {
-            crate::db::immediate(conn, |tx| {
-                let client = clients::get_visible(tx, &viewer.org_ids(), client_id)?;
-                if !writable_orgs(&viewer).contains(&client.organization_id) {
-                    return Err(StoreError::Forbidden("Your role may not issue cards.".into()));
-                }
-                let (card, _) = crate::store::cards::issue_scanline(tx, client_id, expires)?;
-                audit::record(
-                    tx,
-                    Actor::User(viewer.user_id),
-                    "issue_card",
-                    Some(client_id),
-                    &format!("card {card}"),
-                    "",
-                )
-            })
+        .transact(move |tx| {
+            let client = clients::get_visible(tx, &viewer.org_ids(), client_id)?;
+            if !writable_orgs(&viewer).contains(&client.organization_id) {
+                return Err(StoreError::Forbidden("Your role may not issue cards.".into()));
+            }
+            let (card, _) = crate::store::cards::issue_scanline(tx, client_id, expires)?;
+            audit::record(
+                tx,
+                Actor::User(viewer.user_id),
+                "issue_card",
+                Some(client_id),
+                &format!("card {card}"),
+                "",
+            )
         })
         .await??;
     Ok(Redirect::to(&format!("/clients/{client_id}")).into_response())
@@ -92,26 +90,24 @@ async fn revoke_card(
     let viewer = session.viewer.clone();
     let client_id = state
         .db
-        .write(move |conn| {
-            crate::db::immediate(conn, |tx| {
-                let client_id: i64 = tx
-                    .query_row("SELECT client_id FROM cards WHERE id = ?", [card_id], |r| r.get(0))
-                    .map_err(|_| StoreError::NotFound(format!("no card {card_id}")))?;
-                let client = clients::get_visible(tx, &viewer.org_ids(), client_id)?;
-                if !writable_orgs(&viewer).contains(&client.organization_id) {
-                    return Err(StoreError::Forbidden("Your role may not change cards.".into()));
-                }
-                crate::store::cards::revoke(tx, card_id, &form.reason)?;
-                audit::record(
-                    tx,
-                    Actor::User(viewer.user_id),
-                    "revoke_card",
-                    Some(client_id),
-                    &format!("card {card_id}"),
-                    "",
-                )?;
-                Ok(client_id)
-            })
+        .transact(move |tx| {
+            let client_id: i64 = tx
+                .query_row("SELECT client_id FROM cards WHERE id = ?", [card_id], |r| r.get(0))
+                .map_err(|_| StoreError::NotFound(format!("no card {card_id}")))?;
+            let client = clients::get_visible(tx, &viewer.org_ids(), client_id)?;
+            if !writable_orgs(&viewer).contains(&client.organization_id) {
+                return Err(StoreError::Forbidden("Your role may not change cards.".into()));
+            }
+            crate::store::cards::revoke(tx, card_id, &form.reason)?;
+            audit::record(
+                tx,
+                Actor::User(viewer.user_id),
+                "revoke_card",
+                Some(client_id),
+                &format!("card {card_id}"),
+                "",
+            )?;
+            Ok(client_id)
         })
         .await??;
     Ok(Redirect::to(&format!("/clients/{client_id}")).into_response())
@@ -151,37 +147,35 @@ async fn add_service(
     let as_of = state.clock.now();
     let result = state
         .db
-        .write(move |conn| {
-            crate::db::immediate(conn, |tx| {
-                clients::get_visible(tx, &viewer.org_ids(), client_id)?;
-                let e = enrollments::get(tx, enrollment_id)?;
-                let program = programs::get_rules(tx, e.program_id)?;
-                if !writable_orgs(&viewer).contains(&program.organization_id) {
-                    return Err(StoreError::Forbidden(
-                        "Your role may not add services in this program.".into(),
-                    ));
-                }
-                let sid = crate::store::services::add(
-                    tx,
-                    &crate::store::services::NewService {
-                        client_id,
-                        enrollment_id,
-                        service_type_id,
-                        date,
-                        units,
-                        user_id: viewer.user_id,
-                    },
-                    as_of,
-                )?;
-                audit::record(
-                    tx,
-                    Actor::User(viewer.user_id),
-                    "add_service",
-                    Some(client_id),
-                    &format!("service {sid}"),
-                    &date.to_string(),
-                )
-            })
+        .transact(move |tx| {
+            clients::get_visible(tx, &viewer.org_ids(), client_id)?;
+            let e = enrollments::get(tx, enrollment_id)?;
+            let program = programs::get_rules(tx, e.program_id)?;
+            if !writable_orgs(&viewer).contains(&program.organization_id) {
+                return Err(StoreError::Forbidden(
+                    "Your role may not add services in this program.".into(),
+                ));
+            }
+            let sid = crate::store::services::add(
+                tx,
+                &crate::store::services::NewService {
+                    client_id,
+                    enrollment_id,
+                    service_type_id,
+                    date,
+                    units,
+                    user_id: viewer.user_id,
+                },
+                as_of,
+            )?;
+            audit::record(
+                tx,
+                Actor::User(viewer.user_id),
+                "add_service",
+                Some(client_id),
+                &format!("service {sid}"),
+                &date.to_string(),
+            )
         })
         .await?;
     result?;
@@ -206,27 +200,25 @@ async fn delete_service(
     let viewer = session.viewer.clone();
     let result = state
         .db
-        .write(move |conn| {
-            crate::db::immediate(conn, |tx| {
-                let (client_id, program_id) = crate::store::services::owner(tx, service_id)?;
-                clients::get_visible(tx, &viewer.org_ids(), client_id)?;
-                let program = programs::get_rules(tx, program_id)?;
-                if viewer.role_in(program.organization_id) != Some(Role::Admin) {
-                    return Err(StoreError::Forbidden(
-                        "Only an admin of the program's organization may delete a service.".into(),
-                    ));
-                }
-                crate::store::services::soft_delete(tx, service_id, viewer.user_id, &form.reason)?;
-                audit::record(
-                    tx,
-                    Actor::User(viewer.user_id),
-                    "delete_service",
-                    Some(client_id),
-                    &format!("service {service_id}"),
-                    "",
-                )?;
-                Ok(client_id)
-            })
+        .transact(move |tx| {
+            let (client_id, program_id) = crate::store::services::owner(tx, service_id)?;
+            clients::get_visible(tx, &viewer.org_ids(), client_id)?;
+            let program = programs::get_rules(tx, program_id)?;
+            if viewer.role_in(program.organization_id) != Some(Role::Admin) {
+                return Err(StoreError::Forbidden(
+                    "Only an admin of the program's organization may delete a service.".into(),
+                ));
+            }
+            crate::store::services::soft_delete(tx, service_id, viewer.user_id, &form.reason)?;
+            audit::record(
+                tx,
+                Actor::User(viewer.user_id),
+                "delete_service",
+                Some(client_id),
+                &format!("service {service_id}"),
+                "",
+            )?;
+            Ok(client_id)
         })
         .await?;
     let client = result?;
@@ -355,25 +347,23 @@ async fn add_client(
     let confirmed = form.confirm.is_some();
     let outcome = state
         .db
-        .write(move |conn| {
-            crate::db::immediate(conn, |tx| {
-                if !confirmed {
-                    let dups = clients::likely_duplicates(tx, &viewer_orgs, &new)?;
-                    if !dups.is_empty() {
-                        return Ok(Err(dups));
-                    }
+        .transact(move |tx| {
+            if !confirmed {
+                let dups = clients::likely_duplicates(tx, &viewer_orgs, &new)?;
+                if !dups.is_empty() {
+                    return Ok(Err(dups));
                 }
-                let (id, _) = clients::insert(tx, &new)?;
-                audit::record(
-                    tx,
-                    Actor::User(user),
-                    "create_client",
-                    Some(id),
-                    "",
-                    if confirmed { "added despite a duplicate warning" } else { "" },
-                )?;
-                Ok::<_, StoreError>(Ok(id))
-            })
+            }
+            let (id, _) = clients::insert(tx, &new)?;
+            audit::record(
+                tx,
+                Actor::User(user),
+                "create_client",
+                Some(id),
+                "",
+                if confirmed { "added despite a duplicate warning" } else { "" },
+            )?;
+            Ok::<_, StoreError>(Ok(id))
         })
         .await?;
     match outcome {
@@ -445,64 +435,62 @@ async fn enroll(
     let viewer = session.viewer.clone();
     let result = state
         .db
-        .write(move |conn| {
-            crate::db::immediate(conn, |tx| {
-                clients::get_visible(tx, &viewer.org_ids(), client_id)?;
-                // The whole household enters together, or nobody does.
-                let household = uuid::Uuid::new_v4().to_string();
-                let program = programs::get_rules(tx, form.program_id)?;
-                if !writable_orgs(&viewer).contains(&program.organization_id) {
-                    return Err(StoreError::Forbidden(
-                        "Your role may not enroll clients in this program.".into(),
+        .transact(move |tx| {
+            clients::get_visible(tx, &viewer.org_ids(), client_id)?;
+            // The whole household enters together, or nobody does.
+            let household = uuid::Uuid::new_v4().to_string();
+            let program = programs::get_rules(tx, form.program_id)?;
+            if !writable_orgs(&viewer).contains(&program.organization_id) {
+                return Err(StoreError::Forbidden(
+                    "Your role may not enroll clients in this program.".into(),
+                ));
+            }
+            let e = enrollments::insert(
+                tx,
+                &enrollments::NewEnrollment {
+                    client_id,
+                    program_id: program.id,
+                    entry_date,
+                    household_id: Some(household.clone()),
+                    relationship_to_hoh: 1,
+                },
+            )?;
+            audit::record(
+                tx,
+                Actor::User(viewer.user_id),
+                "enroll",
+                Some(client_id),
+                &format!("enrollment {e}"),
+                &format!("program {}, head of household", program.id),
+            )?;
+            for (number, relationship) in &members {
+                let member = clients::resolve(tx, &format!("#{number}"))?;
+                clients::get_visible(tx, &viewer.org_ids(), member)?;
+                if member == client_id {
+                    return Err(StoreError::Invalid(
+                        "The head of household is already enrolled.".into(),
                     ));
                 }
-                let e = enrollments::insert(
+                let m = enrollments::insert(
                     tx,
                     &enrollments::NewEnrollment {
-                        client_id,
+                        client_id: member,
                         program_id: program.id,
                         entry_date,
                         household_id: Some(household.clone()),
-                        relationship_to_hoh: 1,
+                        relationship_to_hoh: *relationship,
                     },
                 )?;
                 audit::record(
                     tx,
                     Actor::User(viewer.user_id),
                     "enroll",
-                    Some(client_id),
-                    &format!("enrollment {e}"),
-                    &format!("program {}, head of household", program.id),
+                    Some(member),
+                    &format!("enrollment {m}"),
+                    &format!("program {}, relationship {relationship}", program.id),
                 )?;
-                for (number, relationship) in &members {
-                    let member = clients::resolve(tx, &format!("#{number}"))?;
-                    clients::get_visible(tx, &viewer.org_ids(), member)?;
-                    if member == client_id {
-                        return Err(StoreError::Invalid(
-                            "The head of household is already enrolled.".into(),
-                        ));
-                    }
-                    let m = enrollments::insert(
-                        tx,
-                        &enrollments::NewEnrollment {
-                            client_id: member,
-                            program_id: program.id,
-                            entry_date,
-                            household_id: Some(household.clone()),
-                            relationship_to_hoh: *relationship,
-                        },
-                    )?;
-                    audit::record(
-                        tx,
-                        Actor::User(viewer.user_id),
-                        "enroll",
-                        Some(member),
-                        &format!("enrollment {m}"),
-                        &format!("program {}, relationship {relationship}", program.id),
-                    )?;
-                }
-                Ok(())
-            })
+            }
+            Ok(())
         })
         .await?;
     result?;
@@ -528,27 +516,25 @@ async fn exit(
     let viewer = session.viewer.clone();
     let result = state
         .db
-        .write(move |conn| {
-            crate::db::immediate(conn, |tx| {
-                let e = enrollments::get(tx, enrollment_id)?;
-                clients::get_visible(tx, &viewer.org_ids(), e.client_id)?;
-                let program = programs::get_rules(tx, e.program_id)?;
-                if !writable_orgs(&viewer).contains(&program.organization_id) {
-                    return Err(StoreError::Forbidden(
-                        "Your role may not exit clients from this program.".into(),
-                    ));
-                }
-                enrollments::exit(tx, enrollment_id, exit_date, form.destination)?;
-                audit::record(
-                    tx,
-                    Actor::User(viewer.user_id),
-                    "exit",
-                    Some(e.client_id),
-                    &format!("enrollment {enrollment_id}"),
-                    &format!("destination {}", form.destination),
-                )?;
-                Ok(e.client_id)
-            })
+        .transact(move |tx| {
+            let e = enrollments::get(tx, enrollment_id)?;
+            clients::get_visible(tx, &viewer.org_ids(), e.client_id)?;
+            let program = programs::get_rules(tx, e.program_id)?;
+            if !writable_orgs(&viewer).contains(&program.organization_id) {
+                return Err(StoreError::Forbidden(
+                    "Your role may not exit clients from this program.".into(),
+                ));
+            }
+            enrollments::exit(tx, enrollment_id, exit_date, form.destination)?;
+            audit::record(
+                tx,
+                Actor::User(viewer.user_id),
+                "exit",
+                Some(e.client_id),
+                &format!("enrollment {enrollment_id}"),
+                &format!("destination {}", form.destination),
+            )?;
+            Ok(e.client_id)
         })
         .await?;
     let client = result?;

@@ -15,15 +15,14 @@ pub mod intake;
 pub mod photos;
 pub mod quick;
 pub mod reports;
-pub mod throttle;
 
 use askama::Template;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use crate::api::AppState;
 use crate::db::DbError;
+use crate::state::AppState;
 use crate::store::StoreError;
 
 /// The staff pages.
@@ -41,44 +40,6 @@ pub fn router() -> Router<AppState> {
         .merge(cards::router())
         .merge(hmis::router())
         .merge(assets::router())
-}
-
-/// The Content-Security-Policy of every HTML page: scripts, styles and pictures only from this
-/// server (the webcam's picture is a `blob:`), no framing, forms post only here.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
-    style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; \
-    connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
-    frame-ancestors 'none'";
-
-/// Security headers on every response (DESIGN §13): no sniffing, no framing, no referrer to
-/// other sites; the policy on HTML; and `no-store` on everything but the static files, so no
-/// page, CSV or picture of a client stays in a browser's cache.
-pub async fn security_headers(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    use axum::http::{HeaderValue, header};
-    let cacheable = req.uri().path().starts_with("/static/");
-    let mut resp = next.run(req).await;
-    let html = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
-    let h = resp.headers_mut();
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    if html {
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        );
-    }
-    if !cacheable {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    resp
 }
 
 /// A date typed into a form: `YYYY-MM-DD`, between 1900 and 2100 (DESIGN §13). `label` names
@@ -106,26 +67,24 @@ pub(crate) struct CsrfForm {
 /// audit event, so no change goes unrecorded. `change` returns its result and the event's
 /// detail.
 pub(crate) async fn audited<T: Send + 'static>(
-    state: &crate::api::AppState,
+    state: &crate::state::AppState,
     user: i64,
     action: &'static str,
     change: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<(T, String), StoreError> + Send + 'static,
 ) -> WebResult<T> {
     Ok(state
         .db
-        .write(move |conn| {
-            crate::db::immediate(conn, |tx| {
-                let (value, detail) = change(tx)?;
-                crate::store::audit::record(
-                    tx,
-                    crate::store::audit::Actor::User(user),
-                    action,
-                    None,
-                    &detail,
-                    "",
-                )?;
-                Ok::<_, StoreError>(value)
-            })
+        .transact(move |tx| {
+            let (value, detail) = change(tx)?;
+            crate::store::audit::record(
+                tx,
+                crate::store::audit::Actor::User(user),
+                action,
+                None,
+                &detail,
+                "",
+            )?;
+            Ok::<_, StoreError>(value)
         })
         .await??)
 }

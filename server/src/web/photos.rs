@@ -13,8 +13,8 @@ use serde_json::json;
 
 use super::auth::{SignedIn, check_csrf};
 use super::{CsrfForm, WebError, WebResult};
-use crate::api::AppState;
 use crate::photo::{self, MAX_UPLOAD_BYTES};
+use crate::state::AppState;
 use crate::store::audit::{self, Actor};
 use crate::store::{StoreError, clients, photos};
 
@@ -122,19 +122,10 @@ async fn upload(
     drop(turn);
     let result = state
         .db
-        .write(move |conn| {
-            crate::db::immediate(conn, |tx| {
-                may_change_photo(tx, &orgs, &allowed, id)?;
-                let photo = photos::save(tx, id, &processed, user)?;
-                audit::record(
-                    tx,
-                    Actor::User(user),
-                    "photo",
-                    Some(id),
-                    &format!("photo {photo}"),
-                    "",
-                )
-            })
+        .transact(move |tx| {
+            may_change_photo(tx, &orgs, &allowed, id)?;
+            let photo = photos::save(tx, id, &processed, user)?;
+            audit::record(tx, Actor::User(user), "photo", Some(id), &format!("photo {photo}"), "")
         })
         .await;
     match result {
@@ -178,17 +169,15 @@ async fn remove(
     let allowed = session.viewer.writable_orgs();
     state
         .db
-        .write(move |conn| {
-            crate::db::immediate(conn, |tx| {
-                let client = clients::get_visible(tx, &orgs, id)?;
-                if !allowed.contains(&client.organization_id) {
-                    return Err(StoreError::Forbidden(
-                        "Your role may not change this client's photo.".into(),
-                    ));
-                }
-                photos::remove(tx, id)?;
-                audit::record(tx, Actor::User(user), "remove_photo", Some(id), "", "")
-            })
+        .transact(move |tx| {
+            let client = clients::get_visible(tx, &orgs, id)?;
+            if !allowed.contains(&client.organization_id) {
+                return Err(StoreError::Forbidden(
+                    "Your role may not change this client's photo.".into(),
+                ));
+            }
+            photos::remove(tx, id)?;
+            audit::record(tx, Actor::User(user), "remove_photo", Some(id), "", "")
         })
         .await??;
     Ok(Redirect::to(&format!("/clients/{id}")).into_response())

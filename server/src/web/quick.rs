@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::auth::{SignedIn, check_csrf};
 use super::{WebError, WebResult};
-use crate::api::AppState;
+use crate::state::AppState;
 use crate::store::audit::{self, Actor};
 use crate::store::enrollments::{self, EnrolledClient};
 use crate::store::services::{self, NewService};
@@ -141,20 +141,18 @@ async fn save(
     let as_of = state.clock.now();
     let results = state
         .db
-        .write(move |conn| {
+        .transact(move |tx| {
             // One IMMEDIATE transaction reads who is enrolled and writes the services, so
             // nothing changes between the two; each client's service sits in its own savepoint,
             // so one refusal does not undo the others.
-            let mut tx =
-                conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let program = programs::get_rules(&tx, program_id)?;
+            let program = programs::get_rules(tx, program_id)?;
             if !viewer.may_change(program.organization_id) {
                 return Err(StoreError::Forbidden(
                     "Your role may not record services in this program.".into(),
                 ));
             }
             let enrolled =
-                enrollments::open_on(&tx, program_id, date, &viewer.org_ids(), "", usize::MAX)?;
+                enrollments::open_on(tx, program_id, date, &viewer.org_ids(), "", usize::MAX)?;
             let mut out = Vec::new();
             for client in picked {
                 let Some(e) = enrolled.iter().find(|e| e.client_id == client) else {
@@ -198,7 +196,6 @@ async fn save(
                     Err(other) => return Err(other),
                 }
             }
-            tx.commit()?;
             Ok(out)
         })
         .await?;

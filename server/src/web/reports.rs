@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::auth::SignedIn;
 use super::{WebError, WebResult};
-use crate::api::AppState;
+use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::audit::{self, Actor};
 use crate::store::reports::{self, Table};
@@ -125,7 +125,7 @@ async fn page(
             Some(
                 state
                     .db
-                    .write(move |conn| {
+                    .transact(move |conn| {
                         let t = match kind {
                             "services" => reports::services_by_day(conn, &orgs, from, to)?,
                             "unduplicated" => reports::unduplicated(conn, &orgs, from, to)?,

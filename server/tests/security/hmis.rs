@@ -121,7 +121,7 @@ async fn an_admin_cannot_take_over_another_organization_through_the_hmis_upload(
     let opts = ImportOptions { time_zone: "America/Chicago".into(), scope: Some(vec![h.org_a]) };
     changes_nothing(&h, async {
         let mut conn = h.conn();
-        let report = hmis::import(&mut conn, &parsed, &opts, &mut |_, _, _| {}).unwrap();
+        let report = hmis::import_now(&mut conn, &parsed, &opts, &mut |_, _, _| {}).unwrap();
         assert!(!report.applied && report.errors.len() >= 3, "{:?}", report.errors);
     })
     .await;
@@ -147,7 +147,7 @@ async fn a_shared_client_is_never_overwritten_by_another_organizations_file() {
     let opts = ImportOptions { time_zone: "America/Chicago".into(), scope: Some(vec![h.org_a]) };
     changes_nothing(&h, async {
         let mut conn = h.conn();
-        let report = hmis::import(&mut conn, &parsed, &opts, &mut |_, _, _| {}).unwrap();
+        let report = hmis::import_now(&mut conn, &parsed, &opts, &mut |_, _, _| {}).unwrap();
         assert!(report.applied, "{:?}", report.errors);
         assert!(report.warnings.iter().any(|w| w.reason.contains("another organization's client")));
     })

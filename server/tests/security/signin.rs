@@ -14,7 +14,7 @@ use axum::http::{Request, StatusCode, header};
 use crate::harness::Harness;
 use crate::harness::web::{PASSWORD, Page, add_user, csrf_of, get, send};
 use scanline_server::store::users::Role;
-use scanline_server::web::throttle::ADDRESS_FAILURES;
+use scanline_server::throttle::ADDRESS_FAILURES;
 
 /// Signs in through the form as a browser at `from` would.
 pub(crate) async fn sign_in_from(h: &Harness, user: &str, password: &str, from: &str) -> Page {

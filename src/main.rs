@@ -63,7 +63,7 @@ fn demo(listen: SocketAddr, kiosk: SocketAddr, dir: &Path, pace: f64) -> anyhow:
             .with_context(|| format!("server address {listen}"))?;
         let server_addr = listener.local_addr()?;
         tokio::spawn(async move {
-            if let Err(e) = scanline_server::cli::serve(db, listener).await {
+            if let Err(e) = scanline_server::serve::serve(db, listener).await {
                 eprintln!("server stopped: {e:#}");
             }
         });

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OpenFlags};
 
 /// Scheduled backups are named `scanline-<UTC time>.db`.
 const PREFIX: &str = "scanline-";
@@ -19,23 +18,11 @@ pub fn backup_file(source: &Path, dest: &Path) -> anyhow::Result<()> {
     if dest.exists() {
         bail!("{} exists; choose a new file for the backup", dest.display());
     }
-    let src = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .with_context(|| format!("opening {}", source.display()))?;
     let partial = dest.with_extension("partial");
     let _ = std::fs::remove_file(&partial);
-    {
-        let mut out = Connection::open(&partial)
-            .with_context(|| format!("creating {}", partial.display()))?;
-        {
-            let backup = rusqlite::backup::Backup::new(&src, &mut out)?;
-            backup.run_to_completion(256, Duration::from_millis(5), None)?;
-        }
-        let check: String = out.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-        if check != "ok" {
-            drop(out);
-            let _ = std::fs::remove_file(&partial);
-            bail!("the backup failed its integrity check: {check}");
-        }
+    if let Err(e) = crate::db::copy_database(source, &partial) {
+        let _ = std::fs::remove_file(&partial);
+        return Err(anyhow::Error::new(e).context(format!("backing up {}", source.display())));
     }
     std::fs::File::open(&partial)?.sync_all()?;
     std::fs::rename(&partial, dest)
@@ -105,15 +92,8 @@ pub async fn schedule_loop(source: PathBuf, dir: PathBuf, every: Duration, keep:
 /// backup is checked first; the database it replaces is kept beside it as
 /// `<name>.before-restore-<time>`. Returns that file.
 pub fn restore(from: &Path, db: &Path, now: DateTime<Utc>) -> anyhow::Result<Option<PathBuf>> {
-    let backup = Connection::open_with_flags(from, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .with_context(|| format!("opening {}", from.display()))?;
-    let check: String = backup
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+    let version = crate::db::check_file(from)
         .map_err(|e| anyhow::anyhow!("{} is not a Scanline backup: {e}", from.display()))?;
-    if check != "ok" {
-        bail!("{} failed its integrity check: {check}", from.display());
-    }
-    let version = crate::db::schema_version(&backup)?;
     if version == 0 || version > crate::db::schema_version_known() {
         bail!(
             "{} is not a backup this server can restore (schema version {version})",
@@ -131,27 +111,18 @@ pub fn restore(from: &Path, db: &Path, now: DateTime<Utc>) -> anyhow::Result<Opt
     } else {
         None
     };
-    let mut target = Connection::open(db).with_context(|| format!("opening {}", db.display()))?;
-    {
-        let copy = rusqlite::backup::Backup::new(&backup, &mut target)?;
-        copy.run_to_completion(256, Duration::from_millis(5), None)?;
-    }
-    let check: String = target.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-    if check != "ok" {
-        bail!("the restored database failed its integrity check: {check}");
-    }
+    crate::db::copy_over(from, db).context("the restored database")?;
     // A new generation: stations learn the server went back in time and resend what it lost.
-    // (A backup older than the generation gets one when the server migrates it.)
-    let _ = target.execute(
-        "UPDATE server_meta SET value = lower(hex(randomblob(8))) WHERE key = 'generation'",
-        [],
-    );
+    // (Opening migrates an older backup first, as the server would.)
+    let mut restored = crate::db::Local::open(db)?;
+    restored.transact(|tx| crate::store::meta::new_generation(tx))?;
     Ok(kept)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::Connection;
 
     fn database(path: &Path, rows: i64) {
         let conn = crate::db::open_and_migrate(path).unwrap();

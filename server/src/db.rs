@@ -40,6 +40,9 @@ pub enum DbError {
     /// The job panicked; its transaction was rolled back and the worker kept running.
     #[error("a database job failed unexpectedly: {0}")]
     Panicked(String),
+    /// A database file failed SQLite's integrity check.
+    #[error("{path} failed its integrity check: {found}")]
+    Damaged { path: String, found: String },
     /// A health round trip did not come back in time.
     #[error("the database {0} did not answer within {1} seconds")]
     Unresponsive(&'static str, u64),
@@ -319,6 +322,49 @@ impl Db {
     }
 }
 
+/// Copies the database file `source` (opened read-only, so a live server may keep writing)
+/// into `dest` with SQLite's online backup, then runs the integrity check on the copy.
+pub fn copy_database(source: &Path, dest: &Path) -> Result<(), DbError> {
+    let src = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    copy_into(&src, dest)
+}
+
+fn copy_into(src: &Connection, dest: &Path) -> Result<(), DbError> {
+    let mut out = Connection::open(dest)?;
+    {
+        let backup = rusqlite::backup::Backup::new(src, &mut out)?;
+        backup.run_to_completion(256, std::time::Duration::from_millis(5), None)?;
+    }
+    integrity(&out, dest)
+}
+
+fn integrity(conn: &Connection, path: &Path) -> Result<(), DbError> {
+    let found: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    if found == "ok" {
+        Ok(())
+    } else {
+        Err(DbError::Damaged { path: path.display().to_string(), found })
+    }
+}
+
+/// Checks a database file without changing it: its integrity, and the schema version it has.
+pub fn check_file(path: &Path) -> Result<i64, DbError> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    integrity(&conn, path)?;
+    Ok(schema_version(&conn)?)
+}
+
+/// Copies the database file `from` over the database at `to` (stopped), then checks it.
+pub fn copy_over(from: &Path, to: &Path) -> Result<(), DbError> {
+    let src = Connection::open_with_flags(from, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    copy_into(&src, to)
+}
+
+/// Folds the write-ahead log back into the database file, so the file alone holds everything.
+pub fn checkpoint(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+}
+
 /// A database opened by one command of the command line: the same `transact` and `read` as
 /// `Db`, run on the calling thread.
 #[derive(Debug)]
@@ -346,6 +392,17 @@ impl Local {
 
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
         f(&self.conn)
+    }
+
+    /// Runs `f` inside one read transaction, so every statement sees the same moment.
+    pub fn snapshot<T, E: From<rusqlite::Error>>(
+        &mut self,
+        f: impl FnOnce(&Connection) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let tx = self.conn.transaction()?;
+        let value = f(&tx)?;
+        tx.finish()?;
+        Ok(value)
     }
 
     /// The schema version of the database.

@@ -96,11 +96,7 @@ pub fn populate(conn: &mut Connection, clients_wanted: u32, seed: u64) -> Result
     let mut rng = StdRng::seed_from_u64(seed);
     immediate(conn, |tx| {
         let org = orgs::insert(tx, "Harbor Light Community Services", "America/Los_Angeles")?;
-        tx.execute(
-            "UPDATE organizations SET phone = '(555) 010-0199',
-                 return_address = '100 Example Way, Springfield' WHERE id = ?",
-            [org],
-        )?;
+        orgs::set_contact(tx, org, "(555) 010-0199", "100 Example Way, Springfield")?;
         let tz = orgs::time_zone(tx, org)?;
         let today = today_in(tz);
         let meals = programs::insert(
@@ -271,7 +267,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         println!(
             "station API: http://{addr}/api/v1/  (OpenAPI: http://{addr}/api/v1/openapi.json)"
         );
-        crate::cli::serve(db, listener).await
+        crate::serve::serve(db, listener).await
     })
 }
 
@@ -290,12 +286,12 @@ fn create(dir: &Path, db_path: &Path, clients_wanted: u32) -> anyhow::Result<()>
     let _ = std::fs::remove_file(&tmp);
     let mut conn = db::open_and_migrate(&tmp)?;
     let demo = populate(&mut conn, clients_wanted, 2026)?;
-    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+    db::checkpoint(&conn)?;
     drop(conn);
     let _ = std::fs::remove_file(dir.join(format!("{DB_FILE}.partial-wal")));
     let _ = std::fs::remove_file(dir.join(format!("{DB_FILE}.partial-shm")));
-    crate::cli::write_secret(&dir.join(TOKEN_FILE), &demo.token)?;
-    crate::cli::write_secret(&dir.join(ADMIN_PASSWORD_FILE), &demo.admin_password)?;
+    crate::secret_file::write_secret(&dir.join(TOKEN_FILE), &demo.token)?;
+    crate::secret_file::write_secret(&dir.join(ADMIN_PASSWORD_FILE), &demo.admin_password)?;
     let mut cards = String::new();
     for (code, what) in &demo.sample_cards {
         cards.push_str(code);

@@ -18,6 +18,8 @@ pub mod metrics;
 pub mod photo;
 pub mod print_queue;
 pub mod printing;
+pub mod secret_file;
+pub mod serve;
 pub mod state;
 pub mod store;
 pub mod throttle;

@@ -347,12 +347,22 @@ async fn meals_go_to_clienttrack_in_its_batch_upload_layout_and_as_plain_csv() {
     let (unmapped, unmapped_code) = h.clients[1].clone();
     {
         let conn = h.conn();
-        services::map_service_type(&conn, h.meal, "1042", "C").unwrap();
-        services::set_org_settings(&conn, h.org_a, "ORG-77", "U-5", "Restrict to MOU/Info Release")
+        scanline_server::store::hmis::settings::map_service_type(&conn, h.meal, "1042", "C")
             .unwrap();
+        scanline_server::store::hmis::settings::set_org_settings(
+            &conn,
+            h.org_a,
+            "ORG-77",
+            "U-5",
+            "Restrict to MOU/Info Release",
+        )
+        .unwrap();
         conn.execute("UPDATE clients SET personal_id = '300123' WHERE id = ?", [mapped]).unwrap();
         conn.execute("UPDATE enrollments SET hmis_enrollment_id = '88001' WHERE client_id = ? AND program_id = ?", [mapped, h.meals]).unwrap();
-        assert!(services::map_service_type(&conn, h.meal, "1042", "X").is_err());
+        assert!(
+            scanline_server::store::hmis::settings::map_service_type(&conn, h.meal, "1042", "X")
+                .is_err()
+        );
     }
     let batch = h.create_batch(0, h.meals, &[h.meal], "2026-11-20").await;
     let (status, body) = h

@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use chrono::NaiveDate;
 use clap::Subcommand;
-use rusqlite::Connection;
 
 use super::services::{self, Layout};
 use super::{Files, export, read};
+use crate::db::Local;
 use crate::store::hmis::ImportOptions;
+use crate::store::hmis::settings;
 
 #[derive(Debug, Subcommand)]
 pub enum HmisCmd {
@@ -88,90 +89,115 @@ fn progress_bar() -> impl FnMut(&str, u64, u64) {
     }
 }
 
-fn all_orgs(conn: &Connection) -> anyhow::Result<Vec<i64>> {
-    let mut stmt = conn.prepare("SELECT id FROM organizations ORDER BY id")?;
-    let ids = stmt.query_map([], |r| r.get(0))?.collect::<Result<Vec<i64>, _>>()?;
-    Ok(ids)
-}
-
-pub fn run(conn: &mut Connection, cmd: HmisCmd) -> anyhow::Result<()> {
+/// Runs one `hmis` command on the database.
+pub fn run(db: &mut Local, cmd: HmisCmd) -> anyhow::Result<()> {
     match cmd {
         HmisCmd::Import { path, time_zone, report, org } => {
-            let files = Files::open(&path).map_err(anyhow::Error::msg)?;
-            if files.is_empty() {
-                bail!("{} holds no CSV files", path.display());
-            }
-            let parsed = read::read(&files);
-            if let Some(org) = org {
-                crate::store::orgs::get(conn, org)
-                    .with_context(|| format!("--org {org}: no such organization"))?;
-            }
-            let opts = ImportOptions { time_zone, scope: org.map(|o| vec![o]) };
-            let mut bar = progress_bar();
-            let r = super::import_now(conn, &parsed, &opts, &mut bar)?;
-            if let Some(file) = report {
-                std::fs::write(&file, r.issues_csv())
-                    .with_context(|| format!("writing {}", file.display()))?;
-            }
-            for (file, c) in &r.counts {
-                println!(
-                    "{file:<17} read {:>7}  added {:>7}  updated {:>7}  unchanged {:>7}  deleted {:>5}  skipped {:>5}",
-                    c.read, c.added, c.updated, c.unchanged, c.deleted, c.skipped
-                );
-            }
-            for w in r.warnings.iter().take(20) {
-                println!("warning: {w}");
-            }
-            if r.warnings.len() > 20 {
-                println!("... and {} more warnings", r.warnings.len() - 20);
-            }
-            if r.applied {
-                println!("imported, with {} warnings", r.warnings.len());
-                Ok(())
-            } else {
-                for e in r.errors.iter().take(50) {
-                    eprintln!("error: {e}");
-                }
-                if r.errors.len() > 50 {
-                    eprintln!("... and {} more errors", r.errors.len() - 50);
-                }
-                eprintln!("nothing was imported: {} errors", r.errors.len());
-                std::process::exit(1);
-            }
+            import(db, &path, time_zone, report.as_deref(), org)
         }
         HmisCmd::Export { from, to, programs, hashed, out } => {
-            if to < from {
-                bail!("--to is before --from");
-            }
-            let organizations = all_orgs(conn)?;
-            let tx = conn.transaction()?;
-            let opts =
-                export::ExportOptions { start: from, end: to, programs, organizations, hashed };
-            let exported = export::export(&tx, &opts, crate::store::now())?;
-            drop(tx);
-            write_export(&exported, &out)?;
-            println!("exported {} services to {}", exported.services, out.display());
-            Ok(())
+            export(db, from, to, programs, hashed, &out)
         }
         HmisCmd::Services { from, to, programs, format, out } => {
-            let layout = Layout::parse(&format)
-                .with_context(|| format!("{format:?} is not clienttrack or plain"))?;
-            let organizations = all_orgs(conn)?;
-            let file = services::export(conn, layout, &organizations, &programs, from, to)?;
-            std::fs::write(&out, &file.csv)
-                .with_context(|| format!("writing {}", out.display()))?;
-            println!("exported {} services to {}", file.rows, out.display());
-            for (id, number, date, reason) in &file.skipped {
-                eprintln!("left out service {id} (client {number}, {date}): {reason}");
-            }
-            Ok(())
+            services_file(db, from, to, &programs, &format, &out)
         }
         HmisCmd::Map { service_type, code, unit } => {
-            services::map_service_type(conn, service_type, &code, &unit)?;
+            db.transact(|tx| settings::map_service_type(tx, service_type, &code, &unit))?;
             println!("service type {service_type} maps to HMIS service code {code:?} ({unit})");
             Ok(())
         }
     }
+}
+
+fn import(
+    db: &mut Local,
+    path: &Path,
+    time_zone: String,
+    report: Option<&Path>,
+    org: Option<i64>,
+) -> anyhow::Result<()> {
+    let files = Files::open(path).map_err(anyhow::Error::msg)?;
+    if files.is_empty() {
+        bail!("{} holds no CSV files", path.display());
+    }
+    let parsed = read::read(&files);
+    if let Some(org) = org {
+        db.read(|conn| crate::store::orgs::get(conn, org))
+            .with_context(|| format!("--org {org}: no such organization"))?;
+    }
+    let opts = ImportOptions { time_zone, scope: org.map(|o| vec![o]) };
+    let mut bar = progress_bar();
+    let r = super::report_of(db.transact(|tx| super::import(tx, &parsed, &opts, &mut bar)))?;
+    if let Some(file) = report {
+        std::fs::write(file, r.issues_csv())
+            .with_context(|| format!("writing {}", file.display()))?;
+    }
+    for (file, c) in &r.counts {
+        println!(
+            "{file:<17} read {:>7}  added {:>7}  updated {:>7}  unchanged {:>7}  deleted {:>5}  skipped {:>5}",
+            c.read, c.added, c.updated, c.unchanged, c.deleted, c.skipped
+        );
+    }
+    for w in r.warnings.iter().take(20) {
+        println!("warning: {w}");
+    }
+    if r.warnings.len() > 20 {
+        println!("... and {} more warnings", r.warnings.len() - 20);
+    }
+    if r.applied {
+        println!("imported, with {} warnings", r.warnings.len());
+        return Ok(());
+    }
+    for e in r.errors.iter().take(50) {
+        eprintln!("error: {e}");
+    }
+    if r.errors.len() > 50 {
+        eprintln!("... and {} more errors", r.errors.len() - 50);
+    }
+    eprintln!("nothing was imported: {} errors", r.errors.len());
+    std::process::exit(1);
+}
+
+fn export(
+    db: &mut Local,
+    from: NaiveDate,
+    to: NaiveDate,
+    programs: Vec<i64>,
+    hashed: bool,
+    out: &Path,
+) -> anyhow::Result<()> {
+    scanline_core::bounds::period("export period", from, to)?;
+    let exported = db.snapshot(|conn| {
+        let organizations = crate::store::orgs::all_ids(conn)?;
+        let opts = export::ExportOptions { start: from, end: to, programs, organizations, hashed };
+        export::export(conn, &opts, crate::store::now())
+    })?;
+    write_export(&exported, out)?;
+    println!("exported {} services to {}", exported.services, out.display());
+    Ok(())
+}
+
+fn services_file(
+    db: &mut Local,
+    from: NaiveDate,
+    to: NaiveDate,
+    programs: &[i64],
+    format: &str,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let layout =
+        Layout::parse(format).with_context(|| format!("{format:?} is not clienttrack or plain"))?;
+    scanline_core::bounds::period("period", from, to)?;
+    let file = db.snapshot(|conn| {
+        let organizations = crate::store::orgs::all_ids(conn)?;
+        services::export(conn, layout, &organizations, programs, from, to)
+    })?;
+    std::fs::write(out, &file.csv).with_context(|| format!("writing {}", out.display()))?;
+    println!("exported {} services to {}", file.rows, out.display());
+    for (id, number, date, reason) in &file.skipped {
+        eprintln!("left out service {id} (client {number}, {date}): {reason}");
+    }
+    Ok(())
 }
 
 fn write_export(exported: &export::Exported, out: &Path) -> anyhow::Result<()> {

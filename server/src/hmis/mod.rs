@@ -5,41 +5,19 @@
 //! is in `store::hmis`.
 
 pub mod cli;
-pub mod codes;
 pub mod columns;
 pub mod export;
+pub mod model;
 pub mod read;
 pub mod services;
 
 use std::collections::HashMap;
+
+pub use model::{Counts, Issue};
 use std::io::Read as _;
 use std::path::Path;
 
 use chrono::{Datelike as _, NaiveDate, NaiveDateTime};
-
-/// One problem with one value of an import, pointing at the exact place.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Issue {
-    pub file: String,
-    /// 1-based line of the file (the header is line 1); 0 for the file as a whole.
-    pub line: u64,
-    pub column: String,
-    pub value: String,
-    pub reason: String,
-}
-
-impl std::fmt::Display for Issue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} line {}", self.file, self.line)?;
-        if !self.column.is_empty() {
-            write!(f, ", {}", self.column)?;
-        }
-        if !self.value.is_empty() {
-            write!(f, " {:?}", self.value)?;
-        }
-        write!(f, ": {}", self.reason)
-    }
-}
 
 /// What an import found and did.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -53,16 +31,6 @@ pub struct Report {
     pub counts: Vec<(String, Counts)>,
     /// Whether the import was written.
     pub applied: bool,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Counts {
-    pub read: u64,
-    pub added: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-    pub deleted: u64,
-    pub skipped: u64,
 }
 
 impl Report {
@@ -229,7 +197,7 @@ impl From<crate::store::StoreError> for ImportError {
 /// references included); any error then comes back as `Refused`, for the caller to roll back.
 pub fn import(
     tx: &rusqlite::Connection,
-    parsed: &read::Parsed,
+    parsed: &model::Parsed,
     opts: &crate::store::hmis::ImportOptions,
     progress: crate::store::hmis::Progress<'_>,
 ) -> Result<Report, ImportError> {
@@ -263,7 +231,7 @@ pub fn report_of(outcome: Result<Report, ImportError>) -> Result<Report, crate::
 /// connection; the server and the command line go through their database seams.
 pub fn import_now(
     conn: &mut rusqlite::Connection,
-    parsed: &read::Parsed,
+    parsed: &model::Parsed,
     opts: &crate::store::hmis::ImportOptions,
     progress: crate::store::hmis::Progress<'_>,
 ) -> Result<Report, crate::store::StoreError> {

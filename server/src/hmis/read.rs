@@ -7,103 +7,12 @@ use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use super::codes::{self, CodeList};
-use super::{Files, Issue};
-
-/// The export's own record.
-#[derive(Debug, Clone)]
-pub struct ExportRow {
-    pub export_id: String,
-    pub csv_version: String,
-    pub hash_status: i32,
-}
-
-#[derive(Debug, Clone)]
-pub struct Common {
-    pub file: &'static str,
-    pub line: u64,
-    /// DateCreated, or DateUpdated when the file has none.
-    pub created: NaiveDateTime,
-    pub updated: NaiveDateTime,
-    pub deleted: Option<NaiveDateTime>,
-}
-
-#[derive(Debug, Clone)]
-pub struct OrganizationRow {
-    pub id: String,
-    pub name: String,
-    pub common: Common,
-}
-
-#[derive(Debug, Clone)]
-pub struct ProjectRow {
-    pub id: String,
-    pub organization_id: String,
-    pub name: String,
-    pub project_type: i32,
-    pub common: Common,
-}
-
-#[derive(Debug, Clone)]
-pub struct ClientRow {
-    pub id: String,
-    pub first: String,
-    pub middle: String,
-    pub last: String,
-    pub suffix: String,
-    pub name_dq: i32,
-    pub ssn: Option<String>,
-    pub ssn_dq: i32,
-    pub dob: Option<NaiveDate>,
-    pub dob_dq: i32,
-    pub common: Common,
-}
-
-#[derive(Debug, Clone)]
-pub struct EnrollmentRow {
-    pub id: String,
-    pub personal_id: String,
-    pub project_id: String,
-    pub entry_date: NaiveDate,
-    pub household_id: String,
-    pub relationship: i32,
-    pub common: Common,
-}
-
-#[derive(Debug, Clone)]
-pub struct ExitRow {
-    pub id: String,
-    pub enrollment_id: String,
-    pub personal_id: String,
-    pub exit_date: NaiveDate,
-    pub destination: i32,
-    pub common: Common,
-}
-
-#[derive(Debug, Clone)]
-pub struct ServiceRow {
-    pub id: String,
-    pub enrollment_id: String,
-    pub personal_id: String,
-    pub date: NaiveDate,
-    pub record_type: i32,
-    pub type_provided: i32,
-    pub common: Common,
-}
-
-/// An export read and checked file by file.
-#[derive(Debug, Default)]
-pub struct Parsed {
-    pub export: Option<ExportRow>,
-    pub organizations: Vec<OrganizationRow>,
-    pub projects: Vec<ProjectRow>,
-    pub clients: Vec<ClientRow>,
-    pub enrollments: Vec<EnrollmentRow>,
-    pub exits: Vec<ExitRow>,
-    pub services: Vec<ServiceRow>,
-    pub errors: Vec<Issue>,
-    pub warnings: Vec<Issue>,
-}
+use super::Files;
+use super::model::codes::{self, CodeList};
+use super::model::{
+    ClientRow, Common, EnrollmentRow, ExitRow, ExportRow, Issue, OrganizationRow, Parsed,
+    ProjectRow, ServiceRow,
+};
 
 /// One CSV file: its header map and rows.
 struct Table {

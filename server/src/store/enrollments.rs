@@ -100,7 +100,7 @@ pub fn of_client(conn: &Connection, client: i64, program: i64) -> StoreResult<Ve
 /// Records an exit. The exit date may not precede the entry or the last service recorded.
 pub fn exit(conn: &Connection, id: i64, exit_date: NaiveDate, destination: u16) -> StoreResult<()> {
     super::in_range(bounds::not_future("exit date", exit_date, super::now().date_naive()))?;
-    if !crate::hmis::codes::DESTINATION.contains(i32::from(destination)) {
+    if !crate::hmis::model::codes::DESTINATION.contains(i32::from(destination)) {
         return Err(StoreError::Invalid(format!(
             "{destination} is not a HUD exit destination code"
         )));

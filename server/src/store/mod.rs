@@ -13,6 +13,7 @@ pub mod clients;
 pub mod enrollments;
 pub mod facts;
 pub mod hmis;
+pub mod meta;
 pub mod orgs;
 pub mod photos;
 pub mod printers;

@@ -53,3 +53,26 @@ pub fn resolve(conn: &Connection, id_or_name: &str) -> StoreResult<i64> {
         .query_row(named_params! {":name": id_or_name}, |r| r.get(0))
         .or_not_found(|| format!("no organization named {id_or_name:?}"))
 }
+
+/// Sets the phone number and return address printed on the back of the organization's cards.
+pub fn set_contact(
+    conn: &Connection,
+    id: i64,
+    phone: &str,
+    return_address: &str,
+) -> StoreResult<()> {
+    let phone = super::required_text("phone", phone, 40)?;
+    let return_address = super::required_text("return address", return_address, 200)?;
+    conn.prepare_cached(
+        "UPDATE organizations SET phone = :phone, return_address = :address WHERE id = :id",
+    )?
+    .execute(rusqlite::named_params! {":phone": phone, ":address": return_address, ":id": id})?;
+    Ok(())
+}
+
+/// Every organization's id, in order (the operator's exports cover them all).
+pub fn all_ids(conn: &Connection) -> StoreResult<Vec<i64>> {
+    let mut stmt = conn.prepare_cached("SELECT id FROM organizations ORDER BY id")?;
+    let ids = stmt.query_map([], |r| r.get(0))?.collect::<Result<Vec<i64>, _>>()?;
+    Ok(ids)
+}

@@ -16,11 +16,12 @@ use super::admin::{admin_of, admin_orgs};
 use super::auth::{SignedIn, check_csrf};
 use super::{WebError, WebResult, audited};
 use crate::hmis::export::{ExportOptions, export};
-use crate::hmis::services::{self, Layout, MappingRow, OrgSettings};
+use crate::hmis::services::{self, Layout};
 use crate::hmis::{self, Files, Report};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor};
 use crate::store::hmis::ImportOptions;
+use crate::store::hmis::settings::{self, MappingRow, OrgSettings};
 use crate::store::sessions::Session;
 use crate::store::{StoreError, orgs, programs};
 
@@ -69,8 +70,8 @@ async fn view(state: &AppState, session: &Session, report: Option<&Report>) -> W
             let tz = orgs::get(conn, admin[0])?.time_zone;
             Ok::<_, StoreError>((
                 list,
-                services::mapping_rows(conn, &admin)?,
-                services::org_settings(conn, &admin)?,
+                settings::mapping_rows(conn, &admin)?,
+                settings::org_settings(conn, &admin)?,
                 tz,
             ))
         })
@@ -324,10 +325,10 @@ async fn save_mapping(
     }
     audited(&state, session.viewer.user_id, "hmis_mapping", move |tx| {
         for (id, code, unit) in &changes {
-            if !admin.contains(&services::service_type_org(tx, *id)?) {
+            if !admin.contains(&settings::service_type_org(tx, *id)?) {
                 return Err(StoreError::NotFound(format!("no service type {id}")));
             }
-            services::map_service_type(tx, *id, code, unit)?;
+            settings::map_service_type(tx, *id, code, unit)?;
         }
         Ok(((), format!("{} service types", changes.len())))
     })
@@ -355,7 +356,7 @@ async fn save_org(
     check_csrf(&session, &form.csrf)?;
     let org = admin_of(&session.viewer, &form.organization_id)?;
     audited(&state, session.viewer.user_id, "hmis_settings", move |tx| {
-        services::set_org_settings(
+        settings::set_org_settings(
             tx,
             org,
             &form.hmis_organization_id,

@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use crate::card::CardContent;
+use crate::card::{CardContent, CardError, Delivery};
 use crate::db::Db;
 use crate::printing::{self, JobSettings, PrintError};
 use crate::store::StoreError;
-use crate::store::printers::{self, Printer};
+use crate::store::printers::{self, Printer, PrinterKind};
 
 /// How often unfinished jobs are looked up.
 pub const FOLLOW_EVERY: Duration = Duration::from_secs(2);
@@ -47,10 +47,9 @@ pub async fn print(
 ) -> Result<Vec<i64>, QueueError> {
     let contents: Vec<CardContent> = cards.iter().map(|(_, c)| c.clone()).collect();
     let for_render = printer.clone();
-    let documents =
-        tokio::task::spawn_blocking(move || printers::documents(&for_render, &contents))
-            .await
-            .map_err(|e| StoreError::Invalid(format!("rendering stopped: {e}")))??;
+    let documents = tokio::task::spawn_blocking(move || documents(&for_render, &contents))
+        .await
+        .map_err(|e| StoreError::Invalid(format!("rendering stopped: {e}")))??;
     let card_ids: Vec<i64> = cards.iter().map(|(id, _)| *id).collect();
     // One job per document; a PNG printer takes one card per job.
     let per_job: Vec<Vec<i64>> = if documents.len() == card_ids.len() && documents.len() > 1 {
@@ -125,4 +124,16 @@ pub async fn follow_loop(db: Db) {
             tracing::error!(error = %e, "following print jobs failed; will try again");
         }
     }
+}
+
+/// What to send a printer for some cards, as one or more documents: a card printer gets a PDF
+/// of every card side, or one PNG per card; a sheet printer gets sheets of ten, with a page of
+/// backs after each when it prints both sides.
+fn documents(printer: &Printer, cards: &[CardContent]) -> Result<Vec<Vec<u8>>, CardError> {
+    let delivery = match printer.kind {
+        PrinterKind::Card if printer.document_format == "image/png" => Delivery::PngPerCard,
+        PrinterKind::Card => Delivery::Pdf,
+        PrinterKind::Sheet => Delivery::Sheet(printer.paper),
+    };
+    crate::card::assemble(printer.geometry(), cards, printer.duplex, delivery)
 }

@@ -50,7 +50,7 @@ fn add_printer(
     duplex: bool,
     dpi: u32,
 ) -> i64 {
-    let (w, hgt) = printers::cr80_at(dpi);
+    let (w, hgt) = scanline_server::card::cr80_at(dpi);
     printers::insert(
         &h.conn(),
         h.org_a,

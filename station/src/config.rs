@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::scanner::decode::Content;
 use crate::scanner::decode::framing::Framing;
 use crate::scanner::decode::keyboard::Layout;
+pub use crate::store::batches::BatchTemplate;
 
 /// The whole file.
 #[derive(Debug, Clone, Deserialize)]
@@ -62,20 +63,6 @@ pub struct StationConfig {
     /// Read payloads typed on standard input (one per line).
     #[serde(default)]
     pub stdin: bool,
-}
-
-/// A batch the kiosk can start in one tap ("Lunch line", "Night check-in").
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BatchTemplate {
-    pub name: String,
-    pub program_id: i64,
-    pub service_type_ids: Vec<i64>,
-    #[serde(default)]
-    pub units: Option<f64>,
-    /// Post the accepted services automatically when the batch is closed.
-    #[serde(default)]
-    pub auto_post: bool,
 }
 
 /// One input device.

@@ -7,101 +7,26 @@
 //! database, no HTTP.
 
 pub mod barcode;
+pub mod model;
 pub mod pdf;
 pub mod text;
 
 use std::io::Cursor;
 use std::sync::{Arc, LazyLock, Mutex};
 
-use chrono::NaiveDate;
 use image::imageops::FilterType;
 use tiny_skia::Pixmap;
 
+pub use self::model::{
+    CARD_HEIGHT_MM, CARD_WIDTH_MM, CardContent, CardError, Geometry, Paper, cr80_at,
+};
 use self::text::{Weight, fit, shape, wrap};
-
-/// CR80 card width in millimetres.
-pub const CARD_WIDTH_MM: f32 = 85.6;
-/// CR80 card height in millimetres.
-pub const CARD_HEIGHT_MM: f32 = 53.98;
 
 const INK: [u8; 3] = [0x11, 0x18, 0x27];
 const BAND: [u8; 3] = [0x1d, 0x35, 0x57];
 const WHITE: [u8; 3] = [0xff, 0xff, 0xff];
 const MUTED: [u8; 3] = [0x4b, 0x55, 0x63];
 const PLACEHOLDER: [u8; 3] = [0xe5, 0xe7, 0xeb];
-
-/// The bitmap a printer prints a card side from: its size in pixels and its resolution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Geometry {
-    pub width: u32,
-    pub height: u32,
-    pub dpi: u32,
-}
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum CardError {
-    #[error("the resolution must be between 150 and 1200 dpi")]
-    Resolution,
-    #[error(
-        "a {width} x {height} pixel bitmap at {dpi} dpi is not a CR80 card (about {want_w} x \
-         {want_h} pixels); check the printer's bitmap size"
-    )]
-    NotCr80 { width: u32, height: u32, dpi: u32, want_w: u32, want_h: u32 },
-    #[error("the card code {0} cannot be drawn as a barcode")]
-    Code(String),
-    #[error("the stored photo could not be read")]
-    Photo,
-}
-
-impl Geometry {
-    /// 300 dpi, the resolution of most card printers: 1012 x 638 pixels.
-    pub const DEFAULT: Self = Self { width: 1012, height: 638, dpi: 300 };
-
-    /// Checks a printer's bitmap: a landscape CR80 card within 5% at the given resolution.
-    pub fn new(width: u32, height: u32, dpi: u32) -> Result<Self, CardError> {
-        if !(150..=1200).contains(&dpi) {
-            return Err(CardError::Resolution);
-        }
-        let want_w = (CARD_WIDTH_MM / 25.4 * dpi as f32).round() as u32;
-        let want_h = (CARD_HEIGHT_MM / 25.4 * dpi as f32).round() as u32;
-        let near = |got: u32, want: u32| got.abs_diff(want) * 20 <= want;
-        if !near(width, want_w) || !near(height, want_h) {
-            return Err(CardError::NotCr80 { width, height, dpi, want_w, want_h });
-        }
-        Ok(Self { width, height, dpi })
-    }
-
-    /// Pixels for a horizontal distance in millimetres on this bitmap.
-    fn x(&self, mm: f32) -> f32 {
-        mm * self.width as f32 / CARD_WIDTH_MM
-    }
-
-    /// Pixels for a vertical distance in millimetres on this bitmap.
-    fn y(&self, mm: f32) -> f32 {
-        mm * self.height as f32 / CARD_HEIGHT_MM
-    }
-
-    /// Whole pixels per barcode module of `mils` thousandths of an inch, at least two.
-    fn module(&self, mils: u32) -> u32 {
-        ((self.dpi * mils + 500) / 1000).max(2)
-    }
-}
-
-/// What goes on one client's card.
-#[derive(Debug, Clone)]
-pub struct CardContent {
-    pub agency: String,
-    pub agency_phone: String,
-    pub return_address: String,
-    /// The name the client goes by.
-    pub name: String,
-    pub client_number: u32,
-    pub code: String,
-    pub issued_on: NaiveDate,
-    pub expires_on: Option<NaiveDate>,
-    /// The stored photo (JPEG), if any.
-    pub photo: Option<Vec<u8>>,
-}
 
 /// One rendered side: an opaque RGB bitmap at the printer's size.
 #[derive(Debug, Clone)]
@@ -452,9 +377,50 @@ fn draw_back(g: Geometry, c: &CardContent) -> Side {
     Side::from_pixmap(g, &p, missing)
 }
 
+/// How a set of cards is delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// The first card's front as PNG.
+    FrontPng,
+    /// The first card's back as PNG.
+    BackPng,
+    /// One PDF: a page per front, and the back after them when two-sided.
+    Pdf,
+    /// One PNG per card front (a PNG printer takes one card a job).
+    PngPerCard,
+    /// Sheets of ten on paper, with a mirrored page of backs when two-sided.
+    Sheet(Paper),
+}
+
+/// The one way cards become files, whichever door asks (a download from the dashboard, a
+/// sheet of a program's cards, a print job, the command line): the fronts of `cards` drawn at
+/// `g`, the back when `two_sided`, delivered as asked. An empty list gives nothing.
+pub fn assemble(
+    g: Geometry,
+    cards: &[CardContent],
+    two_sided: bool,
+    delivery: Delivery,
+) -> Result<Vec<Vec<u8>>, CardError> {
+    let Some(first) = cards.first() else { return Ok(Vec::new()) };
+    if delivery == Delivery::BackPng {
+        return Ok(vec![back_png(g, first)]);
+    }
+    let fronts = match delivery {
+        Delivery::FrontPng => vec![front(g, first)?],
+        _ => cards.iter().map(|c| front(g, c)).collect::<Result<Vec<Side>, _>>()?,
+    };
+    let back = two_sided.then(|| back(g, first));
+    Ok(match delivery {
+        Delivery::FrontPng | Delivery::PngPerCard => fronts.iter().map(Side::png).collect(),
+        Delivery::BackPng | Delivery::Pdf => vec![pdf::cards(&fronts, back.as_ref())],
+        Delivery::Sheet(paper) => vec![pdf::sheet(paper, &fronts, back.as_ref())],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
     fn content() -> CardContent {
         CardContent {

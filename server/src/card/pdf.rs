@@ -7,46 +7,7 @@ use pdf_writer::types::Predictor;
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref};
 
 use super::Side;
-
-/// Paper for sheets of cards.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Paper {
-    Letter,
-    A4,
-}
-
-impl Paper {
-    /// Width and height in points.
-    fn size(self) -> (f32, f32) {
-        match self {
-            Self::Letter => (612.0, 792.0),
-            Self::A4 => (595.28, 841.89),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Letter => "letter",
-            Self::A4 => "a4",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "letter" => Some(Self::Letter),
-            "a4" => Some(Self::A4),
-            _ => None,
-        }
-    }
-
-    /// The IPP media keyword for this paper.
-    pub fn media(self) -> &'static str {
-        match self {
-            Self::Letter => "na_letter_8.5x11in",
-            Self::A4 => "iso_a4_210x297mm",
-        }
-    }
-}
+pub use super::model::Paper;
 
 /// Cards on a sheet: two columns, five rows.
 pub const PER_SHEET: usize = 10;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use chrono::NaiveDate;
 
+use crate::card::Delivery;
 use crate::db::Local;
 use crate::store::{bednights, cards};
 
@@ -75,17 +76,19 @@ pub(super) fn render_card(
         let id = cards::id_of(tx, code)?;
         crate::store::printers::card_content(tx, id)
     })?;
-    let front = crate::card::front(g, &content)?;
-    let back = crate::card::back(g, &content);
+    let cards = [content];
+    let one = |d| crate::card::assemble(g, &cards, true, d).map(|mut f| f.remove(0));
     match out.extension().and_then(|e| e.to_str()) {
         Some("pdf") => {
-            std::fs::write(out, crate::card::pdf::cards(&[front], Some(&back)))
+            std::fs::write(out, one(Delivery::Pdf)?)
                 .with_context(|| format!("writing {}", out.display()))?;
             println!("wrote {}", out.display());
         }
         Some("png") => {
             let stem = out.with_extension("");
-            for (side, bytes) in [("front", front.png()), ("back", back.png())] {
+            for (side, bytes) in
+                [("front", one(Delivery::FrontPng)?), ("back", one(Delivery::BackPng)?)]
+            {
                 let path = PathBuf::from(format!("{}-{side}.png", stem.display()));
                 std::fs::write(&path, bytes)
                     .with_context(|| format!("writing {}", path.display()))?;

@@ -14,8 +14,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
-use super::columns;
+use serde::Serialize;
+
+use super::records::{
+    ClientRecord, EnrollmentRecord, ExitRecord, ExportRecord, OrganizationRecord, ProjectRecord,
+    ServicesRecord, UserRecord,
+};
 use crate::store::StoreError;
+use crate::store::hmis::outgoing;
 
 /// What to export.
 #[derive(Debug, Clone)]
@@ -54,79 +60,39 @@ impl Exported {
 const DATE: &str = "%Y-%m-%d";
 const DATETIME: &str = "%Y-%m-%d %H:%M:%S";
 
-/// Appends a stored timestamp (text, UTC) as HUD's `yyyy-mm-dd hh:mm:ss`.
-fn push_datetime(out: &mut String, stored: &str) {
-    let head = stored.get(..19).unwrap_or(stored);
-    for c in head.chars() {
-        out.push(if c == 'T' { ' ' } else { c });
-    }
-}
-
-fn write_id(out: &mut String, prefix: &str, id: i64) {
-    out.push_str(prefix);
-    write_int(out, id);
-}
-
-fn write_int(out: &mut String, n: i64) {
-    use std::fmt::Write as _;
-    let _ = write!(out, "{n}");
+/// A stored timestamp (text, UTC) as HUD's `yyyy-mm-dd hh:mm:ss`.
+fn hud_datetime(stored: &str) -> String {
+    stored.get(..19).unwrap_or(stored).replace('T', " ")
 }
 
 fn ts(t: DateTime<Utc>) -> String {
     t.format(DATETIME).to_string()
 }
 
-/// One CSV file being written with its columns in HUD's order.
-struct File {
-    columns: &'static [&'static str],
+/// One CSV file being written, its header always there (an empty file is a header alone).
+struct CsvFile {
     writer: csv::Writer<Vec<u8>>,
-    record: Vec<String>,
 }
 
-impl File {
-    fn new(columns: &'static [&'static str]) -> Self {
-        let mut writer =
-            csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
-        writer.write_record(columns).expect("writing to memory");
-        Self { columns, writer, record: vec![String::new(); columns.len()] }
+impl CsvFile {
+    fn new<T: Serialize + Default>() -> Self {
+        // The header is what serde names the fields of a record, in order.
+        let mut probe = csv::Writer::from_writer(Vec::new());
+        probe.serialize(T::default()).expect("writing to memory");
+        let probe = probe.into_inner().expect("writing to memory");
+        let header = probe.split(|b| *b == b'\n').next().unwrap_or_default();
+        let mut names = csv::ReaderBuilder::new().has_headers(false).from_reader(header);
+        let names = names.records().next().and_then(Result::ok).unwrap_or_default();
+        let mut writer = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .has_headers(false)
+            .from_writer(Vec::new());
+        writer.write_record(&names).expect("writing to memory");
+        Self { writer }
     }
 
-    fn index(&self, column: &str) -> usize {
-        self.columns
-            .iter()
-            .position(|c| *c == column)
-            .unwrap_or_else(|| panic!("no column {column}"))
-    }
-
-    /// The positions of some columns.
-    fn indexes(&self, columns: &[&str]) -> Vec<usize> {
-        columns.iter().map(|c| self.index(c)).collect()
-    }
-
-    fn clear(&mut self) {
-        for v in &mut self.record {
-            v.clear();
-        }
-    }
-
-    fn put(&mut self, i: usize, value: &str) {
-        self.record[i].push_str(value);
-    }
-
-    fn write(&mut self) {
-        self.writer.write_record(&self.record).expect("writing to memory");
-    }
-
-    /// Writes one row from (column, value) pairs; the others are empty.
-    fn row(&mut self, values: &[(&str, String)]) {
-        for v in &mut self.record {
-            v.clear();
-        }
-        for (column, value) in values {
-            let i = self.index(column);
-            self.record[i].clone_from(value);
-        }
-        self.writer.write_record(&self.record).expect("writing to memory");
+    fn put<T: Serialize>(&mut self, record: &T) {
+        self.writer.serialize(record).expect("writing to memory");
     }
 
     fn finish(self) -> Vec<u8> {
@@ -188,6 +154,19 @@ pub fn hash_ssn(ssn: &str) -> String {
     format!("{}{}", &padded[padded.len() - 4..], sha256_hex(&padded))
 }
 
+/// What the services of an export named, for the files that follow them.
+#[derive(Default)]
+struct Named {
+    enrollments: BTreeSet<i64>,
+    users: BTreeSet<i64>,
+    /// Programs whose enrollments the services named, in the order first seen.
+    programs: Vec<i64>,
+    clients: BTreeSet<i64>,
+    /// Programs with an enrollment written, for Client.csv and Project.csv.
+    written_programs: BTreeSet<i64>,
+    organizations: BTreeSet<i64>,
+}
+
 /// Builds the export from a read transaction.
 pub fn export(
     conn: &Connection,
@@ -195,443 +174,306 @@ pub fn export(
     now: DateTime<Utc>,
 ) -> Result<Exported, StoreError> {
     let export_id = format!("SL{}", now.format("%Y%m%d%H%M%S"));
-    let programs: Vec<i64> = if o.programs.is_empty() {
-        let mut all = Vec::new();
-        for org in &o.organizations {
-            let mut stmt =
-                conn.prepare_cached("SELECT id FROM programs WHERE organization_id = ?")?;
-            for id in stmt.query_map([org], |r| r.get::<_, i64>(0))? {
-                all.push(id?);
-            }
-        }
-        all
-    } else {
-        let mut allowed = Vec::new();
-        for p in &o.programs {
-            let org: Option<i64> = conn
-                .query_row("SELECT organization_id FROM programs WHERE id = ?", [p], |r| r.get(0))
-                .ok();
-            match org {
-                Some(org) if o.organizations.contains(&org) => allowed.push(*p),
-                _ => return Err(StoreError::NotFound(format!("no program {p}"))),
-            }
-        }
-        allowed
-    };
-    let eid = |f: &mut Vec<(&str, String)>| f.push(("ExportID", export_id.clone()));
-    let mut enrollments = BTreeSet::new();
-    let mut users = BTreeSet::new();
-
-    // Services, program by program in date order (the services_by_program_date index), with
-    // each enrollment's HMIS IDs and each HUD service type's codes looked up once. Services of
-    // types without HUD codes (meals) are not HUD data and are left out.
-    let mut services = File::new(columns::SERVICES);
-    let mut count = 0u64;
-    let idx: Vec<usize> = [
-        "ServicesID",
-        "EnrollmentID",
-        "PersonalID",
-        "DateProvided",
-        "RecordType",
-        "TypeProvided",
-        "DateCreated",
-        "DateUpdated",
-        "UserID",
-        "DateDeleted",
-        "ExportID",
-    ]
-    .iter()
-    .map(|c| services.index(c))
-    .collect();
-    let mut programs_with_services = Vec::new();
-    let mut other_programs = BTreeSet::new();
-    // HUD service types by id: a small table, read once.
-    let mut hud_types: HashMap<i64, (String, String)> = HashMap::new();
-    {
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, record_type, type_provided FROM service_types
-             WHERE record_type IS NOT NULL AND type_provided IS NOT NULL",
-        )?;
-        for row in stmt.query_map([], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
-        })? {
-            let (id, rt, tp) = row?;
-            hud_types.insert(id, (rt.to_string(), tp.to_string()));
-        }
-    }
-    for program in &programs {
-        // (EnrollmentID, PersonalID) of each enrollment in the program.
-        let mut ids: HashMap<i64, (String, String)> = HashMap::new();
-        let mut stmt = conn.prepare_cached(
-            "SELECT e.id, COALESCE(e.hmis_enrollment_id, 'SL-E' || e.id),
-                    COALESCE(c.personal_id, 'SL' || c.client_number)
-             FROM enrollments e JOIN clients c ON c.id = e.client_id WHERE e.program_id = ?",
-        )?;
-        for row in stmt.query_map([program], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
-        })? {
-            let (id, enrollment, personal) = row?;
-            ids.insert(id, (enrollment, personal));
-        }
-        let sql =
-            "SELECT s.id, s.hmis_services_id, s.enrollment_id, s.service_type_id, s.date_provided,
-                          s.created_at, s.hmis_updated_at, s.created_by, s.deleted_at
-                   FROM services s
-                   WHERE s.program_id = ? AND s.date_provided BETWEEN ? AND ?";
-        let before = count;
-        let mut stmt = conn.prepare_cached(sql)?;
-        let mut rows = stmt.query(rusqlite::params![
-            program,
-            o.start.format(DATE).to_string(),
-            o.end.format(DATE).to_string()
-        ])?;
-        while let Some(r) = rows.next()? {
-            let Some((rt, tp)) = hud_types.get(&r.get::<_, i64>(3)?) else { continue };
-            let id: i64 = r.get(0)?;
-            let enrollment: i64 = r.get(2)?;
-            if let std::collections::hash_map::Entry::Vacant(slot) = ids.entry(enrollment) {
-                // A service recorded against an enrollment of another program: it is exported
-                // with that enrollment, which the enrollment pass then writes too.
-                let (eid, pid, other_program): (String, String, i64) = conn
-                    .prepare_cached(
-                        "SELECT COALESCE(e.hmis_enrollment_id, 'SL-E' || e.id),
-                                COALESCE(c.personal_id, 'SL' || c.client_number), e.program_id
-                         FROM enrollments e JOIN clients c ON c.id = e.client_id WHERE e.id = ?",
-                    )?
-                    .query_row([enrollment], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-                slot.insert((eid, pid));
-                other_programs.insert(other_program);
-            }
-            let (enrollment_id, personal_id) = &ids[&enrollment];
-            let user: Option<i64> = r.get(7)?;
-            enrollments.insert(enrollment);
-            users.insert(user.unwrap_or(0));
-            let rec = &mut services.record;
-            for v in rec.iter_mut() {
-                v.clear();
-            }
-            let text = |i: usize| -> rusqlite::Result<Option<&str>> {
-                Ok(r.get_ref(i)?.as_str_or_null()?)
-            };
-            match text(1)? {
-                Some(v) => rec[idx[0]].push_str(v),
-                None => write_id(&mut rec[idx[0]], "SL-S", id),
-            }
-            rec[idx[1]].push_str(enrollment_id);
-            rec[idx[2]].push_str(personal_id);
-            rec[idx[3]].push_str(text(4)?.unwrap_or_default());
-            rec[idx[4]].push_str(rt);
-            rec[idx[5]].push_str(tp);
-            let created = text(5)?.unwrap_or_default();
-            let deleted = text(8)?;
-            push_datetime(&mut rec[idx[6]], created);
-            match (deleted, text(6)?) {
-                (None, Some(hmis_updated)) => push_datetime(&mut rec[idx[7]], hmis_updated),
-                (Some(d), _) => push_datetime(&mut rec[idx[7]], d),
-                (None, None) => push_datetime(&mut rec[idx[7]], created),
-            }
-            write_id(&mut rec[idx[8]], "SL-U", user.unwrap_or(0));
-            if let Some(d) = deleted {
-                push_datetime(&mut rec[idx[9]], d);
-            }
-            rec[idx[10]].push_str(&export_id);
-            services.writer.write_record(&services.record).expect("writing to memory");
-            count += 1;
-        }
-        if count > before {
-            other_programs.insert(*program);
-        }
-        for p in std::mem::take(&mut other_programs) {
-            if !programs_with_services.contains(&p) {
-                programs_with_services.push(p);
-            }
-        }
-    }
-
-    // Enrollments and exits of those services, and their clients and programs: one pass over
-    // the enrollments of each program that had services, keeping those the services named.
-    let mut enrollment_file = File::new(columns::ENROLLMENT);
-    let mut exit_file = File::new(columns::EXIT);
-    let mut clients = BTreeSet::new();
-    let mut program_set = BTreeSet::new();
-    let ei = enrollment_file.indexes(&[
-        "EnrollmentID",
-        "PersonalID",
-        "ProjectID",
-        "EntryDate",
-        "HouseholdID",
-        "RelationshipToHoH",
-        "DisablingCondition",
-        "DateCreated",
-        "DateUpdated",
-        "UserID",
-        "ExportID",
-    ]);
-    let xi = exit_file.indexes(&[
-        "ExitID",
-        "EnrollmentID",
-        "PersonalID",
-        "ExitDate",
-        "Destination",
-        "DateCreated",
-        "DateUpdated",
-        "UserID",
-        "ExportID",
-    ]);
-    for program in &programs_with_services {
-        let mut stmt = conn.prepare_cached(
-            "SELECT e.id, COALESCE(e.hmis_enrollment_id, 'SL-E' || e.id),
-                    COALESCE(c.personal_id, 'SL' || c.client_number),
-                    COALESCE(p.hmis_project_id, 'SL-P' || p.id), e.entry_date, e.household_id,
-                    e.relationship_to_hoh, e.created_at, COALESCE(e.hmis_updated_at, e.updated_at),
-                    e.exit_date, e.destination, COALESCE(e.hmis_exit_id, 'SL-X' || e.id),
-                    COALESCE(e.hmis_exit_updated_at, e.updated_at), e.client_id
-             FROM enrollments e JOIN clients c ON c.id = e.client_id JOIN programs p ON p.id = e.program_id
-             WHERE e.program_id = ?",
-        )?;
-        let mut rows = stmt.query([program])?;
-        while let Some(r) = rows.next()? {
-            if !enrollments.contains(&r.get::<_, i64>(0)?) {
-                continue;
-            }
-            program_set.insert(*program);
-            clients.insert(r.get::<_, i64>(13)?);
-            let text = |i: usize| -> rusqlite::Result<&str> {
-                Ok(r.get_ref(i)?.as_str_or_null()?.unwrap_or_default())
-            };
-            let f = &mut enrollment_file;
-            f.clear();
-            f.put(ei[0], text(1)?);
-            f.put(ei[1], text(2)?);
-            f.put(ei[2], text(3)?);
-            f.put(ei[3], text(4)?);
-            f.put(ei[4], text(5)?);
-            write_int(&mut f.record[ei[5]], r.get(6)?);
-            f.put(ei[6], "99");
-            push_datetime(&mut f.record[ei[7]], text(7)?);
-            push_datetime(&mut f.record[ei[8]], text(8)?);
-            f.put(ei[9], "SL-U0");
-            f.put(ei[10], &export_id);
-            f.write();
-            if let Some(exit) = r.get::<_, Option<String>>(9)? {
-                let x = &mut exit_file;
-                x.clear();
-                x.put(xi[0], text(11)?);
-                x.put(xi[1], text(1)?);
-                x.put(xi[2], text(2)?);
-                x.put(xi[3], &exit);
-                write_int(&mut x.record[xi[4]], r.get::<_, Option<i64>>(10)?.unwrap_or(99));
-                push_datetime(&mut x.record[xi[5]], text(7)?);
-                push_datetime(&mut x.record[xi[6]], text(12)?);
-                x.put(xi[7], "SL-U0");
-                x.put(xi[8], &export_id);
-                x.write();
-            }
-        }
-    }
-
-    let mut client_file = File::new(columns::CLIENT);
-    let ci = client_file.indexes(&[
-        "PersonalID",
-        "FirstName",
-        "MiddleName",
-        "LastName",
-        "NameSuffix",
-        "NameDataQuality",
-        "SSN",
-        "SSNDataQuality",
-        "DOB",
-        "DOBDataQuality",
-        "Sex",
-        "VeteranStatus",
-        "RaceNone",
-        "DateCreated",
-        "DateUpdated",
-        "UserID",
-        "ExportID",
-        "AmIndAKNative",
-        "Asian",
-        "BlackAfAmerican",
-        "HispanicLatinao",
-        "MidEastNAfrican",
-        "NativeHIPacific",
-        "White",
-    ]);
-    let mut written = BTreeSet::new();
-    for program in &program_set {
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, COALESCE(personal_id, 'SL' || client_number), first_name, middle_name,
-                    last_name, name_suffix, name_data_quality, ssn, ssn_data_quality, dob,
-                    dob_data_quality, created_at, COALESCE(hmis_updated_at, updated_at)
-             FROM clients WHERE id IN (SELECT client_id FROM enrollments WHERE program_id = ?)",
-        )?;
-        let mut rows = stmt.query([program])?;
-        while let Some(r) = rows.next()? {
-            let id: i64 = r.get(0)?;
-            if !clients.contains(&id) || !written.insert(id) {
-                continue;
-            }
-            let text = |i: usize| -> rusqlite::Result<&str> {
-                Ok(r.get_ref(i)?.as_str_or_null()?.unwrap_or_default())
-            };
-            let f = &mut client_file;
-            f.clear();
-            f.put(ci[0], text(1)?);
-            for (col, i) in [(ci[1], 2), (ci[2], 3), (ci[3], 4)] {
-                let v = text(i)?;
-                if o.hashed {
-                    f.record[col] = hash_name(v);
-                } else {
-                    f.put(col, v);
-                }
-            }
-            f.put(ci[4], text(5)?);
-            write_int(&mut f.record[ci[5]], r.get(6)?);
-            let ssn = text(7)?;
-            if o.hashed && !ssn.is_empty() {
-                f.record[ci[6]] = hash_ssn(ssn);
-            } else {
-                f.put(ci[6], ssn);
-            }
-            write_int(&mut f.record[ci[7]], r.get(8)?);
-            f.put(ci[8], text(9)?);
-            write_int(&mut f.record[ci[9]], r.get(10)?);
-            for &i in &[ci[10], ci[11], ci[12]] {
-                f.put(i, "99");
-            }
-            push_datetime(&mut f.record[ci[13]], text(11)?);
-            push_datetime(&mut f.record[ci[14]], text(12)?);
-            f.put(ci[15], "SL-U0");
-            f.put(ci[16], &export_id);
-            for &i in &ci[17..] {
-                f.put(i, "99");
-            }
-            f.write();
-        }
-    }
-
-    let mut project_file = File::new(columns::PROJECT);
-    let mut orgs = BTreeSet::new();
-    {
-        let mut stmt = conn.prepare_cached(
-            "SELECT COALESCE(p.hmis_project_id, 'SL-P' || p.id), COALESCE(o.hmis_organization_id, 'SL-O' || o.id),
-                    p.name, p.project_type, p.created_at, p.hmis_updated_at, p.organization_id,
-                    (SELECT MIN(entry_date) FROM enrollments WHERE program_id = p.id)
-             FROM programs p JOIN organizations o ON o.id = p.organization_id WHERE p.id = ?",
-        )?;
-        for id in &program_set {
-            stmt.query_row([id], |r| {
-                let created: DateTime<Utc> = r.get(4)?;
-                let hmis_updated: Option<chrono::NaiveDateTime> = r.get(5)?;
-                let first_entry: Option<NaiveDate> = r.get(7)?;
-                let start =
-                    first_entry.map_or(created.date_naive(), |d| d.min(created.date_naive()));
-                let mut f = vec![
-                    ("ProjectID", r.get(0)?),
-                    ("OrganizationID", r.get(1)?),
-                    ("ProjectName", r.get(2)?),
-                    ("OperatingStartDate", start.format(DATE).to_string()),
-                    ("ContinuumProject", "0".into()),
-                    ("ProjectType", r.get::<_, i64>(3)?.to_string()),
-                    ("TargetPopulation", "4".into()),
-                    ("DateCreated", ts(created)),
-                    (
-                        "DateUpdated",
-                        hmis_updated
-                            .map_or_else(|| ts(created), |u| u.format(DATETIME).to_string()),
-                    ),
-                    ("UserID", "SL-U0".into()),
-                ];
-                eid(&mut f);
-                project_file.row(&f);
-                orgs.insert(r.get::<_, i64>(6)?);
-                Ok(())
-            })?;
-        }
-    }
-
-    let mut org_file = File::new(columns::ORGANIZATION);
-    {
-        let mut stmt = conn.prepare_cached(
-            "SELECT COALESCE(hmis_organization_id, 'SL-O' || id), name, created_at, hmis_updated_at
-             FROM organizations WHERE id = ?",
-        )?;
-        for id in &orgs {
-            stmt.query_row([id], |r| {
-                let created: DateTime<Utc> = r.get(2)?;
-                let hmis_updated: Option<chrono::NaiveDateTime> = r.get(3)?;
-                let mut f = vec![
-                    ("OrganizationID", r.get(0)?),
-                    ("OrganizationName", r.get(1)?),
-                    ("VictimServiceProvider", "0".into()),
-                    ("DateCreated", ts(created)),
-                    (
-                        "DateUpdated",
-                        hmis_updated
-                            .map_or_else(|| ts(created), |u| u.format(DATETIME).to_string()),
-                    ),
-                    ("UserID", "SL-U0".into()),
-                ];
-                eid(&mut f);
-                org_file.row(&f);
-                Ok(())
-            })?;
-        }
-    }
-
-    let mut user_file = File::new(columns::USER);
-    users.insert(0);
-    for id in &users {
-        let (name, created): (String, DateTime<Utc>) = if *id == 0 {
-            ("Scanline station".into(), now)
-        } else {
-            conn.query_row("SELECT display_name, created_at FROM users WHERE id = ?", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?
-        };
-        let (first, last) = name.split_once(' ').unwrap_or((&name, ""));
-        let mut f = vec![
-            ("UserID", format!("SL-U{id}")),
-            ("UserFirstName", first.to_owned()),
-            ("UserLastName", last.to_owned()),
-            ("DateCreated", ts(created)),
-            ("DateUpdated", ts(created)),
-        ];
-        eid(&mut f);
-        user_file.row(&f);
-    }
-
-    let mut export_file = File::new(columns::EXPORT);
-    export_file.row(&[
-        ("ExportID", export_id.clone()),
-        ("SourceType", "2".into()),
-        ("SourceName", "Scanline".into()),
-        ("ExportDate", ts(now)),
-        ("ExportStartDate", o.start.format(DATE).to_string()),
-        ("ExportEndDate", o.end.format(DATE).to_string()),
-        ("SoftwareName", "Scanline".into()),
-        ("SoftwareVersion", env!("CARGO_PKG_VERSION").into()),
-        ("CSVVersion", "2026 v1.0".into()),
-        ("ExportPeriodType", "3".into()),
-        ("ExportDirective", "2".into()),
-        ("HashStatus", if o.hashed { "4" } else { "1" }.into()),
-        ("ImplementationID", "Scanline".into()),
-    ]);
-
+    let programs = programs_to_export(conn, o)?;
+    let mut named = Named::default();
+    let (services, count) = services(conn, o, &programs, &export_id, &mut named)?;
+    let (enrollments, exits) = enrollments_and_exits(conn, &export_id, &mut named)?;
+    let clients = clients(conn, o, &export_id, &named)?;
+    let projects = projects(conn, &export_id, &mut named)?;
+    let organizations = organizations(conn, &export_id, &named)?;
+    let users = users(conn, &export_id, &mut named, now)?;
+    let mut export_file = CsvFile::new::<ExportRecord>();
+    export_file.put(&ExportRecord {
+        export_id: export_id.clone(),
+        source_type: "2".into(),
+        source_name: "Scanline".into(),
+        export_date: ts(now),
+        export_start_date: o.start.format(DATE).to_string(),
+        export_end_date: o.end.format(DATE).to_string(),
+        software_name: "Scanline".into(),
+        software_version: env!("CARGO_PKG_VERSION").into(),
+        csv_version: "2026 v1.0".into(),
+        export_period_type: "3".into(),
+        export_directive: "2".into(),
+        hash_status: if o.hashed { "4" } else { "1" }.into(),
+        implementation_id: "Scanline".into(),
+        ..ExportRecord::default()
+    });
     Ok(Exported {
         export_id,
         services: count,
         files: vec![
             ("Export.csv", export_file.finish()),
-            ("Organization.csv", org_file.finish()),
-            ("User.csv", user_file.finish()),
-            ("Project.csv", project_file.finish()),
-            ("Client.csv", client_file.finish()),
-            ("Enrollment.csv", enrollment_file.finish()),
-            ("Exit.csv", exit_file.finish()),
-            ("Services.csv", services.finish()),
+            ("Organization.csv", organizations),
+            ("User.csv", users),
+            ("Project.csv", projects),
+            ("Client.csv", clients),
+            ("Enrollment.csv", enrollments),
+            ("Exit.csv", exits),
+            ("Services.csv", services),
         ],
     })
+}
+
+/// The programs asked for, each of an organization the exporting person may see; all of
+/// theirs when none was asked for.
+fn programs_to_export(conn: &Connection, o: &ExportOptions) -> Result<Vec<i64>, StoreError> {
+    if o.programs.is_empty() {
+        let mut all = Vec::new();
+        for org in &o.organizations {
+            all.extend(crate::store::programs::list_for_org(conn, *org)?.into_iter().map(|p| p.id));
+        }
+        return Ok(all);
+    }
+    let mut allowed = Vec::new();
+    for p in &o.programs {
+        match crate::store::programs::get_rules(conn, *p) {
+            Ok(rules) if o.organizations.contains(&rules.organization_id) => allowed.push(*p),
+            _ => return Err(StoreError::NotFound(format!("no program {p}"))),
+        }
+    }
+    Ok(allowed)
+}
+
+/// Services.csv: the HUD services of each program in the period, program by program in date
+/// order, with each enrollment's export IDs and each HUD service type's codes looked up once.
+/// Services of types without HUD codes (meals) are not HUD data and are left out.
+fn services(
+    conn: &Connection,
+    o: &ExportOptions,
+    programs: &[i64],
+    export_id: &str,
+    named: &mut Named,
+) -> Result<(Vec<u8>, u64), StoreError> {
+    let hud_types: HashMap<i64, (String, String)> = outgoing::hud_service_types(conn)?
+        .into_iter()
+        .map(|(id, rt, tp)| (id, (rt.to_string(), tp.to_string())))
+        .collect();
+    let mut file = CsvFile::new::<ServicesRecord>();
+    let mut count = 0u64;
+    for program in programs {
+        let mut ids: HashMap<i64, (String, String)> = outgoing::enrollment_ids(conn, *program)?
+            .into_iter()
+            .map(|(id, e, p)| (id, (e, p)))
+            .collect();
+        let mut other_programs = BTreeSet::new();
+        let before = count;
+        outgoing::for_each_service(conn, *program, o.start, o.end, |s| {
+            let Some((rt, tp)) = hud_types.get(&s.service_type_id) else { return Ok(()) };
+            if let std::collections::hash_map::Entry::Vacant(slot) = ids.entry(s.enrollment_id) {
+                // A service recorded against an enrollment of another program: it is exported
+                // with that enrollment, which the enrollment pass then writes too.
+                let (eid, pid, other) = outgoing::enrollment_ids_of(conn, s.enrollment_id)?;
+                slot.insert((eid, pid));
+                other_programs.insert(other);
+            }
+            let (enrollment_id, personal_id) = &ids[&s.enrollment_id];
+            named.enrollments.insert(s.enrollment_id);
+            named.users.insert(s.created_by.unwrap_or(0));
+            let updated = match (&s.deleted_at, &s.hmis_updated_at) {
+                (Some(d), _) => d,
+                (None, Some(u)) => u,
+                (None, None) => &s.created_at,
+            };
+            file.put(&ServicesRecord {
+                services_id: s.hmis_services_id.unwrap_or_else(|| format!("SL-S{}", s.id)),
+                enrollment_id: enrollment_id.clone(),
+                personal_id: personal_id.clone(),
+                date_provided: s.date_provided,
+                record_type: rt.clone(),
+                type_provided: tp.clone(),
+                date_created: hud_datetime(&s.created_at),
+                date_updated: hud_datetime(updated),
+                user_id: format!("SL-U{}", s.created_by.unwrap_or(0)),
+                date_deleted: s.deleted_at.as_deref().map(hud_datetime).unwrap_or_default(),
+                export_id: export_id.to_owned(),
+                ..ServicesRecord::default()
+            });
+            count += 1;
+            Ok(())
+        })?;
+        if count > before {
+            other_programs.insert(*program);
+        }
+        for p in other_programs {
+            if !named.programs.contains(&p) {
+                named.programs.push(p);
+            }
+        }
+    }
+    Ok((file.finish(), count))
+}
+
+/// Enrollment.csv and Exit.csv: the enrollments the services named, and their exits.
+fn enrollments_and_exits(
+    conn: &Connection,
+    export_id: &str,
+    named: &mut Named,
+) -> Result<(Vec<u8>, Vec<u8>), StoreError> {
+    let mut enrollments = CsvFile::new::<EnrollmentRecord>();
+    let mut exits = CsvFile::new::<ExitRecord>();
+    for program in named.programs.clone() {
+        for e in outgoing::enrollments_of(conn, program)? {
+            if !named.enrollments.contains(&e.id) {
+                continue;
+            }
+            named.written_programs.insert(program);
+            named.clients.insert(e.client_id);
+            enrollments.put(&EnrollmentRecord {
+                enrollment_id: e.enrollment_id.clone(),
+                personal_id: e.personal_id.clone(),
+                project_id: e.project_id,
+                entry_date: e.entry_date,
+                household_id: e.household_id.unwrap_or_default(),
+                relationship_to_hoh: e.relationship_to_hoh.to_string(),
+                disabling_condition: "99".into(),
+                date_created: hud_datetime(&e.created_at),
+                date_updated: hud_datetime(&e.updated_at),
+                user_id: "SL-U0".into(),
+                export_id: export_id.to_owned(),
+                ..EnrollmentRecord::default()
+            });
+            if let Some(exit_date) = e.exit_date {
+                exits.put(&ExitRecord {
+                    exit_id: e.exit_id,
+                    enrollment_id: e.enrollment_id,
+                    personal_id: e.personal_id,
+                    exit_date,
+                    destination: e.destination.unwrap_or(99).to_string(),
+                    date_created: hud_datetime(&e.created_at),
+                    date_updated: hud_datetime(&e.exit_updated_at),
+                    user_id: "SL-U0".into(),
+                    export_id: export_id.to_owned(),
+                    ..ExitRecord::default()
+                });
+            }
+        }
+    }
+    Ok((enrollments.finish(), exits.finish()))
+}
+
+/// Client.csv: the clients of those enrollments, hashed as HashStatus 4 when asked.
+fn clients(
+    conn: &Connection,
+    o: &ExportOptions,
+    export_id: &str,
+    named: &Named,
+) -> Result<Vec<u8>, StoreError> {
+    let mut file = CsvFile::new::<ClientRecord>();
+    let mut written = BTreeSet::new();
+    let name = |v: String| if o.hashed { hash_name(&v) } else { v };
+    for program in &named.written_programs {
+        for c in outgoing::clients_of(conn, *program)? {
+            if !named.clients.contains(&c.id) || !written.insert(c.id) {
+                continue;
+            }
+            let ssn = c.ssn.unwrap_or_default();
+            let ssn = if o.hashed && !ssn.is_empty() { hash_ssn(&ssn) } else { ssn };
+            let unknown = || "99".to_owned();
+            file.put(&ClientRecord {
+                personal_id: c.personal_id,
+                first_name: name(c.first_name),
+                middle_name: name(c.middle_name),
+                last_name: name(c.last_name),
+                name_suffix: c.name_suffix,
+                name_data_quality: c.name_data_quality.to_string(),
+                ssn,
+                ssn_data_quality: c.ssn_data_quality.to_string(),
+                dob: c.dob.unwrap_or_default(),
+                dob_data_quality: c.dob_data_quality.to_string(),
+                sex: unknown(),
+                am_ind_ak_native: unknown(),
+                asian: unknown(),
+                black_af_american: unknown(),
+                hispanic_latinao: unknown(),
+                mid_east_n_african: unknown(),
+                native_hi_pacific: unknown(),
+                white: unknown(),
+                race_none: unknown(),
+                veteran_status: unknown(),
+                date_created: hud_datetime(&c.created_at),
+                date_updated: hud_datetime(&c.updated_at),
+                user_id: "SL-U0".into(),
+                export_id: export_id.to_owned(),
+                ..ClientRecord::default()
+            });
+        }
+    }
+    Ok(file.finish())
+}
+
+/// Project.csv: the programs of those enrollments.
+fn projects(conn: &Connection, export_id: &str, named: &mut Named) -> Result<Vec<u8>, StoreError> {
+    let mut file = CsvFile::new::<ProjectRecord>();
+    for id in &named.written_programs {
+        let p = outgoing::project(conn, *id)?;
+        let start =
+            p.first_entry.map_or(p.created_at.date_naive(), |d| d.min(p.created_at.date_naive()));
+        file.put(&ProjectRecord {
+            project_id: p.project_id,
+            organization_id: p.organization_id,
+            project_name: p.name,
+            operating_start_date: start.format(DATE).to_string(),
+            continuum_project: "0".into(),
+            project_type: p.project_type.to_string(),
+            target_population: "4".into(),
+            date_created: ts(p.created_at),
+            date_updated: p
+                .hmis_updated_at
+                .map_or_else(|| ts(p.created_at), |u| u.format(DATETIME).to_string()),
+            user_id: "SL-U0".into(),
+            export_id: export_id.to_owned(),
+            ..ProjectRecord::default()
+        });
+        named.organizations.insert(p.organization);
+    }
+    Ok(file.finish())
+}
+
+/// Organization.csv: the organizations of those programs.
+fn organizations(conn: &Connection, export_id: &str, named: &Named) -> Result<Vec<u8>, StoreError> {
+    let mut file = CsvFile::new::<OrganizationRecord>();
+    for id in &named.organizations {
+        let (organization_id, name, created, hmis_updated) = outgoing::organization(conn, *id)?;
+        file.put(&OrganizationRecord {
+            organization_id,
+            organization_name: name,
+            victim_service_provider: "0".into(),
+            date_created: ts(created),
+            date_updated: hmis_updated
+                .map_or_else(|| ts(created), |u| u.format(DATETIME).to_string()),
+            user_id: "SL-U0".into(),
+            export_id: export_id.to_owned(),
+            ..OrganizationRecord::default()
+        });
+    }
+    Ok(file.finish())
+}
+
+/// User.csv: the staff who recorded those services, and Scanline's stations as user 0.
+fn users(
+    conn: &Connection,
+    export_id: &str,
+    named: &mut Named,
+    now: DateTime<Utc>,
+) -> Result<Vec<u8>, StoreError> {
+    let mut file = CsvFile::new::<UserRecord>();
+    named.users.insert(0);
+    for id in &named.users {
+        let (name, created) =
+            if *id == 0 { ("Scanline station".into(), now) } else { outgoing::user(conn, *id)? };
+        let (first, last) = name.split_once(' ').unwrap_or((&name, ""));
+        file.put(&UserRecord {
+            user_id: format!("SL-U{id}"),
+            user_first_name: first.to_owned(),
+            user_last_name: last.to_owned(),
+            date_created: ts(created),
+            date_updated: ts(created),
+            export_id: export_id.to_owned(),
+            ..UserRecord::default()
+        });
+    }
+    Ok(file.finish())
 }
 
 #[cfg(test)]

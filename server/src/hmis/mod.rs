@@ -5,10 +5,10 @@
 //! is in `store::hmis`.
 
 pub mod cli;
-pub mod columns;
 pub mod export;
 pub mod model;
 pub mod read;
+pub mod records;
 pub mod services;
 
 use std::collections::HashMap;

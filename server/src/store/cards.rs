@@ -156,3 +156,10 @@ pub fn id_of(conn: &Connection, raw_code: &str) -> StoreResult<i64> {
         .query_row(named_params! {":code": key}, |r| r.get(0))
         .or_not_found(|| "no card has that code".into())
 }
+
+/// The client a card belongs to.
+pub fn client_of(conn: &Connection, card: i64) -> StoreResult<i64> {
+    conn.prepare_cached("SELECT client_id FROM cards WHERE id = :id")?
+        .query_row(named_params! {":id": card}, |r| r.get(0))
+        .or_not_found(|| format!("no card {card}"))
+}

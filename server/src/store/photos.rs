@@ -4,10 +4,17 @@
 use rusqlite::{Connection, OptionalExtension, named_params};
 
 use super::{StoreResult, now};
-use crate::photo::Processed;
+/// A photo ready to store: re-encoded JPEGs of the picture and its thumbnail.
+#[derive(Debug, Clone, Copy)]
+pub struct NewPhoto<'a> {
+    pub jpeg: &'a [u8],
+    pub thumbnail: &'a [u8],
+    pub width: u32,
+    pub height: u32,
+}
 
 /// Stores a photo and makes it the client's current one.
-pub fn save(conn: &Connection, client_id: i64, p: &Processed, user: i64) -> StoreResult<i64> {
+pub fn save(conn: &Connection, client_id: i64, p: &NewPhoto<'_>, user: i64) -> StoreResult<i64> {
     super::clients::get(conn, client_id)?;
     conn.prepare_cached(
         "INSERT INTO photos (client_id, jpeg, thumbnail, width, height, created_by, created_at)

@@ -5,8 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, named_params};
 
 use super::{OptionalExt, StoreError, StoreResult, now, required_text};
-use crate::card::pdf::Paper;
-use crate::card::{CardContent, Geometry, Side};
+use crate::card::model::{CardContent, Geometry, Paper, cr80_at};
 
 /// A card printer prints one card per page; a sheet printer prints paper with ten cards a page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,29 +83,15 @@ impl Printer {
     }
 
     /// The IPP `sides` keyword jobs ask for.
-    /// The address without any user name and password, for pages and messages.
-    pub fn shown_uri(&self) -> String {
-        crate::printing::shown_uri(&self.uri)
-    }
-
     pub fn sides(&self) -> &'static str {
         if self.duplex { "two-sided-long-edge" } else { "one-sided" }
     }
-}
-
-/// CR80 at a resolution: the bitmap a sheet printer's cards are drawn at.
-pub fn cr80_at(dpi: u32) -> (u32, u32) {
-    (
-        (crate::card::CARD_WIDTH_MM / 25.4 * dpi as f32).round() as u32,
-        (crate::card::CARD_HEIGHT_MM / 25.4 * dpi as f32).round() as u32,
-    )
 }
 
 fn validate(p: &PrinterInput) -> StoreResult<PrinterInput> {
     let mut p = p.clone();
     p.name = required_text("printer name", &p.name, 100)?;
     p.uri = required_text("printer address", &p.uri, 500)?;
-    crate::printing::check_uri(&p.uri).map_err(|e| StoreError::Invalid(e.to_string()))?;
     if !FORMATS.contains(&p.document_format.as_str()) {
         return Err(StoreError::Invalid("the document format must be PDF or PNG".into()));
     }
@@ -505,29 +490,4 @@ pub fn bulk_candidates(
         )?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
-}
-
-/// What to send a printer for some cards, as one or more documents: a card printer gets a page
-/// per card side (PDF), or one PNG per card; a sheet printer gets sheets of ten, with a page of
-/// backs after each when it prints both sides.
-pub fn documents(
-    printer: &Printer,
-    cards: &[CardContent],
-) -> Result<Vec<Vec<u8>>, crate::card::CardError> {
-    let g = printer.geometry();
-    let fronts =
-        cards.iter().map(|c| crate::card::front(g, c)).collect::<Result<Vec<Side>, _>>()?;
-    let back = match (printer.duplex, cards.first()) {
-        (true, Some(c)) => Some(crate::card::back(g, c)),
-        _ => None,
-    };
-    Ok(match printer.kind {
-        PrinterKind::Card if printer.document_format == "image/png" => {
-            fronts.iter().map(Side::png).collect()
-        }
-        PrinterKind::Card => vec![crate::card::pdf::cards(&fronts, back.as_ref())],
-        PrinterKind::Sheet => {
-            vec![crate::card::pdf::sheet(printer.paper, &fronts, back.as_ref())]
-        }
-    })
 }

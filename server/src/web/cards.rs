@@ -16,7 +16,7 @@ use super::admin::{admin_of, admin_orgs};
 use super::auth::{SignedIn, check_csrf};
 use super::{CsrfForm, WebError, WebResult, audited};
 use crate::card::pdf::Paper;
-use crate::card::{self, CardContent, Geometry};
+use crate::card::{self, CardContent, Delivery, Geometry};
 use crate::print_queue::{self, QueueError};
 use crate::printing;
 use crate::state::AppState;
@@ -119,14 +119,13 @@ async fn download(
         load_card(state, &session.viewer, card_id, printer_param(q)?, false).await?;
     let g = printer.as_ref().map_or(Geometry::DEFAULT, Printer::geometry);
     let code = content.code.clone();
-    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, card::CardError> {
-        Ok(match output {
-            Output::Front => card::front(g, &content)?.png(),
-            Output::Back => card::back_png(g, &content),
-            Output::Pdf => {
-                card::pdf::cards(&[card::front(g, &content)?], Some(&card::back(g, &content)))
-            }
-        })
+    let delivery = match output {
+        Output::Front => Delivery::FrontPng,
+        Output::Back => Delivery::BackPng,
+        Output::Pdf => Delivery::Pdf,
+    };
+    let bytes = tokio::task::spawn_blocking(move || {
+        card::assemble(g, &[content], true, delivery).map(|mut files| files.remove(0))
     })
     .await
     .map_err(|e| WebError::Internal(e.to_string()))?
@@ -424,17 +423,10 @@ async fn bulk_submit(
             Ok(Redirect::to("/print-jobs").into_response())
         }
         None => {
-            let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, card::CardError> {
-                let g = Geometry::DEFAULT;
-                let fronts = contents
-                    .iter()
-                    .map(|(_, c)| card::front(g, c))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let back = match (with_backs, contents.first()) {
-                    (true, Some((_, c))) => Some(card::back(g, c)),
-                    _ => None,
-                };
-                Ok(card::pdf::sheet(paper, &fronts, back.as_ref()))
+            let bytes = tokio::task::spawn_blocking(move || {
+                let cards: Vec<_> = contents.into_iter().map(|(_, c)| c).collect();
+                card::assemble(Geometry::DEFAULT, &cards, with_backs, Delivery::Sheet(paper))
+                    .map(|mut files| files.pop().unwrap_or_default())
             })
             .await
             .map_err(|e| WebError::Internal(e.to_string()))?
@@ -457,6 +449,8 @@ async fn bulk_submit(
 struct PrinterLine {
     printer: Printer,
     organization: String,
+    /// The printer's address without any user name or password in it.
+    address: String,
 }
 
 /// What the printer said when checked.
@@ -498,7 +492,8 @@ async fn printers_view(
                         .find(|(id, _)| *id == p.organization_id)
                         .map(|(_, n)| n.clone())
                         .unwrap_or_default();
-                    PrinterLine { printer: p, organization }
+                    let address = printing::shown_uri(&p.uri);
+                    PrinterLine { printer: p, organization, address }
                 })
                 .collect::<Vec<_>>();
             Ok::<_, StoreError>((lines, names))
@@ -561,7 +556,7 @@ async fn add_printer(
             number("bitmap width", &form.bitmap_width)?,
             number("bitmap height", &form.bitmap_height)?,
         ),
-        PrinterKind::Sheet => printers::cr80_at(dpi),
+        PrinterKind::Sheet => card::cr80_at(dpi),
     };
     let input = PrinterInput {
         name: form.name,
@@ -575,6 +570,8 @@ async fn add_printer(
         duplex: form.duplex == "1",
         document_format: form.document_format,
     };
+    // The address is checked here, where IPP is known; the store keeps it as text.
+    printing::check_uri(&input.uri).map_err(|e| WebError::Invalid(e.to_string()))?;
     audited(&state, session.viewer.user_id, "add_printer", move |tx| {
         let id = printers::insert(tx, org, &input)?;
         Ok(((), format!("printer {id}")))

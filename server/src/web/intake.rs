@@ -91,9 +91,7 @@ async fn revoke_card(
     let client_id = state
         .db
         .transact(move |tx| {
-            let client_id: i64 = tx
-                .query_row("SELECT client_id FROM cards WHERE id = ?", [card_id], |r| r.get(0))
-                .map_err(|_| StoreError::NotFound(format!("no card {card_id}")))?;
+            let client_id = crate::store::cards::client_of(tx, card_id)?;
             let client = clients::get_visible(tx, &viewer.org_ids(), client_id)?;
             if !writable_orgs(&viewer).contains(&client.organization_id) {
                 return Err(StoreError::Forbidden("Your role may not change cards.".into()));

@@ -124,7 +124,13 @@ async fn upload(
         .db
         .transact(move |tx| {
             may_change_photo(tx, &orgs, &allowed, id)?;
-            let photo = photos::save(tx, id, &processed, user)?;
+            let new = photos::NewPhoto {
+                jpeg: &processed.jpeg,
+                thumbnail: &processed.thumbnail,
+                width: processed.width,
+                height: processed.height,
+            };
+            let photo = photos::save(tx, id, &new, user)?;
             audit::record(tx, Actor::User(user), "photo", Some(id), &format!("photo {photo}"), "")
         })
         .await;

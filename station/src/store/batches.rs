@@ -8,11 +8,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, named_params};
 use scanline_core::verdict::{Verdict, Warning};
 use scanline_core::wire::{CreateBatch, EntryUpload, EntryVerdict, PostSummary};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{StoreResult, get_meta, set_meta};
-use crate::config::BatchTemplate;
 
 /// Records that time `t` has been seen (a scan, or the server's clock), so a clock that later
 /// runs behind it is noticed.
@@ -119,6 +118,20 @@ fn enqueue(tx: &Transaction<'_>, kind: &str, batch: &str, entry: Option<&str>) -
     )?
     .execute(named_params! {":k": kind, ":b": batch, ":e": entry, ":at": Utc::now()})?;
     Ok(())
+}
+
+/// A batch the kiosk can start in one tap ("Lunch line", "Night check-in").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchTemplate {
+    pub name: String,
+    pub program_id: i64,
+    pub service_type_ids: Vec<i64>,
+    #[serde(default)]
+    pub units: Option<f64>,
+    /// Post the accepted services automatically when the batch is closed.
+    #[serde(default)]
+    pub auto_post: bool,
 }
 
 /// Closes the open batch (if any) and starts a new one from a template.

@@ -86,3 +86,244 @@ pub fn non_hud_services(
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// A HUD service (one with a RecordType) as the export writes it: the stored text of each
+/// value, and the HMIS IDs it came with.
+#[derive(Debug, Clone)]
+pub struct HudService {
+    pub id: i64,
+    pub hmis_services_id: Option<String>,
+    pub enrollment_id: i64,
+    pub service_type_id: i64,
+    pub date_provided: String,
+    pub created_at: String,
+    pub hmis_updated_at: Option<String>,
+    pub created_by: Option<i64>,
+    pub deleted_at: Option<String>,
+}
+
+/// The HUD RecordType and TypeProvided of every service type that has them.
+pub fn hud_service_types(conn: &Connection) -> Result<Vec<(i64, i64, i64)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, record_type, type_provided FROM service_types
+         WHERE record_type IS NOT NULL AND type_provided IS NOT NULL",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The enrollments of a program with the IDs the export gives them: (enrollment, its HMIS or
+/// `SL-E` ID, its client's PersonalID or `SL<number>`).
+pub fn enrollment_ids(
+    conn: &Connection,
+    program: i64,
+) -> Result<Vec<(i64, String, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.id, COALESCE(e.hmis_enrollment_id, 'SL-E' || e.id),
+                COALESCE(c.personal_id, 'SL' || c.client_number)
+         FROM enrollments e JOIN clients c ON c.id = e.client_id WHERE e.program_id = ?",
+    )?;
+    let rows = stmt.query_map([program], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// One enrollment's export IDs and its program: for a service recorded in another program.
+pub fn enrollment_ids_of(
+    conn: &Connection,
+    enrollment: i64,
+) -> Result<(String, String, i64), StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COALESCE(e.hmis_enrollment_id, 'SL-E' || e.id),
+                    COALESCE(c.personal_id, 'SL' || c.client_number), e.program_id
+             FROM enrollments e JOIN clients c ON c.id = e.client_id WHERE e.id = ?",
+        )?
+        .query_row([enrollment], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?)
+}
+
+/// Calls `each` with every service of `program` provided from `start` to `end`, in the order
+/// of the program's date index (deleted ones too: the export marks them).
+pub fn for_each_service(
+    conn: &Connection,
+    program: i64,
+    start: NaiveDate,
+    end: NaiveDate,
+    mut each: impl FnMut(HudService) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.id, s.hmis_services_id, s.enrollment_id, s.service_type_id, s.date_provided,
+                s.created_at, s.hmis_updated_at, s.created_by, s.deleted_at
+         FROM services s
+         WHERE s.program_id = ? AND s.date_provided BETWEEN ? AND ?",
+    )?;
+    let mut rows = stmt.query(rusqlite::params![program, start.to_string(), end.to_string()])?;
+    while let Some(r) = rows.next()? {
+        each(HudService {
+            id: r.get(0)?,
+            hmis_services_id: r.get(1)?,
+            enrollment_id: r.get(2)?,
+            service_type_id: r.get(3)?,
+            date_provided: r.get(4)?,
+            created_at: r.get(5)?,
+            hmis_updated_at: r.get(6)?,
+            created_by: r.get(7)?,
+            deleted_at: r.get(8)?,
+        })?;
+    }
+    Ok(())
+}
+
+/// An enrollment, and its exit when it has one, as the export writes them.
+#[derive(Debug, Clone)]
+pub struct EnrollmentOut {
+    pub id: i64,
+    pub client_id: i64,
+    pub enrollment_id: String,
+    pub personal_id: String,
+    pub project_id: String,
+    pub entry_date: String,
+    pub household_id: Option<String>,
+    pub relationship_to_hoh: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub exit_date: Option<String>,
+    pub destination: Option<i64>,
+    pub exit_id: String,
+    pub exit_updated_at: String,
+}
+
+/// Every enrollment of a program.
+pub fn enrollments_of(conn: &Connection, program: i64) -> Result<Vec<EnrollmentOut>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.id, e.client_id, COALESCE(e.hmis_enrollment_id, 'SL-E' || e.id),
+                COALESCE(c.personal_id, 'SL' || c.client_number),
+                COALESCE(p.hmis_project_id, 'SL-P' || p.id), e.entry_date, e.household_id,
+                e.relationship_to_hoh, e.created_at, COALESCE(e.hmis_updated_at, e.updated_at),
+                e.exit_date, e.destination, COALESCE(e.hmis_exit_id, 'SL-X' || e.id),
+                COALESCE(e.hmis_exit_updated_at, e.updated_at)
+         FROM enrollments e JOIN clients c ON c.id = e.client_id
+           JOIN programs p ON p.id = e.program_id
+         WHERE e.program_id = ?",
+    )?;
+    let rows = stmt.query_map([program], |r| {
+        Ok(EnrollmentOut {
+            id: r.get(0)?,
+            client_id: r.get(1)?,
+            enrollment_id: r.get(2)?,
+            personal_id: r.get(3)?,
+            project_id: r.get(4)?,
+            entry_date: r.get(5)?,
+            household_id: r.get(6)?,
+            relationship_to_hoh: r.get(7)?,
+            created_at: r.get(8)?,
+            updated_at: r.get(9)?,
+            exit_date: r.get(10)?,
+            destination: r.get(11)?,
+            exit_id: r.get(12)?,
+            exit_updated_at: r.get(13)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A client as the export writes it.
+#[derive(Debug, Clone)]
+pub struct ClientOut {
+    pub id: i64,
+    pub personal_id: String,
+    pub first_name: String,
+    pub middle_name: String,
+    pub last_name: String,
+    pub name_suffix: String,
+    pub name_data_quality: i64,
+    pub ssn: Option<String>,
+    pub ssn_data_quality: i64,
+    pub dob: Option<String>,
+    pub dob_data_quality: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// The clients enrolled in a program.
+pub fn clients_of(conn: &Connection, program: i64) -> Result<Vec<ClientOut>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, COALESCE(personal_id, 'SL' || client_number), first_name, middle_name,
+                last_name, name_suffix, name_data_quality, ssn, ssn_data_quality, dob,
+                dob_data_quality, created_at, COALESCE(hmis_updated_at, updated_at)
+         FROM clients WHERE id IN (SELECT client_id FROM enrollments WHERE program_id = ?)",
+    )?;
+    let rows = stmt.query_map([program], |r| {
+        Ok(ClientOut {
+            id: r.get(0)?,
+            personal_id: r.get(1)?,
+            first_name: r.get(2)?,
+            middle_name: r.get(3)?,
+            last_name: r.get(4)?,
+            name_suffix: r.get(5)?,
+            name_data_quality: r.get(6)?,
+            ssn: r.get(7)?,
+            ssn_data_quality: r.get(8)?,
+            dob: r.get(9)?,
+            dob_data_quality: r.get(10)?,
+            created_at: r.get(11)?,
+            updated_at: r.get(12)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A program as the export writes it.
+#[derive(Debug, Clone)]
+pub struct ProjectOut {
+    pub project_id: String,
+    pub organization_id: String,
+    pub organization: i64,
+    pub name: String,
+    pub project_type: i64,
+    pub created_at: DateTime<Utc>,
+    pub hmis_updated_at: Option<chrono::NaiveDateTime>,
+    pub first_entry: Option<NaiveDate>,
+}
+
+pub fn project(conn: &Connection, program: i64) -> Result<ProjectOut, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COALESCE(p.hmis_project_id, 'SL-P' || p.id),
+                    COALESCE(o.hmis_organization_id, 'SL-O' || o.id), p.organization_id,
+                    p.name, p.project_type, p.created_at, p.hmis_updated_at,
+                    (SELECT MIN(entry_date) FROM enrollments WHERE program_id = p.id)
+             FROM programs p JOIN organizations o ON o.id = p.organization_id WHERE p.id = ?",
+        )?
+        .query_row([program], |r| {
+            Ok(ProjectOut {
+                project_id: r.get(0)?,
+                organization_id: r.get(1)?,
+                organization: r.get(2)?,
+                name: r.get(3)?,
+                project_type: r.get(4)?,
+                created_at: r.get(5)?,
+                hmis_updated_at: r.get(6)?,
+                first_entry: r.get(7)?,
+            })
+        })?)
+}
+
+/// An organization as the export writes it: (OrganizationID, name, created, HMIS updated).
+pub fn organization(
+    conn: &Connection,
+    id: i64,
+) -> Result<(String, String, DateTime<Utc>, Option<chrono::NaiveDateTime>), StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COALESCE(hmis_organization_id, 'SL-O' || id), name, created_at, hmis_updated_at
+             FROM organizations WHERE id = ?",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?)
+}
+
+/// A staff user's display name and when the account was made.
+pub fn user(conn: &Connection, id: i64) -> Result<(String, DateTime<Utc>), StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT display_name, created_at FROM users WHERE id = ?")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?)
+}

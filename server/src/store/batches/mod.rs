@@ -17,9 +17,13 @@ use scanline_core::wire::{
 };
 use uuid::Uuid;
 
-use super::audit::{self, Actor};
-use super::stations::StationAuth;
-use super::{OptionalExt, StoreError, StoreResult, now};
+mod lists;
+
+pub use lists::{BatchListRow, EntryRow, list_for_orgs, missing_for_station, review};
+
+use crate::store::audit::{self, Actor};
+use crate::store::stations::StationAuth;
+use crate::store::{OptionalExt, StoreError, StoreResult, now};
 
 /// What staff read on an entry that reached the server after its batch was closed.
 pub const LATE_NOTE: &str = "arrived after the batch was closed: review it, then Post Services";
@@ -52,13 +56,13 @@ pub struct Rules {
 
 impl Rules {
     pub fn load(conn: &Connection, batch: &BatchRow) -> StoreResult<Self> {
-        let program = super::programs::get_rules(conn, batch.program_id)?;
+        let program = crate::store::programs::get_rules(conn, batch.program_id)?;
         let service_types = batch
             .service_type_ids
             .iter()
-            .map(|&id| super::programs::get_service_type(conn, id))
+            .map(|&id| crate::store::programs::get_service_type(conn, id))
             .collect::<StoreResult<_>>()?;
-        let time_zone = super::orgs::time_zone(conn, program.organization_id)?;
+        let time_zone = crate::store::orgs::time_zone(conn, program.organization_id)?;
         Ok(Self { program, service_types, time_zone })
     }
 
@@ -69,12 +73,12 @@ impl Rules {
         program_id: i64,
         service_type_ids: &[i64],
     ) -> StoreResult<Self> {
-        let program = super::programs::get_rules(conn, program_id)?;
+        let program = crate::store::programs::get_rules(conn, program_id)?;
         let service_types = service_type_ids
             .iter()
-            .map(|&id| super::programs::get_service_type(conn, id))
+            .map(|&id| crate::store::programs::get_service_type(conn, id))
             .collect::<StoreResult<_>>()?;
-        let time_zone = super::orgs::time_zone(conn, program.organization_id)?;
+        let time_zone = crate::store::orgs::time_zone(conn, program.organization_id)?;
         Ok(Self { program, service_types, time_zone })
     }
 
@@ -164,7 +168,7 @@ pub fn create(
     req: &CreateBatch,
     as_of: DateTime<Utc>,
 ) -> StoreResult<(BatchRow, bool)> {
-    let program = super::programs::get_rules(conn, req.program_id)?;
+    let program = crate::store::programs::get_rules(conn, req.program_id)?;
     if let Creator::Station(station) = by
         && !station.programs.contains(&req.program_id)
     {
@@ -184,7 +188,7 @@ pub fn create(
     }
     let mut first_units = None;
     for &st in &types {
-        let rules = super::programs::get_service_type(conn, st)?;
+        let rules = crate::store::programs::get_service_type(conn, st)?;
         if rules.program_id != program.id {
             return Err(StoreError::Invalid(format!(
                 "service type {st} does not belong to program {}",
@@ -198,7 +202,7 @@ pub fn create(
     let (default_units, default_value) = match first_units {
         Some(v) => v,
         None => {
-            let r = super::programs::get_service_type(conn, req.service_type_ids[0])?;
+            let r = crate::store::programs::get_service_type(conn, req.service_type_ids[0])?;
             (r.default_units, r.unit_value)
         }
     };
@@ -243,7 +247,7 @@ pub fn create(
 
     // A new batch's date lies in the window a station can produce, in the organization's
     // zone; a retried request for an existing batch was checked when it was made.
-    let zone = super::orgs::time_zone(conn, program.organization_id)?;
+    let zone = crate::store::orgs::time_zone(conn, program.organization_id)?;
     let today = as_of.with_timezone(&zone).date_naive();
     bounds::service_date("service date", req.service_date, today)
         .map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -300,7 +304,7 @@ pub fn judge_scan(
         Ok(scan) => {
             let ctx = rules.ctx();
             let (card_id, facts) =
-                super::facts::gather(conn, &ctx, &scan, service_date, exclude_entry)?;
+                crate::store::facts::gather(conn, &ctx, &scan, service_date, exclude_entry)?;
             Ok((card_id, verdict::judge(&ctx, service_date, &facts)))
         }
     }
@@ -315,7 +319,8 @@ pub fn judge_desk(
     client_id: i64,
     service_date: NaiveDate,
 ) -> StoreResult<Judgement> {
-    let facts = super::facts::of_client(conn, &rules.ctx(), client_id, service_date, None, None)?;
+    let facts =
+        crate::store::facts::of_client(conn, &rules.ctx(), client_id, service_date, None, None)?;
     Ok(verdict::judge_client(&rules.ctx(), service_date, client_id, &facts))
 }
 
@@ -384,7 +389,7 @@ pub fn upload(
     }
     let batch = load_for_station(conn, station, batch_uuid)?;
     let out = add_entries(conn, &batch, entries, as_of)?;
-    super::stations::touch(conn, station.id)?;
+    crate::store::stations::touch(conn, station.id)?;
     Ok(out)
 }
 
@@ -600,7 +605,7 @@ pub fn post(conn: &Connection, batch: &BatchRow, actor: Actor) -> StoreResult<Po
     let mut services_created = 0;
     let mut enrollments_created = 0;
     for p in &pending {
-        let facts = super::facts::of_client(
+        let facts = crate::store::facts::of_client(
             conn,
             &ctx,
             p.client_id,
@@ -622,9 +627,9 @@ pub fn post(conn: &Connection, batch: &BatchRow, actor: Actor) -> StoreResult<Po
             // first bed night.
             None => {
                 enrollments_created += 1;
-                super::enrollments::insert(
+                crate::store::enrollments::insert(
                     conn,
-                    &super::enrollments::NewEnrollment {
+                    &crate::store::enrollments::NewEnrollment {
                         client_id: p.client_id,
                         program_id: batch.program_id,
                         entry_date: p.service_date,
@@ -701,119 +706,4 @@ pub fn close(
     }
     let summary = if batch.auto_post { Some(post(conn, batch, actor)?) } else { None };
     Ok((load(conn, batch.uuid)?, summary))
-}
-
-/// A batch in the batch list.
-#[derive(Debug, Clone)]
-pub struct BatchListRow {
-    pub uuid: String,
-    pub program: String,
-    pub service_date: NaiveDate,
-    pub source: String,
-    pub open: bool,
-    pub entries: i64,
-    pub accepted: i64,
-    pub posted: i64,
-    pub flagged: i64,
-}
-
-/// Batches of the given organizations' programs, newest first.
-pub fn list_for_orgs(
-    conn: &Connection,
-    orgs: &[i64],
-    limit: usize,
-) -> StoreResult<Vec<BatchListRow>> {
-    let orgs = serde_json::to_string(orgs).expect("ids serialise");
-    let mut stmt = conn.prepare_cached(
-        "SELECT b.uuid, p.name, b.service_date,
-             COALESCE('station ' || s.name, 'web, ' || u.display_name, 'web'),
-             b.state = 'open',
-             (SELECT COUNT(*) FROM batch_entries e WHERE e.batch_id = b.id AND e.deleted_at IS NULL),
-             (SELECT COUNT(*) FROM batch_entries e WHERE e.batch_id = b.id AND e.deleted_at IS NULL AND e.verdict = 'accepted'),
-             (SELECT COUNT(*) FROM batch_entries e WHERE e.batch_id = b.id AND e.posted_at IS NOT NULL),
-             (SELECT COUNT(*) FROM batch_entries e WHERE e.batch_id = b.id AND e.deleted_at IS NULL
-                AND (e.verdict != 'accepted' OR (e.late = 1 AND e.posted_at IS NULL)))
-         FROM batches b JOIN programs p ON p.id = b.program_id
-           LEFT JOIN stations s ON s.id = b.station_id LEFT JOIN users u ON u.id = b.created_by
-         WHERE p.organization_id IN (SELECT value FROM json_each(:orgs))
-         ORDER BY b.created_at DESC, b.id DESC LIMIT :lim",
-    )?;
-    let rows = stmt.query_map(named_params! {":orgs": orgs, ":lim": limit as i64}, |r| {
-        Ok(BatchListRow {
-            uuid: r.get(0)?,
-            program: r.get(1)?,
-            service_date: r.get(2)?,
-            source: r.get(3)?,
-            open: r.get(4)?,
-            entries: r.get(5)?,
-            accepted: r.get(6)?,
-            posted: r.get(7)?,
-            flagged: r.get(8)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// An entry on the batch review page.
-#[derive(Debug, Clone)]
-pub struct EntryRow {
-    pub uuid: String,
-    pub code: String,
-    pub client_id: Option<i64>,
-    pub client_name: String,
-    pub verdict: Verdict,
-    pub detail: String,
-    pub scanned_at: String,
-    pub posted: bool,
-    pub deleted: bool,
-    /// Reached the server after the batch was closed.
-    pub late: bool,
-}
-
-/// A batch's entries for review, newest first.
-pub fn review(conn: &Connection, batch: &BatchRow) -> StoreResult<Vec<EntryRow>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT e.uuid, e.code, e.client_id, COALESCE(c.first_name || ' ' || c.last_name, ''),
-             e.verdict, e.detail, substr(e.scanned_at, 1, 19), e.posted_at IS NOT NULL,
-             e.deleted_at IS NOT NULL, e.late
-         FROM batch_entries e LEFT JOIN clients c ON c.id = e.client_id
-         WHERE e.batch_id = :b ORDER BY e.scanned_at DESC, e.id DESC",
-    )?;
-    let rows = stmt.query_map(named_params! {":b": batch.id}, |r| {
-        let v: String = r.get(4)?;
-        Ok(EntryRow {
-            uuid: r.get(0)?,
-            code: r.get(1)?,
-            client_id: r.get(2)?,
-            client_name: r.get(3)?,
-            verdict: Verdict::parse(&v).unwrap_or(Verdict::Misread),
-            detail: r.get(5)?,
-            scanned_at: r.get(6)?,
-            posted: r.get(7)?,
-            deleted: r.get(8)?,
-            late: r.get(9)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// Of these entry UUIDs, those the station has no entry for on this server.
-pub fn missing_for_station(
-    conn: &Connection,
-    station: i64,
-    uuids: &[uuid::Uuid],
-) -> StoreResult<Vec<uuid::Uuid>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT EXISTS (SELECT 1 FROM batch_entries e JOIN batches b ON b.id = e.batch_id
-                        WHERE e.uuid = :u AND b.station_id = :s)",
-    )?;
-    let mut missing = Vec::new();
-    for u in uuids {
-        let held: bool =
-            stmt.query_row(named_params! {":u": u.to_string(), ":s": station}, |r| r.get(0))?;
-        if !held {
-            missing.push(*u);
-        }
-    }
-    Ok(missing)
 }

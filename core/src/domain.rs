@@ -166,6 +166,16 @@ pub struct EnrollmentSpan {
 }
 
 impl EnrollmentSpan {
+    /// An enrollment as both databases store it.
+    pub fn from_stored(
+        (id, client_id, program_id): (EnrollmentId, ClientId, ProgramId),
+        (entry_date, exit_date): (NaiveDate, Option<NaiveDate>),
+    ) -> Self {
+        Self { id, client_id, program_id, entry_date, exit_date }
+    }
+}
+
+impl EnrollmentSpan {
     /// Open on `date` (DESIGN §3): residential programs exclude the exit day, service programs
     /// include it.
     pub fn is_open_on(&self, date: NaiveDate, residential: bool) -> bool {
@@ -228,6 +238,17 @@ pub struct BarSpan {
 }
 
 impl BarSpan {
+    /// A bar as both databases store it: the scope as a kind word and an id. A kind word no
+    /// schema admits (their CHECKs allow only the three) reads as the organization's.
+    pub fn from_stored(
+        (id, client_id, kind, scope_id): (BarId, ClientId, &str, i64),
+        (begin_date, end_date): (NaiveDate, NaiveDate),
+    ) -> Self {
+        let scope =
+            BarScope::from_parts(kind, scope_id).unwrap_or(BarScope::Organization(scope_id));
+        Self { id, client_id, scope, begin_date, end_date }
+    }
+
     pub fn is_active_on(&self, date: NaiveDate) -> bool {
         self.begin_date <= date && date <= self.end_date
     }

@@ -134,6 +134,19 @@ impl BatchContext<'_> {
         self.service_types.iter().any(ServiceTypeRules::is_bed_night)
     }
 
+    /// The first date whose services count toward this batch's limits on `service_date`: the
+    /// day itself for per-day limits, the start of the longest visit-frequency window.
+    pub fn counts_from(&self, service_date: NaiveDate) -> NaiveDate {
+        let days = self
+            .service_types
+            .iter()
+            .filter_map(|st| st.frequency.map(|f| f.days))
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        service_date.checked_sub_days(Days::new(u64::from(days - 1))).unwrap_or(service_date)
+    }
+
     /// The service date of a scan made at local time `scanned_local`: the night of the scan for
     /// bed-night batches (DESIGN §6), otherwise the batch's service date.
     pub fn service_date(&self, batch_date: NaiveDate, scanned_local: NaiveDateTime) -> NaiveDate {

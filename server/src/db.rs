@@ -15,7 +15,7 @@ use std::thread;
 
 use include_dir::{Dir, include_dir};
 use rusqlite::{Connection, OpenFlags};
-use rusqlite_migration::{M, Migrations};
+use scanline_startup::{Embedded, MigrateError};
 use tokio::sync::oneshot;
 
 static MIGRATIONS_DIR: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../migrations/server");
@@ -48,25 +48,17 @@ pub enum DbError {
     Unresponsive(&'static str, u64),
 }
 
+/// The server's numbered migrations, from `migrations/server/`.
+pub const MIGRATIONS: Embedded = Embedded { dir: &MIGRATIONS_DIR };
+
 /// The numbered migrations from `migrations/server/`, in order.
-pub fn migrations() -> Migrations<'static> {
-    let mut files: Vec<_> = MIGRATIONS_DIR
-        .files()
-        .filter(|f| f.path().extension().is_some_and(|e| e == "sql"))
-        .collect();
-    files.sort_by_key(|f| f.path().to_path_buf());
-    Migrations::new(
-        files
-            .into_iter()
-            .map(|f| M::up(f.contents_utf8().expect("migrations are UTF-8")))
-            .collect(),
-    )
+pub fn migrations() -> rusqlite_migration::Migrations<'static> {
+    MIGRATIONS.migrations()
 }
 
 /// How many migrations this binary knows: the schema version it writes.
 pub fn schema_version_known() -> i64 {
-    MIGRATIONS_DIR.files().filter(|f| f.path().extension().is_some_and(|e| e == "sql")).count()
-        as i64
+    MIGRATIONS.known_version()
 }
 
 /// The schema version stored in a database.
@@ -95,15 +87,15 @@ pub fn open_and_migrate(path: &Path) -> Result<Connection, DbError> {
     Ok(conn)
 }
 
-/// Applies pending migrations atomically.
+/// Applies pending migrations atomically, refusing a database newer than this binary.
 pub fn migrate(conn: &mut Connection, label: &str) -> Result<(), DbError> {
-    let found = schema_version(conn)?;
-    let known = schema_version_known();
-    if found > known {
-        return Err(DbError::TooNew { path: label.to_owned(), found, known });
-    }
-    migrations().to_latest(conn)?;
-    Ok(())
+    MIGRATIONS.migrate(conn, label).map_err(|e| match e {
+        MigrateError::TooNew { label, found, known } => {
+            DbError::TooNew { path: label, found, known }
+        }
+        MigrateError::Migration(e) => DbError::Migration(e),
+        MigrateError::Sqlite(e) => DbError::Sqlite(e),
+    })
 }
 
 /// An in-memory database with the real migrations, for tests.
@@ -433,9 +425,7 @@ mod tests {
     #[test]
     fn migrations_are_valid_and_numbered() {
         migrations().validate().unwrap();
-        let mut names: Vec<_> =
-            MIGRATIONS_DIR.files().map(|f| f.path().display().to_string()).collect();
-        names.sort();
+        let names = MIGRATIONS.names();
         for (i, name) in names.iter().enumerate() {
             assert!(name.starts_with(&format!("{:04}_", i + 1)), "{name} is out of sequence");
         }

@@ -7,7 +7,6 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
 use axum_server::tls_rustls::RustlsConfig;
-use sha2::{Digest, Sha256};
 
 /// How often the certificate files are looked at for a change.
 pub const RELOAD_CHECK_EVERY: Duration = Duration::from_secs(10);
@@ -58,7 +57,7 @@ pub async fn reload_loop(config: RustlsConfig, cert: PathBuf, key: PathBuf) {
 
 /// SHA-256 of a DER certificate, as colon-separated upper-case hex (how browsers show it).
 pub fn fingerprint(der: &[u8]) -> String {
-    Sha256::digest(der).iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
+    scanline_core::fingerprint::Fingerprint::of(der).to_string()
 }
 
 /// A self-signed certificate for `hosts` (names or IP addresses): (certificate PEM, key PEM,

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use scanline_core::fingerprint::{Fingerprint, NotAFingerprint};
 use serde::Deserialize;
 
 use crate::scanner::decode::Content;
@@ -47,6 +48,21 @@ pub struct ServerConfig {
     /// `scanline-server tls self-signed`).
     #[serde(default)]
     pub pin_sha256: Option<String>,
+    /// What `ca_file` and `pin_sha256` say together, settled when the file is read.
+    #[serde(skip)]
+    pub trust: Trust,
+}
+
+/// How the station trusts the server's certificate (DESIGN §13).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Trust {
+    /// The operating system's certificate authorities and the public ones bundled.
+    #[default]
+    System,
+    /// Only the certificate authority (or self-signed certificate) in this PEM file.
+    CaFile(PathBuf),
+    /// Only the one certificate with this fingerprint.
+    Pinned(Fingerprint),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -255,14 +271,18 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
     if config.server.ca_file.is_some() && config.server.pin_sha256.is_some() {
         return Err(invalid("set ca_file or pin_sha256, not both".into()));
     }
-    if let Some(pin) = &config.server.pin_sha256 {
-        crate::tls::parse_pin(pin).map_err(|e| invalid(e.to_string()))?;
-    }
     if let Some(ca) = &config.server.ca_file
         && ca.is_relative()
     {
         config.server.ca_file = Some(path.parent().unwrap_or(Path::new(".")).join(ca));
     }
+    config.server.trust = match (&config.server.ca_file, &config.server.pin_sha256) {
+        (Some(ca), _) => Trust::CaFile(ca.clone()),
+        (None, Some(pin)) => Trust::Pinned(
+            pin.parse().map_err(|e: NotAFingerprint| invalid(format!("pin_sha256: {e}")))?,
+        ),
+        (None, None) => Trust::System,
+    };
     let token_path = if config.server.token_file.is_relative() {
         path.parent().unwrap_or(Path::new(".")).join(&config.server.token_file)
     } else {

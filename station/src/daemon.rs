@@ -64,7 +64,7 @@ pub async fn start(loaded: Loaded, with_stdin: bool) -> anyhow::Result<Running> 
     )
     .spawn();
 
-    let http = crate::tls::http_client(&config.server, config.request_timeout())?;
+    let http = crate::tls::http_client(&config.server.trust, config.request_timeout())?;
     let sync = Arc::new(Sync::new(
         http.clone(),
         &config.server.url,

@@ -204,18 +204,9 @@ fn scanner_command(cmd: &ScannerCmd) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Logs to standard error: human-readable lines, or one JSON object per line when
-/// `SCANLINE_LOG_FORMAT=json`; the level from `RUST_LOG` (default `info`). Logs name clients by
-/// number at most, never by name.
+/// Logs to standard error (see `scanline_startup::init_logging`).
 pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "info,tower_http=warn".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = if std::env::var("SCANLINE_LOG_FORMAT").is_ok_and(|v| v == "json") {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
+    scanline_startup::init_logging();
 }
 
 #[cfg(test)]

@@ -10,35 +10,18 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
-use sha2::{Digest, Sha256};
+use scanline_core::fingerprint::Fingerprint;
 
-use crate::config::ServerConfig;
+use crate::config::Trust;
 
 /// Words every refusal of the server's certificate carries, so the kiosk can tell it apart
 /// from an unreachable server.
 pub const UNTRUSTED: &str = "certificate is not trusted";
 
-/// Parses a SHA-256 fingerprint: 64 hex digits, with or without colons.
-pub fn parse_pin(s: &str) -> anyhow::Result<[u8; 32]> {
-    let hex: String = s.chars().filter(|c| *c != ':' && !c.is_whitespace()).collect();
-    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        bail!("pin_sha256 must be the 64 hex digits of a SHA-256 fingerprint (colons allowed)");
-    }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("checked hex");
-    }
-    Ok(out)
-}
-
-fn show(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
-}
-
 /// Accepts exactly one certificate, by fingerprint, whatever signed it.
 #[derive(Debug)]
 struct Pinned {
-    pin: [u8; 32],
+    pin: Fingerprint,
     provider: Arc<CryptoProvider>,
 }
 
@@ -51,15 +34,14 @@ impl ServerCertVerifier for Pinned {
         _ocsp: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let got: [u8; 32] = Sha256::digest(end_entity.as_ref()).into();
+        let got = Fingerprint::of(end_entity.as_ref());
         if got == self.pin {
             Ok(ServerCertVerified::assertion())
         } else {
             Err(rustls::Error::General(format!(
                 "the server's {UNTRUSTED}: its SHA-256 fingerprint is {}, and this station is \
                  pinned to {}",
-                show(&got),
-                show(&self.pin)
+                got, self.pin
             )))
         }
     }
@@ -87,23 +69,33 @@ impl ServerCertVerifier for Pinned {
     }
 }
 
-/// The HTTP client the station talks to the server with.
-pub fn http_client(
-    server: &ServerConfig,
-    timeout: std::time::Duration,
-) -> anyhow::Result<reqwest::Client> {
+/// The HTTP client the station talks to the server with, trusting what `trust` says.
+pub fn http_client(trust: &Trust, timeout: std::time::Duration) -> anyhow::Result<reqwest::Client> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let builder = reqwest::Client::builder().timeout(timeout).connect_timeout(timeout);
-    let builder = if let Some(pin) = &server.pin_sha256 {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
-            .with_safe_default_protocol_versions()
-            .context("TLS protocol versions")?
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(Pinned { pin: parse_pin(pin)?, provider }))
-            .with_no_client_auth();
-        builder.use_preconfigured_tls(config)
-    } else if let Some(ca) = &server.ca_file {
+    let builder = match trust {
+        Trust::Pinned(pin) => {
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+                .with_safe_default_protocol_versions()
+                .context("TLS protocol versions")?
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(Pinned { pin: *pin, provider }))
+                .with_no_client_auth();
+            builder.use_preconfigured_tls(config)
+        }
+        Trust::CaFile(ca) => with_ca_file(builder, ca)?,
+        Trust::System => builder,
+    };
+    builder.build().context("building the HTTP client")
+}
+
+/// Trusts only the certificate authorities in a PEM file.
+fn with_ca_file(
+    builder: reqwest::ClientBuilder,
+    ca: &std::path::Path,
+) -> anyhow::Result<reqwest::ClientBuilder> {
+    {
         let pem = std::fs::read(ca).with_context(|| format!("reading ca_file {}", ca.display()))?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem)
             .with_context(|| format!("ca_file {} holds no PEM certificate", ca.display()))?;
@@ -114,11 +106,8 @@ pub fn http_client(
         for c in certs {
             b = b.add_root_certificate(c);
         }
-        b
-    } else {
-        builder
-    };
-    builder.build().context("building the HTTP client")
+        Ok(b)
+    }
 }
 
 /// Whether a failed request failed on the server's certificate, and the words to show.
@@ -138,19 +127,4 @@ pub fn untrusted(e: &reqwest::Error) -> Option<String> {
         source = s.source();
     }
     None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pins_are_read_with_or_without_colons() {
-        let hex = "AB".repeat(32);
-        let colons = vec!["AB"; 32].join(":");
-        assert_eq!(parse_pin(&hex).unwrap(), [0xAB; 32]);
-        assert_eq!(parse_pin(&colons).unwrap(), [0xAB; 32]);
-        assert!(parse_pin("AB:CD").is_err());
-        assert!(parse_pin(&"ZZ".repeat(32)).is_err());
-    }
 }

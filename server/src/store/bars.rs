@@ -44,15 +44,7 @@ pub fn insert(
 
 pub(crate) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BarSpan> {
     let kind: String = r.get(2)?;
-    let sid: i64 = r.get(3)?;
-    Ok(BarSpan {
-        id: r.get(0)?,
-        client_id: r.get(1)?,
-        // The schema's CHECK admits only the three scope words.
-        scope: BarScope::from_parts(&kind, sid).unwrap_or(BarScope::Organization(sid)),
-        begin_date: r.get(4)?,
-        end_date: r.get(5)?,
-    })
+    Ok(BarSpan::from_stored((r.get(0)?, r.get(1)?, &kind, r.get(3)?), (r.get(4)?, r.get(5)?)))
 }
 
 pub const COLUMNS: &str = "id, client_id, scope_kind, scope_id, begin_date, end_date";

@@ -78,13 +78,7 @@ pub fn get(conn: &Connection, id: i64) -> StoreResult<EnrollmentSpan> {
 }
 
 pub(crate) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EnrollmentSpan> {
-    Ok(EnrollmentSpan {
-        id: r.get(0)?,
-        client_id: r.get(1)?,
-        program_id: r.get(2)?,
-        entry_date: r.get(3)?,
-        exit_date: r.get(4)?,
-    })
+    Ok(EnrollmentSpan::from_stored((r.get(0)?, r.get(1)?, r.get(2)?), (r.get(3)?, r.get(4)?)))
 }
 
 /// A client's enrollments in one program.

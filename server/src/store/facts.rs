@@ -3,18 +3,13 @@
 //! services and accepted entries not yet posted, from every station), and the night's
 //! occupancy. The station gathers the same facts from its roster cache.
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, named_params};
 use scanline_core::ScanCode;
 use scanline_core::domain::Served;
 use scanline_core::verdict::{BatchContext, ClientFacts};
 
 use super::StoreResult;
-
-/// Days before the service date that duplicate and frequency checks look at.
-pub fn lookback_days(ctx: &BatchContext<'_>) -> u32 {
-    ctx.service_types.iter().filter_map(|st| st.frequency.map(|f| f.days)).max().unwrap_or(1).max(1)
-}
 
 /// The facts for one scan. `exclude_entry` leaves out the entry being (re)judged itself.
 pub fn gather(
@@ -53,9 +48,7 @@ pub fn of_client(
         enrollments: super::enrollments::of_client(conn, client, ctx.program.id)?,
         ..ClientFacts::default()
     };
-    let from = service_date
-        .checked_sub_days(Days::new(u64::from(lookback_days(ctx) - 1)))
-        .unwrap_or(service_date);
+    let from = ctx.counts_from(service_date);
     let exclude = exclude_entry.unwrap_or("");
     let mut services = conn.prepare_cached(
         "SELECT date_provided FROM services

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use include_dir::{Dir, include_dir};
 use rusqlite::{Connection, OptionalExtension, named_params};
-use rusqlite_migration::{M, Migrations};
+use scanline_startup::{Embedded, MigrateError};
 
 static MIGRATIONS_DIR: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../migrations/station");
 
@@ -29,24 +29,8 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-fn migrations() -> Migrations<'static> {
-    let mut files: Vec<_> = MIGRATIONS_DIR
-        .files()
-        .filter(|f| f.path().extension().is_some_and(|e| e == "sql"))
-        .collect();
-    files.sort_by_key(|f| f.path().to_path_buf());
-    Migrations::new(
-        files
-            .into_iter()
-            .map(|f| M::up(f.contents_utf8().expect("migrations are UTF-8")))
-            .collect(),
-    )
-}
-
-fn known_version() -> i64 {
-    MIGRATIONS_DIR.files().filter(|f| f.path().extension().is_some_and(|e| e == "sql")).count()
-        as i64
-}
+/// The station's numbered migrations, from `migrations/station/`.
+const MIGRATIONS: Embedded = Embedded { dir: &MIGRATIONS_DIR };
 
 /// Per-connection settings: every acknowledged scan survives a power cut (DESIGN §14).
 pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
@@ -58,15 +42,19 @@ pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+fn migrate(conn: &mut Connection, label: &str) -> StoreResult<()> {
+    MIGRATIONS.migrate(conn, label).map_err(|e| match e {
+        MigrateError::TooNew { found, known, .. } => StoreError::TooNew { found, known },
+        MigrateError::Migration(e) => StoreError::Migration(e),
+        MigrateError::Sqlite(e) => StoreError::Sqlite(e),
+    })
+}
+
 /// Opens and migrates the station database, refusing one newer than this program.
 pub fn open(path: &Path) -> StoreResult<Connection> {
     let mut conn = Connection::open(path)?;
     configure(&conn)?;
-    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    if found > known_version() {
-        return Err(StoreError::TooNew { found, known: known_version() });
-    }
-    migrations().to_latest(&mut conn)?;
+    migrate(&mut conn, &path.display().to_string())?;
     Ok(conn)
 }
 
@@ -74,7 +62,7 @@ pub fn open(path: &Path) -> StoreResult<Connection> {
 pub fn open_in_memory() -> StoreResult<Connection> {
     let mut conn = Connection::open_in_memory()?;
     configure(&conn)?;
-    migrations().to_latest(&mut conn)?;
+    migrate(&mut conn, ":memory:")?;
     Ok(conn)
 }
 
@@ -111,13 +99,13 @@ mod tests {
 
     #[test]
     fn migrations_are_valid_and_refuse_newer() {
-        migrations().validate().unwrap();
+        MIGRATIONS.migrations().validate().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
         let conn = open(&path).unwrap();
         let sync: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
         assert_eq!(sync, 2);
-        conn.pragma_update(None, "user_version", known_version() + 1).unwrap();
+        conn.pragma_update(None, "user_version", MIGRATIONS.known_version() + 1).unwrap();
         drop(conn);
         assert!(matches!(open(&path), Err(StoreError::TooNew { .. })));
     }

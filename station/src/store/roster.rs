@@ -4,11 +4,11 @@
 //! The station's own entries are counted from `entries`; a served record from the server that
 //! came from one of this station's entries is skipped so nothing is counted twice.
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, named_params};
 use scanline_core::ScanCode;
 use scanline_core::domain::{
-    BarScope, BarSpan, CardStatus, EnrollmentSpan, ProgramRules, Served, ServiceTypeRules,
+    BarSpan, CardStatus, EnrollmentSpan, ProgramRules, Served, ServiceTypeRules,
 };
 use scanline_core::verdict::{BatchContext, ClientFacts};
 use scanline_core::wire::{
@@ -243,18 +243,6 @@ pub fn display_name(conn: &Connection, client: i64) -> StoreResult<String> {
         .unwrap_or_default())
 }
 
-/// Days before the service date that duplicate and frequency checks look at.
-fn lookback(ctx: &BatchContext<'_>) -> u64 {
-    u64::from(
-        ctx.service_types
-            .iter()
-            .filter_map(|s| s.frequency.map(|f| f.days))
-            .max()
-            .unwrap_or(1)
-            .max(1),
-    )
-}
-
 /// The facts for one scan, from the roster and the station's own entries. `exclude_entry`
 /// leaves out the entry being judged again.
 pub fn facts(
@@ -276,14 +264,7 @@ pub fn facts(
     )?;
     for row in stmt.query_map(named_params! {":c": client, ":d": service_date}, |r| {
         let kind: String = r.get(2)?;
-        let sid: i64 = r.get(3)?;
-        Ok(BarSpan {
-            id: r.get(0)?,
-            client_id: r.get(1)?,
-            scope: BarScope::from_parts(&kind, sid).unwrap_or(BarScope::Organization(sid)),
-            begin_date: r.get(4)?,
-            end_date: r.get(5)?,
-        })
+        Ok(BarSpan::from_stored((r.get(0)?, r.get(1)?, &kind, r.get(3)?), (r.get(4)?, r.get(5)?)))
     })? {
         f.bars.push(row?);
     }
@@ -292,17 +273,11 @@ pub fn facts(
          WHERE client_id = :c AND program_id = :p",
     )?;
     for row in stmt.query_map(named_params! {":c": client, ":p": ctx.program.id}, |r| {
-        Ok(EnrollmentSpan {
-            id: r.get(0)?,
-            client_id: r.get(1)?,
-            program_id: r.get(2)?,
-            entry_date: r.get(3)?,
-            exit_date: r.get(4)?,
-        })
+        Ok(EnrollmentSpan::from_stored((r.get(0)?, r.get(1)?, r.get(2)?), (r.get(3)?, r.get(4)?)))
     })? {
         f.enrollments.push(row?);
     }
-    let from = service_date.checked_sub_days(Days::new(lookback(ctx) - 1)).unwrap_or(service_date);
+    let from = ctx.counts_from(service_date);
     let exclude = exclude_entry.unwrap_or("");
     let mut remote = conn.prepare_cached(
         "SELECT date FROM roster_served s

@@ -76,3 +76,12 @@ pub fn all_ids(conn: &Connection) -> StoreResult<Vec<i64>> {
     let ids = stmt.query_map([], |r| r.get(0))?.collect::<Result<Vec<i64>, _>>()?;
     Ok(ids)
 }
+
+/// The date at `now` in the organization's time zone: what "today" is for its records.
+pub fn today(
+    conn: &Connection,
+    org: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<chrono::NaiveDate> {
+    Ok(now.with_timezone(&time_zone(conn, org)?).date_naive())
+}

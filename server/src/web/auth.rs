@@ -9,6 +9,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
 use chrono::Utc;
 use serde::Deserialize;
 use std::net::IpAddr;
@@ -36,13 +38,28 @@ pub(super) fn router() -> Router<AppState> {
 /// idle session, and records the request as activity.
 pub struct SignedIn(pub Session);
 
+/// A cookie's value from the request's headers.
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
-        v.split(';').find_map(|kv| {
-            let (k, val) = kv.trim().split_once('=')?;
-            (k == name).then(|| val.to_owned())
-        })
-    })
+    CookieJar::from_headers(headers).get(name).map(|c| c.value().to_owned())
+}
+
+/// A cookie the browser keeps from JavaScript and sends only to this site.
+fn guarded<'a>(name: &'a str, value: String, path: &'a str, same_site: SameSite) -> Cookie<'a> {
+    Cookie::build((name, value)).path(path).http_only(true).same_site(same_site).build()
+}
+
+/// Adds `cookie` to a response's `Set-Cookie` headers.
+fn set(resp: &mut Response, cookie: &Cookie<'_>) {
+    if let Ok(v) = HeaderValue::from_str(&cookie.encoded().to_string()) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// A cookie that tells the browser to forget `name`.
+fn removal<'a>(name: &'a str, path: &'a str) -> Cookie<'a> {
+    let mut c = guarded(name, String::new(), path, SameSite::Lax);
+    c.make_removal();
+    c
 }
 
 impl FromRequestParts<AppState> for SignedIn {
@@ -108,11 +125,9 @@ fn login_form(status: StatusCode, message: &str, username: &str) -> Response {
     let csrf = crate::store::random_hex(24);
     let html = LoginPage { csrf: &csrf, message, username }.render().unwrap_or_default();
     let mut resp = (status, Html(html)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "{LOGIN_CSRF_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600"
-    )) {
-        resp.headers_mut().append(header::SET_COOKIE, v);
-    }
+    let mut c = guarded(LOGIN_CSRF_COOKIE, csrf, "/login", SameSite::Strict);
+    c.set_max_age(time::Duration::hours(1));
+    set(&mut resp, &c);
     resp
 }
 
@@ -168,18 +183,11 @@ async fn login(
     }
     match sign_in(&state, ip, &username, form.password).await {
         Ok(token) => {
-            let secure = if state.web.secure_cookies { "; Secure" } else { "" };
             let mut resp = Redirect::to("/clients").into_response();
-            let headers = resp.headers_mut();
-            if let Ok(v) = HeaderValue::from_str(&format!(
-                "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}"
-            )) {
-                headers.append(header::SET_COOKIE, v);
-            }
-            headers.append(
-                header::SET_COOKIE,
-                HeaderValue::from_static("scanline_login=; Path=/login; Max-Age=0"),
-            );
+            let mut session = guarded(SESSION_COOKIE, token, "/", SameSite::Lax);
+            session.set_secure(state.web.secure_cookies);
+            set(&mut resp, &session);
+            set(&mut resp, &removal(LOGIN_CSRF_COOKIE, "/login"));
             resp
         }
         Err(SignInError::Wrong) => {
@@ -294,10 +302,7 @@ async fn logout(
         Err(e) => return WebError::from(e).into_response(),
     }
     let mut resp = Redirect::to("/login").into_response();
-    resp.headers_mut().append(
-        header::SET_COOKIE,
-        HeaderValue::from_static("scanline_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
-    );
+    set(&mut resp, &removal(SESSION_COOKIE, "/"));
     resp
 }
 

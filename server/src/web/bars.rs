@@ -17,8 +17,7 @@ use crate::state::AppState;
 use crate::store::audit::{self, Actor};
 use crate::store::bars::{self, BarRow};
 use crate::store::sessions::Viewer;
-use crate::store::users::Role;
-use crate::store::{StoreError, clients, orgs, programs, today_in};
+use crate::store::{StoreError, clients, orgs, programs};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/bars", get(list).post(add)).route("/bars/{id}/end", post(end))
@@ -43,18 +42,15 @@ struct BarsPage<'a> {
 
 async fn list(State(state): State<AppState>, SignedIn(session): SignedIn) -> WebResult<Response> {
     let viewer = session.viewer.clone();
+    let now = state.clock.now();
     let (rows, scopes, today) = state
         .db
         .read(move |conn| {
             let rows = bars::list_for_orgs(conn, &viewer.org_ids())?;
             let mut scopes = Vec::new();
-            let mut today = chrono::Utc::now().date_naive();
-            for (org, role) in &viewer.memberships {
-                if !matches!(role, Role::Admin | Role::Staff) {
-                    continue;
-                }
-                let o = orgs::get(conn, *org)?;
-                today = today_in(orgs::parse_time_zone(&o.time_zone)?);
+            let today = super::viewer_today(conn, &viewer, now)?;
+            for org in viewer.writable_orgs() {
+                let o = orgs::get(conn, org)?;
                 scopes.push((format!("organization:{}", o.id), format!("All of {}", o.name)));
                 for p in programs::list_for_org(conn, o.id)? {
                     scopes.push((format!("program:{}", p.id), p.name.clone()));

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use scanline_core::Verdict;
 use scanline_core::verdict::VerdictClass;
 use scanline_core::wire::{CreateBatch, EntryUpload, PostSummary};
@@ -24,8 +24,7 @@ use crate::state::AppState;
 use crate::store::audit::Actor;
 use crate::store::batches::{self, BatchListRow, BatchRow, EntryRow};
 use crate::store::sessions::Viewer;
-use crate::store::users::Role;
-use crate::store::{StoreError, orgs, programs, today_in};
+use crate::store::{StoreError, programs};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -62,27 +61,13 @@ struct ListPage<'a> {
 
 async fn list(State(state): State<AppState>, SignedIn(session): SignedIn) -> WebResult<Response> {
     let viewer = session.viewer.clone();
+    let now = state.clock.now();
     let (rows, choices, today) = state
         .db
         .read(move |conn| {
             let rows = batches::list_for_orgs(conn, &viewer.org_ids(), 200)?;
-            let mut choices = Vec::new();
-            let mut today = Utc::now().date_naive();
-            for (org, role) in &viewer.memberships {
-                if !matches!(role, Role::Admin | Role::Staff) {
-                    continue;
-                }
-                today = today_in(orgs::time_zone(conn, *org)?);
-                for p in programs::list_for_org(conn, *org)? {
-                    for st in programs::service_types_of(conn, &[p.id])? {
-                        choices.push((
-                            format!("{}:{}", p.id, st.id),
-                            format!("{} — {}", p.name, st.name),
-                        ));
-                    }
-                }
-            }
-            Ok::<_, StoreError>((rows, choices, today))
+            let (choices, _) = super::service_choices(conn, &viewer)?;
+            Ok::<_, StoreError>((rows, choices, super::viewer_today(conn, &viewer, now)?))
         })
         .await??;
     let page = ListPage {

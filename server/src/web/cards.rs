@@ -295,6 +295,7 @@ async fn bulk_page(
     // The form's first load lists only clients without a card.
     let only_missing = q.program.is_empty() || q.missing == "1";
     let viewer = session.viewer.clone();
+    let now = state.clock.now();
     let (choices, lines, printers) = state
         .db
         .read(move |conn| {
@@ -305,7 +306,7 @@ async fn bulk_page(
             let Some((_, org, _)) = choices.iter().find(|(id, _, _)| *id == program) else {
                 return Err(StoreError::NotFound(format!("no program {program}")));
             };
-            let today = crate::store::today_in(orgs::time_zone(conn, *org)?);
+            let today = orgs::today(conn, *org, now)?;
             let lines = printers::bulk_candidates(conn, program, today, only_missing)?;
             let list = printers::list_for_orgs(conn, &[*org])?;
             Ok::<_, StoreError>((choices, lines, list))
@@ -359,6 +360,7 @@ async fn bulk_submit(
     let viewer = session.viewer.clone();
     let user = viewer.user_id;
     // Issue what is missing in one transaction, then read every card's content.
+    let now = state.clock.now();
     let (contents, printer) = state
         .db
         .transact(move |tx| {
@@ -367,7 +369,7 @@ async fn bulk_submit(
                 return Err(StoreError::NotFound(format!("no program {program}")));
             };
             let org = *org;
-            let today = crate::store::today_in(orgs::time_zone(tx, org)?);
+            let today = orgs::today(tx, org, now)?;
             let printer = match printer_id {
                 Some(p) => {
                     let p = printers::get(tx, p)?;

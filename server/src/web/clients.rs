@@ -132,15 +132,13 @@ async fn dashboard(
         .filter(|(_, r)| *r == Role::Admin)
         .map(|(o, _)| *o)
         .collect();
+    let now = state.clock.now();
     let (client, d, programs, today, choices, deletable, printer_list) = state
         .db
         .transact(move |conn| {
             let client = clients::get_visible(conn, &orgs, id)?;
             // Form defaults are the organization's date, not the server's.
-            let today = crate::store::today_in(crate::store::orgs::time_zone(
-                conn,
-                client.organization_id,
-            )?);
+            let today = crate::store::orgs::today(conn, client.organization_id, now)?;
             let d = clients::dashboard(conn, id)?;
             let mut programs = Vec::new();
             for org in &writable {

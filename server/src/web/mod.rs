@@ -57,6 +57,43 @@ pub(crate) fn date_field(label: &str, value: &str) -> WebResult<chrono::NaiveDat
     Ok(date)
 }
 
+/// "Today" for a viewer at `now`: the date in the zone of the first organization where they
+/// may change records (else the first they belong to), as forms default to it.
+pub(crate) fn viewer_today(
+    conn: &rusqlite::Connection,
+    viewer: &crate::store::sessions::Viewer,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<chrono::NaiveDate, StoreError> {
+    let home =
+        viewer.writable_orgs().first().copied().or_else(|| viewer.org_ids().first().copied());
+    match home {
+        Some(org) => crate::store::orgs::today(conn, org, now),
+        None => Ok(now.date_naive()),
+    }
+}
+
+/// `program:service type` values with the words a choice list shows for them.
+pub(crate) type Choices = Vec<(String, String)>;
+
+/// The services a viewer may record, as choices, and the programs they belong to: every
+/// service type of every program of an organization where the viewer may change records.
+pub(crate) fn service_choices(
+    conn: &rusqlite::Connection,
+    viewer: &crate::store::sessions::Viewer,
+) -> Result<(Choices, Vec<i64>), StoreError> {
+    let mut choices = Vec::new();
+    let mut programs = Vec::new();
+    for org in viewer.writable_orgs() {
+        for p in crate::store::programs::list_for_org(conn, org)? {
+            programs.push(p.id);
+            for st in crate::store::programs::service_types_of(conn, &[p.id])? {
+                choices.push((format!("{}:{}", p.id, st.id), format!("{} — {}", p.name, st.name)));
+            }
+        }
+    }
+    Ok((choices, programs))
+}
+
 /// A form that carries only its CSRF token (a button that changes one thing).
 #[derive(serde::Deserialize)]
 pub(crate) struct CsrfForm {

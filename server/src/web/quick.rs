@@ -4,11 +4,11 @@
 //! does not undo the others.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::{Form, Router};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::auth::{SignedIn, check_csrf};
@@ -17,8 +17,7 @@ use crate::state::AppState;
 use crate::store::audit::{self, Actor};
 use crate::store::enrollments::{self, EnrolledClient};
 use crate::store::services::{self, NewService};
-use crate::store::users::Role;
-use crate::store::{StoreError, orgs, programs, today_in};
+use crate::store::{StoreError, programs};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/quick-services", get(page).post(save))
@@ -66,27 +65,12 @@ async fn render(
     let chosen = parse_service(&q.service);
     let date_text = q.date.clone();
     let last = q.last.trim().to_owned();
+    let now = state.clock.now();
     let (choices, clients, date) = state
         .db
         .read(move |conn| {
-            let mut choices = Vec::new();
-            let mut today = Utc::now().date_naive();
-            let mut allowed = Vec::new();
-            for (org, role) in &viewer.memberships {
-                if !matches!(role, Role::Admin | Role::Staff) {
-                    continue;
-                }
-                today = today_in(orgs::time_zone(conn, *org)?);
-                for p in programs::list_for_org(conn, *org)? {
-                    allowed.push(p.id);
-                    for st in programs::service_types_of(conn, &[p.id])? {
-                        choices.push((
-                            format!("{}:{}", p.id, st.id),
-                            format!("{} — {}", p.name, st.name),
-                        ));
-                    }
-                }
-            }
+            let (choices, allowed) = super::service_choices(conn, &viewer)?;
+            let today = super::viewer_today(conn, &viewer, now)?;
             let date = super::date_field("date", &date_text).unwrap_or(today);
             let clients = match chosen {
                 Some((program, _)) if allowed.contains(&program) => {
@@ -121,19 +105,29 @@ async fn page(
     render(&state, &session, &q, &[]).await
 }
 
+/// The Quick Services form: one `client` field per ticked client.
+#[derive(Deserialize)]
+struct SaveForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    service: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    client: Vec<String>,
+}
+
 async fn save(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
-    Form(fields): Form<Vec<(String, String)>>,
+    axum_extra::extract::Form(form): axum_extra::extract::Form<SaveForm>,
 ) -> WebResult<Response> {
-    let get =
-        |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    check_csrf(&session, &get("csrf"))?;
-    let (program_id, service_type_id) = parse_service(&get("service"))
+    check_csrf(&session, &form.csrf)?;
+    let (program_id, service_type_id) = parse_service(&form.service)
         .ok_or_else(|| WebError::Invalid("Choose a service.".into()))?;
-    let date = super::date_field("date", &get("date"))?;
-    let picked: Vec<i64> =
-        fields.iter().filter(|(k, _)| k == "client").filter_map(|(_, v)| v.parse().ok()).collect();
+    let date = super::date_field("date", &form.date)?;
+    let picked: Vec<i64> = form.client.iter().filter_map(|v| v.parse().ok()).collect();
     if picked.is_empty() {
         return Err(WebError::Invalid("Tick at least one client.".into()));
     }
@@ -204,6 +198,6 @@ async fn save(
         Err(StoreError::Forbidden(m)) => return Err(WebError::Forbidden(m)),
         Err(e) => return Err(e.into()),
     };
-    let q = QuickQuery { service: get("service"), date: date.to_string(), last: String::new() };
+    let q = QuickQuery { service: form.service, date: date.to_string(), last: String::new() };
     render(&state, &session, &q, &results).await
 }

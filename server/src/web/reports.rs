@@ -8,7 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{Days, NaiveDate};
 use serde::Deserialize;
 
 use super::auth::SignedIn;
@@ -108,7 +108,9 @@ async fn page(
     SignedIn(session): SignedIn,
     Query(q): Query<ReportQuery>,
 ) -> WebResult<Response> {
-    let today = Utc::now().date_naive();
+    // The default period ends today in the viewer's organization's zone, as every date shown.
+    let (viewer, now) = (session.viewer.clone(), state.clock.now());
+    let today = state.db.read(move |conn| super::viewer_today(conn, &viewer, now)).await??;
     let to = parse_date(&q.to, today)?;
     let from = parse_date(&q.from, to.checked_sub_days(Days::new(30)).unwrap_or(to))?;
     if from > to || (to - from).num_days() > MAX_DAYS {

@@ -253,6 +253,7 @@ async fn two_sided_on_a_one_sided_printer_is_refused_in_plain_words() {
     let page = get(&h, &format!("/print-jobs/{job}"), &admin).await;
     assert!(page.body.contains("Refused by the printer"), "{}", page.body);
     assert!(page.body.contains("one side only"), "{}", page.body);
+    // Nothing may arrive: give a printer that took the job time to write it, then look.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(printer.spool_files().is_empty(), "nothing reached the printer");
     assert_eq!(printers::get_job(&h.conn(), job).unwrap().state, "refused");

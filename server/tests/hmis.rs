@@ -425,31 +425,7 @@ fn zip_of(set: &str) -> Vec<u8> {
 }
 
 async fn upload(h: &Harness, cookie: &str, body: &[u8], csrf: &str) -> harness::web::Page {
-    let boundary = "scanlineboundary7";
-    let mut data = Vec::new();
-    for (name, value) in [("csrf", csrf), ("time_zone", "America/Chicago")] {
-        data.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    }
-    data.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"export.zip\"\r\nContent-Type: application/zip\r\n\r\n").as_bytes());
-    data.extend_from_slice(body);
-    data.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    harness::web::send(
-        h,
-        axum::http::Request::post("/admin/hmis/import")
-            .header(axum::http::header::COOKIE, cookie)
-            .header(
-                axum::http::header::CONTENT_TYPE,
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(axum::body::Body::from(data))
-            .unwrap(),
-    )
-    .await
+    harness::web::upload(h, "/admin/hmis/import", cookie, csrf, "file", "export.zip", body).await
 }
 
 #[tokio::test]

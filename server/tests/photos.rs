@@ -7,65 +7,10 @@ mod harness;
 
 use std::io::Cursor;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{StatusCode, header};
 use harness::Harness;
-use http_body_util::BodyExt;
+use harness::web::{get, post_body, signed_in_with_csrf};
 use scanline_server::store::users;
-use tower::ServiceExt;
-
-const PASSWORD: &str = "correct horse battery";
-
-async fn sign_in(h: &Harness, user: &str) -> (String, String) {
-    let resp =
-        h.app.clone().oneshot(Request::get("/login").body(Body::empty()).unwrap()).await.unwrap();
-    let login_cookie = resp
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
-        .find(|c| c.starts_with("scanline_login="))
-        .unwrap();
-    let body =
-        String::from_utf8(resp.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
-    let at = body.find("name=\"csrf\" value=\"").unwrap() + 19;
-    let csrf = body[at..].split('"').next().unwrap();
-    let resp = h
-        .app
-        .clone()
-        .oneshot(
-            Request::post("/login")
-                .header(header::COOKIE, &login_cookie)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(format!(
-                    "username={user}&password={}&csrf={csrf}",
-                    PASSWORD.replace(' ', "+")
-                )))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    let cookie = resp
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
-        .find(|c| c.starts_with("scanline_session="))
-        .unwrap();
-    // The session's CSRF token, from any page.
-    let page = h
-        .app
-        .clone()
-        .oneshot(
-            Request::get("/clients").header(header::COOKIE, &cookie).body(Body::empty()).unwrap(),
-        )
-        .await
-        .unwrap();
-    let body =
-        String::from_utf8(page.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
-    let at = body.find("name=\"csrf\" value=\"").unwrap() + 19;
-    (cookie, body[at..].split('"').next().unwrap().to_owned())
-}
 
 async fn upload(
     h: &Harness,
@@ -74,24 +19,9 @@ async fn upload(
     client: i64,
     bytes: Vec<u8>,
 ) -> (StatusCode, String) {
-    let resp = h
-        .app
-        .clone()
-        .oneshot(
-            Request::post(format!("/clients/{client}/photo"))
-                .header(header::COOKIE, cookie)
-                .header("x-csrf-token", csrf)
-                .header(header::CONTENT_TYPE, "image/jpeg")
-                .body(Body::from(bytes))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    let status = resp.status();
-    (
-        status,
-        String::from_utf8_lossy(&resp.into_body().collect().await.unwrap().to_bytes()).into_owned(),
-    )
+    let p =
+        post_body(h, &format!("/clients/{client}/photo"), cookie, csrf, "image/jpeg", bytes).await;
+    (p.status, p.body)
 }
 
 fn picture(w: u32, h: u32, format: image::ImageFormat) -> Vec<u8> {
@@ -132,8 +62,7 @@ fn photo_rows(h: &Harness) -> i64 {
 #[tokio::test]
 async fn bad_pictures_are_refused_and_store_nothing() {
     let h = Harness::new();
-    users::insert(&h.conn(), "staff", "Staff", PASSWORD, h.org_a, users::Role::Staff).unwrap();
-    let (cookie, csrf) = sign_in(&h, "staff").await;
+    let (cookie, csrf) = signed_in_with_csrf(&h, "staff", h.org_a, users::Role::Staff).await;
     let client = h.clients[0].0;
     let cases: Vec<(&str, Vec<u8>, StatusCode, &str)> = vec![
         ("decompression bomb", decompression_bomb(), StatusCode::UNPROCESSABLE_ENTITY, "too large"),
@@ -171,53 +100,28 @@ async fn bad_pictures_are_refused_and_store_nothing() {
 #[tokio::test]
 async fn a_good_picture_is_stored_clean_and_served_only_to_those_who_may_see_it() {
     let h = Harness::new();
-    users::insert(&h.conn(), "staff", "Staff", PASSWORD, h.org_a, users::Role::Staff).unwrap();
-    users::insert(&h.conn(), "south", "South", PASSWORD, h.org_b, users::Role::Staff).unwrap();
-    let (cookie, csrf) = sign_in(&h, "staff").await;
+    let (cookie, csrf) = signed_in_with_csrf(&h, "staff", h.org_a, users::Role::Staff).await;
     let client = h.clients[0].0;
     let (s, body) =
         upload(&h, &cookie, &csrf, client, picture(1600, 1200, image::ImageFormat::WebP)).await;
     assert_eq!(s, StatusCode::OK, "{body}");
-    let resp = h
-        .app
-        .clone()
-        .oneshot(
-            Request::get(format!("/clients/{client}/photo"))
-                .header(header::COOKIE, &cookie)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    assert_eq!(resp.headers()[header::CONTENT_TYPE], "image/jpeg");
-    assert_eq!(resp.headers()[header::CACHE_CONTROL], "no-store");
-    assert_eq!(resp.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
-    let jpeg = resp.into_body().collect().await.unwrap().to_bytes();
+    let resp = get(&h, &format!("/clients/{client}/photo"), &cookie).await;
+    assert_eq!(resp.status, StatusCode::OK);
+    assert_eq!(resp.headers[header::CONTENT_TYPE], "image/jpeg");
+    assert_eq!(resp.headers[header::CACHE_CONTROL], "no-store");
+    assert_eq!(resp.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    let jpeg = resp.bytes;
     let img = image::load_from_memory(&jpeg).unwrap();
     assert_eq!((img.width(), img.height()), (1024, 768));
     assert!(!jpeg.windows(4).any(|w| w == b"Exif"), "no metadata");
     // Not signed in, or another organization's staff: nothing.
-    let resp = h
-        .app
-        .clone()
-        .oneshot(Request::get(format!("/clients/{client}/photo")).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        get(&h, &format!("/clients/{client}/photo"), "").await.status,
+        StatusCode::SEE_OTHER
+    );
     h.conn().execute("UPDATE clients SET restricted = 1 WHERE id = ?", [client]).unwrap();
-    let (south, _) = sign_in(&h, "south").await;
-    let resp = h
-        .app
-        .clone()
-        .oneshot(
-            Request::get(format!("/clients/{client}/photo/thumbnail"))
-                .header(header::COOKIE, &south)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let (south, _) = signed_in_with_csrf(&h, "south", h.org_b, users::Role::Staff).await;
+    let resp = get(&h, &format!("/clients/{client}/photo/thumbnail"), &south).await;
+    assert_eq!(resp.status, StatusCode::NOT_FOUND);
     assert_eq!(h.count("SELECT COUNT(*) FROM audit_events WHERE action = 'photo'"), 1);
 }

@@ -99,6 +99,11 @@ impl ServerProcess {
         Self { child, base }
     }
 
+    /// The loopback port it listens on.
+    pub fn port(&self) -> u16 {
+        self.base.rsplit(':').next().and_then(|p| p.parse().ok()).expect("a port in the URL")
+    }
+
     /// SIGKILL: no shutdown code runs, like a power cut for the process.
     pub fn kill9(mut self) {
         let _ = self.child.kill();
@@ -372,12 +377,17 @@ pub fn agency(clients: u32) -> Agency {
     Agency { db: demo.join("scanline-demo.db"), token: demo.join("station.token"), dir }
 }
 
-/// A free loopback port (for a server that must come back on the same address).
-pub fn free_port() -> u16 {
+/// A free loopback port, for chromedriver, which cannot say which port it chose.
+fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// Serves a database on a loopback port.
+/// Serves a database on a loopback port the server chooses; `ServerProcess::port` tells it.
+pub fn serve_new(db: &Path) -> ServerProcess {
+    ServerProcess::start(db, &["serve", "--listen", "127.0.0.1:0"])
+}
+
+/// Serves a database again on a port it served on before (a restart).
 pub fn serve(db: &Path, port: u16) -> ServerProcess {
     ServerProcess::start(db, &["serve", "--listen", &format!("127.0.0.1:{port}")])
 }
@@ -455,8 +465,8 @@ impl Line {
     /// a serial scanner on a pseudo-terminal if `with_scanner`.
     pub async fn start(clients: u32, with_scanner: bool, debounce_ms: u64) -> Self {
         let agency = agency(clients);
-        let port = free_port();
-        let server = serve(&agency.db, port);
+        let server = serve_new(&agency.db);
+        let port = server.port();
         let link = agency.dir.path().join("scanner");
         let scanner = with_scanner.then(|| FakeScanner::plug(&link));
         let config = station_config(

@@ -6,21 +6,27 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 use scanline_tests::{
-    FakeScanner, Kiosk, ServerProcess, StationProcess, agency, cards, free_port, misread, ready,
+    FakeScanner, Kiosk, ServerProcess, StationProcess, agency, cards, misread, ready,
     station_config,
 };
 use serde_json::json;
 
+/// Services the server holds.
+fn services(db: &std::path::Path) -> i64 {
+    rusqlite::Connection::open(db)
+        .and_then(|c| c.query_row("SELECT COUNT(*) FROM services", [], |r| r.get(0)))
+        .unwrap_or(0)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_log_line_of_a_meal_line_names_a_client() {
     let a = agency(80);
-    let port = free_port();
     let server_log = a.dir.path().join("server.log");
     let station_log = a.dir.path().join("station.log");
     // The server logs JSON lines.
     let server = ServerProcess::start_with_log(
         &a.db,
-        &["serve", "--listen", &format!("127.0.0.1:{port}")],
+        &["serve", "--listen", "127.0.0.1:0"],
         Some(&server_log),
         true,
     );
@@ -62,7 +68,12 @@ async fn no_log_line_of_a_meal_line_names_a_client() {
     assert!(uploaded >= 30, "the scans reached the server: {uploaded}");
     let (status, body) = kiosk.post("/api/post", &json!({})).await;
     assert_eq!(status, 200, "{body}");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Post Services is sent in the background: wait until the server has the services.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while services(&a.db) == 0 {
+        assert!(std::time::Instant::now() < deadline, "Post Services never reached the server");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     drop(station);
     drop(server);
 

@@ -6,7 +6,7 @@
 
 use fantoccini::Locator;
 use rusqlite::Connection;
-use scanline_tests::{Browser, agency, free_port, serve};
+use scanline_tests::{Browser, agency, serve_new};
 
 const ENTER: &str = "\u{E007}";
 
@@ -37,9 +37,8 @@ async fn wait_shown(b: &Browser, id: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_photo_from_the_webcam_is_stored_clean() {
     let a = agency(50);
-    let port = free_port();
-    let _server = serve(&a.db, port);
-    let base = format!("http://127.0.0.1:{port}");
+    let server = serve_new(&a.db);
+    let base = server.base.clone();
     let password = std::fs::read_to_string(a.dir.path().join("demo/admin.password"))
         .unwrap()
         .trim()

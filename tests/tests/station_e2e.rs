@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 use scanline_tests::{
-    FakeScanner, Kiosk, Line, StationProcess, agency, cards, free_port, misread, ready, serve,
+    FakeScanner, Kiosk, Line, StationProcess, agency, cards, misread, ready, serve, serve_new,
     server_cli, station_config,
 };
 use serde_json::{Value, json};
@@ -284,8 +284,8 @@ async fn lossy_proxy(server_port: u16) -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lost_responses_never_double_a_service() {
     let a = agency(300);
-    let port = free_port();
-    let _server = serve(&a.db, port);
+    let server = serve_new(&a.db);
+    let port = server.port();
     let proxy = lossy_proxy(port).await;
     let config = station_config(
         a.dir.path(),
@@ -323,8 +323,8 @@ async fn lost_responses_never_double_a_service() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_stations_one_client_one_meal() {
     let a = agency(200);
-    let port = free_port();
-    let _server = serve(&a.db, port);
+    let server = serve_new(&a.db);
+    let port = server.port();
     let second_token = a.dir.path().join("second.token");
     let (ok, _, err) = server_cli(
         &a.db,

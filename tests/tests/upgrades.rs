@@ -64,7 +64,12 @@ async fn a_server_of_another_protocol_version_is_shown_plainly_on_the_kiosk() {
     assert!(message.contains("install matching versions"), "{status}");
     let page = reqwest::get(format!("{}/", station.kiosk)).await.unwrap().text().await.unwrap();
     assert!(page.contains("Server and station versions differ"));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The log line may trail the kiosk's words by a moment.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_to_string(&log).unwrap_or_default().contains("install matching versions") {
+        assert!(std::time::Instant::now() < deadline, "the station never logged the refusal");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     drop(station);
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(

@@ -142,3 +142,37 @@ pub async fn upload(
     )
     .await
 }
+
+/// Posts a raw body as a page's script does: the session's CSRF token in `x-csrf-token`.
+pub async fn post_body(
+    h: &Harness,
+    path: &str,
+    cookie: &str,
+    csrf: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Page {
+    send(
+        h,
+        Request::post(path)
+            .header(header::COOKIE, cookie)
+            .header("x-csrf-token", csrf)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await
+}
+
+/// A user of `org` with `role`, signed in: the session cookie and the session's CSRF token.
+pub async fn signed_in_with_csrf(
+    h: &Harness,
+    name: &str,
+    org: i64,
+    role: users::Role,
+) -> (String, String) {
+    add_user(h, name, org, role);
+    let cookie = sign_in(h, name, PASSWORD).await.expect("signs in");
+    let csrf = csrf_of(&get(h, "/clients", &cookie).await.body);
+    (cookie, csrf)
+}

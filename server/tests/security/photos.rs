@@ -4,11 +4,10 @@
 //! checked from the header before anything is allocated, and few photos decode at once.
 //! (The server's resident memory under the bomb is measured in `process`.)
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 
 use crate::harness::Harness;
-use crate::harness::web::{csrf_of, get, send};
+use crate::harness::web::{csrf_of, get, post_body};
 use crate::{changes_nothing, signed_in};
 use scanline_server::store::users::Role;
 
@@ -33,16 +32,8 @@ pub(crate) fn bomb() -> Vec<u8> {
 
 async fn upload(h: &Harness, cookie: &str, client: i64, bytes: Vec<u8>) -> (StatusCode, String) {
     let csrf = csrf_of(&get(h, "/clients", cookie).await.body);
-    let p = send(
-        h,
-        Request::post(format!("/clients/{client}/photo"))
-            .header(header::COOKIE, cookie)
-            .header("x-csrf-token", csrf)
-            .header(header::CONTENT_TYPE, "image/png")
-            .body(Body::from(bytes))
-            .unwrap(),
-    )
-    .await;
+    let p =
+        post_body(h, &format!("/clients/{client}/photo"), cookie, &csrf, "image/png", bytes).await;
     (p.status, p.body)
 }
 

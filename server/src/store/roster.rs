@@ -236,6 +236,45 @@ pub fn delta(conn: &Connection, station: &StationAuth, since: i64) -> StoreResul
     result
 }
 
+/// One row of `roster_changes`: what changed, as the triggers name it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Change {
+    Card(String),
+    Client(i64),
+    Enrollment(i64),
+    Bar(i64),
+    Service(i64),
+    Entry(String),
+    /// A program's or a service type's rules.
+    Rules,
+}
+
+impl Change {
+    /// The change a trigger wrote; `None` for a kind this server does not know (a newer
+    /// trigger) or a key that is not a number where it must be.
+    fn parse(entity: &str, key: String) -> Option<Self> {
+        let id = || key.parse::<i64>().ok();
+        Some(match entity {
+            "card" => Self::Card(key),
+            "client" => Self::Client(id()?),
+            "enrollment" => Self::Enrollment(id()?),
+            "bar" => Self::Bar(id()?),
+            "service" => Self::Service(id()?),
+            "entry" => Self::Entry(key),
+            "rules" => Self::Rules,
+            _ => return None,
+        })
+    }
+}
+
+/// A delta being built: what goes to the station, and the clients whose names go with it.
+struct Building<'a> {
+    conn: &'a Connection,
+    scope: &'a Scope,
+    d: RosterDelta,
+    clients: BTreeSet<i64>,
+}
+
 fn delta_in_tx(conn: &Connection, station: &StationAuth, since: i64) -> StoreResult<RosterDelta> {
     let cursor = current_cursor(conn)?;
     if since < 0 || since > cursor {
@@ -244,145 +283,175 @@ fn delta_in_tx(conn: &Connection, station: &StationAuth, since: i64) -> StoreRes
         )));
     }
     let scope = Scope::new(conn, station)?;
-    let changes: BTreeSet<(String, String)> = conn
+    let changes: BTreeSet<Change> = conn
         .prepare_cached(
             "SELECT DISTINCT entity, entity_key FROM roster_changes WHERE seq > :since AND seq <= :to",
         )?
-        .query_map(named_params! {":since": since, ":to": cursor}, |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map(named_params! {":since": since, ":to": cursor}, |r| {
+            Ok(Change::parse(&r.get::<_, String>(0)?, r.get(1)?))
+        })?
+        .filter_map(Result::transpose)
         .collect::<Result<_, _>>()?;
+    let mut b = Building {
+        conn,
+        scope: &scope,
+        d: RosterDelta { cursor, server_time: now(), ..RosterDelta::default() },
+        clients: BTreeSet::new(),
+    };
+    for change in changes {
+        match change {
+            Change::Card(code) => b.card(&code)?,
+            Change::Client(id) => {
+                b.clients.insert(id);
+            }
+            Change::Enrollment(id) => b.enrollment(id)?,
+            Change::Bar(id) => b.bar(id)?,
+            Change::Service(id) => b.service(id)?,
+            Change::Entry(uuid) => b.entry(&uuid)?,
+            Change::Rules => {
+                b.d.programs = Some(scope.programs.clone());
+                b.d.service_types = Some(scope.service_types.clone());
+            }
+        }
+    }
+    b.finish()
+}
 
-    let mut d = RosterDelta { cursor, server_time: now(), ..RosterDelta::default() };
-    let mut clients_to_send = BTreeSet::new();
-    for (entity, key) in &changes {
-        match entity.as_str() {
-            "card" => {
-                let row = conn
-                    .prepare_cached(
-                        "SELECT code, client_id, replaced_by IS NOT NULL, expires_on,
-                             revoked_at IS NOT NULL FROM cards WHERE code = :k",
-                    )?
-                    .query_row(named_params! {":k": key}, |r| {
-                        Ok((card_row(r)?, r.get::<_, bool>(4)?))
-                    })
-                    .optional()?;
-                match row {
-                    Some((card, false)) => {
-                        clients_to_send.insert(card.client_id);
-                        d.cards.push(card);
-                    }
-                    _ => d.removed_cards.push(key.clone()),
-                }
+impl Building<'_> {
+    /// A card: sent while it resolves, removed once revoked or gone.
+    fn card(&mut self, code: &str) -> StoreResult<()> {
+        let row = self
+            .conn
+            .prepare_cached(
+                "SELECT code, client_id, replaced_by IS NOT NULL, expires_on,
+                     revoked_at IS NOT NULL FROM cards WHERE code = :k",
+            )?
+            .query_row(named_params! {":k": code}, |r| Ok((card_row(r)?, r.get::<_, bool>(4)?)))
+            .optional()?;
+        match row {
+            Some((card, false)) => {
+                self.clients.insert(card.client_id);
+                self.d.cards.push(card);
             }
-            "client" => {
-                if let Ok(id) = key.parse::<i64>() {
-                    clients_to_send.insert(id);
-                }
-            }
-            "enrollment" => {
-                let Ok(id) = key.parse::<i64>() else { continue };
-                match super::enrollments::get(conn, id) {
-                    Ok(e) if scope.serves_program(e.program_id) => d.enrollments.push(e),
-                    Ok(_) => {}
-                    // Deleted (an HMIS import honours DateDeleted): the station forgets it.
-                    Err(StoreError::NotFound(_)) => d.removed_enrollments.push(id),
-                    Err(e) => return Err(e),
-                }
-            }
-            "bar" => {
-                let Ok(id) = key.parse::<i64>() else { continue };
-                let bar = conn
-                    .prepare_cached(&format!(
-                        "SELECT {} FROM bars WHERE id = :id",
-                        super::bars::COLUMNS
-                    ))?
-                    .query_row(named_params! {":id": id}, super::bars::from_row)
-                    .optional()?;
-                match bar {
-                    Some(b) if scope.bar_applies(b.scope) => d.bars.push(b),
-                    _ => d.removed_bars.push(id),
-                }
-            }
-            "service" => {
-                let Ok(id) = key.parse::<i64>() else { continue };
-                let row = conn
-                    .prepare_cached(
-                        "SELECT s.client_id, s.program_id, s.service_type_id, s.date_provided,
-                             s.deleted_at IS NOT NULL, e.uuid
-                         FROM services s LEFT JOIN batch_entries e ON e.id = s.batch_entry_id
-                         WHERE s.id = :id",
-                    )?
-                    .query_row(named_params! {":id": id}, |r| {
-                        let uuid: Option<String> = r.get(5)?;
-                        Ok((
-                            RosterServed {
-                                key: format!("svc:{id}"),
-                                client_id: r.get(0)?,
-                                program_id: r.get(1)?,
-                                service_type_id: r.get(2)?,
-                                date: r.get(3)?,
-                                entry_uuid: uuid.and_then(|u| u.parse().ok()),
-                            },
-                            r.get::<_, bool>(4)?,
-                        ))
-                    })
-                    .optional()?;
-                match row {
-                    Some((s, false)) if scope.serves_program(s.program_id) => d.served.push(s),
-                    Some((s, true)) if scope.serves_program(s.program_id) => {
-                        d.removed_served.push(s.key);
-                    }
-                    _ => {}
-                }
-            }
-            "entry" => {
-                let row = conn
-                    .prepare_cached(
-                        "SELECT program_id, verdict = 'accepted' AND posted_at IS NULL
-                             AND deleted_at IS NULL
-                         FROM batch_entries WHERE uuid = :u",
-                    )?
-                    .query_row(named_params! {":u": key}, |r| {
-                        Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?))
-                    })
-                    .optional()?;
-                let Some((program, pending)) = row else { continue };
-                if !scope.serves_program(program) {
-                    continue;
-                }
-                let rows: Vec<RosterServed> = conn
-                    .prepare_cached(
-                        "SELECT e.uuid, e.client_id, bst.service_type_id, e.service_date
-                         FROM batch_entries e
-                         JOIN batch_service_types bst ON bst.batch_id = e.batch_id
-                         WHERE e.uuid = :u AND e.client_id IS NOT NULL",
-                    )?
-                    .query_map(named_params! {":u": key}, pending_row(program))?
-                    .collect::<Result<_, _>>()?;
-                for s in rows {
-                    if pending {
-                        d.served.push(s);
-                    } else {
-                        d.removed_served.push(s.key);
-                    }
-                }
-            }
-            "rules" => {
-                d.programs = Some(scope.programs.clone());
-                d.service_types = Some(scope.service_types.clone());
+            _ => self.d.removed_cards.push(code.to_owned()),
+        }
+        Ok(())
+    }
+
+    /// An enrollment in one of the station's programs; a deleted one (an HMIS import honours
+    /// DateDeleted) the station forgets.
+    fn enrollment(&mut self, id: i64) -> StoreResult<()> {
+        match super::enrollments::get(self.conn, id) {
+            Ok(e) if self.scope.serves_program(e.program_id) => self.d.enrollments.push(e),
+            Ok(_) => {}
+            Err(StoreError::NotFound(_)) => self.d.removed_enrollments.push(id),
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// A bar that applies to the station, or its removal.
+    fn bar(&mut self, id: i64) -> StoreResult<()> {
+        let bar = self
+            .conn
+            .prepare_cached(&format!("SELECT {} FROM bars WHERE id = :id", super::bars::COLUMNS))?
+            .query_row(named_params! {":id": id}, super::bars::from_row)
+            .optional()?;
+        match bar {
+            Some(b) if self.scope.bar_applies(b.scope) => self.d.bars.push(b),
+            _ => self.d.removed_bars.push(id),
+        }
+        Ok(())
+    }
+
+    /// A service recorded in one of the station's programs, or deleted from one.
+    fn service(&mut self, id: i64) -> StoreResult<()> {
+        let row = self
+            .conn
+            .prepare_cached(
+                "SELECT s.client_id, s.program_id, s.service_type_id, s.date_provided,
+                     s.deleted_at IS NOT NULL, e.uuid
+                 FROM services s LEFT JOIN batch_entries e ON e.id = s.batch_entry_id
+                 WHERE s.id = :id",
+            )?
+            .query_row(named_params! {":id": id}, |r| {
+                let uuid: Option<String> = r.get(5)?;
+                Ok((
+                    RosterServed {
+                        key: format!("svc:{id}"),
+                        client_id: r.get(0)?,
+                        program_id: r.get(1)?,
+                        service_type_id: r.get(2)?,
+                        date: r.get(3)?,
+                        entry_uuid: uuid.and_then(|u| u.parse().ok()),
+                    },
+                    r.get::<_, bool>(4)?,
+                ))
+            })
+            .optional()?;
+        match row {
+            Some((s, false)) if self.scope.serves_program(s.program_id) => self.d.served.push(s),
+            Some((s, true)) if self.scope.serves_program(s.program_id) => {
+                self.d.removed_served.push(s.key);
             }
             _ => {}
         }
+        Ok(())
     }
-    let mut client_stmt = conn.prepare_cached(
-        "SELECT id, first_name, preferred_name, last_name, restricted, organization_id
-         FROM clients WHERE id = :id",
-    )?;
-    for id in clients_to_send {
-        if let Some(c) =
-            client_stmt.query_row(named_params! {":id": id}, client_row(scope.org)).optional()?
-        {
-            d.clients.push(c);
+
+    /// An entry accepted and not yet posted counts as served; once posted, deleted or flagged
+    /// it no longer does.
+    fn entry(&mut self, uuid: &str) -> StoreResult<()> {
+        let row = self
+            .conn
+            .prepare_cached(
+                "SELECT program_id, verdict = 'accepted' AND posted_at IS NULL
+                     AND deleted_at IS NULL
+                 FROM batch_entries WHERE uuid = :u",
+            )?
+            .query_row(named_params! {":u": uuid}, |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?))
+            })
+            .optional()?;
+        let Some((program, pending)) = row else { return Ok(()) };
+        if !self.scope.serves_program(program) {
+            return Ok(());
         }
+        let rows: Vec<RosterServed> = self
+            .conn
+            .prepare_cached(
+                "SELECT e.uuid, e.client_id, bst.service_type_id, e.service_date
+                 FROM batch_entries e
+                 JOIN batch_service_types bst ON bst.batch_id = e.batch_id
+                 WHERE e.uuid = :u AND e.client_id IS NOT NULL",
+            )?
+            .query_map(named_params! {":u": uuid}, pending_row(program))?
+            .collect::<Result<_, _>>()?;
+        for s in rows {
+            if pending {
+                self.d.served.push(s);
+            } else {
+                self.d.removed_served.push(s.key);
+            }
+        }
+        Ok(())
     }
-    Ok(d)
+
+    /// The delta with the display names of the clients it names.
+    fn finish(self) -> StoreResult<RosterDelta> {
+        let (conn, scope, clients, mut d) = (self.conn, self.scope, self.clients, self.d);
+        let mut client_stmt = conn.prepare_cached(
+            "SELECT id, first_name, preferred_name, last_name, restricted, organization_id
+             FROM clients WHERE id = :id",
+        )?;
+        for id in clients {
+            if let Some(c) = client_stmt
+                .query_row(named_params! {":id": id}, client_row(scope.org))
+                .optional()?
+            {
+                d.clients.push(c);
+            }
+        }
+        Ok(d)
+    }
 }

@@ -327,124 +327,177 @@ async fn bulk_page(
 
 /// Issues a card to every chosen client who has none, then makes a sheet PDF of all their
 /// current cards or prints them.
+/// The bulk form as sent: one `client` field per ticked client.
+#[derive(Deserialize)]
+struct BulkForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    program: String,
+    #[serde(default)]
+    client: Vec<String>,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    printer: String,
+    #[serde(default)]
+    paper: String,
+    #[serde(default)]
+    backs: String,
+}
+
+/// What the bulk form asks for, checked.
+struct BulkRequest {
+    program: i64,
+    clients: Vec<i64>,
+    /// Print on this printer, or download a sheet.
+    printer: Option<i64>,
+    paper: Paper,
+    with_backs: bool,
+}
+
+impl BulkForm {
+    fn request(self) -> WebResult<BulkRequest> {
+        let program: i64 =
+            self.program.parse().map_err(|_| WebError::Invalid("Choose a program.".into()))?;
+        let mut clients: Vec<i64> = self.client.iter().filter_map(|v| v.parse().ok()).collect();
+        clients.sort_unstable();
+        clients.dedup();
+        if clients.is_empty() {
+            return Err(WebError::Invalid("Tick at least one client.".into()));
+        }
+        if clients.len() > printers::BULK_MAX as usize {
+            return Err(WebError::Invalid(format!(
+                "At most {} cards at a time.",
+                printers::BULK_MAX
+            )));
+        }
+        let printer = match self.action.as_str() {
+            "print" => Some(
+                self.printer.parse().map_err(|_| WebError::Invalid("Choose a printer.".into()))?,
+            ),
+            "pdf" => None,
+            _ => return Err(WebError::Invalid("Choose to print or to download a sheet.".into())),
+        };
+        Ok(BulkRequest {
+            program,
+            clients,
+            printer,
+            paper: Paper::parse(&self.paper).unwrap_or(Paper::Letter),
+            with_backs: self.backs == "1",
+        })
+    }
+}
+
+/// Issues the cards a program's ticked clients are missing, with audit, and prints them or
+/// downloads them as a sheet.
 async fn bulk_submit(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
-    Form(fields): Form<Vec<(String, String)>>,
+    axum_extra::extract::Form(form): axum_extra::extract::Form<BulkForm>,
 ) -> WebResult<Response> {
-    let get =
-        |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    check_csrf(&session, &get("csrf"))?;
-    let program: i64 =
-        get("program").parse().map_err(|_| WebError::Invalid("Choose a program.".into()))?;
-    let mut client_ids: Vec<i64> =
-        fields.iter().filter(|(k, _)| k == "client").filter_map(|(_, v)| v.parse().ok()).collect();
-    client_ids.sort_unstable();
-    client_ids.dedup();
-    if client_ids.is_empty() {
-        return Err(WebError::Invalid("Tick at least one client.".into()));
-    }
-    if client_ids.len() > printers::BULK_MAX as usize {
-        return Err(WebError::Invalid(format!("At most {} cards at a time.", printers::BULK_MAX)));
-    }
-    let action = get("action");
-    let printer_id: Option<i64> = match action.as_str() {
-        "print" => Some(
-            get("printer").parse().map_err(|_| WebError::Invalid("Choose a printer.".into()))?,
-        ),
-        "pdf" => None,
-        _ => return Err(WebError::Invalid("Choose to print or to download a sheet.".into())),
-    };
-    let paper = Paper::parse(&get("paper")).unwrap_or(Paper::Letter);
-    let with_backs = get("backs") == "1";
+    check_csrf(&session, &form.csrf)?;
+    let request = form.request()?;
+    let (paper, with_backs) = (request.paper, request.with_backs);
     let viewer = session.viewer.clone();
-    let user = viewer.user_id;
-    // Issue what is missing in one transaction, then read every card's content.
     let now = state.clock.now();
-    let (contents, printer) = state
-        .db
-        .transact(move |tx| {
-            let choices = writable_programs(tx, &viewer)?;
-            let Some((_, org, _)) = choices.iter().find(|(id, _, _)| *id == program) else {
-                return Err(StoreError::NotFound(format!("no program {program}")));
-            };
-            let org = *org;
-            let today = orgs::today(tx, org, now)?;
-            let printer = match printer_id {
-                Some(p) => {
-                    let p = printers::get(tx, p)?;
-                    if p.organization_id != org {
-                        return Err(StoreError::Invalid(
-                            "That printer belongs to another organization.".into(),
-                        ));
-                    }
-                    Some(p)
-                }
-                None => None,
-            };
-            let mut contents = Vec::new();
-            for client_id in &client_ids {
-                let client = clients::get_visible(tx, &viewer.org_ids(), *client_id)?;
-                if client.organization_id != org {
-                    return Err(StoreError::Invalid(format!(
-                        "Client {} belongs to another organization.",
-                        client.client_number
-                    )));
-                }
-                let card = match printers::current_card(tx, *client_id, today)? {
-                    Some(card) => card,
-                    None => {
-                        let (card, _) = cards::issue_scanline(tx, *client_id, None)?;
-                        audit::record(
-                            tx,
-                            Actor::User(user),
-                            "issue_card",
-                            Some(*client_id),
-                            &format!("card {card}, bulk"),
-                            "",
-                        )?;
-                        card
-                    }
-                };
-                contents.push((card, printers::card_content(tx, card)?.1));
-            }
-            Ok((contents, printer))
-        })
-        .await??;
+    let (contents, printer) =
+        state.db.transact(move |tx| issue_missing(tx, &viewer, &request, now)).await??;
     match printer {
         Some(printer) => {
             let n = contents.len();
-            print_queue::print(
-                &state.db,
-                printer,
-                Some((user, session.viewer.display_name.clone())),
-                format!("{n} cards"),
-                contents,
-            )
-            .await?;
+            let user = (session.viewer.user_id, session.viewer.display_name.clone());
+            print_queue::print(&state.db, printer, Some(user), format!("{n} cards"), contents)
+                .await?;
             Ok(Redirect::to("/print-jobs").into_response())
         }
-        None => {
-            let bytes = tokio::task::spawn_blocking(move || {
-                let cards: Vec<_> = contents.into_iter().map(|(_, c)| c).collect();
-                card::assemble(Geometry::DEFAULT, &cards, with_backs, Delivery::Sheet(paper))
-                    .map(|mut files| files.pop().unwrap_or_default())
-            })
-            .await
-            .map_err(|e| WebError::Internal(e.to_string()))?
-            .map_err(|e| WebError::Invalid(format!("The cards could not be drawn: {e}.")))?;
-            Ok((
-                [
-                    (header::CONTENT_TYPE, "application/pdf"),
-                    (header::CACHE_CONTROL, "no-store"),
-                    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-                    (header::CONTENT_DISPOSITION, "attachment; filename=\"cards.pdf\""),
-                ],
-                bytes,
-            )
-                .into_response())
-        }
+        None => sheet(contents, paper, with_backs).await,
     }
+}
+
+/// A card's id with what goes on it.
+type Numbered = (i64, CardContent);
+
+/// Issues what is missing in one transaction and reads every card's content, with the printer
+/// asked for (which must be the program's organization's).
+fn issue_missing(
+    tx: &rusqlite::Transaction<'_>,
+    viewer: &Viewer,
+    r: &BulkRequest,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(Vec<Numbered>, Option<Printer>), StoreError> {
+    let choices = writable_programs(tx, viewer)?;
+    let Some((_, org, _)) = choices.iter().find(|(id, _, _)| *id == r.program) else {
+        return Err(StoreError::NotFound(format!("no program {}", r.program)));
+    };
+    let org = *org;
+    let today = orgs::today(tx, org, now)?;
+    let printer = match r.printer {
+        Some(p) => {
+            let p = printers::get(tx, p)?;
+            if p.organization_id != org {
+                return Err(StoreError::Invalid(
+                    "That printer belongs to another organization.".into(),
+                ));
+            }
+            Some(p)
+        }
+        None => None,
+    };
+    let mut contents = Vec::new();
+    for client_id in &r.clients {
+        let client = clients::get_visible(tx, &viewer.org_ids(), *client_id)?;
+        if client.organization_id != org {
+            return Err(StoreError::Invalid(format!(
+                "Client {} belongs to another organization.",
+                client.client_number
+            )));
+        }
+        let card = match printers::current_card(tx, *client_id, today)? {
+            Some(card) => card,
+            None => {
+                let (card, _) = cards::issue_scanline(tx, *client_id, None)?;
+                let subject = format!("card {card}, bulk");
+                audit::record(
+                    tx,
+                    Actor::User(viewer.user_id),
+                    "issue_card",
+                    Some(*client_id),
+                    &subject,
+                    "",
+                )?;
+                card
+            }
+        };
+        contents.push((card, printers::card_content(tx, card)?.1));
+    }
+    Ok((contents, printer))
+}
+
+/// A sheet of the cards as a PDF download.
+async fn sheet(
+    contents: Vec<Numbered>,
+    paper: Paper,
+    with_backs: bool,
+) -> WebResult<Response> {
+    let bytes = tokio::task::spawn_blocking(move || {
+        let cards: Vec<_> = contents.into_iter().map(|(_, c)| c).collect();
+        card::assemble(Geometry::DEFAULT, &cards, with_backs, Delivery::Sheet(paper))
+            .map(|mut files| files.pop().unwrap_or_default())
+    })
+    .await
+    .map_err(|e| WebError::Internal(e.to_string()))?
+    .map_err(|e| WebError::Invalid(format!("The cards could not be drawn: {e}.")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"cards.pdf\""),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// A printer with its organization's name, for the admin list.

@@ -52,9 +52,11 @@ fn populate(path: &std::path::Path) -> anyhow::Result<Fixture> {
                 auto_exit_after_nights: None,
             },
         )?;
-        let meal =
-            programs::insert_service_type(tx, &programs::NewServiceType::simple(program, "Meal"))?;
-        let (_, token) = stations::insert(tx, org, "Line", &[program])?;
+        let meal = programs::insert_service_type(
+            tx,
+            &programs::NewServiceType::simple(program.0, "Meal"),
+        )?;
+        let (_, token) = stations::insert(tx, org, "Line", &[program.0])?;
         users::insert(tx, "desk", "Desk", "a long bench password", org, users::Role::Staff)?;
         let mut codes = Vec::with_capacity(CLIENTS);
         for i in 0..CLIENTS {
@@ -70,16 +72,16 @@ fn populate(path: &std::path::Path) -> anyhow::Result<Fixture> {
             enrollments::insert(
                 tx,
                 &enrollments::NewEnrollment {
-                    client_id: id,
-                    program_id: program,
+                    client_id: id.0,
+                    program_id: program.0,
                     entry_date: "2020-01-01".parse().unwrap(),
                     household_id: None,
                     relationship_to_hoh: 1,
                 },
             )?;
-            codes.push(cards::issue_scanline(tx, id, None)?.1);
+            codes.push(cards::issue_scanline(tx, id.0, None)?.1);
         }
-        Ok::<_, StoreError>(Fixture { token, program, meal, codes })
+        Ok::<_, StoreError>(Fixture { token, program: program.0, meal, codes })
     })?)
 }
 

@@ -116,7 +116,7 @@ pub fn populate(conn: &mut Connection, clients_wanted: u32, seed: u64) -> Result
             tx,
             &programs::NewServiceType {
                 hmis_service_code: Some("101".into()),
-                ..programs::NewServiceType::simple(meals, "Meal")
+                ..programs::NewServiceType::simple(meals.0, "Meal")
             },
         )?;
         let shelter = programs::insert(
@@ -137,7 +137,7 @@ pub fn populate(conn: &mut Connection, clients_wanted: u32, seed: u64) -> Result
             &programs::NewServiceType {
                 record_type: Some(200),
                 type_provided: Some(200),
-                ..programs::NewServiceType::simple(shelter, "Bed Night")
+                ..programs::NewServiceType::simple(shelter.0, "Bed Night")
             },
         )?;
 
@@ -162,11 +162,11 @@ pub fn populate(conn: &mut Connection, clients_wanted: u32, seed: u64) -> Result
                     ..clients::NewClient::default()
                 },
             )?;
-            let (_, mut code) = cards::issue_scanline(tx, client, None)?;
+            let (_, mut code) = cards::issue_scanline(tx, client.0, None)?;
             // Every 25th client lost a card and got a reprint: the old code scans as replaced.
             if i % 25 == 3 {
                 samples.push((code.clone(), "replaced_card"));
-                code = cards::issue_scanline(tx, client, None)?.1;
+                code = cards::issue_scanline(tx, client.0, None)?.1;
             }
             let roll = rng.random_range(0..100);
             let entry = today - Days::new(rng.random_range(1..200));
@@ -174,8 +174,8 @@ pub fn populate(conn: &mut Connection, clients_wanted: u32, seed: u64) -> Result
                 enrollments::insert(
                     tx,
                     &enrollments::NewEnrollment {
-                        client_id: client,
-                        program_id: meals,
+                        client_id: client.0,
+                        program_id: meals.0,
                         entry_date: entry,
                         household_id: None,
                         relationship_to_hoh: 1,
@@ -193,8 +193,8 @@ pub fn populate(conn: &mut Connection, clients_wanted: u32, seed: u64) -> Result
                 enrollments::insert(
                     tx,
                     &enrollments::NewEnrollment {
-                        client_id: client,
-                        program_id: shelter,
+                        client_id: client.0,
+                        program_id: shelter.0,
                         entry_date: today - Days::new(1),
                         household_id: None,
                         relationship_to_hoh: 1,
@@ -204,7 +204,7 @@ pub fn populate(conn: &mut Connection, clients_wanted: u32, seed: u64) -> Result
             if i % 83 == 41 {
                 bars::insert(
                     tx,
-                    client,
+                    client.0,
                     BarScope::Organization(org),
                     today - Days::new(3),
                     today + Days::new(27),
@@ -217,14 +217,14 @@ pub fn populate(conn: &mut Connection, clients_wanted: u32, seed: u64) -> Result
         samples.push(("8800099999901".to_owned() + "0", "misread"));
         samples.push(("LEGACY-4455".to_owned(), "unknown_card"));
 
-        let (station, token) = stations::insert(tx, org, "Meal line 1", &[meals, shelter])?;
+        let (station, token) = stations::insert(tx, org, "Meal line 1", &[meals.0, shelter.0])?;
         let admin_password = random_password(&mut rng);
         users::insert(tx, "admin", "Demo Admin", &admin_password, org, users::Role::Admin)?;
         Ok(Demo {
             organization_id: org,
-            meals_program: meals,
+            meals_program: meals.0,
             meal_type: meal,
-            shelter_program: shelter,
+            shelter_program: shelter.0,
             bed_type: bed,
             station_id: station,
             token,

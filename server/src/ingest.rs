@@ -160,7 +160,7 @@ mod tests {
         enrollments::insert(
             &f.conn,
             &enrollments::NewEnrollment {
-                client_id: client,
+                client_id: client.0,
                 program_id: f.meals,
                 entry_date: "2026-01-01".parse().unwrap(),
                 household_id: None,
@@ -168,7 +168,7 @@ mod tests {
             },
         )
         .unwrap();
-        let code = cards::issue_scanline(&f.conn, client, None).unwrap().1;
+        let code = cards::issue_scanline(&f.conn, client.0, None).unwrap().1;
         let (batch, _) = batches::create(
             &f.conn,
             batches::Creator::Station(&station),

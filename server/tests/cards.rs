@@ -294,7 +294,7 @@ async fn a_programs_clients_without_cards_get_them_issued_on_a_sheet_and_printed
             enrollments::insert(
                 &conn,
                 &enrollments::NewEnrollment {
-                    client_id: id,
+                    client_id: id.0,
                     program_id: h.meals,
                     entry_date: d("2026-01-01"),
                     household_id: None,

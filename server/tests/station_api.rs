@@ -189,7 +189,7 @@ async fn delete_revalidate_and_close_with_auto_post() {
             },
         )
         .unwrap();
-        (id, scanline_server::store::cards::issue_scanline(&conn, id, None).unwrap().1)
+        (id, scanline_server::store::cards::issue_scanline(&conn, id.0, None).unwrap().1)
     };
     let dup = entry(&h.clients[0].1, NOON);
     let dup_uuid = dup["uuid"].as_str().unwrap().to_owned();
@@ -211,7 +211,7 @@ async fn delete_revalidate_and_close_with_auto_post() {
         scanline_server::store::enrollments::insert(
             &conn,
             &scanline_server::store::enrollments::NewEnrollment {
-                client_id: new_client,
+                client_id: new_client.0,
                 program_id: h.meals,
                 entry_date: harness::d("2026-11-20"),
                 household_id: None,

@@ -121,8 +121,10 @@ fn populate(path: &Path, n_clients: usize) -> anyhow::Result<Fixture> {
                 auto_exit_after_nights: None,
             },
         )?;
-        let meal =
-            programs::insert_service_type(tx, &programs::NewServiceType::simple(program, "Meal"))?;
+        let meal = programs::insert_service_type(
+            tx,
+            &programs::NewServiceType::simple(program.0, "Meal"),
+        )?;
         let entry_date = NaiveDate::from_ymd_opt(2020, 1, 1).expect("a valid date");
         let mut client_ids = Vec::with_capacity(n_clients);
         let mut codes = Vec::with_capacity(n_clients);
@@ -138,27 +140,27 @@ fn populate(path: &Path, n_clients: usize) -> anyhow::Result<Fixture> {
                 },
             )?;
             // The first card is lost and reprinted: 200,000 cards for 100,000 clients.
-            cards::issue_scanline(tx, id, None)?;
-            let (_, code) = cards::issue_scanline(tx, id, None)?;
+            cards::issue_scanline(tx, id.0, None)?;
+            let (_, code) = cards::issue_scanline(tx, id.0, None)?;
             enrollments::insert(
                 tx,
                 &enrollments::NewEnrollment {
-                    client_id: id,
-                    program_id: program,
+                    client_id: id.0,
+                    program_id: program.0,
                     entry_date,
                     household_id: None,
                     relationship_to_hoh: 1,
                 },
             )?;
-            client_ids.push(id);
+            client_ids.push(id.0);
             codes.push(code);
         }
         let mut tokens = Vec::with_capacity(STATIONS);
         for s in 0..STATIONS {
-            let (_, token) = stations::insert(tx, org, &format!("Line {s:02}"), &[program])?;
+            let (_, token) = stations::insert(tx, org, &format!("Line {s:02}"), &[program.0])?;
             tokens.push(token);
         }
-        Ok(Fixture { program, meal, today, client_ids, codes, tokens })
+        Ok(Fixture { program: program.0, meal, today, client_ids, codes, tokens })
     })
 }
 

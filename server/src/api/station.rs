@@ -18,6 +18,7 @@ use super::AppState;
 use super::extract::{ApiJson, parse_uuid};
 use crate::error::{ApiError, ApiResult};
 use crate::ingest::IngestError;
+use crate::store::ClientId;
 use crate::store::audit::Actor;
 use crate::store::batches::{self, Creator};
 use crate::store::roster;
@@ -61,8 +62,8 @@ async fn client_photo(
     let bytes = state
         .db
         .read(move |conn| {
-            crate::store::clients::get_visible(conn, &[org], id)?;
-            crate::store::photos::current(conn, id, false)
+            crate::store::clients::get_visible(conn, &[org], ClientId(id))?;
+            crate::store::photos::current(conn, ClientId(id), false)
         })
         .await??
         .ok_or_else(|| ApiError::not_found("this client has no photo"))?;

@@ -71,7 +71,7 @@ pub(super) fn service_type(db: &mut Local, cmd: ServiceTypeCmd) -> anyhow::Resul
         programs::insert_service_type(
             tx,
             &programs::NewServiceType {
-                program_id,
+                program_id: program_id.0,
                 name,
                 record_type,
                 type_provided,
@@ -110,7 +110,7 @@ pub(super) fn client(db: &mut Local, cmd: ClientCmd) -> anyhow::Result<()> {
                 restricted,
             },
         )?;
-        let card = if with_card { Some(cards::issue_scanline(tx, id, None)?.1) } else { None };
+        let card = if with_card { Some(cards::issue_scanline(tx, id.0, None)?.1) } else { None };
         Ok::<_, StoreError>((id, number, card))
     })?;
     println!("client {id} number {number}");
@@ -127,8 +127,8 @@ pub(super) fn enroll(db: &mut Local, a: EnrollArgs) -> anyhow::Result<()> {
         enrollments::insert(
             tx,
             &enrollments::NewEnrollment {
-                client_id,
-                program_id,
+                client_id: client_id.0,
+                program_id: program_id.0,
                 entry_date: a.entry_date,
                 household_id: a.household,
                 relationship_to_hoh: a.relationship,
@@ -150,7 +150,7 @@ pub(super) fn card(db: &mut Local, cmd: CardCmd) -> anyhow::Result<()> {
         CardCmd::Issue { client, expires } => {
             let (id, code) = db.transact(|tx| {
                 let client_id = clients::resolve(tx, &client)?;
-                cards::issue_scanline(tx, client_id, expires)
+                cards::issue_scanline(tx, client_id.0, expires)
             })?;
             println!("card {id} code {code}");
         }
@@ -160,7 +160,7 @@ pub(super) fn card(db: &mut Local, cmd: CardCmd) -> anyhow::Result<()> {
                 .with_context(|| format!("{kind:?} is not legacy, magstripe or prox"))?;
             let id = db.transact(|tx| {
                 let client_id = clients::resolve(tx, &client)?;
-                cards::add_code(tx, client_id, kind, &code, expires)
+                cards::add_code(tx, client_id.0, kind, &code, expires)
             })?;
             println!("card {id}");
         }
@@ -181,7 +181,7 @@ pub(super) fn bar(db: &mut Local, cmd: BarCmd) -> anyhow::Result<()> {
         BarCmd::Add { client, scope, begin, end, reason } => {
             let id = db.transact(|tx| {
                 let client_id = clients::resolve(tx, &client)?;
-                bars::insert(tx, client_id, scope, begin, end, &reason, None)
+                bars::insert(tx, client_id.0, scope, begin, end, &reason, None)
             })?;
             println!("bar {id}");
         }
@@ -209,6 +209,7 @@ pub(super) fn station(db: &mut Local, cmd: StationCmd) -> anyhow::Result<()> {
                     .iter()
                     .map(|p| programs::resolve(tx, Some(organization_id), p))
                     .collect::<Result<Vec<_>, _>>()?;
+                let ids: Vec<i64> = ids.iter().map(|p| p.0).collect();
                 let (id, token) = stations::insert(tx, organization_id, &name, &ids)?;
                 match &token_file {
                     Some(f) => {

@@ -20,6 +20,7 @@ use super::records::{
     ClientRecord, EnrollmentRecord, ExitRecord, ExportRecord, OrganizationRecord, ProjectRecord,
     ServicesRecord, UserRecord,
 };
+use crate::store::ProgramId;
 use crate::store::StoreError;
 use crate::store::hmis::outgoing;
 
@@ -227,7 +228,7 @@ fn programs_to_export(conn: &Connection, o: &ExportOptions) -> Result<Vec<i64>, 
     }
     let mut allowed = Vec::new();
     for p in &o.programs {
-        match crate::store::programs::get_rules(conn, *p) {
+        match crate::store::programs::get_rules(conn, ProgramId(*p)) {
             Ok(rules) if o.organizations.contains(&rules.organization_id) => allowed.push(*p),
             _ => return Err(StoreError::NotFound(format!("no program {p}"))),
         }

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, named_params};
 use scanline_core::domain::{BarScope, BarSpan};
 
-use super::{StoreError, StoreResult, now, required_text};
+use super::{ProgramId, StoreError, StoreResult, now, required_text};
 
 pub fn insert(
     conn: &Connection,
@@ -15,7 +15,7 @@ pub fn insert(
     reason: &str,
     created_by: Option<i64>,
 ) -> StoreResult<i64> {
-    super::clients::get(conn, client_id)?;
+    super::clients::get(conn, super::ClientId(client_id))?;
     let reason = required_text("reason", reason, 1000)?;
     if end < begin {
         return Err(StoreError::Invalid(format!(
@@ -27,7 +27,7 @@ pub fn insert(
     super::in_range(scanline_core::bounds::calendar("end date", end))?;
     match scope {
         BarScope::Organization(id) => super::orgs::get(conn, id).map(drop)?,
-        BarScope::Program(id) => super::programs::get_rules(conn, id).map(drop)?,
+        BarScope::Program(id) => super::programs::get_rules(conn, ProgramId(id)).map(drop)?,
         BarScope::ServiceType(id) => super::programs::get_service_type(conn, id).map(drop)?,
     }
     conn.prepare_cached(
@@ -144,10 +144,12 @@ pub fn list_for_orgs(conn: &Connection, orgs: &[i64]) -> StoreResult<Vec<BarRow>
 pub fn scope_organization(conn: &Connection, scope: BarScope) -> StoreResult<i64> {
     Ok(match scope {
         BarScope::Organization(id) => super::orgs::get(conn, id)?.id,
-        BarScope::Program(id) => super::programs::get_rules(conn, id)?.organization_id,
+        BarScope::Program(id) => {
+            super::programs::get_rules(conn, super::ProgramId(id))?.organization_id
+        }
         BarScope::ServiceType(id) => {
             let st = super::programs::get_service_type(conn, id)?;
-            super::programs::get_rules(conn, st.program_id)?.organization_id
+            super::programs::get_rules(conn, super::ProgramId(st.program_id))?.organization_id
         }
     })
 }

@@ -49,7 +49,7 @@ pub fn issue_scanline(
             )));
         }
     }
-    let client = super::clients::get(conn, client_id)?;
+    let client = super::clients::get(conn, super::ClientId(client_id))?;
     let next_seq: u8 = conn
         .prepare_cached(
             "SELECT COALESCE(MAX(seq) + 1, 1) FROM cards WHERE client_id = :c AND kind = 'scanline'",
@@ -83,7 +83,7 @@ pub fn add_code(
     raw_code: &str,
     expires_on: Option<NaiveDate>,
 ) -> StoreResult<i64> {
-    super::clients::get(conn, client_id)?;
+    super::clients::get(conn, super::ClientId(client_id))?;
     let ScanCode { key, scanline } = card_code::classify(raw_code)
         .map_err(|e| StoreError::Invalid(format!("that code cannot be scanned: {e}")))?;
     if scanline.is_some() || kind == CardKind::Scanline {

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use rusqlite::{Connection, named_params};
 
+use super::ids::ClientId;
 use super::{OptionalExt, StoreError, StoreResult, is_unique_violation, now, required_text};
 
 #[derive(Debug, Clone, Default)]
@@ -22,7 +23,7 @@ pub struct NewClient {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientRow {
-    pub id: i64,
+    pub id: ClientId,
     pub organization_id: i64,
     pub client_number: u32,
     pub first_name: String,
@@ -33,7 +34,7 @@ pub struct ClientRow {
     pub has_photo: bool,
 }
 
-pub fn insert(conn: &Connection, c: &NewClient) -> StoreResult<(i64, u32)> {
+pub fn insert(conn: &Connection, c: &NewClient) -> StoreResult<(ClientId, u32)> {
     let first = required_text("first name", &c.first_name, 100)?;
     let last = required_text("last name", &c.last_name, 100)?;
     if let Some(ssn) = &c.ssn
@@ -80,10 +81,10 @@ pub fn insert(conn: &Connection, c: &NewClient) -> StoreResult<(i64, u32)> {
             e.into()
         }
     })?;
-    Ok((conn.last_insert_rowid(), number))
+    Ok((super::ClientId(conn.last_insert_rowid()), number))
 }
 
-pub fn get(conn: &Connection, id: i64) -> StoreResult<ClientRow> {
+pub fn get(conn: &Connection, id: ClientId) -> StoreResult<ClientRow> {
     conn.prepare_cached(
         "SELECT id, organization_id, client_number, first_name, last_name, preferred_name, dob,
              restricted, photo_id IS NOT NULL FROM clients WHERE id = :id",
@@ -105,7 +106,7 @@ pub fn get(conn: &Connection, id: i64) -> StoreResult<ClientRow> {
 }
 
 /// Finds a client by internal id or client number (`#123` or `number:123`).
-pub fn resolve(conn: &Connection, reference: &str) -> StoreResult<i64> {
+pub fn resolve(conn: &Connection, reference: &str) -> StoreResult<ClientId> {
     let by_number = reference.strip_prefix('#').or_else(|| reference.strip_prefix("number:"));
     if let Some(n) = by_number {
         let n: u32 = n
@@ -119,7 +120,7 @@ pub fn resolve(conn: &Connection, reference: &str) -> StoreResult<i64> {
     let id: i64 = reference.parse().map_err(|_| {
         StoreError::Invalid(format!("{reference:?} is not a client id (or #number)"))
     })?;
-    get(conn, id).map(|c| c.id)
+    get(conn, super::ClientId(id)).map(|c| c.id)
 }
 
 /// What staff typed into "find client" (DESIGN §10, the seeds' habits).
@@ -273,7 +274,7 @@ pub fn search(
 
 /// A client the viewer may see; a restricted client of another organization is "not found",
 /// exactly like a client that does not exist.
-pub fn get_visible(conn: &Connection, viewer_orgs: &[i64], id: i64) -> StoreResult<ClientRow> {
+pub fn get_visible(conn: &Connection, viewer_orgs: &[i64], id: ClientId) -> StoreResult<ClientRow> {
     match get(conn, id) {
         Ok(c) if !c.restricted || viewer_orgs.contains(&c.organization_id) => Ok(c),
         Ok(_) | Err(StoreError::NotFound(_)) => {
@@ -335,7 +336,7 @@ pub struct Dashboard {
 }
 
 /// Everything the client dashboard shows besides the client row.
-pub fn dashboard(conn: &Connection, id: i64) -> StoreResult<Dashboard> {
+pub fn dashboard(conn: &Connection, id: ClientId) -> StoreResult<Dashboard> {
     let cards = conn
         .prepare_cached(
             "SELECT code, kind, substr(issued_at, 1, 10),

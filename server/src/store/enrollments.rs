@@ -6,6 +6,7 @@ use rusqlite::{Connection, named_params};
 use scanline_core::bounds;
 use scanline_core::domain::EnrollmentSpan;
 
+use super::ids::{ClientId, ProgramId};
 use super::{OptionalExt, StoreError, StoreResult, now};
 
 #[derive(Debug, Clone)]
@@ -27,8 +28,8 @@ pub fn insert(conn: &Connection, e: &NewEnrollment) -> StoreResult<i64> {
             e.relationship_to_hoh
         )));
     }
-    super::clients::get(conn, e.client_id)?;
-    super::programs::get_rules(conn, e.program_id)?;
+    super::clients::get(conn, super::ClientId(e.client_id))?;
+    super::programs::get_rules(conn, super::ProgramId(e.program_id))?;
     if !(1..=5).contains(&e.relationship_to_hoh) && e.relationship_to_hoh != 99 {
         return Err(StoreError::Invalid(
             "relationship to head of household must be 1 to 5 or 99".into(),
@@ -82,7 +83,11 @@ pub(crate) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EnrollmentSpan
 }
 
 /// A client's enrollments in one program.
-pub fn of_client(conn: &Connection, client: i64, program: i64) -> StoreResult<Vec<EnrollmentSpan>> {
+pub fn of_client(
+    conn: &Connection,
+    client: ClientId,
+    program: ProgramId,
+) -> StoreResult<Vec<EnrollmentSpan>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, client_id, program_id, entry_date, exit_date FROM enrollments
          WHERE client_id = :c AND program_id = :p",
@@ -115,7 +120,8 @@ pub fn exit(conn: &Connection, id: i64, exit_date: NaiveDate, destination: u16) 
         )?
         .query_row(named_params! {":id": id}, |r| r.get(0))?;
     // Residential programs count nights: the exit day itself holds no bed night.
-    let residential = super::programs::get_rules(conn, e.program_id)?.is_residential();
+    let residential =
+        super::programs::get_rules(conn, super::ProgramId(e.program_id))?.is_residential();
     if let Some(last) = last_service
         && (last > exit_date || (residential && last == exit_date))
     {
@@ -150,7 +156,7 @@ pub fn open_on(
     last_prefix: &str,
     limit: usize,
 ) -> StoreResult<Vec<EnrolledClient>> {
-    let residential = super::programs::get_rules(conn, program)?.is_residential();
+    let residential = super::programs::get_rules(conn, super::ProgramId(program))?.is_residential();
     let orgs = serde_json::to_string(viewer_orgs).expect("ids serialise");
     let mut stmt = conn.prepare_cached(
         "SELECT c.id, e.id, c.last_name || ', ' || c.first_name, c.client_number

@@ -45,7 +45,11 @@ pub fn of_client(
 ) -> StoreResult<ClientFacts> {
     let mut facts = ClientFacts {
         bars: super::bars::of_client(conn, client, service_date, bars_made_by)?,
-        enrollments: super::enrollments::of_client(conn, client, ctx.program.id)?,
+        enrollments: super::enrollments::of_client(
+            conn,
+            super::ClientId(client),
+            super::ProgramId(ctx.program.id),
+        )?,
         ..ClientFacts::default()
     };
     let from = ctx.counts_from(service_date);
@@ -155,7 +159,7 @@ mod tests {
             enrollments::insert(
                 &f.conn,
                 &enrollments::NewEnrollment {
-                    client_id: id,
+                    client_id: id.0,
                     program_id: f.meals,
                     entry_date: d("2026-01-01"),
                     household_id: None,
@@ -163,7 +167,7 @@ mod tests {
                 },
             )
             .unwrap();
-            codes.push(cards::issue_scanline(&f.conn, id, None).unwrap().1);
+            codes.push(cards::issue_scanline(&f.conn, id.0, None).unwrap().1);
         }
         let create = |program, st| CreateBatch {
             uuid: uuid::Uuid::now_v7(),

@@ -13,6 +13,7 @@ pub mod clients;
 pub mod enrollments;
 pub mod facts;
 pub mod hmis;
+pub mod ids;
 pub mod meta;
 pub mod orgs;
 pub mod photos;
@@ -24,6 +25,8 @@ pub mod services;
 pub mod sessions;
 pub mod stations;
 pub mod users;
+
+pub use ids::{ClientId, ProgramId};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -173,9 +176,11 @@ pub(crate) mod testing {
             },
         )
         .unwrap();
-        let meal =
-            programs::insert_service_type(&conn, &programs::NewServiceType::simple(meals, "Meal"))
-                .unwrap();
+        let meal = programs::insert_service_type(
+            &conn,
+            &programs::NewServiceType::simple(meals.0, "Meal"),
+        )
+        .unwrap();
         let shelter = programs::insert(
             &conn,
             &programs::NewProgram {
@@ -195,10 +200,10 @@ pub(crate) mod testing {
             &programs::NewServiceType {
                 record_type: Some(200),
                 type_provided: Some(200),
-                ..programs::NewServiceType::simple(shelter, "Bed Night")
+                ..programs::NewServiceType::simple(shelter.0, "Bed Night")
             },
         )
         .unwrap();
-        Fixture { conn, org, meals, meal, shelter, bed }
+        Fixture { conn, org, meals: meals.0, meal, shelter: shelter.0, bed }
     }
 }

@@ -3,6 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, named_params};
 
+use super::ids::ClientId;
 use super::{StoreResult, now};
 /// A photo ready to store: re-encoded JPEGs of the picture and its thumbnail.
 #[derive(Debug, Clone, Copy)]
@@ -14,7 +15,12 @@ pub struct NewPhoto<'a> {
 }
 
 /// Stores a photo and makes it the client's current one.
-pub fn save(conn: &Connection, client_id: i64, p: &NewPhoto<'_>, user: i64) -> StoreResult<i64> {
+pub fn save(
+    conn: &Connection,
+    client_id: ClientId,
+    p: &NewPhoto<'_>,
+    user: i64,
+) -> StoreResult<i64> {
     super::clients::get(conn, client_id)?;
     conn.prepare_cached(
         "INSERT INTO photos (client_id, jpeg, thumbnail, width, height, created_by, created_at)
@@ -31,7 +37,7 @@ pub fn save(conn: &Connection, client_id: i64, p: &NewPhoto<'_>, user: i64) -> S
 }
 
 /// Removes the client's current photo (the stored bytes go with it).
-pub fn remove(conn: &Connection, client_id: i64) -> StoreResult<bool> {
+pub fn remove(conn: &Connection, client_id: ClientId) -> StoreResult<bool> {
     let current: Option<i64> = conn
         .prepare_cached("SELECT photo_id FROM clients WHERE id = :c")?
         .query_row(named_params! {":c": client_id}, |r| r.get(0))
@@ -46,7 +52,11 @@ pub fn remove(conn: &Connection, client_id: i64) -> StoreResult<bool> {
 }
 
 /// The client's current photo (or its thumbnail), as JPEG bytes.
-pub fn current(conn: &Connection, client_id: i64, thumbnail: bool) -> StoreResult<Option<Vec<u8>>> {
+pub fn current(
+    conn: &Connection,
+    client_id: ClientId,
+    thumbnail: bool,
+) -> StoreResult<Option<Vec<u8>>> {
     let sql = if thumbnail {
         "SELECT p.thumbnail FROM clients c JOIN photos p ON p.id = c.photo_id WHERE c.id = :c"
     } else {

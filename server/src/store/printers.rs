@@ -417,7 +417,7 @@ pub fn card_content(conn: &Connection, card_id: i64) -> StoreResult<(i64, CardCo
             code,
             issued_on: issued_at.with_timezone(&tz).date_naive(),
             expires_on,
-            photo: super::photos::current(conn, client, false)?,
+            photo: super::photos::current(conn, super::ClientId(client), false)?,
         },
     ))
 }

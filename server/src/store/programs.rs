@@ -5,6 +5,7 @@ use scanline_core::domain::{
     EnrollmentPolicy, FrequencyLimit, LimitPolicy, ProgramRules, ServiceTypeRules,
 };
 
+use super::ids::ProgramId;
 use super::{OptionalExt, StoreError, StoreResult, is_unique_violation, now, required_text};
 
 #[derive(Debug, Clone)]
@@ -19,7 +20,7 @@ pub struct NewProgram {
     pub auto_exit_after_nights: Option<u32>,
 }
 
-pub fn insert(conn: &Connection, p: &NewProgram) -> StoreResult<i64> {
+pub fn insert(conn: &Connection, p: &NewProgram) -> StoreResult<ProgramId> {
     let name = required_text("program name", &p.name, 200)?;
     if p.project_type > 14 {
         return Err(StoreError::Invalid(format!(
@@ -49,7 +50,7 @@ pub fn insert(conn: &Connection, p: &NewProgram) -> StoreResult<i64> {
             e.into()
         }
     })?;
-    Ok(conn.last_insert_rowid())
+    Ok(super::ProgramId(conn.last_insert_rowid()))
 }
 
 #[derive(Debug, Clone)]
@@ -84,7 +85,7 @@ impl NewServiceType {
 
 pub fn insert_service_type(conn: &Connection, st: &NewServiceType) -> StoreResult<i64> {
     let name = required_text("service type name", &st.name, 200)?;
-    get_rules(conn, st.program_id)?;
+    get_rules(conn, super::ProgramId(st.program_id))?;
     if !(st.default_units.is_finite() && st.default_units >= 0.0) {
         return Err(StoreError::Invalid("default units must be a number >= 0".into()));
     }
@@ -141,14 +142,14 @@ fn program_from_row(r: &Row<'_>) -> rusqlite::Result<ProgramRules> {
     })
 }
 
-pub fn get_rules(conn: &Connection, id: i64) -> StoreResult<ProgramRules> {
+pub fn get_rules(conn: &Connection, id: ProgramId) -> StoreResult<ProgramRules> {
     conn.prepare_cached(&format!("SELECT {PROGRAM_COLUMNS} FROM programs WHERE id = :id"))?
         .query_row(named_params! {":id": id}, program_from_row)
         .or_not_found(|| format!("no program {id}"))
 }
 
 pub fn list_rules(conn: &Connection, ids: &[i64]) -> StoreResult<Vec<ProgramRules>> {
-    ids.iter().map(|&id| get_rules(conn, id)).collect()
+    ids.iter().map(|&id| get_rules(conn, super::ProgramId(id))).collect()
 }
 
 /// Every program of an organization.
@@ -216,9 +217,9 @@ pub fn service_types_of(conn: &Connection, programs: &[i64]) -> StoreResult<Vec<
 }
 
 /// Finds a program by id, or by name within an organization (for the CLI).
-pub fn resolve(conn: &Connection, org: Option<i64>, id_or_name: &str) -> StoreResult<i64> {
+pub fn resolve(conn: &Connection, org: Option<i64>, id_or_name: &str) -> StoreResult<ProgramId> {
     if let Ok(id) = id_or_name.parse::<i64>() {
-        return get_rules(conn, id).map(|p| p.id);
+        return get_rules(conn, ProgramId(id)).map(|p| ProgramId(p.id));
     }
     let mut stmt = conn.prepare_cached(
         "SELECT id FROM programs WHERE name = :name AND (:org IS NULL OR organization_id = :org)",
@@ -227,7 +228,7 @@ pub fn resolve(conn: &Connection, org: Option<i64>, id_or_name: &str) -> StoreRe
         .query_map(named_params! {":name": id_or_name, ":org": org}, |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     match ids.as_slice() {
-        [id] => Ok(*id),
+        [id] => Ok(ProgramId(*id)),
         [] => Err(StoreError::NotFound(format!("no program named {id_or_name:?}"))),
         _ => Err(StoreError::Invalid(format!(
             "several programs are named {id_or_name:?}: give its id or the organization"

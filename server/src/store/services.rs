@@ -62,10 +62,19 @@ pub fn add(conn: &Connection, s: &NewService, as_of: DateTime<Utc>) -> StoreResu
 }
 
 /// The client and program of a service, for permission checks.
-pub fn owner(conn: &Connection, id: i64) -> StoreResult<(i64, i64)> {
+pub fn owner(conn: &Connection, id: i64) -> StoreResult<Owner> {
     conn.prepare_cached("SELECT client_id, program_id FROM services WHERE id = :id")?
-        .query_row(named_params! {":id": id}, |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(named_params! {":id": id}, |r| {
+            Ok(Owner { client: r.get(0)?, program: r.get(1)? })
+        })
         .or_not_found(|| format!("no service {id}"))
+}
+
+/// Whose a service is: the client it was given to and the program that gave it.
+#[derive(Debug, Clone, Copy)]
+pub struct Owner {
+    pub client: super::ClientId,
+    pub program: super::ProgramId,
 }
 
 /// Marks a service deleted, with who and why. It stays in the database and in exports as

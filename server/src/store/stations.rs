@@ -41,7 +41,7 @@ pub fn insert(
         return Err(StoreError::Invalid("a station serves at least one program".into()));
     }
     for &p in programs {
-        let rules = super::programs::get_rules(conn, p)?;
+        let rules = super::programs::get_rules(conn, super::ProgramId(p))?;
         if rules.organization_id != organization_id {
             return Err(StoreError::Invalid(format!(
                 "program {p} belongs to another organization"

@@ -124,12 +124,12 @@ async fn add(
                 return Err(StoreError::Forbidden("Your role may not add bars here.".into()));
             }
             let id =
-                bars::insert(tx, client, scope, begin, end, &form.reason, Some(viewer.user_id))?;
+                bars::insert(tx, client.0, scope, begin, end, &form.reason, Some(viewer.user_id))?;
             audit::record(
                 tx,
                 Actor::User(viewer.user_id),
                 "add_bar",
-                Some(client),
+                Some(client.0),
                 &format!("bar {id}"),
                 &format!("{begin} to {end}"),
             )

@@ -24,6 +24,7 @@ use crate::state::AppState;
 use crate::store::audit::Actor;
 use crate::store::batches::{self, BatchListRow, BatchRow, EntryRow};
 use crate::store::sessions::Viewer;
+use crate::store::{ClientId, ProgramId};
 use crate::store::{StoreError, programs};
 
 pub(super) fn router() -> Router<AppState> {
@@ -107,7 +108,7 @@ async fn create(
     let result = state
         .db
         .transact(move |tx| {
-            let program = programs::get_rules(tx, program_id)?;
+            let program = programs::get_rules(tx, ProgramId(program_id))?;
             if !can_change(&viewer, program.organization_id) {
                 return Err(StoreError::Forbidden(
                     "Your role may not start batches for this program.".into(),
@@ -140,7 +141,7 @@ fn visible_batch(
 ) -> Result<(BatchRow, i64, String), StoreError> {
     let uuid: Uuid = uuid.parse().map_err(|_| StoreError::NotFound("no such batch".into()))?;
     let batch = batches::load(conn, uuid)?;
-    let program = programs::get_rules(conn, batch.program_id)?;
+    let program = programs::get_rules(conn, ProgramId(batch.program_id))?;
     if viewer.role_in(program.organization_id).is_none() {
         return Err(StoreError::NotFound("no such batch".into()));
     }
@@ -283,7 +284,7 @@ async fn scan(
                 state
                     .db
                     .read(move |conn| {
-                        crate::store::clients::get(conn, c).map(|c| {
+                        crate::store::clients::get(conn, ClientId(c)).map(|c| {
                             crate::store::display_name(
                                 &c.first_name,
                                 &c.preferred_name,

@@ -20,6 +20,7 @@ use crate::card::{self, CardContent, Delivery, Geometry};
 use crate::print_queue::{self, QueueError};
 use crate::printing;
 use crate::state::AppState;
+use crate::store::ClientId;
 use crate::store::audit::{self, Actor};
 use crate::store::printers::{self, BulkLine, JobLine, Printer, PrinterInput, PrinterKind};
 use crate::store::sessions::{Session, Viewer};
@@ -65,7 +66,7 @@ async fn load_card(
         .db
         .read(move |conn| {
             let (client_id, content) = printers::card_content(conn, card_id)?;
-            let client = clients::get_visible(conn, &viewer.org_ids(), client_id)?;
+            let client = clients::get_visible(conn, &viewer.org_ids(), ClientId(client_id))?;
             if must_change && !viewer.may_change(client.organization_id) {
                 return Err(StoreError::Forbidden("Your role may not print cards.".into()));
             }
@@ -446,7 +447,7 @@ fn issue_missing(
     };
     let mut contents = Vec::new();
     for client_id in &r.clients {
-        let client = clients::get_visible(tx, &viewer.org_ids(), *client_id)?;
+        let client = clients::get_visible(tx, &viewer.org_ids(), ClientId(*client_id))?;
         if client.organization_id != org {
             return Err(StoreError::Invalid(format!(
                 "Client {} belongs to another organization.",
@@ -475,11 +476,7 @@ fn issue_missing(
 }
 
 /// A sheet of the cards as a PDF download.
-async fn sheet(
-    contents: Vec<Numbered>,
-    paper: Paper,
-    with_backs: bool,
-) -> WebResult<Response> {
+async fn sheet(contents: Vec<Numbered>, paper: Paper, with_backs: bool) -> WebResult<Response> {
     let bytes = tokio::task::spawn_blocking(move || {
         let cards: Vec<_> = contents.into_iter().map(|(_, c)| c).collect();
         card::assemble(Geometry::DEFAULT, &cards, with_backs, Delivery::Sheet(paper))

@@ -17,6 +17,7 @@ use crate::store::audit::{self, Actor};
 use crate::store::clients::{self, ClientQuery, ClientRow, ClientSummary, Dashboard};
 use crate::store::programs;
 use crate::store::users::Role;
+use crate::store::{ClientId, ProgramId};
 
 /// Most results a search shows.
 const MAX_RESULTS: usize = 50;
@@ -136,10 +137,10 @@ async fn dashboard(
     let (client, d, programs, today, choices, deletable, printer_list) = state
         .db
         .transact(move |conn| {
-            let client = clients::get_visible(conn, &orgs, id)?;
+            let client = clients::get_visible(conn, &orgs, ClientId(id))?;
             // Form defaults are the organization's date, not the server's.
             let today = crate::store::orgs::today(conn, client.organization_id, now)?;
-            let d = clients::dashboard(conn, id)?;
+            let d = clients::dashboard(conn, ClientId(id))?;
             let mut programs = Vec::new();
             for org in &writable {
                 programs.extend(
@@ -161,7 +162,7 @@ async fn dashboard(
             }
             let mut deletable = Vec::new();
             for s in &d.services {
-                let org = programs::get_rules(conn, s.program_id)?.organization_id;
+                let org = programs::get_rules(conn, ProgramId(s.program_id))?.organization_id;
                 deletable.push(!s.deleted && admin_orgs.contains(&org));
             }
             let printer_list: Vec<(i64, String)> =

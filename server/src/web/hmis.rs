@@ -19,6 +19,7 @@ use crate::hmis::export::{ExportOptions, export};
 use crate::hmis::services::{self, Layout};
 use crate::hmis::{self, Files, Report};
 use crate::state::AppState;
+use crate::store::ProgramId;
 use crate::store::audit::{self, Actor};
 use crate::store::hmis::ImportOptions;
 use crate::store::hmis::settings::{self, MappingRow, OrgSettings};
@@ -177,7 +178,7 @@ async fn check_programs(state: &AppState, admin: &[i64], programs: &[i64]) -> We
         .db
         .read(move |conn| {
             for p in &programs {
-                let org = programs::get_rules(conn, *p)?.organization_id;
+                let org = programs::get_rules(conn, ProgramId(*p))?.organization_id;
                 if !admin.contains(&org) {
                     return Ok(false);
                 }

@@ -16,6 +16,7 @@ use crate::store::audit::{self, Actor};
 use crate::store::clients::{self, ClientSummary, NewClient};
 use crate::store::sessions::Viewer;
 use crate::store::users::Role;
+use crate::store::{ClientId, ProgramId};
 use crate::store::{StoreError, enrollments, programs};
 
 pub(super) fn router() -> Router<AppState> {
@@ -45,7 +46,7 @@ async fn issue_card(
     Form(form): Form<IssueForm>,
 ) -> WebResult<Response> {
     check_csrf(&session, &form.csrf)?;
-    let client_id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let client_id: ClientId = id.parse().map_err(|_| WebError::NotFound)?;
     let expires = match form.expires.trim() {
         "" => None,
         d => Some(date_field("expiry", d)?),
@@ -58,12 +59,12 @@ async fn issue_card(
             if !writable_orgs(&viewer).contains(&client.organization_id) {
                 return Err(StoreError::Forbidden("Your role may not issue cards.".into()));
             }
-            let (card, _) = crate::store::cards::issue_scanline(tx, client_id, expires)?;
+            let (card, _) = crate::store::cards::issue_scanline(tx, client_id.0, expires)?;
             audit::record(
                 tx,
                 Actor::User(viewer.user_id),
                 "issue_card",
-                Some(client_id),
+                Some(client_id.0),
                 &format!("card {card}"),
                 "",
             )
@@ -92,7 +93,8 @@ async fn revoke_card(
         .db
         .transact(move |tx| {
             let client_id = crate::store::cards::client_of(tx, card_id)?;
-            let client = clients::get_visible(tx, &viewer.org_ids(), client_id)?;
+            let client =
+                clients::get_visible(tx, &viewer.org_ids(), crate::store::ClientId(client_id))?;
             if !writable_orgs(&viewer).contains(&client.organization_id) {
                 return Err(StoreError::Forbidden("Your role may not change cards.".into()));
             }
@@ -128,7 +130,7 @@ async fn add_service(
     Form(form): Form<ServiceForm>,
 ) -> WebResult<Response> {
     check_csrf(&session, &form.csrf)?;
-    let client_id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let client_id: ClientId = id.parse().map_err(|_| WebError::NotFound)?;
     let (enrollment_id, service_type_id) = form
         .service
         .split_once(':')
@@ -148,7 +150,7 @@ async fn add_service(
         .transact(move |tx| {
             clients::get_visible(tx, &viewer.org_ids(), client_id)?;
             let e = enrollments::get(tx, enrollment_id)?;
-            let program = programs::get_rules(tx, e.program_id)?;
+            let program = programs::get_rules(tx, ProgramId(e.program_id))?;
             if !writable_orgs(&viewer).contains(&program.organization_id) {
                 return Err(StoreError::Forbidden(
                     "Your role may not add services in this program.".into(),
@@ -157,7 +159,7 @@ async fn add_service(
             let sid = crate::store::services::add(
                 tx,
                 &crate::store::services::NewService {
-                    client_id,
+                    client_id: client_id.0,
                     enrollment_id,
                     service_type_id,
                     date,
@@ -170,7 +172,7 @@ async fn add_service(
                 tx,
                 Actor::User(viewer.user_id),
                 "add_service",
-                Some(client_id),
+                Some(client_id.0),
                 &format!("service {sid}"),
                 &date.to_string(),
             )
@@ -199,9 +201,10 @@ async fn delete_service(
     let result = state
         .db
         .transact(move |tx| {
-            let (client_id, program_id) = crate::store::services::owner(tx, service_id)?;
-            clients::get_visible(tx, &viewer.org_ids(), client_id)?;
-            let program = programs::get_rules(tx, program_id)?;
+            let owner = crate::store::services::owner(tx, service_id)?;
+            let client_id = owner.client.0;
+            clients::get_visible(tx, &viewer.org_ids(), owner.client)?;
+            let program = programs::get_rules(tx, owner.program)?;
             if viewer.role_in(program.organization_id) != Some(Role::Admin) {
                 return Err(StoreError::Forbidden(
                     "Only an admin of the program's organization may delete a service.".into(),
@@ -357,7 +360,7 @@ async fn add_client(
                 tx,
                 Actor::User(user),
                 "create_client",
-                Some(id),
+                Some(id.0),
                 "",
                 if confirmed { "added despite a duplicate warning" } else { "" },
             )?;
@@ -427,7 +430,7 @@ async fn enroll(
     Form(form): Form<EnrollForm>,
 ) -> WebResult<Response> {
     check_csrf(&session, &form.csrf)?;
-    let client_id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let client_id: ClientId = id.parse().map_err(|_| WebError::NotFound)?;
     let entry_date = date_field("entry date", &form.entry_date)?;
     let members = form.members()?;
     let viewer = session.viewer.clone();
@@ -437,7 +440,7 @@ async fn enroll(
             clients::get_visible(tx, &viewer.org_ids(), client_id)?;
             // The whole household enters together, or nobody does.
             let household = uuid::Uuid::new_v4().to_string();
-            let program = programs::get_rules(tx, form.program_id)?;
+            let program = programs::get_rules(tx, ProgramId(form.program_id))?;
             if !writable_orgs(&viewer).contains(&program.organization_id) {
                 return Err(StoreError::Forbidden(
                     "Your role may not enroll clients in this program.".into(),
@@ -446,7 +449,7 @@ async fn enroll(
             let e = enrollments::insert(
                 tx,
                 &enrollments::NewEnrollment {
-                    client_id,
+                    client_id: client_id.0,
                     program_id: program.id,
                     entry_date,
                     household_id: Some(household.clone()),
@@ -457,7 +460,7 @@ async fn enroll(
                 tx,
                 Actor::User(viewer.user_id),
                 "enroll",
-                Some(client_id),
+                Some(client_id.0),
                 &format!("enrollment {e}"),
                 &format!("program {}, head of household", program.id),
             )?;
@@ -472,7 +475,7 @@ async fn enroll(
                 let m = enrollments::insert(
                     tx,
                     &enrollments::NewEnrollment {
-                        client_id: member,
+                        client_id: member.0,
                         program_id: program.id,
                         entry_date,
                         household_id: Some(household.clone()),
@@ -483,7 +486,7 @@ async fn enroll(
                     tx,
                     Actor::User(viewer.user_id),
                     "enroll",
-                    Some(member),
+                    Some(member.0),
                     &format!("enrollment {m}"),
                     &format!("program {}, relationship {relationship}", program.id),
                 )?;
@@ -516,8 +519,8 @@ async fn exit(
         .db
         .transact(move |tx| {
             let e = enrollments::get(tx, enrollment_id)?;
-            clients::get_visible(tx, &viewer.org_ids(), e.client_id)?;
-            let program = programs::get_rules(tx, e.program_id)?;
+            clients::get_visible(tx, &viewer.org_ids(), ClientId(e.client_id))?;
+            let program = programs::get_rules(tx, ProgramId(e.program_id))?;
             if !writable_orgs(&viewer).contains(&program.organization_id) {
                 return Err(StoreError::Forbidden(
                     "Your role may not exit clients from this program.".into(),

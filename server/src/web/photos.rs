@@ -15,6 +15,7 @@ use super::auth::{SignedIn, check_csrf};
 use super::{CsrfForm, WebError, WebResult};
 use crate::photo::{self, MAX_UPLOAD_BYTES};
 use crate::state::AppState;
+use crate::store::ClientId;
 use crate::store::audit::{self, Actor};
 use crate::store::{StoreError, clients, photos};
 
@@ -35,7 +36,7 @@ async fn serve(
     id: &str,
     thumb: bool,
 ) -> WebResult<Response> {
-    let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let id: ClientId = id.parse().map_err(|_| WebError::NotFound)?;
     let bytes = state
         .db
         .read(move |conn| {
@@ -86,7 +87,7 @@ async fn upload(
     if check_csrf(&session, csrf).is_err() {
         return refuse(StatusCode::FORBIDDEN, "The page expired: reload it and try again.".into());
     }
-    let Ok(id) = id.parse::<i64>() else {
+    let Ok(id) = id.parse::<ClientId>() else {
         return refuse(StatusCode::NOT_FOUND, "No such client.".into());
     };
     let orgs = session.viewer.org_ids();
@@ -95,7 +96,7 @@ async fn upload(
     // Who may change this photo is settled before a byte of the picture is decoded: a viewer,
     // or a request for a client out of sight, costs nothing.
     let (o, a) = (orgs.clone(), allowed.clone());
-    match state.db.read(move |conn| may_change_photo(conn, &o, &a, id)).await {
+    match state.db.read(move |conn| may_change_photo(conn, &o, &a, id.0)).await {
         Ok(Ok(())) => {}
         Ok(Err(StoreError::NotFound(_))) => {
             return refuse(StatusCode::NOT_FOUND, "No such client.".into());
@@ -123,7 +124,7 @@ async fn upload(
     let result = state
         .db
         .transact(move |tx| {
-            may_change_photo(tx, &orgs, &allowed, id)?;
+            may_change_photo(tx, &orgs, &allowed, id.0)?;
             let new = photos::NewPhoto {
                 jpeg: &processed.jpeg,
                 thumbnail: &processed.thumbnail,
@@ -131,7 +132,7 @@ async fn upload(
                 height: processed.height,
             };
             let photo = photos::save(tx, id, &new, user)?;
-            audit::record(tx, Actor::User(user), "photo", Some(id), &format!("photo {photo}"), "")
+            audit::record(tx, Actor::User(user), "photo", Some(id.0), &format!("photo {photo}"), "")
         })
         .await;
     match result {
@@ -154,7 +155,7 @@ fn may_change_photo(
     allowed: &[i64],
     id: i64,
 ) -> Result<(), StoreError> {
-    let client = clients::get_visible(conn, orgs, id)?;
+    let client = clients::get_visible(conn, orgs, crate::store::ClientId(id))?;
     if allowed.contains(&client.organization_id) {
         Ok(())
     } else {
@@ -169,7 +170,7 @@ async fn remove(
     Form(form): Form<CsrfForm>,
 ) -> WebResult<Response> {
     check_csrf(&session, &form.csrf)?;
-    let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let id: ClientId = id.parse().map_err(|_| WebError::NotFound)?;
     let orgs = session.viewer.org_ids();
     let user = session.viewer.user_id;
     let allowed = session.viewer.writable_orgs();
@@ -183,7 +184,7 @@ async fn remove(
                 ));
             }
             photos::remove(tx, id)?;
-            audit::record(tx, Actor::User(user), "remove_photo", Some(id), "", "")
+            audit::record(tx, Actor::User(user), "remove_photo", Some(id.0), "", "")
         })
         .await??;
     Ok(Redirect::to(&format!("/clients/{id}")).into_response())

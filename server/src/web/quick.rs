@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::auth::{SignedIn, check_csrf};
 use super::{WebError, WebResult};
 use crate::state::AppState;
+use crate::store::ProgramId;
 use crate::store::audit::{self, Actor};
 use crate::store::enrollments::{self, EnrolledClient};
 use crate::store::services::{self, NewService};
@@ -139,7 +140,7 @@ async fn save(
             // One IMMEDIATE transaction reads who is enrolled and writes the services, so
             // nothing changes between the two; each client's service sits in its own savepoint,
             // so one refusal does not undo the others.
-            let program = programs::get_rules(tx, program_id)?;
+            let program = programs::get_rules(tx, ProgramId(program_id))?;
             if !viewer.may_change(program.organization_id) {
                 return Err(StoreError::Forbidden(
                     "Your role may not record services in this program.".into(),

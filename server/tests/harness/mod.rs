@@ -77,7 +77,7 @@ impl Harness {
             )?;
             let meal = programs::insert_service_type(
                 tx,
-                &programs::NewServiceType::simple(meals, "Meal"),
+                &programs::NewServiceType::simple(meals.0, "Meal"),
             )?;
             let shelter = programs::insert(
                 tx,
@@ -88,7 +88,7 @@ impl Harness {
                 &programs::NewServiceType {
                     record_type: Some(200),
                     type_provided: Some(200),
-                    ..programs::NewServiceType::simple(shelter, "Bed Night")
+                    ..programs::NewServiceType::simple(shelter.0, "Bed Night")
                 },
             )?;
             let meals_b = programs::insert(
@@ -97,11 +97,11 @@ impl Harness {
             )?;
             let meal_b = programs::insert_service_type(
                 tx,
-                &programs::NewServiceType::simple(meals_b, "Meal"),
+                &programs::NewServiceType::simple(meals_b.0, "Meal"),
             )?;
-            let (s1, t1) = stations::insert(tx, org_a, "Line 1", &[meals, shelter])?;
-            let (s2, t2) = stations::insert(tx, org_a, "Line 2", &[meals, shelter])?;
-            let (s3, t3) = stations::insert(tx, org_b, "South line", &[meals_b])?;
+            let (s1, t1) = stations::insert(tx, org_a, "Line 1", &[meals.0, shelter.0])?;
+            let (s2, t2) = stations::insert(tx, org_a, "Line 2", &[meals.0, shelter.0])?;
+            let (s3, t3) = stations::insert(tx, org_b, "South line", &[meals_b.0])?;
             let mut cl = Vec::new();
             for (first, last) in [
                 ("Ana", "Alder"),
@@ -121,12 +121,12 @@ impl Harness {
                         ..clients::NewClient::default()
                     },
                 )?;
-                let (_, code) = cards::issue_scanline(tx, id, None)?;
+                let (_, code) = cards::issue_scanline(tx, id.0, None)?;
                 enrollments::insert(
                     tx,
                     &enrollments::NewEnrollment {
-                        client_id: id,
-                        program_id: meals,
+                        client_id: id.0,
+                        program_id: meals.0,
                         entry_date: d("2026-01-01"),
                         household_id: None,
                         relationship_to_hoh: 1,
@@ -172,15 +172,15 @@ impl Harness {
             app,
             org_a,
             org_b,
-            meals,
+            meals: meals.0,
             meal,
-            shelter,
+            shelter: shelter.0,
             bed,
-            meals_b,
+            meals_b: meals_b.0,
             meal_b,
             tokens,
             station_ids,
-            clients,
+            clients: clients.into_iter().map(|(id, code)| (id.0, code)).collect(),
             clock,
         }
     }

@@ -52,7 +52,7 @@ fn b_clients(h: &Harness) -> Targets {
     };
     let (restricted, restricted_number) = clients::insert(&conn, &new("Rhea", true)).unwrap();
     let (_, other_number) = clients::insert(&conn, &new("Omar", false)).unwrap();
-    Targets { restricted, restricted_number, other_number }
+    Targets { restricted: restricted.0, restricted_number, other_number }
 }
 
 fn takeover(h: &Harness, t: &Targets) -> Vec<u8> {

@@ -56,9 +56,11 @@ pub(crate) fn start() -> (Server, Setup) {
                 auto_exit_after_nights: None,
             },
         )?;
-        let meal =
-            programs::insert_service_type(tx, &programs::NewServiceType::simple(program, "Meal"))?;
-        let (_, token) = stations::insert(tx, org, "Line 1", &[program])?;
+        let meal = programs::insert_service_type(
+            tx,
+            &programs::NewServiceType::simple(program.0, "Meal"),
+        )?;
+        let (_, token) = stations::insert(tx, org, "Line 1", &[program.0])?;
         users::insert(tx, "desk", "Desk", PASSWORD, org, users::Role::Staff)?;
         let mut codes = Vec::new();
         let mut first = 0;
@@ -73,21 +75,21 @@ pub(crate) fn start() -> (Server, Setup) {
                 },
             )?;
             if i == 0 {
-                first = id;
+                first = id.0;
             }
             enrollments::insert(
                 tx,
                 &enrollments::NewEnrollment {
-                    client_id: id,
-                    program_id: program,
+                    client_id: id.0,
+                    program_id: program.0,
                     entry_date: "2020-01-01".parse().unwrap(),
                     household_id: None,
                     relationship_to_hoh: 1,
                 },
             )?;
-            codes.push(cards::issue_scanline(tx, id, None)?.1);
+            codes.push(cards::issue_scanline(tx, id.0, None)?.1);
         }
-        Ok::<_, StoreError>(Setup { token, program, meal, client: first, codes })
+        Ok::<_, StoreError>(Setup { token, program: program.0, meal, client: first, codes })
     })
     .unwrap();
     drop(conn);

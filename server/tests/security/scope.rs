@@ -50,11 +50,11 @@ async fn north(h: &Harness) -> North {
         },
     )
     .unwrap();
-    let (card, code) = cards::issue_scanline(&conn, client, None).unwrap();
+    let (card, code) = cards::issue_scanline(&conn, client.0, None).unwrap();
     let enrollment = enrollments::insert(
         &conn,
         &enrollments::NewEnrollment {
-            client_id: client,
+            client_id: client.0,
             program_id: h.meals,
             entry_date: harness::d("2026-01-01"),
             household_id: None,
@@ -65,7 +65,7 @@ async fn north(h: &Harness) -> North {
     let service = services::add(
         &conn,
         &services::NewService {
-            client_id: client,
+            client_id: client.0,
             enrollment_id: enrollment,
             service_type_id: h.meal,
             date: harness::d("2026-11-20"),
@@ -77,7 +77,7 @@ async fn north(h: &Harness) -> North {
     .unwrap();
     let bar = bars::insert(
         &conn,
-        client,
+        client.0,
         BarScope::Program(h.shelter),
         harness::d("2026-11-01"),
         harness::d("2026-12-31"),
@@ -116,7 +116,7 @@ async fn north(h: &Harness) -> North {
     let entry = e["uuid"].as_str().unwrap().to_owned();
     h.upload(0, &batch, json!([e])).await;
     North {
-        client,
+        client: client.0,
         card,
         enrollment,
         service,

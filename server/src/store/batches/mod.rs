@@ -56,7 +56,8 @@ pub struct Rules {
 
 impl Rules {
     pub fn load(conn: &Connection, batch: &BatchRow) -> StoreResult<Self> {
-        let program = crate::store::programs::get_rules(conn, batch.program_id)?;
+        let program =
+            crate::store::programs::get_rules(conn, crate::store::ProgramId(batch.program_id))?;
         let service_types = batch
             .service_type_ids
             .iter()
@@ -73,7 +74,7 @@ impl Rules {
         program_id: i64,
         service_type_ids: &[i64],
     ) -> StoreResult<Self> {
-        let program = crate::store::programs::get_rules(conn, program_id)?;
+        let program = crate::store::programs::get_rules(conn, crate::store::ProgramId(program_id))?;
         let service_types = service_type_ids
             .iter()
             .map(|&id| crate::store::programs::get_service_type(conn, id))
@@ -168,7 +169,7 @@ pub fn create(
     req: &CreateBatch,
     as_of: DateTime<Utc>,
 ) -> StoreResult<(BatchRow, bool)> {
-    let program = crate::store::programs::get_rules(conn, req.program_id)?;
+    let program = crate::store::programs::get_rules(conn, crate::store::ProgramId(req.program_id))?;
     if let Creator::Station(station) = by
         && !station.programs.contains(&req.program_id)
     {

@@ -83,7 +83,7 @@ fn main() {
 
     let files = synthetic_export(clients);
     let start = Instant::now();
-    let parsed = hmis::read::read(&files);
+    let parsed = hmis::read::read(&files, chrono::Utc::now().date_naive());
     let read_time = start.elapsed();
     let report = hmis::import_now(
         &mut conn,
@@ -137,6 +137,7 @@ fn main() {
         programs: Vec::new(),
         organizations: orgs,
         hashed: false,
+        time_zone: None,
     };
     for round in 0..2 {
         let start = Instant::now();

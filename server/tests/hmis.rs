@@ -26,7 +26,7 @@ fn fresh() -> (tempfile::TempDir, Connection) {
 }
 
 fn import_files(conn: &mut Connection, files: &Files) -> Report {
-    let parsed = read::read(files);
+    let parsed = read::read(files, harness::d(harness::TODAY));
     let opts = ImportOptions { time_zone: "America/New_York".into(), scope: None };
     hmis::import_now(conn, &parsed, &opts, &mut |_, _, _| {}).unwrap()
 }
@@ -244,6 +244,7 @@ fn import_export_and_reimport_give_the_same_data() {
         programs: Vec::new(),
         organizations: orgs.clone(),
         hashed: false,
+        time_zone: None,
     };
     let exported = export(&first, &opts, chrono::Utc::now()).unwrap();
     assert_eq!(exported.services, 10);
@@ -636,18 +637,20 @@ fn an_fy2024_export_imports_and_deleted_services_export_with_date_deleted() {
         programs: Vec::new(),
         organizations: vec![org],
         hashed: false,
+        time_zone: None,
     };
     let exported = export(&conn, &opts, chrono::Utc::now()).unwrap();
     let services = String::from_utf8(exported.files[7].1.clone()).unwrap();
     let row = services.lines().nth(1).unwrap();
     assert!(row.starts_with("V24,N24,C24,2024-02-01,200,200,"), "{row}");
+    // 10:00 UTC is 05:00 in New York, the zone the HMIS writes in; the HMIS's user stays.
     let expected_tail = format!(
-        ",2024-03-01 09:30:00,2024-03-05 10:00:00,SL-U0,2024-03-05 10:00:00,{}",
+        ",2024-03-01 09:30:00,2024-03-05 05:00:00,U,2024-03-05 05:00:00,{}",
         exported.export_id
     );
     assert!(
         row.ends_with(&expected_tail),
-        "DateCreated from the HMIS, DateUpdated and DateDeleted from the deletion: {row}"
+        "DateCreated and UserID from the HMIS, DateUpdated and DateDeleted from the deletion: {row}"
     );
     assert_eq!(services.lines().next().unwrap().split(',').count(), 18);
 }
@@ -665,6 +668,7 @@ fn a_service_recorded_in_another_program_exports_with_its_enrollment() {
         programs: vec![shelter],
         organizations: vec![count(&conn, "SELECT id FROM organizations")],
         hashed: false,
+        time_zone: None,
     };
     let exported = export(&conn, &opts, chrono::Utc::now()).unwrap();
     let text = |i: usize| String::from_utf8(exported.files[i].1.clone()).unwrap();

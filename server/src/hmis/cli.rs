@@ -20,7 +20,8 @@ pub enum HmisCmd {
     /// the database as it was. Exits with status 1 when the import was refused.
     Import {
         path: PathBuf,
-        /// IANA time zone of organizations the import creates.
+        /// IANA time zone the HMIS writes its times in (DateCreated, DateUpdated), also given
+        /// to organizations the import creates.
         #[arg(long, default_value = "America/Los_Angeles")]
         time_zone: String,
         /// Write every error and warning to this CSV file.
@@ -120,7 +121,8 @@ fn import(
     if files.is_empty() {
         bail!("{} holds no CSV files", path.display());
     }
-    let parsed = read::read(&files);
+    let zone = crate::store::orgs::parse_time_zone(&time_zone)?;
+    let parsed = read::read(&files, chrono::Utc::now().with_timezone(&zone).date_naive());
     if let Some(org) = org {
         db.read(|conn| crate::store::orgs::get(conn, org))
             .with_context(|| format!("--org {org}: no such organization"))?;
@@ -169,7 +171,14 @@ fn export(
     scanline_core::bounds::period("export period", from, to)?;
     let exported = db.snapshot(|conn| {
         let organizations = crate::store::orgs::all_ids(conn)?;
-        let opts = export::ExportOptions { start: from, end: to, programs, organizations, hashed };
+        let opts = export::ExportOptions {
+            start: from,
+            end: to,
+            programs,
+            organizations,
+            hashed,
+            time_zone: None,
+        };
         export::export(conn, &opts, crate::store::now())
     })?;
     write_export(&exported, out)?;

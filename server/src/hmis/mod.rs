@@ -8,16 +8,13 @@ pub mod cli;
 pub mod export;
 pub mod model;
 pub mod read;
-pub mod records;
 pub mod services;
 
 use std::collections::HashMap;
 
-pub use model::{Counts, Issue};
+pub use model::{Counts, Issue, records};
 use std::io::Read as _;
 use std::path::Path;
-
-use chrono::{Datelike as _, NaiveDate, NaiveDateTime};
 
 /// What an import found and did.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -62,8 +59,9 @@ pub struct Files {
 
 /// The files of an export the importer reads; every other member of a folder or archive is
 /// left unread.
-pub const FILES_READ: [&str; 7] = [
+pub const FILES_READ: [&str; 8] = [
     "export.csv",
+    "user.csv",
     "organization.csv",
     "project.csv",
     "client.csv",
@@ -236,86 +234,4 @@ pub fn import_now(
     progress: crate::store::hmis::Progress<'_>,
 ) -> Result<Report, crate::store::StoreError> {
     report_of(crate::db::immediate(conn, |tx| import(tx, parsed, opts, progress)))
-}
-
-/// HUD dates are `yyyy-mm-dd`; real exports also carry `m/d/yyyy`, `mm-dd-yyyy`,
-/// `dd-Mon-yyyy`, two-digit years and a time part.
-///
-/// A date outside 1900 to 2100 is no date (DESIGN §13): it is reported, never stored.
-pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    parse_date_any(s).filter(|d| scanline_core::bounds::calendar("date", *d).is_ok())
-}
-
-fn parse_date_any(s: &str) -> Option<NaiveDate> {
-    let s = s.trim();
-    let date_part = s.split([' ', 'T']).next().unwrap_or(s);
-    for f in ["%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y", "%d-%b-%Y", "%Y/%m/%d"] {
-        // A two-digit year is not year 23.
-        if let Ok(d) = NaiveDate::parse_from_str(date_part, f)
-            && d.year() >= 1000
-        {
-            return Some(d);
-        }
-    }
-    for f in ["%m-%d-%y", "%m/%d/%y"] {
-        if let Ok(d) = NaiveDate::parse_from_str(date_part, f) {
-            return Some(d);
-        }
-    }
-    None
-}
-
-/// HUD datetimes are `yyyy-mm-dd hh:mm:ss`; minutes only, fractions, a `T`, and the date
-/// variants of `parse_date` are accepted too. A date alone is midnight.
-pub fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
-    let s = s.trim().replace('T', " ");
-    let s = s.trim_end_matches('Z');
-    for f in [
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%d %H:%M",
-        "%m-%d-%Y %H:%M:%S",
-        "%m-%d-%Y %H:%M",
-        "%m/%d/%Y %H:%M:%S",
-        "%m/%d/%Y %H:%M",
-        "%m/%d/%Y %I:%M:%S %p",
-        "%m/%d/%Y %I:%M %p",
-    ] {
-        if let Ok(d) = NaiveDateTime::parse_from_str(s, f) {
-            return scanline_core::bounds::calendar("date", d.date()).is_ok().then_some(d);
-        }
-    }
-    parse_date(s).and_then(|d| d.and_hms_opt(0, 0, 0))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn date_variants_from_real_exports_are_read() {
-        let d = NaiveDate::from_ymd_opt(2023, 2, 7).unwrap();
-        for s in [
-            "2023-02-07",
-            "2/7/2023",
-            "02-07-2023",
-            "07-Feb-2023",
-            "02-07-23",
-            "2023-02-07 12:00:00",
-        ] {
-            assert_eq!(parse_date(s), Some(d), "{s}");
-        }
-        assert_eq!(parse_date("2023-13-01"), None);
-        assert_eq!(parse_date("0000-01-01"), None);
-        assert_eq!(parse_date("1899-12-31"), None);
-        assert_eq!(parse_datetime("9999-01-01 00:00:00"), None);
-        assert_eq!(parse_date("soon"), None);
-        let t = parse_datetime("02-07-2023 12:00:00").unwrap();
-        assert_eq!(t.to_string(), "2023-02-07 12:00:00");
-        assert_eq!(
-            parse_datetime("2023-02-07T08:30:00Z").unwrap().to_string(),
-            "2023-02-07 08:30:00"
-        );
-        assert_eq!(parse_datetime("2023-02-07 08:30").unwrap().to_string(), "2023-02-07 08:30:00");
-        assert_eq!(parse_datetime("2023-02-07").unwrap().to_string(), "2023-02-07 00:00:00");
-    }
 }

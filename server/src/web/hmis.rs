@@ -121,9 +121,10 @@ async fn import(
     let bytes = file.filter(|b| !b.is_empty()).ok_or_else(|| {
         WebError::Invalid("Choose the HMIS export (a .zip file) to upload.".into())
     })?;
-    crate::store::orgs::parse_time_zone(&tz).map_err(WebError::from)?;
+    let zone = crate::store::orgs::parse_time_zone(&tz).map_err(WebError::from)?;
+    let today = state.clock.today_in(zone);
     let parsed = tokio::task::spawn_blocking(move || {
-        Files::from_zip(&bytes).map(|files| hmis::read::read(&files))
+        Files::from_zip(&bytes).map(|files| hmis::read::read(&files, today))
     })
     .await
     .map_err(|e| WebError::Internal(e.to_string()))?
@@ -203,6 +204,7 @@ async fn download_export(
         programs,
         organizations: admin,
         hashed: q.hashed == "1",
+        time_zone: None,
     };
     let user = session.viewer.user_id;
     let (zip, name) = state

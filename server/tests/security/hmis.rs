@@ -117,7 +117,7 @@ async fn an_admin_cannot_take_over_another_organization_through_the_hmis_upload(
 
     // The operator's command line, told to act for organization A, refuses the same file.
     let files = Files::from_zip(&forged).unwrap();
-    let parsed = read::read(&files);
+    let parsed = read::read(&files, harness::d(harness::TODAY));
     let opts = ImportOptions { time_zone: "America/Chicago".into(), scope: Some(vec![h.org_a]) };
     changes_nothing(&h, async {
         let mut conn = h.conn();
@@ -143,7 +143,7 @@ async fn a_shared_client_is_never_overwritten_by_another_organizations_file() {
         ("Client.csv", client.as_bytes()),
     ]))
     .unwrap();
-    let parsed = read::read(&files);
+    let parsed = read::read(&files, harness::d(harness::TODAY));
     let opts = ImportOptions { time_zone: "America/Chicago".into(), scope: Some(vec![h.org_a]) };
     changes_nothing(&h, async {
         let mut conn = h.conn();

@@ -4,8 +4,14 @@
 //! imports nothing of the server.
 
 pub mod codes;
+pub mod kept;
+pub mod records;
+
+use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
+
+pub use kept::Kept;
 
 /// One problem with one value of an import, pointing at the exact place.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -41,6 +47,13 @@ pub struct Counts {
     pub skipped: u64,
 }
 
+/// The HUD CSV specification an export follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsvVersion {
+    Fy2024,
+    Fy2026,
+}
+
 /// The export's own record.
 #[derive(Debug, Clone)]
 pub struct ExportRow {
@@ -49,6 +62,8 @@ pub struct ExportRow {
     pub hash_status: i32,
 }
 
+/// What every record has: where it is, its times (the HMIS's local times, as written) and
+/// the record as received.
 #[derive(Debug, Clone)]
 pub struct Common {
     pub file: &'static str,
@@ -57,6 +72,7 @@ pub struct Common {
     pub created: NaiveDateTime,
     pub updated: NaiveDateTime,
     pub deleted: Option<NaiveDateTime>,
+    pub kept: Kept,
 }
 
 #[derive(Debug, Clone)]
@@ -96,6 +112,8 @@ pub struct EnrollmentRow {
     pub personal_id: String,
     pub project_id: String,
     pub entry_date: NaiveDate,
+    /// The HouseholdID as sent; empty when the HMIS left it out (the import then makes a
+    /// household of one).
     pub household_id: String,
     pub relationship: i32,
     pub common: Common,
@@ -122,10 +140,44 @@ pub struct ServiceRow {
     pub common: Common,
 }
 
+/// The rows read but refused, by primary key, with their line: a row that refers to one is
+/// reported as its dependant, once for them all, instead of as a broken reference.
+#[derive(Debug, Default)]
+pub struct Refused {
+    pub organizations: HashMap<String, u64>,
+    pub projects: HashMap<String, u64>,
+    pub clients: HashMap<String, u64>,
+    pub enrollments: HashMap<String, u64>,
+}
+
+impl Refused {
+    /// The refused rows of a file, by the file's name.
+    pub fn of_file(&mut self, file: &str) -> Option<&mut HashMap<String, u64>> {
+        match file {
+            "Organization.csv" => Some(&mut self.organizations),
+            "Project.csv" => Some(&mut self.projects),
+            "Client.csv" => Some(&mut self.clients),
+            "Enrollment.csv" => Some(&mut self.enrollments),
+            _ => None,
+        }
+    }
+}
+
+/// A row of User.csv, kept so that the users the records name go back with them.
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: String,
+    pub kept: Kept,
+}
+
 /// An export read and checked file by file.
 #[derive(Debug, Default)]
 pub struct Parsed {
     pub export: Option<ExportRow>,
+    /// The specification the export follows, once Export.csv and the headers agree on one.
+    pub version: Option<CsvVersion>,
+    pub users: Vec<UserRow>,
+    pub refused: Refused,
     pub organizations: Vec<OrganizationRow>,
     pub projects: Vec<ProjectRow>,
     pub clients: Vec<ClientRow>,

@@ -12,8 +12,9 @@ pub mod outgoing;
 mod projects;
 mod services;
 pub mod settings;
+mod users;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -63,25 +64,106 @@ pub(super) struct Ctx {
     pub(super) warnings: Vec<Issue>,
 }
 
+fn issue_at(c: &Common, column: &str, value: &str, reason: &str) -> Issue {
+    Issue {
+        file: c.file.to_owned(),
+        line: c.line,
+        column: column.to_owned(),
+        value: value.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
 impl Ctx {
     fn error(&mut self, c: &Common, column: &str, value: &str, reason: &str) {
-        self.errors.push(Issue {
-            file: c.file.to_owned(),
-            line: c.line,
-            column: column.to_owned(),
-            value: value.to_owned(),
-            reason: reason.to_owned(),
-        });
+        self.errors.push(issue_at(c, column, value, reason));
     }
 
     fn warn(&mut self, c: &Common, column: &str, value: &str, reason: &str) {
-        self.warnings.push(Issue {
-            file: c.file.to_owned(),
-            line: c.line,
-            column: column.to_owned(),
-            value: value.to_owned(),
-            reason: reason.to_owned(),
-        });
+        self.warnings.push(issue_at(c, column, value, reason));
+    }
+}
+
+/// A row that was refused, and that other rows may refer to: the root cause their own
+/// refusal is reported under.
+#[derive(Debug, Clone)]
+pub(super) struct Root {
+    /// "project P7 (Project.csv line 12)".
+    pub(super) what: String,
+}
+
+impl Root {
+    fn new(kind: &str, id: &str, file: &str, line: u64) -> Self {
+        Self { what: format!("{kind} {id} ({file} line {line})") }
+    }
+}
+
+/// The refused rows of each file, by HMIS ID.
+#[derive(Debug, Default)]
+pub(super) struct Roots {
+    pub(super) organizations: HashMap<String, Root>,
+    pub(super) projects: HashMap<String, Root>,
+    pub(super) clients: HashMap<String, Root>,
+    pub(super) enrollments: HashMap<String, Root>,
+}
+
+impl Roots {
+    fn of(refused: &crate::hmis::model::Refused) -> Self {
+        let each = |kind: &str, file: &str, m: &HashMap<String, u64>| {
+            m.iter().map(|(id, line)| (id.clone(), Root::new(kind, id, file, *line))).collect()
+        };
+        Self {
+            organizations: each("organization", "Organization.csv", &refused.organizations),
+            projects: each("project", "Project.csv", &refused.projects),
+            clients: each("client", "Client.csv", &refused.clients),
+            enrollments: each("enrollment", "Enrollment.csv", &refused.enrollments),
+        }
+    }
+}
+
+/// Rows not applied because of one root cause, reported once for them all.
+#[derive(Debug, Default)]
+pub(super) struct Dependants {
+    /// (file, column, cause) -> (rows, their first lines).
+    groups: BTreeMap<(&'static str, &'static str, String), (u64, Vec<u64>)>,
+}
+
+/// How many lines of the dependants a report names.
+const EXAMPLES: usize = 5;
+
+impl Dependants {
+    pub(super) fn add(&mut self, c: &Common, column: &'static str, cause: String) {
+        let group = self.groups.entry((c.file, column, cause)).or_default();
+        group.0 += 1;
+        if group.1.len() < EXAMPLES {
+            group.1.push(c.line);
+        }
+    }
+
+    fn issues(self, verb: &str) -> Vec<Issue> {
+        self.groups
+            .into_iter()
+            .map(|((file, column, cause), (count, lines))| {
+                let first = lines.first().copied().unwrap_or_default();
+                let shown: Vec<String> = lines.iter().map(u64::to_string).collect();
+                let more = count - lines.len() as u64;
+                let lines = if more > 0 {
+                    format!("lines {} and {more} more", shown.join(", "))
+                } else if count == 1 {
+                    format!("line {}", shown[0])
+                } else {
+                    format!("lines {}", shown.join(", "))
+                };
+                let rows = if count == 1 { "1 row".to_owned() } else { format!("{count} rows") };
+                Issue {
+                    file: file.to_owned(),
+                    line: first,
+                    column: column.to_owned(),
+                    value: String::new(),
+                    reason: format!("{rows} {verb} because {cause}: {lines}"),
+                }
+            })
+            .collect()
     }
 }
 
@@ -109,6 +191,7 @@ pub(super) struct Run<'a> {
     pub(super) opts: &'a ImportOptions,
     pub(super) progress: Progress<'a>,
     pub(super) at: chrono::DateTime<chrono::Utc>,
+    /// The zone the HMIS's times are local to.
     pub(super) tz: chrono_tz::Tz,
     pub(super) cx: Ctx,
     pub(super) counts: Vec<(String, Counts)>,
@@ -119,6 +202,81 @@ pub(super) struct Run<'a> {
     pub(super) enrollment_ids: HashMap<&'a str, EnrollmentRef>,
     /// HMIS EnrollmentID -> (line of its exit, exit date).
     pub(super) exit_of: HashMap<&'a str, (u64, NaiveDate)>,
+    /// Rows refused, that others may refer to.
+    pub(super) roots: Roots,
+    /// Rows refused because of a root, reported once a root (errors).
+    pub(super) dependants: Dependants,
+    /// Rows left out because of a record the HMIS deleted (warnings).
+    pub(super) orphans: Dependants,
+    /// The EnrollmentIDs the export deletes.
+    pub(super) deleted_enrollments: std::collections::HashSet<&'a str>,
+}
+
+impl Run<'_> {
+    /// A time the HMIS wrote, in its zone, as the instant Scanline stores. A local time that
+    /// does not exist (the hour clocks skip) is read an hour later; one that happens twice is
+    /// the first.
+    pub(super) fn utc(&self, local: NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+        use chrono::TimeZone as _;
+        let placed = self.tz.from_local_datetime(&local).earliest().or_else(|| {
+            self.tz.from_local_datetime(&(local + chrono::Duration::hours(1))).earliest()
+        });
+        placed.map_or_else(|| local.and_utc(), |t| t.with_timezone(&chrono::Utc))
+    }
+}
+
+/// The files whose rows others refer to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Organization,
+    Project,
+    Client,
+    Enrollment,
+}
+
+impl Run<'_> {
+    fn roots_of(&mut self, kind: Kind) -> (&mut HashMap<String, Root>, &'static str) {
+        match kind {
+            Kind::Organization => (&mut self.roots.organizations, "organization"),
+            Kind::Project => (&mut self.roots.projects, "project"),
+            Kind::Client => (&mut self.roots.clients, "client"),
+            Kind::Enrollment => (&mut self.roots.enrollments, "enrollment"),
+        }
+    }
+
+    /// Refuses a row with an error; rows that refer to it are then reported under it.
+    pub(super) fn refuse(
+        &mut self,
+        kind: Kind,
+        id: &str,
+        c: &Common,
+        (column, value, reason): (&str, &str, &str),
+    ) {
+        self.cx.error(c, column, value, reason);
+        let (roots, name) = self.roots_of(kind);
+        roots.entry(id.to_owned()).or_insert_with(|| Root::new(name, id, c.file, c.line));
+    }
+
+    /// The root a row of `kind` with this HMIS ID was refused under, if it was.
+    pub(super) fn root(&mut self, kind: Kind, id: &str) -> Option<Root> {
+        self.roots_of(kind).0.get(id).cloned()
+    }
+
+    /// Leaves out a row that refers to a refused one, counted under that row's root cause;
+    /// a row of `kind` left out so becomes a root of the same cause for the rows after it.
+    pub(super) fn depend(
+        &mut self,
+        kind: Option<Kind>,
+        id: &str,
+        c: &Common,
+        column: &'static str,
+        cause: &Root,
+    ) {
+        self.dependants.add(c, column, format!("{} was refused", cause.what));
+        if let Some(kind) = kind {
+            self.roots_of(kind).0.insert(id.to_owned(), cause.clone());
+        }
+    }
 }
 
 /// Applies a read export: what it did, and the errors that make it fail and the warnings it
@@ -143,6 +301,15 @@ pub fn apply<'a>(
         client_ids: HashMap::with_capacity(p.clients.len()),
         enrollment_ids: HashMap::with_capacity(p.enrollments.len()),
         exit_of: HashMap::new(),
+        roots: Roots::of(&p.refused),
+        dependants: Dependants::default(),
+        orphans: Dependants::default(),
+        deleted_enrollments: p
+            .enrollments
+            .iter()
+            .filter(|e| e.common.deleted.is_some())
+            .map(|e| e.id.as_str())
+            .collect(),
     };
     run.organizations()?;
     run.projects()?;
@@ -150,7 +317,12 @@ pub fn apply<'a>(
     run.enrollments()?;
     run.exits()?;
     run.services()?;
-    Ok(Applied { counts: run.counts, errors: run.cx.errors, warnings: run.cx.warnings })
+    run.users()?;
+    let mut errors = run.cx.errors;
+    errors.extend(run.dependants.issues("were not imported"));
+    let mut warnings = run.cx.warnings;
+    warnings.extend(run.orphans.issues("were left out"));
+    Ok(Applied { counts: run.counts, errors, warnings })
 }
 
 /// A record by its HMIS ID, or by the `<prefix><id>` Scanline exports for a record the HMIS

@@ -3,7 +3,7 @@
 //! ClientTrack upload needs of each.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, params_from_iter};
+use rusqlite::{Connection, OptionalExtension as _, params_from_iter};
 
 use crate::store::StoreError;
 
@@ -87,6 +87,14 @@ pub fn non_hud_services(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// What the HMIS sent of a record, and the values of it Scanline held as the import stored
+/// them (`hmis::model::kept`); both `None` for a record Scanline made.
+#[derive(Debug, Clone, Default)]
+pub struct KeptText {
+    pub kept: Option<String>,
+    pub owned: Option<String>,
+}
+
 /// A HUD service (one with a RecordType) as the export writes it: the stored text of each
 /// value, and the HMIS IDs it came with.
 #[derive(Debug, Clone)]
@@ -96,10 +104,10 @@ pub struct HudService {
     pub enrollment_id: i64,
     pub service_type_id: i64,
     pub date_provided: String,
-    pub created_at: String,
-    pub hmis_updated_at: Option<String>,
+    pub created_at: DateTime<Utc>,
     pub created_by: Option<i64>,
-    pub deleted_at: Option<String>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub kept: KeptText,
 }
 
 /// The HUD RecordType and TypeProvided of every service type that has them.
@@ -142,7 +150,8 @@ pub fn enrollment_ids_of(
 }
 
 /// Calls `each` with every service of `program` provided from `start` to `end`, in the order
-/// of the program's date index (deleted ones too: the export marks them).
+/// of the program's date index (deleted ones too: the export marks them). What the HMIS sent
+/// is read only for the services it sent.
 pub fn for_each_service(
     conn: &Connection,
     program: i64,
@@ -152,7 +161,9 @@ pub fn for_each_service(
 ) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT s.id, s.hmis_services_id, s.enrollment_id, s.service_type_id, s.date_provided,
-                s.created_at, s.hmis_updated_at, s.created_by, s.deleted_at
+                s.created_at, s.created_by, s.deleted_at,
+                CASE WHEN s.hmis_services_id IS NOT NULL THEN s.hmis_kept END,
+                CASE WHEN s.hmis_services_id IS NOT NULL THEN s.hmis_owned END
          FROM services s
          WHERE s.program_id = ? AND s.date_provided BETWEEN ? AND ?",
     )?;
@@ -165,9 +176,9 @@ pub fn for_each_service(
             service_type_id: r.get(3)?,
             date_provided: r.get(4)?,
             created_at: r.get(5)?,
-            hmis_updated_at: r.get(6)?,
-            created_by: r.get(7)?,
-            deleted_at: r.get(8)?,
+            created_by: r.get(6)?,
+            deleted_at: r.get(7)?,
+            kept: KeptText { kept: r.get(8)?, owned: r.get(9)? },
         })?;
     }
     Ok(())
@@ -181,15 +192,16 @@ pub struct EnrollmentOut {
     pub enrollment_id: String,
     pub personal_id: String,
     pub project_id: String,
-    pub entry_date: String,
-    pub household_id: Option<String>,
-    pub relationship_to_hoh: i64,
-    pub created_at: String,
-    pub updated_at: String,
-    pub exit_date: Option<String>,
-    pub destination: Option<i64>,
+    pub entry_date: NaiveDate,
+    pub household_id: String,
+    pub relationship_to_hoh: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub exit_date: Option<NaiveDate>,
+    pub destination: Option<i32>,
     pub exit_id: String,
-    pub exit_updated_at: String,
+    pub kept: KeptText,
+    pub exit_kept: KeptText,
 }
 
 /// Every enrollment of a program.
@@ -198,9 +210,9 @@ pub fn enrollments_of(conn: &Connection, program: i64) -> Result<Vec<EnrollmentO
         "SELECT e.id, e.client_id, COALESCE(e.hmis_enrollment_id, 'SL-E' || e.id),
                 COALESCE(c.personal_id, 'SL' || c.client_number),
                 COALESCE(p.hmis_project_id, 'SL-P' || p.id), e.entry_date, e.household_id,
-                e.relationship_to_hoh, e.created_at, COALESCE(e.hmis_updated_at, e.updated_at),
-                e.exit_date, e.destination, COALESCE(e.hmis_exit_id, 'SL-X' || e.id),
-                COALESCE(e.hmis_exit_updated_at, e.updated_at)
+                e.relationship_to_hoh, e.created_at, e.updated_at, e.exit_date, e.destination,
+                COALESCE(e.hmis_exit_id, 'SL-X' || e.id), e.hmis_kept, e.hmis_owned,
+                e.hmis_exit_kept, e.hmis_exit_owned
          FROM enrollments e JOIN clients c ON c.id = e.client_id
            JOIN programs p ON p.id = e.program_id
          WHERE e.program_id = ?",
@@ -220,7 +232,8 @@ pub fn enrollments_of(conn: &Connection, program: i64) -> Result<Vec<EnrollmentO
             exit_date: r.get(10)?,
             destination: r.get(11)?,
             exit_id: r.get(12)?,
-            exit_updated_at: r.get(13)?,
+            kept: KeptText { kept: r.get(13)?, owned: r.get(14)? },
+            exit_kept: KeptText { kept: r.get(15)?, owned: r.get(16)? },
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -235,13 +248,14 @@ pub struct ClientOut {
     pub middle_name: String,
     pub last_name: String,
     pub name_suffix: String,
-    pub name_data_quality: i64,
+    pub name_data_quality: i32,
     pub ssn: Option<String>,
-    pub ssn_data_quality: i64,
-    pub dob: Option<String>,
-    pub dob_data_quality: i64,
-    pub created_at: String,
-    pub updated_at: String,
+    pub ssn_data_quality: i32,
+    pub dob: Option<NaiveDate>,
+    pub dob_data_quality: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub kept: KeptText,
 }
 
 /// The clients enrolled in a program.
@@ -249,7 +263,7 @@ pub fn clients_of(conn: &Connection, program: i64) -> Result<Vec<ClientOut>, Sto
     let mut stmt = conn.prepare_cached(
         "SELECT id, COALESCE(personal_id, 'SL' || client_number), first_name, middle_name,
                 last_name, name_suffix, name_data_quality, ssn, ssn_data_quality, dob,
-                dob_data_quality, created_at, COALESCE(hmis_updated_at, updated_at)
+                dob_data_quality, created_at, updated_at, hmis_kept, hmis_owned
          FROM clients WHERE id IN (SELECT client_id FROM enrollments WHERE program_id = ?)",
     )?;
     let rows = stmt.query_map([program], |r| {
@@ -267,6 +281,7 @@ pub fn clients_of(conn: &Connection, program: i64) -> Result<Vec<ClientOut>, Sto
             dob_data_quality: r.get(10)?,
             created_at: r.get(11)?,
             updated_at: r.get(12)?,
+            kept: KeptText { kept: r.get(13)?, owned: r.get(14)? },
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -279,10 +294,10 @@ pub struct ProjectOut {
     pub organization_id: String,
     pub organization: i64,
     pub name: String,
-    pub project_type: i64,
+    pub project_type: i32,
     pub created_at: DateTime<Utc>,
-    pub hmis_updated_at: Option<chrono::NaiveDateTime>,
     pub first_entry: Option<NaiveDate>,
+    pub kept: KeptText,
 }
 
 pub fn project(conn: &Connection, program: i64) -> Result<ProjectOut, StoreError> {
@@ -290,8 +305,9 @@ pub fn project(conn: &Connection, program: i64) -> Result<ProjectOut, StoreError
         .prepare_cached(
             "SELECT COALESCE(p.hmis_project_id, 'SL-P' || p.id),
                     COALESCE(o.hmis_organization_id, 'SL-O' || o.id), p.organization_id,
-                    p.name, p.project_type, p.created_at, p.hmis_updated_at,
-                    (SELECT MIN(entry_date) FROM enrollments WHERE program_id = p.id)
+                    p.name, p.project_type, p.created_at,
+                    (SELECT MIN(entry_date) FROM enrollments WHERE program_id = p.id),
+                    p.hmis_kept, p.hmis_owned
              FROM programs p JOIN organizations o ON o.id = p.organization_id WHERE p.id = ?",
         )?
         .query_row([program], |r| {
@@ -302,23 +318,36 @@ pub fn project(conn: &Connection, program: i64) -> Result<ProjectOut, StoreError
                 name: r.get(3)?,
                 project_type: r.get(4)?,
                 created_at: r.get(5)?,
-                hmis_updated_at: r.get(6)?,
-                first_entry: r.get(7)?,
+                first_entry: r.get(6)?,
+                kept: KeptText { kept: r.get(7)?, owned: r.get(8)? },
             })
         })?)
 }
 
-/// An organization as the export writes it: (OrganizationID, name, created, HMIS updated).
-pub fn organization(
-    conn: &Connection,
-    id: i64,
-) -> Result<(String, String, DateTime<Utc>, Option<chrono::NaiveDateTime>), StoreError> {
+/// An organization as the export writes it.
+#[derive(Debug, Clone)]
+pub struct OrganizationOut {
+    pub organization_id: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub kept: KeptText,
+}
+
+pub fn organization(conn: &Connection, id: i64) -> Result<OrganizationOut, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT COALESCE(hmis_organization_id, 'SL-O' || id), name, created_at, hmis_updated_at
+            "SELECT COALESCE(hmis_organization_id, 'SL-O' || id), name, created_at, hmis_kept,
+                    hmis_owned
              FROM organizations WHERE id = ?",
         )?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?)
+        .query_row([id], |r| {
+            Ok(OrganizationOut {
+                organization_id: r.get(0)?,
+                name: r.get(1)?,
+                created_at: r.get(2)?,
+                kept: KeptText { kept: r.get(3)?, owned: r.get(4)? },
+            })
+        })?)
 }
 
 /// A staff user's display name and when the account was made.
@@ -326,4 +355,12 @@ pub fn user(conn: &Connection, id: i64) -> Result<(String, DateTime<Utc>), Store
     Ok(conn
         .prepare_cached("SELECT display_name, created_at FROM users WHERE id = ?")?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?)
+}
+
+/// An HMIS user as the HMIS sent it, when an import brought one.
+pub fn hmis_user(conn: &Connection, user_id: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT kept FROM hmis_users WHERE user_id = ?")?
+        .query_row([user_id], |r| r.get(0))
+        .optional()?)
 }

@@ -1,135 +1,234 @@
-//! Services.csv: HUD services (bed nights among them) found again by HMIS ID (or `SL-S`), each under a service type of its program for its RecordType and TypeProvided, with the data-quality warnings bed nights call for.
+//! Services.csv: HUD services (bed nights among them) found again by HMIS ID (or `SL-S`), each
+//! under a service type of its program for its RecordType and TypeProvided, with the
+//! data-quality warnings bed nights call for. A second bed night for the same enrollment and
+//! night is reported and left out, and an HMIS bed night for a night Scanline already recorded
+//! is linked to Scanline's record instead of doubling it. Each keeps the row as received.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::{
-    Counts, OUTSIDE, Run, StoreError, enrollment_ref, find, newer, service_org, service_type_for,
+    Counts, EnrollmentRef, OUTSIDE, Run, StoreError, find, newer, service_org, service_type_for,
     tick,
 };
+use crate::hmis::model::ServiceRow;
+use crate::hmis::model::kept::{Owned as _, ServiceOwned};
 
-impl Run<'_> {
+/// What the services pass remembers between rows.
+#[derive(Default)]
+struct Seen {
+    service_types: HashMap<(i64, i32, i32), i64>,
+    /// (client, night) -> (enrollment, line) of each bed night read.
+    bed_nights: HashMap<(i64, NaiveDate), (i64, u64)>,
+}
+
+/// What Scanline already holds of a bed night the HMIS sent under an ID it does not know.
+enum Night {
+    New,
+    /// Scanline's own record of the night, not yet named by the HMIS.
+    Unnamed(i64),
+    /// The night is recorded under another HMIS ID.
+    Recorded,
+}
+
+impl<'a> Run<'a> {
+    fn service_owned(&self, s: &ServiceRow) -> String {
+        ServiceOwned {
+            id: s.id.clone(),
+            enrollment_id: s.enrollment_id.clone(),
+            personal_id: s.personal_id.clone(),
+            date: s.date,
+            record_type: s.record_type,
+            type_provided: s.type_provided,
+            deleted: s.common.deleted.map(|d| self.utc(d)),
+        }
+        .to_json()
+    }
+
     pub(super) fn services(&mut self) -> Result<(), StoreError> {
-        let (tx, p, opts, _at, _tz) = (self.tx, self.p, self.opts, self.at, self.tz);
+        let p = self.p;
         let mut counts = Counts { read: p.services.len() as u64, ..Counts::default() };
-        let mut service_types: HashMap<(i64, i32, i32), i64> = HashMap::new();
-        let mut bed_nights: HashMap<(i64, NaiveDate), (i64, u64)> = HashMap::new();
+        let mut seen = Seen::default();
         for (i, s) in p.services.iter().enumerate() {
             tick(&mut self.progress, "Services.csv", i, p.services.len());
-            let existing = find(tx, "services", "hmis_services_id", "SL-S", &s.id)?;
-            if let Some((id, _)) = existing
-                && !opts.allows(service_org(tx, id)?)
-            {
-                self.cx.error(&s.common, "ServicesID", &s.id, &format!("the service {OUTSIDE}"));
-                continue;
-            }
-            if let Some(deleted) = s.common.deleted {
-                match existing {
-                    Some((id, _)) => {
-                        let n = tx.execute(
-                        "UPDATE services SET deleted_at = ?, deleted_reason = 'deleted in the HMIS'
-                         WHERE id = ? AND deleted_at IS NULL",
-                        params![deleted.and_utc(), id],
-                    )?;
-                        if n > 0 { counts.deleted += 1 } else { counts.unchanged += 1 }
-                    }
-                    None => counts.skipped += 1,
-                }
-                continue;
-            }
-            let found = enrollment_ref(tx, &self.enrollment_ids, &s.enrollment_id)?;
-            if let Some(en) = &found
-                && !opts.allows(en.organization)
-            {
-                self.cx.error(
-                    &s.common,
-                    "EnrollmentID",
-                    &s.enrollment_id,
-                    &format!("the enrollment {OUTSIDE}"),
-                );
-                continue;
-            }
-            let Some(en) = found else {
-                self.cx.error(
-                    &s.common,
-                    "EnrollmentID",
-                    &s.enrollment_id,
-                    "no such enrollment in Enrollment.csv or in Scanline",
-                );
-                continue;
-            };
-            if en.personal_id != s.personal_id {
-                self.cx.error(
-                    &s.common,
-                    "PersonalID",
-                    &s.personal_id,
-                    &format!("the enrollment belongs to PersonalID {}", en.personal_id),
-                );
-                continue;
-            }
-            if s.record_type == 200 {
-                if en.project_type != 1 {
-                    self.cx.warn(
-                        &s.common,
-                        "RecordType",
-                        "200",
-                        "a bed night in a program that is not a night-by-night shelter",
-                    );
-                }
-                let exit = self.exit_of.get(s.enrollment_id.as_str()).map(|(_, d)| *d);
-                if s.date < en.entry || exit.is_some_and(|x| s.date >= x) {
-                    self.cx.warn(
-                        &s.common,
-                        "DateProvided",
-                        &s.date.to_string(),
-                        "a bed night outside its enrollment",
-                    );
-                }
-                if let Some((other, line)) = bed_nights.get(&(en.client, s.date))
-                    && *other != en.id
-                {
-                    let line = *line;
-                    self.cx.warn(&s.common, "DateProvided", &s.date.to_string(), &format!("the same person has a bed night on the same night in another enrollment (line {line})"));
-                }
-                bed_nights.insert((en.client, s.date), (en.id, s.common.line));
-            }
-            let key = (en.program, s.record_type, s.type_provided);
-            let service_type = match service_types.get(&key) {
-                Some(id) => *id,
-                None => {
-                    let id = service_type_for(tx, key)?;
-                    service_types.insert(key, id);
-                    id
-                }
-            };
-            match existing {
-                Some((id, stored)) => {
-                    if newer(s.common.updated, stored) {
-                        tx.prepare_cached(
-                        "UPDATE services SET enrollment_id = ?, client_id = ?, program_id = ?, service_type_id = ?,
-                                date_provided = ?, hmis_updated_at = ? WHERE id = ?",
-                    )?
-                    .execute(params![en.id, en.client, en.program, service_type, s.date, s.common.updated, id])?;
-                        counts.updated += 1;
-                    } else {
-                        counts.unchanged += 1;
-                    }
-                }
-                None => {
-                    tx.prepare_cached(
-                    "INSERT INTO services (enrollment_id, client_id, program_id, service_type_id, date_provided,
-                            units, unit_value, created_at, hmis_services_id, hmis_updated_at)
-                     VALUES (?, ?, ?, ?, ?, 1, 0, ?, ?, ?)",
-                )?
-                .execute(params![en.id, en.client, en.program, service_type, s.date, s.common.created.and_utc(), s.id, s.common.updated])?;
-                    counts.added += 1;
-                }
-            }
+            self.service(s, &mut seen, &mut counts)?;
         }
         self.counts.push(("Services.csv".to_owned(), counts));
-
         Ok(())
+    }
+
+    fn service(
+        &mut self,
+        s: &'a ServiceRow,
+        seen: &mut Seen,
+        counts: &mut Counts,
+    ) -> Result<(), StoreError> {
+        let tx = self.tx;
+        let existing = find(tx, "services", "hmis_services_id", "SL-S", &s.id)?;
+        if let Some((id, _)) = existing
+            && !self.opts.allows(service_org(tx, id)?)
+        {
+            self.cx.error(&s.common, "ServicesID", &s.id, &format!("the service {OUTSIDE}"));
+            return Ok(());
+        }
+        if let Some(deleted) = s.common.deleted {
+            let Some((id, _)) = existing else {
+                counts.skipped += 1;
+                return Ok(());
+            };
+            let n = tx.execute(
+                "UPDATE services SET deleted_at = ?, deleted_reason = 'deleted in the HMIS',
+                        hmis_kept = ?, hmis_owned = ?
+                 WHERE id = ? AND deleted_at IS NULL",
+                params![self.utc(deleted), s.common.kept.0, self.service_owned(s), id],
+            )?;
+            if n > 0 {
+                counts.deleted += 1;
+            } else {
+                counts.unchanged += 1;
+            }
+            return Ok(());
+        }
+        let Some(en) = self.enrollment_for(&s.common, &s.enrollment_id, false)? else {
+            return Ok(());
+        };
+        if en.personal_id != s.personal_id {
+            let reason = format!("the enrollment belongs to PersonalID {}", en.personal_id);
+            self.cx.error(&s.common, "PersonalID", &s.personal_id, &reason);
+            return Ok(());
+        }
+        if s.record_type == 200 && !self.bed_night(s, &en, seen) {
+            counts.skipped += 1;
+            return Ok(());
+        }
+        let key = (en.program, s.record_type, s.type_provided);
+        let service_type = match seen.service_types.get(&key) {
+            Some(id) => *id,
+            None => {
+                let id = service_type_for(tx, key)?;
+                seen.service_types.insert(key, id);
+                id
+            }
+        };
+        let existing = match existing {
+            Some(found) => Some(found),
+            None if s.record_type == 200 => match self.same_night(s, &en)? {
+                Night::Recorded => {
+                    counts.skipped += 1;
+                    return Ok(());
+                }
+                Night::Unnamed(id) => Some((id, None)),
+                Night::New => None,
+            },
+            None => None,
+        };
+        match existing {
+            Some((id, stored)) if newer(s.common.updated, stored) => {
+                tx.prepare_cached(
+                    "UPDATE services SET enrollment_id = ?, client_id = ?, program_id = ?,
+                            service_type_id = ?, date_provided = ?, hmis_services_id = ?,
+                            hmis_updated_at = ?, hmis_kept = ?, hmis_owned = ?
+                     WHERE id = ?",
+                )?
+                .execute(params![
+                    en.id,
+                    en.client,
+                    en.program,
+                    service_type,
+                    s.date,
+                    s.id,
+                    s.common.updated,
+                    s.common.kept.0,
+                    self.service_owned(s),
+                    id
+                ])?;
+                counts.updated += 1;
+            }
+            Some(_) => counts.unchanged += 1,
+            None => {
+                tx.prepare_cached(
+                    "INSERT INTO services (enrollment_id, client_id, program_id, service_type_id,
+                            date_provided, units, unit_value, created_at, hmis_services_id,
+                            hmis_updated_at, hmis_kept, hmis_owned)
+                     VALUES (?, ?, ?, ?, ?, 1, 0, ?, ?, ?, ?, ?)",
+                )?
+                .execute(params![
+                    en.id,
+                    en.client,
+                    en.program,
+                    service_type,
+                    s.date,
+                    self.utc(s.common.created),
+                    s.id,
+                    s.common.updated,
+                    s.common.kept.0,
+                    self.service_owned(s)
+                ])?;
+                counts.added += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks a bed night against its enrollment and the bed nights read before it, with a
+    /// warning for each finding; false when it is a second bed night for the same enrollment
+    /// and night, which is left out.
+    fn bed_night(&mut self, s: &ServiceRow, en: &EnrollmentRef, seen: &mut Seen) -> bool {
+        let night = s.date.to_string();
+        if en.project_type != 1 {
+            let reason = "a bed night in a program that is not a night-by-night shelter";
+            self.cx.warn(&s.common, "RecordType", "200", reason);
+        }
+        let exit = self.exit_of.get(s.enrollment_id.as_str()).map(|(_, d)| *d);
+        if s.date < en.entry || exit.is_some_and(|x| s.date >= x) {
+            self.cx.warn(&s.common, "DateProvided", &night, "a bed night outside its enrollment");
+        }
+        match seen.bed_nights.get(&(en.client, s.date)) {
+            Some((other, line)) if *other == en.id => {
+                let reason = format!(
+                    "a second bed night for the same enrollment and night (line {line}): left out"
+                );
+                self.cx.warn(&s.common, "DateProvided", &night, &reason);
+                return false;
+            }
+            Some((_, line)) => {
+                let reason = format!(
+                    "the same person has a bed night on the same night in another enrollment \
+                     (line {line})"
+                );
+                self.cx.warn(&s.common, "DateProvided", &night, &reason);
+            }
+            None => {}
+        }
+        seen.bed_nights.insert((en.client, s.date), (en.id, s.common.line));
+        true
+    }
+
+    /// A bed night Scanline already holds for the enrollment and night, that the HMIS has not
+    /// named: the HMIS's row is the same night, linked to it rather than added beside it.
+    fn same_night(&mut self, s: &ServiceRow, en: &EnrollmentRef) -> Result<Night, StoreError> {
+        let found: Option<(i64, Option<String>)> = self
+            .tx
+            .prepare_cached(
+                "SELECT s.id, s.hmis_services_id FROM services s
+                   JOIN service_types st ON st.id = s.service_type_id
+                 WHERE s.enrollment_id = ? AND s.date_provided = ? AND st.record_type = 200
+                   AND s.deleted_at IS NULL
+                 ORDER BY s.id LIMIT 1",
+            )?
+            .query_row(params![en.id, s.date], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        match found {
+            Some((id, None)) => Ok(Night::Unnamed(id)),
+            Some((_, Some(other))) => {
+                let reason =
+                    format!("the enrollment already has bed night {other} on this night: left out");
+                self.cx.warn(&s.common, "DateProvided", &s.date.to_string(), &reason);
+                Ok(Night::Recorded)
+            }
+            None => Ok(Night::New),
+        }
     }
 }

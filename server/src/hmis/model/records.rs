@@ -7,6 +7,40 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The column names of a file's record, in HUD's order and spelling: what serde names the
+/// fields, read back from a header written for an empty record.
+pub fn columns<T: Serialize + Default>() -> Vec<String> {
+    let mut probe = csv::Writer::from_writer(Vec::new());
+    probe.serialize(T::default()).expect("writing to memory");
+    let probe = probe.into_inner().expect("writing to memory");
+    let header = probe.split(|b| *b == b'\n').next().unwrap_or_default();
+    let mut names = csv::ReaderBuilder::new().has_headers(false).from_reader(header);
+    let names = names.records().next().and_then(Result::ok).unwrap_or_default();
+    names.iter().map(str::to_owned).collect()
+}
+
+/// Columns of HUD type D (a date, `yyyy-mm-dd`) in the files Scanline reads.
+pub const DATE_COLUMNS: [&str; 14] = [
+    "DateProvided",
+    "FAStartDate",
+    "FAEndDate",
+    "DOB",
+    "EntryDate",
+    "DateToStreetESSH",
+    "DateOfEngagement",
+    "MoveInDate",
+    "DateOfPATHStatus",
+    "DateOfBCPStatus",
+    "ExitDate",
+    "AftercareDate",
+    "OperatingStartDate",
+    "OperatingEndDate",
+];
+
+/// Columns of HUD type T (a local date and time, `yyyy-mm-dd hh:mm:ss`) in the files Scanline
+/// reads.
+pub const DATETIME_COLUMNS: [&str; 3] = ["DateCreated", "DateUpdated", "DateDeleted"];
+
 /// A row of Export.csv.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]

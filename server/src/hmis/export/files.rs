@@ -1,0 +1,389 @@
+//! One writer a file of the export. Each record is composed the same way (`compose`): the
+//! row the HMIS sent when there is one, with Scanline's values written over it only when they
+//! changed since the import; Scanline's own row otherwise.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use chrono::NaiveDate;
+use serde::de::DeserializeOwned;
+
+use super::super::model::Kept;
+use super::super::model::kept::{
+    ClientOwned, EnrollmentOwned, ExitOwned, OrganizationOwned, Owned, ProjectOwned, ServiceOwned,
+};
+use super::super::model::records::{
+    ClientRecord, EnrollmentRecord, ExitRecord, OrganizationRecord, ProjectRecord, ServicesRecord,
+    UserRecord,
+};
+use super::{CsvFile, DATE, Named, Out, hash_name, hash_ssn};
+use crate::store::StoreError;
+use crate::store::hmis::outgoing::{self, KeptText};
+
+/// Scanline's user for records no staff member made (stations, imports, the system).
+const SCANLINE_USER: &str = "SL-U0";
+/// HUD's "data not collected".
+const NOT_COLLECTED: &str = "99";
+
+/// The record to write: the kept row, with Scanline's values (`now`) put over it by `put`
+/// when they differ from what the import stored; or, for a record Scanline made, `fresh`
+/// with the values put on it.
+fn compose<T: DeserializeOwned + Default, O: Owned>(
+    kept: &KeptText,
+    now: impl FnOnce() -> O,
+    fresh: impl FnOnce() -> T,
+    put: impl FnOnce(&mut T, bool),
+) -> T {
+    let Some(received) = &kept.kept else {
+        let mut record = fresh();
+        put(&mut record, true);
+        return record;
+    };
+    let mut record: T = Kept(received.clone()).record();
+    let stored = kept.owned.as_deref().and_then(O::from_json);
+    if stored.as_ref() != Some(&now()) {
+        put(&mut record, false);
+    }
+    record
+}
+
+/// Services.csv: the HUD services of each program in the period, program by program in date
+/// order, with each enrollment's export IDs and each HUD service type's codes looked up once.
+/// Services of types without HUD codes (meals) are not HUD data and are left out, and so is a
+/// second bed night for an enrollment on the same night.
+pub(super) fn services(
+    out: &Out<'_>,
+    programs: &[i64],
+    named: &mut Named,
+) -> Result<(Vec<u8>, u64), StoreError> {
+    let conn = out.conn;
+    let hud_types: HashMap<i64, (i64, i64)> =
+        outgoing::hud_service_types(conn)?.into_iter().map(|(id, rt, tp)| (id, (rt, tp))).collect();
+    let mut file = CsvFile::new::<ServicesRecord>();
+    let mut count = 0u64;
+    let mut nights: HashSet<(i64, String)> = HashSet::new();
+    for program in programs {
+        let mut ids: HashMap<i64, (String, String)> = outgoing::enrollment_ids(conn, *program)?
+            .into_iter()
+            .map(|(id, e, p)| (id, (e, p)))
+            .collect();
+        let mut other_programs = BTreeSet::new();
+        let before = count;
+        outgoing::for_each_service(conn, *program, out.o.start, out.o.end, |s| {
+            let Some(&(rt, tp)) = hud_types.get(&s.service_type_id) else { return Ok(()) };
+            if rt == 200
+                && s.deleted_at.is_none()
+                && !nights.insert((s.enrollment_id, s.date_provided.clone()))
+            {
+                return Ok(());
+            }
+            if let std::collections::hash_map::Entry::Vacant(slot) = ids.entry(s.enrollment_id) {
+                // A service recorded against an enrollment of another program: it is exported
+                // with that enrollment, which the enrollment pass then writes too.
+                let (eid, pid, other) = outgoing::enrollment_ids_of(conn, s.enrollment_id)?;
+                slot.insert((eid, pid));
+                other_programs.insert(other);
+            }
+            named.enrollments.insert(s.enrollment_id);
+            let record = service_record(out, &s, &ids[&s.enrollment_id], (rt, tp));
+            named.users.insert(record.user_id.clone());
+            file.put(&record);
+            count += 1;
+            Ok(())
+        })?;
+        if count > before {
+            other_programs.insert(*program);
+        }
+        for p in other_programs {
+            if !named.programs.contains(&p) {
+                named.programs.push(p);
+            }
+        }
+    }
+    Ok((file.finish(), count))
+}
+
+fn service_record(
+    out: &Out<'_>,
+    s: &outgoing::HudService,
+    (enrollment_id, personal_id): &(String, String),
+    (rt, tp): (i64, i64),
+) -> ServicesRecord {
+    let services_id = || s.hmis_services_id.clone().unwrap_or_else(|| format!("SL-S{}", s.id));
+    let now = || ServiceOwned {
+        id: services_id(),
+        enrollment_id: enrollment_id.clone(),
+        personal_id: personal_id.clone(),
+        date: NaiveDate::parse_from_str(&s.date_provided, DATE).unwrap_or_default(),
+        record_type: rt as i32,
+        type_provided: tp as i32,
+        deleted: s.deleted_at,
+    };
+    let fresh = || ServicesRecord {
+        date_created: out.local(s.created_at),
+        user_id: s.created_by.map_or_else(|| SCANLINE_USER.to_owned(), |u| format!("SL-U{u}")),
+        ..ServicesRecord::default()
+    };
+    let mut record = compose(&s.kept, now, fresh, |r, _| {
+        r.services_id = services_id();
+        r.enrollment_id.clone_from(enrollment_id);
+        r.personal_id.clone_from(personal_id);
+        r.date_provided.clone_from(&s.date_provided);
+        r.record_type = rt.to_string();
+        r.type_provided = tp.to_string();
+        r.date_deleted = s.deleted_at.map(|d| out.local(d)).unwrap_or_default();
+        r.date_updated = out.local(s.deleted_at.unwrap_or(s.created_at));
+    });
+    record.export_id.clone_from(&out.export_id);
+    record
+}
+
+/// Enrollment.csv and Exit.csv: the enrollments the services named, and their exits.
+pub(super) fn enrollments_and_exits(
+    out: &Out<'_>,
+    named: &mut Named,
+) -> Result<(Vec<u8>, Vec<u8>), StoreError> {
+    let mut enrollments = CsvFile::new::<EnrollmentRecord>();
+    let mut exits = CsvFile::new::<ExitRecord>();
+    for program in named.programs.clone() {
+        for e in outgoing::enrollments_of(out.conn, program)? {
+            if !named.enrollments.contains(&e.id) {
+                continue;
+            }
+            named.written_programs.insert(program);
+            named.clients.insert(e.client_id);
+            let record = enrollment_record(out, &e);
+            named.users.insert(record.user_id.clone());
+            enrollments.put(&record);
+            if let Some(record) = exit_record(out, &e) {
+                named.users.insert(record.user_id.clone());
+                exits.put(&record);
+            }
+        }
+    }
+    Ok((enrollments.finish(), exits.finish()))
+}
+
+fn enrollment_record(out: &Out<'_>, e: &outgoing::EnrollmentOut) -> EnrollmentRecord {
+    let now = || EnrollmentOwned {
+        id: e.enrollment_id.clone(),
+        personal_id: e.personal_id.clone(),
+        project_id: e.project_id.clone(),
+        entry_date: e.entry_date,
+        household_id: e.household_id.clone(),
+        relationship: e.relationship_to_hoh,
+    };
+    let fresh = || EnrollmentRecord {
+        disabling_condition: NOT_COLLECTED.into(),
+        date_created: out.local(e.created_at),
+        user_id: SCANLINE_USER.into(),
+        ..EnrollmentRecord::default()
+    };
+    let mut record = compose(&e.kept, now, fresh, |r, _| {
+        r.enrollment_id.clone_from(&e.enrollment_id);
+        r.personal_id.clone_from(&e.personal_id);
+        r.project_id.clone_from(&e.project_id);
+        r.entry_date = e.entry_date.format(DATE).to_string();
+        r.household_id.clone_from(&e.household_id);
+        r.relationship_to_hoh = e.relationship_to_hoh.to_string();
+        r.date_updated = out.local(e.updated_at);
+    });
+    record.export_id.clone_from(&out.export_id);
+    record
+}
+
+fn exit_record(out: &Out<'_>, e: &outgoing::EnrollmentOut) -> Option<ExitRecord> {
+    let exit_date = e.exit_date?;
+    let destination = e.destination.unwrap_or(99);
+    let now = || ExitOwned {
+        id: e.exit_id.clone(),
+        enrollment_id: e.enrollment_id.clone(),
+        personal_id: e.personal_id.clone(),
+        exit_date,
+        destination,
+    };
+    let fresh = || ExitRecord {
+        date_created: out.local(e.updated_at),
+        user_id: SCANLINE_USER.into(),
+        ..ExitRecord::default()
+    };
+    let mut record = compose(&e.exit_kept, now, fresh, |r, _| {
+        r.exit_id.clone_from(&e.exit_id);
+        r.enrollment_id.clone_from(&e.enrollment_id);
+        r.personal_id.clone_from(&e.personal_id);
+        r.exit_date = exit_date.format(DATE).to_string();
+        r.destination = destination.to_string();
+        r.date_updated = out.local(e.updated_at);
+    });
+    record.export_id.clone_from(&out.export_id);
+    Some(record)
+}
+
+/// Client.csv: the clients of those enrollments, hashed as HashStatus 4 when asked.
+pub(super) fn clients(out: &Out<'_>, named: &mut Named) -> Result<Vec<u8>, StoreError> {
+    let mut file = CsvFile::new::<ClientRecord>();
+    let mut written = BTreeSet::new();
+    for program in &named.written_programs {
+        for c in outgoing::clients_of(out.conn, *program)? {
+            if !named.clients.contains(&c.id) || !written.insert(c.id) {
+                continue;
+            }
+            let mut record = client_record(out, &c);
+            if out.o.hashed {
+                for name in [&mut record.first_name, &mut record.middle_name, &mut record.last_name]
+                {
+                    *name = hash_name(name);
+                }
+                if !record.ssn.is_empty() {
+                    record.ssn = hash_ssn(&record.ssn);
+                }
+            }
+            named.users.insert(record.user_id.clone());
+            file.put(&record);
+        }
+    }
+    Ok(file.finish())
+}
+
+fn client_record(out: &Out<'_>, c: &outgoing::ClientOut) -> ClientRecord {
+    let now = || ClientOwned {
+        id: c.personal_id.clone(),
+        first: c.first_name.clone(),
+        middle: c.middle_name.clone(),
+        last: c.last_name.clone(),
+        suffix: c.name_suffix.clone(),
+        name_dq: c.name_data_quality,
+        ssn: c.ssn.clone(),
+        ssn_dq: c.ssn_data_quality,
+        dob: c.dob,
+        dob_dq: c.dob_data_quality,
+    };
+    let no = || "0".to_owned();
+    let fresh = || ClientRecord {
+        sex: NOT_COLLECTED.into(),
+        am_ind_ak_native: no(),
+        asian: no(),
+        black_af_american: no(),
+        hispanic_latinao: no(),
+        mid_east_n_african: no(),
+        native_hi_pacific: no(),
+        white: no(),
+        race_none: NOT_COLLECTED.into(),
+        veteran_status: NOT_COLLECTED.into(),
+        date_created: out.local(c.created_at),
+        user_id: SCANLINE_USER.into(),
+        ..ClientRecord::default()
+    };
+    let mut record = compose(&c.kept, now, fresh, |r, _| {
+        r.personal_id.clone_from(&c.personal_id);
+        r.first_name.clone_from(&c.first_name);
+        r.middle_name.clone_from(&c.middle_name);
+        r.last_name.clone_from(&c.last_name);
+        r.name_suffix.clone_from(&c.name_suffix);
+        r.name_data_quality = c.name_data_quality.to_string();
+        r.ssn = c.ssn.clone().unwrap_or_default();
+        r.ssn_data_quality = c.ssn_data_quality.to_string();
+        r.dob = c.dob.map(|d| d.format(DATE).to_string()).unwrap_or_default();
+        r.dob_data_quality = c.dob_data_quality.to_string();
+        r.date_updated = out.local(c.updated_at);
+    });
+    record.export_id.clone_from(&out.export_id);
+    record
+}
+
+/// Project.csv: the programs of those enrollments.
+pub(super) fn projects(out: &Out<'_>, named: &mut Named) -> Result<Vec<u8>, StoreError> {
+    let mut file = CsvFile::new::<ProjectRecord>();
+    for id in &named.written_programs {
+        let p = outgoing::project(out.conn, *id)?;
+        let now = || ProjectOwned {
+            id: p.project_id.clone(),
+            organization_id: p.organization_id.clone(),
+            name: p.name.clone(),
+            project_type: p.project_type,
+        };
+        let created = p.created_at.with_timezone(&out.zone).date_naive();
+        let fresh = || ProjectRecord {
+            // The program has run at least since it was made, or since its first enrollment.
+            operating_start_date: p.first_entry.map_or(created, |d| d.min(created)).to_string(),
+            continuum_project: "0".into(),
+            target_population: "4".into(),
+            date_created: out.local(p.created_at),
+            user_id: SCANLINE_USER.into(),
+            ..ProjectRecord::default()
+        };
+        let mut record = compose(&p.kept, now, fresh, |r, fresh| {
+            r.project_id.clone_from(&p.project_id);
+            r.organization_id.clone_from(&p.organization_id);
+            r.project_name.clone_from(&p.name);
+            r.project_type = p.project_type.to_string();
+            r.date_updated = out.local(if fresh { p.created_at } else { out.now });
+        });
+        record.export_id.clone_from(&out.export_id);
+        named.users.insert(record.user_id.clone());
+        file.put(&record);
+        named.organizations.insert(p.organization);
+    }
+    Ok(file.finish())
+}
+
+/// Organization.csv: the organizations of those programs.
+pub(super) fn organizations(out: &Out<'_>, named: &mut Named) -> Result<Vec<u8>, StoreError> {
+    let mut file = CsvFile::new::<OrganizationRecord>();
+    for id in &named.organizations {
+        let o = outgoing::organization(out.conn, *id)?;
+        let now = || OrganizationOwned { id: o.organization_id.clone(), name: o.name.clone() };
+        let fresh = || OrganizationRecord {
+            victim_service_provider: "0".into(),
+            date_created: out.local(o.created_at),
+            user_id: SCANLINE_USER.into(),
+            ..OrganizationRecord::default()
+        };
+        let mut record = compose(&o.kept, now, fresh, |r, fresh| {
+            r.organization_id.clone_from(&o.organization_id);
+            r.organization_name.clone_from(&o.name);
+            r.date_updated = out.local(if fresh { o.created_at } else { out.now });
+        });
+        record.export_id.clone_from(&out.export_id);
+        named.users.insert(record.user_id.clone());
+        file.put(&record);
+    }
+    Ok(file.finish())
+}
+
+/// User.csv: every user the records name. Scanline's staff (`SL-U<id>`) and its stations
+/// (`SL-U0`) as Scanline knows them; the HMIS's users as the HMIS sent them; a user the HMIS
+/// named but never sent with its ID alone.
+pub(super) fn users(out: &Out<'_>, named: &Named) -> Result<Vec<u8>, StoreError> {
+    let mut file = CsvFile::new::<UserRecord>();
+    for id in named.users.iter().filter(|id| !id.is_empty()) {
+        let mut record = match id.strip_prefix("SL-U").and_then(|n| n.parse::<i64>().ok()) {
+            Some(n) => {
+                let (name, created) = if n == 0 {
+                    ("Scanline station".to_owned(), out.now)
+                } else {
+                    outgoing::user(out.conn, n)?
+                };
+                let (first, last) = name.split_once(' ').unwrap_or((&name, ""));
+                UserRecord {
+                    user_first_name: first.to_owned(),
+                    user_last_name: last.to_owned(),
+                    date_created: out.local(created),
+                    date_updated: out.local(created),
+                    ..UserRecord::default()
+                }
+            }
+            None => match outgoing::hmis_user(out.conn, id)? {
+                Some(kept) => Kept(kept).record(),
+                None => UserRecord {
+                    date_created: out.local(out.now),
+                    date_updated: out.local(out.now),
+                    ..UserRecord::default()
+                },
+            },
+        };
+        record.user_id.clone_from(id);
+        record.export_id.clone_from(&out.export_id);
+        file.put(&record);
+    }
+    Ok(file.finish())
+}

@@ -1,0 +1,134 @@
+//! What an import keeps of each HMIS record, so that the export gives the HMIS back exactly
+//! what it sent (DESIGN §12.3): the record as received (`Kept`: every FY2026 column with a
+//! value, dates in HUD's format, times as the HMIS's local times), and the values Scanline
+//! itself holds of it as the import stored them (one `…Owned` struct a file). At export the
+//! Scanline values are taken again: when they equal what the import stored, the record goes
+//! out as received; when staff or a station changed one, that value is written over the
+//! received one and only then does DateUpdated move.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// A record as the HMIS sent it: its columns with a value, by HUD name, as JSON.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Kept(pub String);
+
+impl Kept {
+    /// The record of `(column, value)` pairs; empty values are left out.
+    pub fn of(pairs: &BTreeMap<String, String>) -> Self {
+        Self(serde_json::to_string(pairs).unwrap_or_default())
+    }
+
+    /// The record as the file's row struct; columns it does not hold are empty.
+    pub fn record<T: DeserializeOwned + Default>(&self) -> T {
+        serde_json::from_str(&self.0).unwrap_or_default()
+    }
+
+    /// One column's value, empty when the record has none.
+    pub fn get(&self, column: &str) -> String {
+        serde_json::from_str::<BTreeMap<String, String>>(&self.0)
+            .ok()
+            .and_then(|mut m| m.remove(column))
+            .unwrap_or_default()
+    }
+}
+
+/// Values of one file's records that Scanline holds and may change, stored as JSON beside
+/// the kept record.
+pub trait Owned: Serialize + DeserializeOwned + PartialEq + Sized {
+    fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// What the import stored; `None` when it stored nothing readable (then the record counts
+    /// as changed, and the Scanline values are written).
+    fn from_json(json: &str) -> Option<Self> {
+        serde_json::from_str(json).ok()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganizationOwned {
+    pub id: String,
+    pub name: String,
+}
+impl Owned for OrganizationOwned {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectOwned {
+    pub id: String,
+    pub organization_id: String,
+    pub name: String,
+    pub project_type: i32,
+}
+impl Owned for ProjectOwned {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientOwned {
+    pub id: String,
+    pub first: String,
+    pub middle: String,
+    pub last: String,
+    pub suffix: String,
+    pub name_dq: i32,
+    pub ssn: Option<String>,
+    pub ssn_dq: i32,
+    pub dob: Option<NaiveDate>,
+    pub dob_dq: i32,
+}
+impl Owned for ClientOwned {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollmentOwned {
+    pub id: String,
+    pub personal_id: String,
+    pub project_id: String,
+    pub entry_date: NaiveDate,
+    pub household_id: String,
+    pub relationship: i32,
+}
+impl Owned for EnrollmentOwned {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExitOwned {
+    pub id: String,
+    pub enrollment_id: String,
+    pub personal_id: String,
+    pub exit_date: NaiveDate,
+    pub destination: i32,
+}
+impl Owned for ExitOwned {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceOwned {
+    pub id: String,
+    pub enrollment_id: String,
+    pub personal_id: String,
+    pub date: NaiveDate,
+    pub record_type: i32,
+    pub type_provided: i32,
+    pub deleted: Option<DateTime<Utc>>,
+}
+impl Owned for ServiceOwned {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hmis::model::records::ServicesRecord;
+
+    #[test]
+    fn a_kept_record_gives_back_its_columns_and_empties_the_rest() {
+        let mut pairs = BTreeMap::new();
+        pairs.insert("ServicesID".to_owned(), "S1".to_owned());
+        pairs.insert("FAAmount".to_owned(), "125.50".to_owned());
+        let kept = Kept::of(&pairs);
+        let r: ServicesRecord = kept.record();
+        assert_eq!((r.services_id.as_str(), r.fa_amount.as_str()), ("S1", "125.50"));
+        assert_eq!(r.fa_start_date, "");
+        assert_eq!(kept.get("FAAmount"), "125.50");
+        assert_eq!(Kept::default().record::<ServicesRecord>(), ServicesRecord::default());
+    }
+}

@@ -1,0 +1,406 @@
+//! Reading an HMIS CSV export into typed rows: columns by header name (any case, any order),
+//! byte-order mark and CRLF or LF line ends accepted, every value checked (required, type, HUD
+//! code list), and every problem reported with its file, line, column and value. Each row is
+//! also kept as received (`model::Kept`) for the export to give back. The export's CSVVersion
+//! is read first: FY2024 and FY2026 are imported, older ones refused. Checks that need the
+//! rest of the export or the database (references, overlaps) are made when the import is
+//! applied.
+
+pub mod dates;
+mod files;
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+use super::Files;
+use super::model::codes::CodeList;
+use super::model::records::{DATE_COLUMNS, DATETIME_COLUMNS};
+use super::model::{Common, Issue, Kept, Parsed};
+use dates::Century;
+
+/// One CSV file: its header map, the FY2026 name of each column and its rows with their line.
+struct Table {
+    file: &'static str,
+    headers: HashMap<String, usize>,
+    /// Each column's name in the FY2026 record, when the record has the column.
+    canonical: Vec<Option<String>>,
+    rows: Vec<(u64, csv::StringRecord)>,
+}
+
+/// Columns FY2024 spelt otherwise, by lower-case name, with their FY2026 name.
+const RENAMED: [(&str, &str); 1] = [("hispaniclatinaeo", "HispanicLatinao")];
+
+/// Where each line starts, to give a row its 1-based line whatever the line ends are.
+struct Lines<'a> {
+    bytes: &'a [u8],
+    newlines: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        let newlines = bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i);
+        Self { bytes, newlines: newlines.collect() }
+    }
+
+    /// The line of a record that the reader says starts at `byte`: what it starts with of the
+    /// previous line's end (a CRLF reader stops at the CR) is skipped first.
+    fn line_at(&self, byte: u64) -> u64 {
+        let mut b = usize::try_from(byte).unwrap_or(usize::MAX).min(self.bytes.len());
+        while b < self.bytes.len() && matches!(self.bytes[b], b'\r' | b'\n') {
+            b += 1;
+        }
+        self.newlines.partition_point(|n| *n < b) as u64 + 1
+    }
+}
+
+fn load(
+    files: &Files,
+    file: &'static str,
+    columns: &[String],
+    errors: &mut Vec<Issue>,
+) -> Option<Table> {
+    let bytes = files.get(file)?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let lines = Lines::new(bytes);
+    let mut reader =
+        csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(bytes);
+    let names: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|n| n.trim().to_ascii_lowercase()).collect(),
+        Err(e) => {
+            errors.push(issue(file, 1, "", "", &format!("the header row cannot be read: {e}")));
+            return None;
+        }
+    };
+    let mut headers = HashMap::new();
+    for (i, name) in names.iter().enumerate() {
+        if headers.insert(name.clone(), i).is_some() {
+            errors.push(issue(file, 1, name, "", "the column appears twice in the header"));
+        }
+    }
+    let by_lower: HashMap<String, &String> =
+        columns.iter().map(|c| (c.to_ascii_lowercase(), c)).collect();
+    let canonical = names
+        .iter()
+        .map(|n| {
+            by_lower.get(n).map(|c| (*c).clone()).or_else(|| {
+                RENAMED.iter().find(|(old, _)| old == n).map(|(_, new)| (*new).to_owned())
+            })
+        })
+        .collect();
+    let width = names.len();
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = lines.line_at(record.position().map_or(0, csv::Position::byte));
+                if record.iter().all(str::is_empty) {
+                    continue;
+                }
+                if record.len() != width {
+                    let reason =
+                        format!("the row has {} values where the header has {width}", record.len());
+                    errors.push(issue(file, line, "", "", &reason));
+                    continue;
+                }
+                rows.push((line, record.clone()));
+            }
+            Err(e) => {
+                let line = lines.line_at(e.position().map_or(0, csv::Position::byte));
+                errors.push(issue(file, line, "", "", &format!("the row cannot be read: {e}")));
+                // A row that is not UTF-8 is skipped; anything else ends the file.
+                if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
+                    break;
+                }
+            }
+        }
+    }
+    Some(Table { file, headers, canonical, rows })
+}
+
+fn issue(file: &str, line: u64, column: &str, value: &str, reason: &str) -> Issue {
+    Issue {
+        file: file.to_owned(),
+        line,
+        column: column.to_owned(),
+        value: value.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+/// What reading a file needs besides the file.
+struct Context<'a> {
+    export_id: Option<&'a str>,
+    today: NaiveDate,
+}
+
+/// Reading one row: each accessor records the problems it finds.
+struct Row<'a> {
+    table: &'a Table,
+    line: u64,
+    record: &'a csv::StringRecord,
+    errors: &'a mut Vec<Issue>,
+    warnings: &'a mut Vec<Issue>,
+    cx: &'a Context<'a>,
+    /// Date columns an accessor has read (and reported on).
+    dates_read: Vec<&'static str>,
+    bad: bool,
+}
+
+impl Row<'_> {
+    fn raw(&self, column: &str) -> Option<&str> {
+        let i = *self.table.headers.get(&column.to_ascii_lowercase())?;
+        let v = self.record.get(i)?;
+        (!v.is_empty()).then_some(v)
+    }
+
+    fn error(&mut self, column: &str, value: &str, reason: &str) {
+        self.bad = true;
+        self.errors.push(issue(self.table.file, self.line, column, value, reason));
+    }
+
+    fn warn(&mut self, column: &str, value: &str, reason: &str) {
+        self.warnings.push(issue(self.table.file, self.line, column, value, reason));
+    }
+
+    fn text(&self, column: &str) -> String {
+        self.raw(column).unwrap_or_default().to_owned()
+    }
+
+    fn id(&mut self, column: &str) -> String {
+        match self.raw(column) {
+            Some(v) if v.chars().count() <= 32 => v.to_owned(),
+            Some(v) => {
+                let v = v.to_owned();
+                self.error(column, &v, "longer than HUD's 32 characters");
+                String::new()
+            }
+            None => {
+                self.error(column, "", "required and missing");
+                String::new()
+            }
+        }
+    }
+
+    fn int(&mut self, column: &str, list: Option<&CodeList>, required: bool) -> Option<i32> {
+        let Some(v) = self.raw(column).map(str::to_owned) else {
+            if required {
+                self.error(column, "", "required and missing");
+            }
+            return None;
+        };
+        // Some exports write integers as "1.0".
+        let parsed = v
+            .parse::<i32>()
+            .ok()
+            .or_else(|| v.parse::<f64>().ok().filter(|f| f.fract() == 0.0).map(|f| f as i32));
+        match (parsed, list) {
+            (None, _) => {
+                self.error(column, &v, "not a whole number");
+                None
+            }
+            (Some(n), Some(list)) if !list.contains(n) => {
+                let reason = format!("not a value of HUD list {} {}", list.number, list.name);
+                self.error(column, &v, &reason);
+                None
+            }
+            (Some(n), _) => Some(n),
+        }
+    }
+
+    fn date(&mut self, column: &'static str, required: bool) -> Option<NaiveDate> {
+        self.dates_read.push(column);
+        let Some(v) = self.raw(column).map(str::to_owned) else {
+            if required {
+                self.error(column, "", "required and missing");
+            }
+            return None;
+        };
+        let century = if column == "DOB" { Century::Past } else { Century::Nearest };
+        match dates::date(&v, self.cx.today, century) {
+            None => {
+                self.error(column, &v, "not a date (yyyy-mm-dd)");
+                None
+            }
+            Some(read) => {
+                if read.two_digit_year {
+                    self.warn_two_digits(column, &v, &dates::hud_date(read.date));
+                }
+                Some(read.date)
+            }
+        }
+    }
+
+    fn warn_two_digits(&mut self, column: &str, value: &str, read_as: &str) {
+        let reason = format!("a two-digit year, read as {read_as}: check it in the HMIS");
+        self.warn(column, value, &reason);
+    }
+
+    fn datetime(&mut self, column: &'static str, required: bool) -> Option<NaiveDateTime> {
+        self.dates_read.push(column);
+        let Some(v) = self.raw(column).map(str::to_owned) else {
+            if required {
+                self.error(column, "", "required and missing");
+            }
+            return None;
+        };
+        match dates::datetime(&v, self.cx.today) {
+            None => {
+                self.error(column, &v, "not a date and time (yyyy-mm-dd hh:mm:ss)");
+                None
+            }
+            Some((t, two_digit_year)) => {
+                if two_digit_year {
+                    self.warn_two_digits(column, &v, &dates::hud_datetime(t));
+                }
+                Some(t)
+            }
+        }
+    }
+
+    /// The row as received: each column of the FY2026 record with a value, dates and times
+    /// in HUD's form. A date in a column Scanline does not read is checked here: written in
+    /// HUD's form when it can be read, reported and kept as received when it cannot.
+    fn kept(&mut self) -> Kept {
+        let mut pairs = BTreeMap::new();
+        for (i, name) in self.table.canonical.iter().enumerate() {
+            let (Some(name), Some(value)) = (name, self.record.get(i)) else { continue };
+            if value.is_empty() {
+                continue;
+            }
+            let value = self.normalized(name, value);
+            pairs.insert(name.clone(), value);
+        }
+        Kept::of(&pairs)
+    }
+
+    fn normalized(&mut self, column: &str, value: &str) -> String {
+        let reported = self.dates_read.contains(&column);
+        if DATE_COLUMNS.contains(&column) {
+            let century = if column == "DOB" { Century::Past } else { Century::Nearest };
+            return match dates::date(value, self.cx.today, century) {
+                Some(read) => {
+                    if read.two_digit_year && !reported {
+                        self.warn_two_digits(column, value, &dates::hud_date(read.date));
+                    }
+                    dates::hud_date(read.date)
+                }
+                None => {
+                    if !reported {
+                        self.warn(column, value, "not a date: kept as received");
+                    }
+                    value.to_owned()
+                }
+            };
+        }
+        if DATETIME_COLUMNS.contains(&column) {
+            return dates::datetime(value, self.cx.today)
+                .map_or_else(|| value.to_owned(), |(t, _)| dates::hud_datetime(t));
+        }
+        value.to_owned()
+    }
+
+    /// DateCreated, DateUpdated, DateDeleted, the ExportID check and the row as received.
+    fn common(&mut self) -> Option<Common> {
+        let created = self.datetime("DateCreated", false);
+        let updated = self.datetime("DateUpdated", true);
+        let deleted = self.datetime("DateDeleted", false);
+        if let (Some(expected), Some(got)) =
+            (self.cx.export_id, self.raw("ExportID").map(str::to_owned))
+            && got != expected
+        {
+            let reason = format!("does not match Export.csv's ExportID {expected}");
+            self.error("ExportID", &got, &reason);
+        }
+        let updated = updated?;
+        Some(Common {
+            file: self.table.file,
+            line: self.line,
+            created: created.unwrap_or(updated).min(updated),
+            updated,
+            deleted,
+            kept: self.kept(),
+        })
+    }
+}
+
+/// Checks that the columns Scanline reads are all in the header.
+fn require_columns(table: &Table, columns: &[&str], errors: &mut Vec<Issue>) -> bool {
+    let mut ok = true;
+    for c in columns {
+        if !table.headers.contains_key(&c.to_ascii_lowercase()) {
+            errors.push(issue(table.file, 1, c, "", "the column is missing from the header"));
+            ok = false;
+        }
+    }
+    ok
+}
+
+/// Reads every row of a file with `f`, which returns `None` for a row it refused; duplicate
+/// primary keys are errors. The keys of refused rows are noted in `refused`.
+fn rows<T>(
+    table: &Table,
+    key: &str,
+    p: &mut Parsed,
+    cx: &Context<'_>,
+    mut f: impl FnMut(&mut Row<'_>) -> Option<T>,
+) -> Vec<T> {
+    let mut out = Vec::with_capacity(table.rows.len());
+    let mut seen: HashMap<String, u64> = HashMap::with_capacity(table.rows.len());
+    let (errors, warnings) = (&mut p.errors, &mut p.warnings);
+    let mut refused = Vec::new();
+    for (line, record) in &table.rows {
+        let mut row = Row {
+            table,
+            line: *line,
+            record,
+            errors,
+            warnings,
+            cx,
+            dates_read: Vec::new(),
+            bad: false,
+        };
+        let id = row.text(key);
+        if !id.is_empty() {
+            if let Some(first) = seen.get(&id) {
+                let reason = format!("duplicate {key}: the same ID is on line {first}");
+                row.error(key, &id, &reason);
+                continue;
+            }
+            seen.insert(id.clone(), *line);
+        }
+        let value = f(&mut row);
+        match value {
+            Some(v) if !row.bad => out.push(v),
+            _ if !id.is_empty() => refused.push((id, *line)),
+            _ => {}
+        }
+    }
+    if let Some(map) = p.refused.of_file(table.file) {
+        map.extend(refused);
+    }
+    out
+}
+
+/// Reads an export; `today` (in the import's time zone) places two-digit years. Export.csv is
+/// required; the other files are read when present, and only when the export's version is one
+/// Scanline reads.
+pub fn read(files: &Files, today: NaiveDate) -> Parsed {
+    let mut p = Parsed::default();
+    let export_id = files::export(files, &mut p, today);
+    p.version = files::version(files, &mut p);
+    if p.version.is_none() {
+        return p;
+    }
+    let cx = Context { export_id: export_id.as_deref(), today };
+    files::organizations(files, &mut p, &cx);
+    files::projects(files, &mut p, &cx);
+    files::clients(files, &mut p, &cx);
+    files::enrollments(files, &mut p, &cx);
+    files::exits(files, &mut p, &cx);
+    files::services(files, &mut p, &cx);
+    files::users(files, &mut p, &cx);
+    p
+}

@@ -27,6 +27,14 @@ impl Kept {
         serde_json::from_str(&self.0).unwrap_or_default()
     }
 
+    /// The record with a value for a column it has none for.
+    #[must_use]
+    pub fn with_default(&self, column: &str, value: &str) -> Self {
+        let mut pairs: BTreeMap<String, String> = serde_json::from_str(&self.0).unwrap_or_default();
+        pairs.entry(column.to_owned()).or_insert_with(|| value.to_owned());
+        Self::of(&pairs)
+    }
+
     /// One column's value, empty when the record has none.
     pub fn get(&self, column: &str) -> String {
         serde_json::from_str::<BTreeMap<String, String>>(&self.0)

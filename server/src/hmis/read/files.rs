@@ -20,7 +20,7 @@ pub(super) fn export(files: &Files, p: &mut Parsed, today: chrono::NaiveDate) ->
         }
         return None;
     };
-    let cx = Context { export_id: None, today };
+    let cx = Context { export_id: None, today, version: CsvVersion::Fy2026 };
     let mut list = rows(&t, "ExportID", p, &cx, |r| {
         let id = r.id("ExportID");
         let hash_status = r.int("HashStatus", Some(&codes::HASH_STATUS), false).unwrap_or(1);
@@ -202,6 +202,11 @@ pub(super) fn clients(files: &Files, p: &mut Parsed, cx: &Context<'_>) {
                 last = "Unknown".into();
             }
         }
+        let mut common = r.common()?;
+        if cx.version == CsvVersion::Fy2024 {
+            // FY2024 collected gender, not Sex (4.21): for FY2026 its Sex was not collected.
+            common.kept = common.kept.with_default("Sex", "99");
+        }
         Some(ClientRow {
             id,
             first,
@@ -213,7 +218,7 @@ pub(super) fn clients(files: &Files, p: &mut Parsed, cx: &Context<'_>) {
             ssn_dq,
             dob,
             dob_dq,
-            common: r.common()?,
+            common,
         })
     });
 }

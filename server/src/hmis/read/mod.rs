@@ -16,7 +16,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use super::Files;
 use super::model::codes::CodeList;
 use super::model::records::{DATE_COLUMNS, DATETIME_COLUMNS};
-use super::model::{Common, Issue, Kept, Parsed};
+use super::model::{Common, CsvVersion, Issue, Kept, Parsed};
 use dates::Century;
 
 /// One CSV file: its header map, the FY2026 name of each column and its rows with their line.
@@ -134,6 +134,7 @@ fn issue(file: &str, line: u64, column: &str, value: &str, reason: &str) -> Issu
 struct Context<'a> {
     export_id: Option<&'a str>,
     today: NaiveDate,
+    version: CsvVersion,
 }
 
 /// Reading one row: each accessor records the problems it finds.
@@ -391,10 +392,8 @@ pub fn read(files: &Files, today: NaiveDate) -> Parsed {
     let mut p = Parsed::default();
     let export_id = files::export(files, &mut p, today);
     p.version = files::version(files, &mut p);
-    if p.version.is_none() {
-        return p;
-    }
-    let cx = Context { export_id: export_id.as_deref(), today };
+    let Some(version) = p.version else { return p };
+    let cx = Context { export_id: export_id.as_deref(), today, version };
     files::organizations(files, &mut p, &cx);
     files::projects(files, &mut p, &cx);
     files::clients(files, &mut p, &cx);

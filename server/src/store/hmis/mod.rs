@@ -140,7 +140,7 @@ impl Dependants {
         }
     }
 
-    fn issues(self, verb: &str) -> Vec<Issue> {
+    fn issues(self, (one, many): (&str, &str)) -> Vec<Issue> {
         self.groups
             .into_iter()
             .map(|((file, column, cause), (count, lines))| {
@@ -154,13 +154,17 @@ impl Dependants {
                 } else {
                     format!("lines {}", shown.join(", "))
                 };
-                let rows = if count == 1 { "1 row".to_owned() } else { format!("{count} rows") };
+                let rows = if count == 1 {
+                    format!("1 row {one}")
+                } else {
+                    format!("{count} rows {many}")
+                };
                 Issue {
                     file: file.to_owned(),
                     line: first,
                     column: column.to_owned(),
                     value: String::new(),
-                    reason: format!("{rows} {verb} because {cause}: {lines}"),
+                    reason: format!("{rows} because {cause}: {lines}"),
                 }
             })
             .collect()
@@ -319,9 +323,9 @@ pub fn apply<'a>(
     run.services()?;
     run.users()?;
     let mut errors = run.cx.errors;
-    errors.extend(run.dependants.issues("were not imported"));
+    errors.extend(run.dependants.issues(("was not imported", "were not imported")));
     let mut warnings = run.cx.warnings;
-    warnings.extend(run.orphans.issues("were left out"));
+    warnings.extend(run.orphans.issues(("was left out", "were left out")));
     Ok(Applied { counts: run.counts, errors, warnings })
 }
 

@@ -32,6 +32,8 @@ pub struct ClientRow {
     pub dob: Option<NaiveDate>,
     pub restricted: bool,
     pub has_photo: bool,
+    /// The client's ID in the HMIS (HUD's PersonalID, ClientTrack's client ID), when known.
+    pub hmis_id: Option<String>,
 }
 
 pub fn insert(conn: &Connection, c: &NewClient) -> StoreResult<(ClientId, u32)> {
@@ -87,7 +89,7 @@ pub fn insert(conn: &Connection, c: &NewClient) -> StoreResult<(ClientId, u32)> 
 pub fn get(conn: &Connection, id: ClientId) -> StoreResult<ClientRow> {
     conn.prepare_cached(
         "SELECT id, organization_id, client_number, first_name, last_name, preferred_name, dob,
-             restricted, photo_id IS NOT NULL FROM clients WHERE id = :id",
+             restricted, photo_id IS NOT NULL, personal_id FROM clients WHERE id = :id",
     )?
     .query_row(named_params! {":id": id}, |r| {
         Ok(ClientRow {
@@ -100,9 +102,58 @@ pub fn get(conn: &Connection, id: ClientId) -> StoreResult<ClientRow> {
             dob: r.get(6)?,
             restricted: r.get(7)?,
             has_photo: r.get(8)?,
+            hmis_id: r.get(9)?,
         })
     })
     .or_not_found(|| format!("no client {id}"))
+}
+
+/// An ID in the HMIS as staff type it: trimmed, at most HUD's 32 characters of letters,
+/// digits, `-`, `_` and `.`; empty clears it. IDs that begin with `SL` followed by a digit or
+/// `-` are Scanline's own export IDs and are refused, for a re-import would confuse the two.
+pub fn hmis_id(what: &str, value: &str) -> StoreResult<Option<String>> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    if v.chars().count() > 32
+        || !v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(StoreError::Invalid(format!(
+            "{what} is at most 32 letters, digits, dashes, underscores or dots"
+        )));
+    }
+    let scanline_like = v
+        .strip_prefix("SL")
+        .and_then(|rest| rest.chars().next())
+        .is_some_and(|c| c.is_ascii_digit() || c == '-');
+    if scanline_like {
+        return Err(StoreError::Invalid(format!(
+            "{what} {v} has the form of Scanline's own IDs (SL followed by a number): use the ID the HMIS shows"
+        )));
+    }
+    Ok(Some(v.to_owned()))
+}
+
+/// Sets (or, with `None`, clears) the client's HMIS client ID.
+pub fn set_hmis_id(conn: &Connection, id: ClientId, hmis_id: Option<&str>) -> StoreResult<()> {
+    let n = conn
+        .prepare_cached("UPDATE clients SET personal_id = :p, updated_at = :at WHERE id = :id")?
+        .execute(named_params! {":p": hmis_id, ":at": now(), ":id": id})
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Conflict(format!(
+                    "another client already has HMIS client ID {}",
+                    hmis_id.unwrap_or_default()
+                ))
+            } else {
+                e.into()
+            }
+        })?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("no client {id}")));
+    }
+    Ok(())
 }
 
 /// Finds a client by internal id or client number (`#123` or `number:123`).
@@ -304,6 +355,8 @@ pub struct EnrollmentLine {
     pub organization_id: i64,
     pub entry_date: NaiveDate,
     pub exit_date: Option<NaiveDate>,
+    /// The enrollment's ID in the HMIS, when known.
+    pub hmis_id: Option<String>,
 }
 
 /// A service as the client dashboard lists it.
@@ -365,7 +418,8 @@ pub fn dashboard(conn: &Connection, id: ClientId) -> StoreResult<Dashboard> {
         .collect::<Result<_, _>>()?;
     let enrollments = conn
         .prepare_cached(
-            "SELECT e.id, p.name, p.organization_id, e.entry_date, e.exit_date, p.id
+            "SELECT e.id, p.name, p.organization_id, e.entry_date, e.exit_date, p.id,
+                 e.hmis_enrollment_id
              FROM enrollments e JOIN programs p ON p.id = e.program_id
              WHERE e.client_id = :c ORDER BY e.entry_date DESC, e.id DESC",
         )?
@@ -377,6 +431,7 @@ pub fn dashboard(conn: &Connection, id: ClientId) -> StoreResult<Dashboard> {
                 organization_id: r.get(2)?,
                 entry_date: r.get(3)?,
                 exit_date: r.get(4)?,
+                hmis_id: r.get(6)?,
             })
         })?
         .collect::<Result<_, _>>()?;

@@ -97,6 +97,30 @@ pub fn of_client(
 }
 
 /// Records an exit. The exit date may not precede the entry or the last service recorded.
+/// Sets (or, with `None`, clears) the enrollment's HMIS enrollment ID (checked with
+/// `clients::hmis_id`).
+pub fn set_hmis_id(conn: &Connection, id: i64, hmis_id: Option<&str>) -> StoreResult<()> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE enrollments SET hmis_enrollment_id = :h, updated_at = :at WHERE id = :id",
+        )?
+        .execute(named_params! {":h": hmis_id, ":at": now(), ":id": id})
+        .map_err(|e| {
+            if super::is_unique_violation(&e) {
+                StoreError::Conflict(format!(
+                    "another enrollment already has HMIS enrollment ID {}",
+                    hmis_id.unwrap_or_default()
+                ))
+            } else {
+                e.into()
+            }
+        })?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("no enrollment {id}")));
+    }
+    Ok(())
+}
+
 pub fn exit(conn: &Connection, id: i64, exit_date: NaiveDate, destination: u16) -> StoreResult<()> {
     super::in_range(bounds::not_future("exit date", exit_date, super::now().date_naive()))?;
     if !crate::hmis::model::codes::DESTINATION.contains(i32::from(destination)) {

@@ -7,10 +7,10 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::auth::SignedIn;
+use super::auth::{SignedIn, check_csrf};
 use super::{WebError, WebResult};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor};
@@ -23,7 +23,11 @@ use crate::store::{ClientId, ProgramId};
 const MAX_RESULTS: usize = 50;
 
 pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/clients", get(find)).route("/clients/{id}", get(dashboard))
+    Router::new()
+        .route("/clients", get(find))
+        .route("/clients/{id}", get(dashboard))
+        .route("/clients/{id}/hmis", post(set_client_hmis_id))
+        .route("/enrollments/{id}/hmis", post(set_enrollment_hmis_id))
 }
 
 #[derive(Template)]
@@ -115,6 +119,10 @@ struct DashboardPage<'a> {
     today: chrono::NaiveDate,
     /// Printers of the client's organization, for printing a card.
     printers: &'a [(i64, String)],
+    /// Whether the viewer may change the client's own record (its HMIS client ID).
+    may_change_client: bool,
+    /// The enrollments, each with whether the viewer may change it (its HMIS enrollment ID).
+    enrollments: &'a [(&'a clients::EnrollmentLine, bool)],
 }
 
 async fn dashboard(
@@ -193,6 +201,93 @@ async fn dashboard(
         services: &d.services.iter().zip(deletable.iter().copied()).collect::<Vec<_>>(),
         today,
         printers: &printer_list,
+        may_change_client: session.viewer.may_change(client.organization_id),
+        enrollments: &d
+            .enrollments
+            .iter()
+            .map(|e| (e, session.viewer.may_change(e.organization_id)))
+            .collect::<Vec<_>>(),
     };
     Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Deserialize)]
+struct HmisIdForm {
+    csrf: String,
+    #[serde(default)]
+    hmis_id: String,
+}
+
+/// Records the client's ID in the HMIS (empty clears it), for the ClientTrack upload and the
+/// HUD export.
+async fn set_client_hmis_id(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<HmisIdForm>,
+) -> WebResult<Response> {
+    check_csrf(&session, &form.csrf)?;
+    let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let value = clients::hmis_id("The HMIS client ID", &form.hmis_id)?;
+    let viewer = session.viewer.clone();
+    state
+        .db
+        .transact(move |tx| {
+            let client = clients::get_visible(tx, &viewer.org_ids(), ClientId(id))?;
+            if !viewer.may_change(client.organization_id) {
+                return Err(crate::store::StoreError::Forbidden(
+                    "Your role may not change this client's records.".into(),
+                ));
+            }
+            clients::set_hmis_id(tx, ClientId(id), value.as_deref())?;
+            let detail = value.as_deref().unwrap_or("cleared");
+            audit::record(
+                tx,
+                Actor::User(viewer.user_id),
+                "set_hmis_client_id",
+                Some(id),
+                detail,
+                "",
+            )
+        })
+        .await??;
+    Ok(axum::response::Redirect::to(&format!("/clients/{id}#h-hmis")).into_response())
+}
+
+/// Records an enrollment's ID in the HMIS (empty clears it).
+async fn set_enrollment_hmis_id(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<HmisIdForm>,
+) -> WebResult<Response> {
+    check_csrf(&session, &form.csrf)?;
+    let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let value = clients::hmis_id("The HMIS enrollment ID", &form.hmis_id)?;
+    let viewer = session.viewer.clone();
+    let client = state
+        .db
+        .transact(move |tx| {
+            let e = crate::store::enrollments::get(tx, id)?;
+            clients::get_visible(tx, &viewer.org_ids(), ClientId(e.client_id))?;
+            let org = programs::get_rules(tx, ProgramId(e.program_id))?.organization_id;
+            if !viewer.may_change(org) {
+                return Err(crate::store::StoreError::Forbidden(
+                    "Your role may not change this program's enrollments.".into(),
+                ));
+            }
+            crate::store::enrollments::set_hmis_id(tx, id, value.as_deref())?;
+            let detail = format!("enrollment {id}: {}", value.as_deref().unwrap_or("cleared"));
+            audit::record(
+                tx,
+                Actor::User(viewer.user_id),
+                "set_hmis_enrollment_id",
+                Some(e.client_id),
+                &detail,
+                "",
+            )?;
+            Ok(e.client_id)
+        })
+        .await??;
+    Ok(axum::response::Redirect::to(&format!("/clients/{client}#h-enrollments")).into_response())
 }

@@ -22,6 +22,7 @@ use crate::state::AppState;
 use crate::store::ProgramId;
 use crate::store::audit::{self, Actor};
 use crate::store::hmis::ImportOptions;
+use crate::store::hmis::checks::{self, Check, MissingIds};
 use crate::store::hmis::settings::{self, MappingRow, OrgSettings};
 use crate::store::sessions::Session;
 use crate::store::{StoreError, orgs, programs};
@@ -54,11 +55,65 @@ struct HmisPage<'a> {
     orgs: &'a [OrgSettings],
     report: Option<&'a Report>,
     time_zone: &'a str,
+    /// The period and program the checks below cover, and the export form's defaults.
+    from: NaiveDate,
+    to: NaiveDate,
+    program: Option<i64>,
+    checks: &'a [Check],
+    missing: &'a MissingIds,
+    shown: usize,
+    long_gap_days: i64,
 }
 
-async fn view(state: &AppState, session: &Session, report: Option<&Report>) -> WebResult<Response> {
+impl HmisPage<'_> {
+    /// Whether a program is the one the page is about.
+    fn selected(&self, id: i64) -> bool {
+        self.program == Some(id)
+    }
+
+    /// The first of a list the page shows.
+    fn first<'b, T>(&self, list: &'b [T]) -> &'b [T] {
+        &list[..list.len().min(self.shown)]
+    }
+}
+
+/// The period the page checks: the one asked for, or the last 30 days.
+#[derive(Deserialize, Default)]
+struct PeriodQuery {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    program: String,
+}
+
+/// What the page shows besides the report.
+struct Contents {
+    programs: Vec<(i64, String)>,
+    mapping: Vec<MappingRow>,
+    settings: Vec<OrgSettings>,
+    time_zone: String,
+    today: NaiveDate,
+}
+
+async fn view(
+    state: &AppState,
+    session: &Session,
+    report: Option<&Report>,
+    q: &PeriodQuery,
+) -> WebResult<Response> {
     let admin = admin_orgs(&session.viewer)?;
-    let (program_list, mapping, settings, tz) = state
+    let program = match q.program.trim() {
+        "" => None,
+        p => Some(p.parse::<i64>().map_err(|_| WebError::Invalid("No such program.".into()))?),
+    };
+    if let Some(p) = program {
+        check_programs(state, &admin, &[p]).await?;
+    }
+    let asked = (q.from.trim(), q.to.trim());
+    let now = state.clock.now();
+    let c = state
         .db
         .read(move |conn| {
             let mut list = Vec::new();
@@ -68,29 +123,66 @@ async fn view(state: &AppState, session: &Session, report: Option<&Report>) -> W
                     list.push((p.id, format!("{} — {name}", p.name)));
                 }
             }
-            let tz = orgs::get(conn, admin[0])?.time_zone;
+            let time_zone = orgs::get(conn, admin[0])?.time_zone;
+            let today = orgs::today(conn, admin[0], now)?;
+            Ok::<_, StoreError>(Contents {
+                programs: list,
+                mapping: settings::mapping_rows(conn, &admin)?,
+                settings: settings::org_settings(conn, &admin)?,
+                time_zone,
+                today,
+            })
+        })
+        .await??;
+    let (from, to) = match asked {
+        ("", "") => (c.today - chrono::Days::new(29), c.today),
+        (from, to) => {
+            let (from, to) =
+                (super::date_field("first day", from)?, super::date_field("last day", to)?);
+            scanline_core::bounds::period("period", from, to)
+                .map_err(|e| WebError::Invalid(format!("Nothing was checked: {e}.")))?;
+            (from, to)
+        }
+    };
+    let chosen: Vec<i64> = match program {
+        Some(p) => vec![p],
+        None => c.programs.iter().map(|(id, _)| *id).collect(),
+    };
+    let (admin, today) = (admin_orgs(&session.viewer)?, c.today);
+    let (checks, missing) = state
+        .db
+        .snapshot(move |conn| {
             Ok::<_, StoreError>((
-                list,
-                settings::mapping_rows(conn, &admin)?,
-                settings::org_settings(conn, &admin)?,
-                tz,
+                checks::bed_night_checks(conn, &admin, &chosen, (from, to), today)?,
+                checks::missing_ids(conn, &admin, &chosen, (from, to))?,
             ))
         })
         .await??;
     let page = HmisPage {
         user: &session.viewer.display_name,
         csrf: &session.csrf_token,
-        programs: &program_list,
-        mapping: &mapping,
-        orgs: &settings,
+        programs: &c.programs,
+        mapping: &c.mapping,
+        orgs: &c.settings,
         report,
-        time_zone: &tz,
+        time_zone: &c.time_zone,
+        from,
+        to,
+        program,
+        checks: &checks,
+        missing: &missing,
+        shown: checks::SHOWN,
+        long_gap_days: checks::LONG_GAP_DAYS,
     };
     Ok(Html(page.render()?).into_response())
 }
 
-async fn page(State(state): State<AppState>, SignedIn(session): SignedIn) -> WebResult<Response> {
-    view(&state, &session, None).await
+async fn page(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Query(q): Query<PeriodQuery>,
+) -> WebResult<Response> {
+    view(&state, &session, None, &q).await
 }
 
 /// Imports an uploaded export (a zip archive). The report says what happened either way.
@@ -145,7 +237,7 @@ async fn import(
         .db
         .transact(move |tx| audit::record(tx, Actor::User(user), "hmis_import", None, &detail, ""))
         .await??;
-    view(&state, &session, Some(&report)).await
+    view(&state, &session, Some(&report), &PeriodQuery::default()).await
 }
 
 #[derive(Deserialize)]

@@ -60,7 +60,7 @@ pub(super) fn services(
         outgoing::hud_service_types(conn)?.into_iter().map(|(id, rt, tp)| (id, (rt, tp))).collect();
     let mut file = CsvFile::new::<ServicesRecord>();
     let mut count = 0u64;
-    let mut nights: HashSet<(i64, String)> = HashSet::new();
+    let mut nights: HashSet<(i64, [u8; 10])> = HashSet::new();
     for program in programs {
         let mut ids: HashMap<i64, (String, String)> = outgoing::enrollment_ids(conn, *program)?
             .into_iter()
@@ -70,11 +70,13 @@ pub(super) fn services(
         let before = count;
         outgoing::for_each_service(conn, *program, out.o.start, out.o.end, |s| {
             let Some(&(rt, tp)) = hud_types.get(&s.service_type_id) else { return Ok(()) };
-            if rt == 200
-                && s.deleted_at.is_none()
-                && !nights.insert((s.enrollment_id, s.date_provided.clone()))
-            {
-                return Ok(());
+            if rt == 200 && s.deleted_at.is_none() {
+                let mut night = [0u8; 10];
+                let date = s.date_provided.as_bytes();
+                night.copy_from_slice(&date[..date.len().min(10)]);
+                if !nights.insert((s.enrollment_id, night)) {
+                    return Ok(());
+                }
             }
             if let std::collections::hash_map::Entry::Vacant(slot) = ids.entry(s.enrollment_id) {
                 // A service recorded against an enrollment of another program: it is exported
@@ -85,7 +87,9 @@ pub(super) fn services(
             }
             named.enrollments.insert(s.enrollment_id);
             let record = service_record(out, &s, &ids[&s.enrollment_id], (rt, tp));
-            named.users.insert(record.user_id.clone());
+            if !named.users.contains(&record.user_id) {
+                named.users.insert(record.user_id.clone());
+            }
             file.put(&record);
             count += 1;
             Ok(())
@@ -116,10 +120,10 @@ fn service_record(
         date: NaiveDate::parse_from_str(&s.date_provided, DATE).unwrap_or_default(),
         record_type: rt as i32,
         type_provided: tp as i32,
-        deleted: s.deleted_at,
+        deleted: s.deleted_at.as_deref().and_then(super::parse_stored),
     };
     let fresh = || ServicesRecord {
-        date_created: out.local(s.created_at),
+        date_created: out.local_text(&s.created_at),
         user_id: s.created_by.map_or_else(|| SCANLINE_USER.to_owned(), |u| format!("SL-U{u}")),
         ..ServicesRecord::default()
     };
@@ -130,8 +134,8 @@ fn service_record(
         r.date_provided.clone_from(&s.date_provided);
         r.record_type = rt.to_string();
         r.type_provided = tp.to_string();
-        r.date_deleted = s.deleted_at.map(|d| out.local(d)).unwrap_or_default();
-        r.date_updated = out.local(s.deleted_at.unwrap_or(s.created_at));
+        r.date_deleted = s.deleted_at.as_deref().map(|d| out.local_text(d)).unwrap_or_default();
+        r.date_updated = out.local_text(s.deleted_at.as_deref().unwrap_or(&s.created_at));
     });
     record.export_id.clone_from(&out.export_id);
     record

@@ -94,17 +94,80 @@ struct Out<'a> {
     zone: chrono_tz::Tz,
     export_id: String,
     now: DateTime<Utc>,
+    /// The zone's offset for the last quarter hour looked up: (quarter hours since 1970,
+    /// seconds east of UTC). Services come in date order, so most lookups are the last one.
+    offset: std::cell::Cell<(i64, i32)>,
 }
 
 impl Out<'_> {
     /// A Scanline time as HUD writes it, in the export's zone.
     fn local(&self, t: DateTime<Utc>) -> String {
-        t.with_timezone(&self.zone).format(DATETIME).to_string()
+        use chrono::{Offset as _, TimeZone as _};
+        let quarter = t.timestamp().div_euclid(900);
+        let (cached, seconds) = self.offset.get();
+        let seconds = if cached == quarter {
+            seconds
+        } else {
+            let seconds =
+                self.zone.offset_from_utc_datetime(&t.naive_utc()).fix().local_minus_utc();
+            self.offset.set((quarter, seconds));
+            seconds
+        };
+        hud_datetime(t.naive_utc() + chrono::Duration::seconds(i64::from(seconds)))
+    }
+
+    /// A time as the database stores it (UTC text) as HUD writes it, in the export's zone.
+    fn local_text(&self, stored: &str) -> String {
+        parse_stored(stored)
+            .map_or_else(|| stored.get(..19).unwrap_or(stored).replace('T', " "), |t| self.local(t))
     }
 }
 
+/// A stored UTC time, `yyyy-mm-dd hh:mm:ss[.fff][Z|+00:00]` (or with a `T`), read without
+/// chrono's general parser: the export reads a million of them.
+fn parse_stored(stored: &str) -> Option<DateTime<Utc>> {
+    let b = stored.as_bytes();
+    let digits = |at: usize, n: usize| -> Option<u32> {
+        b.get(at..at + n)?
+            .iter()
+            .try_fold(0u32, |v, d| d.is_ascii_digit().then(|| v * 10 + u32::from(d - b'0')))
+    };
+    let rest = stored.get(19..).unwrap_or("?");
+    let rest =
+        rest.strip_prefix('.').map_or(rest, |r| r.trim_start_matches(|c: char| c.is_ascii_digit()));
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b' ' | b'T')
+        || !matches!(rest, "" | "Z" | "+00:00")
+    {
+        return stored.parse::<DateTime<Utc>>().ok();
+    }
+    let year = i32::try_from(digits(0, 4)?).ok()?;
+    let date = NaiveDate::from_ymd_opt(year, digits(5, 2)?, digits(8, 2)?)?;
+    Some(date.and_hms_opt(digits(11, 2)?, digits(14, 2)?, digits(17, 2)?)?.and_utc())
+}
+
+/// HUD's `yyyy-mm-dd hh:mm:ss`, written digit by digit.
+fn hud_datetime(t: chrono::NaiveDateTime) -> String {
+    use chrono::{Datelike as _, Timelike as _};
+    let mut b = *b"0000-00-00 00:00:00";
+    let mut put = |at: usize, width: usize, mut n: u32| {
+        for i in (0..width).rev() {
+            b[at + i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    };
+    put(0, 4, u32::try_from(t.year()).unwrap_or_default());
+    put(5, 2, t.month());
+    put(8, 2, t.day());
+    put(11, 2, t.hour());
+    put(14, 2, t.minute());
+    put(17, 2, t.second());
+    b.iter().map(|c| char::from(*c)).collect()
+}
+
 const DATE: &str = "%Y-%m-%d";
-const DATETIME: &str = "%Y-%m-%d %H:%M:%S";
 
 /// An ExportID no other export shares: the time to the millisecond and a random part.
 fn export_id(now: DateTime<Utc>) -> String {
@@ -127,7 +190,7 @@ pub fn export(
         }
         (None, None) => chrono_tz::UTC,
     };
-    let out = Out { conn, o, zone, export_id: export_id(now), now };
+    let out = Out { conn, o, zone, export_id: export_id(now), now, offset: (i64::MIN, 0).into() };
     let mut named = Named::default();
     let (services, count) = files::services(&out, &programs, &mut named)?;
     let (enrollments, exits) = files::enrollments_and_exits(&out, &mut named)?;
@@ -209,5 +272,56 @@ impl CsvFile {
 
     fn finish(self) -> Vec<u8> {
         self.writer.into_inner().expect("writing to memory")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_times_are_read_in_every_form_the_database_holds() {
+        let t = |s: &str| parse_stored(s).map(|t| t.to_rfc3339());
+        let want = Some("2026-03-08T09:30:05+00:00".to_owned());
+        for s in [
+            "2026-03-08 09:30:05",
+            "2026-03-08 09:30:05.123+00:00",
+            "2026-03-08T09:30:05Z",
+            "2026-03-08 09:30:05.123456789",
+        ] {
+            assert_eq!(t(s).map(|v| v[..19].to_owned() + "+00:00"), want, "{s}");
+        }
+        assert_eq!(t("2026-03-08T04:30:05-05:00"), want, "another offset takes chrono's path");
+        assert_eq!(t("2026-02-30 09:30:05"), None);
+        assert_eq!(
+            hud_datetime(parse_stored("0999-01-02 03:04:05").unwrap().naive_utc()),
+            "0999-01-02 03:04:05"
+        );
+    }
+
+    #[test]
+    fn local_times_follow_the_zone_across_a_change_of_clocks() {
+        let conn = Connection::open_in_memory().unwrap();
+        let o = ExportOptions {
+            start: NaiveDate::MIN,
+            end: NaiveDate::MAX,
+            programs: Vec::new(),
+            organizations: Vec::new(),
+            hashed: false,
+            time_zone: None,
+        };
+        let out = Out {
+            conn: &conn,
+            o: &o,
+            zone: chrono_tz::America::Chicago,
+            export_id: String::new(),
+            now: Utc::now(),
+            offset: (i64::MIN, 0).into(),
+        };
+        // Clocks in Chicago went forward at 08:00 UTC on 8 March 2026.
+        assert_eq!(out.local_text("2026-03-08 07:59:59.000+00:00"), "2026-03-08 01:59:59");
+        assert_eq!(out.local_text("2026-03-08 08:00:00.000+00:00"), "2026-03-08 03:00:00");
+        assert_eq!(out.local_text("2026-03-08 07:59:00+00:00"), "2026-03-08 01:59:00");
+        assert_eq!(out.local_text("2026-07-01 12:00:00"), "2026-07-01 07:00:00");
     }
 }

@@ -22,6 +22,27 @@ impl Kept {
         Self(serde_json::to_string(pairs).unwrap_or_default())
     }
 
+    /// The record of `(column, value)` pairs in the order given; empty values are left out.
+    /// Column names are HUD's (letters and digits), written as they are.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut out = String::with_capacity(256);
+        out.push('{');
+        for (column, value) in pairs {
+            if value.is_empty() {
+                continue;
+            }
+            if out.len() > 1 {
+                out.push(',');
+            }
+            out.push('"');
+            out.push_str(column);
+            out.push_str("\":");
+            out.push_str(&serde_json::to_string(value).unwrap_or_default());
+        }
+        out.push('}');
+        Self(out)
+    }
+
     /// The record as the file's row struct; columns it does not hold are empty.
     pub fn record<T: DeserializeOwned + Default>(&self) -> T {
         serde_json::from_str(&self.0).unwrap_or_default()
@@ -138,5 +159,10 @@ mod tests {
         assert_eq!(r.fa_start_date, "");
         assert_eq!(kept.get("FAAmount"), "125.50");
         assert_eq!(Kept::default().record::<ServicesRecord>(), ServicesRecord::default());
+        let fast =
+            Kept::from_pairs([("ServicesID", "S1"), ("FAAmount", "125.50"), ("FAEndDate", "")]);
+        assert_eq!(fast.record::<ServicesRecord>(), r);
+        let quoted = Kept::from_pairs([("OtherTypeProvided", "a \"b\"\n")]);
+        assert_eq!(quoted.get("OtherTypeProvided"), "a \"b\"\n");
     }
 }

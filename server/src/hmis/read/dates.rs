@@ -26,9 +26,40 @@ pub struct Read {
 const FOUR_DIGIT: [&str; 5] = ["%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y", "%d-%b-%Y", "%Y/%m/%d"];
 const TWO_DIGIT: [&str; 3] = ["%m-%d-%y", "%m/%d/%y", "%d-%b-%y"];
 
+/// Digits at `at..at + n` of `b` as a number.
+fn digits(b: &[u8], at: usize, n: usize) -> Option<u32> {
+    let part = b.get(at..at + n)?;
+    part.iter().try_fold(0u32, |v, d| d.is_ascii_digit().then(|| v * 10 + u32::from(d - b'0')))
+}
+
+/// HUD's own `yyyy-mm-dd`, read without trying the other forms (most values are in it).
+pub(super) fn hud_form(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let y = i32::try_from(digits(b, 0, 4)?).ok()?;
+    NaiveDate::from_ymd_opt(y, digits(b, 5, 2)?, digits(b, 8, 2)?)
+}
+
+/// HUD's own `yyyy-mm-dd hh:mm:ss`, read without trying the other forms.
+pub(super) fn hud_time_form(s: &str) -> Option<NaiveDateTime> {
+    let b = s.as_bytes();
+    if b.len() != 19 || !matches!(b[10], b' ' | b'T') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let date = hud_form(&s[..10])?;
+    date.and_hms_opt(digits(b, 11, 2)?, digits(b, 14, 2)?, digits(b, 17, 2)?)
+}
+
 /// A date in any of the forms above.
 pub fn date(s: &str, today: NaiveDate, century: Century) -> Option<Read> {
     let s = s.trim();
+    if let Some(date) = hud_form(s) {
+        return scanline_core::bounds::calendar("date", date)
+            .is_ok()
+            .then_some(Read { date, two_digit_year: false });
+    }
     let part = s.split([' ', 'T']).next().unwrap_or(s);
     let read = four_digit(part).map(|date| Read { date, two_digit_year: false }).or_else(|| {
         two_digit(part, today, century).map(|date| Read { date, two_digit_year: true })
@@ -65,6 +96,9 @@ fn two_digit(part: &str, today: NaiveDate, century: Century) -> Option<NaiveDate
 /// A local date and time: HUD's form, minutes only, fractions, a `T`, 12-hour clocks, and the
 /// date forms of `date` (a date alone is midnight).
 pub fn datetime(s: &str, today: NaiveDate) -> Option<(NaiveDateTime, bool)> {
+    if let Some(t) = hud_time_form(s.trim()) {
+        return scanline_core::bounds::calendar("date", t.date()).is_ok().then_some((t, false));
+    }
     let s = s.trim().replace('T', " ");
     let s = s.trim_end_matches('Z');
     for f in [

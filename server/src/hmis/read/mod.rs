@@ -9,7 +9,7 @@
 pub mod dates;
 mod files;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
 
@@ -265,19 +265,32 @@ impl Row<'_> {
     /// in HUD's form. A date in a column Scanline does not read is checked here: written in
     /// HUD's form when it can be read, reported and kept as received when it cannot.
     fn kept(&mut self) -> Kept {
-        let mut pairs = BTreeMap::new();
-        for (i, name) in self.table.canonical.iter().enumerate() {
-            let (Some(name), Some(value)) = (name, self.record.get(i)) else { continue };
+        let mut pairs: Vec<(&str, std::borrow::Cow<'_, str>)> = Vec::new();
+        let (table, record) = (self.table, self.record);
+        for (i, name) in table.canonical.iter().enumerate() {
+            let (Some(name), Some(value)) = (name, record.get(i)) else { continue };
             if value.is_empty() {
                 continue;
             }
-            let value = self.normalized(name, value);
-            pairs.insert(name.clone(), value);
+            pairs.push((name, self.normalized(name, value)));
         }
-        Kept::of(&pairs)
+        Kept::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_ref())))
     }
 
-    fn normalized(&mut self, column: &str, value: &str) -> String {
+    fn normalized<'v>(&mut self, column: &str, value: &'v str) -> std::borrow::Cow<'v, str> {
+        use std::borrow::Cow;
+        if !column.starts_with("Date") && !DATE_COLUMNS.contains(&column) {
+            return Cow::Borrowed(value);
+        }
+        // Already in HUD's form (and so read without a warning): kept as it is.
+        let hud = if DATE_COLUMNS.contains(&column) {
+            dates::hud_form(value).is_some()
+        } else {
+            dates::hud_time_form(value).is_some_and(|_| value.as_bytes()[10] == b' ')
+        };
+        if hud {
+            return Cow::Borrowed(value);
+        }
         let reported = self.dates_read.contains(&column);
         if DATE_COLUMNS.contains(&column) {
             let century = if column == "DOB" { Century::Past } else { Century::Nearest };
@@ -286,21 +299,27 @@ impl Row<'_> {
                     if read.two_digit_year && !reported {
                         self.warn_two_digits(column, value, &dates::hud_date(read.date));
                     }
-                    dates::hud_date(read.date)
+                    let hud = dates::hud_date(read.date);
+                    if hud == value { Cow::Borrowed(value) } else { Cow::Owned(hud) }
                 }
                 None => {
                     if !reported {
                         self.warn(column, value, "not a date: kept as received");
                     }
-                    value.to_owned()
+                    Cow::Borrowed(value)
                 }
             };
         }
         if DATETIME_COLUMNS.contains(&column) {
-            return dates::datetime(value, self.cx.today)
-                .map_or_else(|| value.to_owned(), |(t, _)| dates::hud_datetime(t));
+            return match dates::datetime(value, self.cx.today) {
+                Some((t, _)) => {
+                    let hud = dates::hud_datetime(t);
+                    if hud == value { Cow::Borrowed(value) } else { Cow::Owned(hud) }
+                }
+                None => Cow::Borrowed(value),
+            };
         }
-        value.to_owned()
+        Cow::Borrowed(value)
     }
 
     /// DateCreated, DateUpdated, DateDeleted, the ExportID check and the row as received.

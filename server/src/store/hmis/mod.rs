@@ -4,6 +4,7 @@
 //! import (the caller rolls back); nothing here commits. One module a file of the export, run in
 //! order, each adding what later files refer to.
 
+pub mod checks;
 mod clients;
 mod enrollments;
 mod exits;

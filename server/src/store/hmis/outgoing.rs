@@ -104,9 +104,10 @@ pub struct HudService {
     pub enrollment_id: i64,
     pub service_type_id: i64,
     pub date_provided: String,
-    pub created_at: DateTime<Utc>,
+    /// Stored UTC text, read as it is: the export reads a million.
+    pub created_at: String,
     pub created_by: Option<i64>,
-    pub deleted_at: Option<DateTime<Utc>>,
+    pub deleted_at: Option<String>,
     pub kept: KeptText,
 }
 

@@ -2,7 +2,7 @@
 //! 15 s; export of 1,000,000 services under 3 s). It writes a synthetic FY2026 export in memory
 //! (made-up names, dates of birth and SSNs), imports it into a new file database (WAL,
 //! synchronous=FULL, the real migrations) through the same read-and-apply path as the CLI and
-//! the admin page, then adds bed nights until there are 1,000,000 services and times the HUD
+//! the admin page, then adds bed nights night by night until there are 1,000,000 services and times the HUD
 //! export (query, CSV, zip) over the whole range. It prints the figures; it asserts nothing.
 //!
 //! Run: `cargo bench -p scanline-server --bench hmis`. `SCANLINE_BENCH_CLIENTS` and
@@ -101,7 +101,8 @@ fn main() {
         read_time.as_secs_f64()
     );
 
-    // Bed nights across the shelter enrollments until there are `services` services.
+    // Bed nights across the shelter enrollments until there are `services` services, night
+    // by night as a shelter records them (each night's check-ins, then the next night's).
     let fill = Instant::now();
     {
         let tx = conn.transaction().unwrap();
@@ -118,7 +119,7 @@ fn main() {
                                    units, unit_value, created_at)
              SELECT e.id, e.client_id, e.program_id, st.id, date('2026-01-01', '+' || n.k || ' days'),
                     1, 0, '2026-09-01 10:00:00.000000000+00:00'
-             FROM enrollments e JOIN service_types st ON st.program_id = e.program_id, n
+             FROM n CROSS JOIN enrollments e JOIN service_types st ON st.program_id = e.program_id
              WHERE st.record_type = 200
              LIMIT ?2",
             rusqlite::params![nights as i64, services as i64],

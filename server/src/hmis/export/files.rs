@@ -2,7 +2,7 @@
 //! row the HMIS sent when there is one, with Scanline's values written over it only when they
 //! changed since the import; Scanline's own row otherwise.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
@@ -15,7 +15,7 @@ use super::super::model::records::{
     ClientRecord, EnrollmentRecord, ExitRecord, OrganizationRecord, ProjectRecord, ServicesRecord,
     UserRecord,
 };
-use super::{CsvFile, DATE, Named, Out, hash_name, hash_ssn};
+use super::{CsvFile, DATE, IdMap, Named, Out, hash_name, hash_ssn};
 use crate::store::StoreError;
 use crate::store::hmis::outgoing::{self, KeptText};
 
@@ -38,9 +38,8 @@ fn compose<T: DeserializeOwned + Default, O: Owned>(
         put(&mut record, true);
         return record;
     };
-    let mut record: T = Kept(received.clone()).record();
-    let stored = kept.owned.as_deref().and_then(O::from_json);
-    if stored.as_ref() != Some(&now()) {
+    let mut record: T = serde_json::from_str(received).unwrap_or_default();
+    if kept.owned.as_deref() != Some(now().fingerprint().as_str()) {
         put(&mut record, false);
     }
     record
@@ -56,25 +55,38 @@ pub(super) fn services(
     named: &mut Named,
 ) -> Result<(Vec<u8>, u64), StoreError> {
     let conn = out.conn;
-    let hud_types: HashMap<i64, (i64, i64)> =
-        outgoing::hud_service_types(conn)?.into_iter().map(|(id, rt, tp)| (id, (rt, tp))).collect();
+    let hud_types: IdMap<HudCodes> = outgoing::hud_service_types(conn)?
+        .into_iter()
+        .map(|(id, rt, tp)| {
+            (
+                id,
+                HudCodes {
+                    record_type: rt,
+                    text: (rt.to_string(), tp.to_string()),
+                    type_provided: tp,
+                },
+            )
+        })
+        .collect();
     let mut file = CsvFile::new::<ServicesRecord>();
     let mut count = 0u64;
-    let mut nights: HashSet<(i64, [u8; 10])> = HashSet::new();
+    // Each enrollment's last bed night written: services come in date order, so a second bed
+    // night for the same night follows the first.
+    let mut last_night: IdMap<[u8; 10]> = IdMap::default();
     for program in programs {
-        let mut ids: HashMap<i64, (String, String)> = outgoing::enrollment_ids(conn, *program)?
+        let mut ids: IdMap<(String, String)> = outgoing::enrollment_ids(conn, *program)?
             .into_iter()
             .map(|(id, e, p)| (id, (e, p)))
             .collect();
         let mut other_programs = BTreeSet::new();
         let before = count;
         outgoing::for_each_service(conn, *program, out.o.start, out.o.end, |s| {
-            let Some(&(rt, tp)) = hud_types.get(&s.service_type_id) else { return Ok(()) };
-            if rt == 200 && s.deleted_at.is_none() {
+            let Some(codes) = hud_types.get(&s.service_type_id) else { return Ok(()) };
+            if codes.record_type == 200 && s.deleted_at.is_none() {
                 let mut night = [0u8; 10];
                 let date = s.date_provided.as_bytes();
-                night.copy_from_slice(&date[..date.len().min(10)]);
-                if !nights.insert((s.enrollment_id, night)) {
+                night[..date.len().min(10)].copy_from_slice(&date[..date.len().min(10)]);
+                if last_night.insert(s.enrollment_id, night) == Some(night) {
                     return Ok(());
                 }
             }
@@ -86,7 +98,7 @@ pub(super) fn services(
                 other_programs.insert(other);
             }
             named.enrollments.insert(s.enrollment_id);
-            let record = service_record(out, &s, &ids[&s.enrollment_id], (rt, tp));
+            let record = service_record(out, &s, &ids[&s.enrollment_id], codes);
             if !named.users.contains(&record.user_id) {
                 named.users.insert(record.user_id.clone());
             }
@@ -106,37 +118,51 @@ pub(super) fn services(
     Ok((file.finish(), count))
 }
 
+/// A HUD service type's codes, as numbers and as the text the file holds.
+struct HudCodes {
+    record_type: i64,
+    type_provided: i64,
+    text: (String, String),
+}
+
 fn service_record(
     out: &Out<'_>,
     s: &outgoing::HudService,
     (enrollment_id, personal_id): &(String, String),
-    (rt, tp): (i64, i64),
+    codes: &HudCodes,
 ) -> ServicesRecord {
     let services_id = || s.hmis_services_id.clone().unwrap_or_else(|| format!("SL-S{}", s.id));
+    let put = |r: &mut ServicesRecord| {
+        r.services_id = services_id();
+        r.enrollment_id.clone_from(enrollment_id);
+        r.personal_id.clone_from(personal_id);
+        r.date_provided.clone_from(&s.date_provided);
+        r.record_type.clone_from(&codes.text.0);
+        r.type_provided.clone_from(&codes.text.1);
+        r.date_deleted = s.deleted_at.as_deref().map(|d| out.local_text(d)).unwrap_or_default();
+        r.date_updated = out.local_text(s.deleted_at.as_deref().unwrap_or(&s.created_at));
+        r.export_id.clone_from(&out.export_id);
+    };
+    if s.kept.kept.is_none() {
+        // Scanline's own service, the million-row case: built in place.
+        let mut record = ServicesRecord {
+            date_created: out.local_text(&s.created_at),
+            user_id: s.created_by.map_or_else(|| SCANLINE_USER.to_owned(), |u| format!("SL-U{u}")),
+            ..ServicesRecord::default()
+        };
+        put(&mut record);
+        return record;
+    }
     let now = || ServiceOwned {
         id: services_id(),
         enrollment_id: enrollment_id.clone(),
         personal_id: personal_id.clone(),
         date: NaiveDate::parse_from_str(&s.date_provided, DATE).unwrap_or_default(),
-        record_type: rt as i32,
-        type_provided: tp as i32,
+        record_type: codes.record_type as i32,
+        type_provided: codes.type_provided as i32,
         deleted: s.deleted_at.as_deref().and_then(super::parse_stored),
     };
-    let fresh = || ServicesRecord {
-        date_created: out.local_text(&s.created_at),
-        user_id: s.created_by.map_or_else(|| SCANLINE_USER.to_owned(), |u| format!("SL-U{u}")),
-        ..ServicesRecord::default()
-    };
-    let mut record = compose(&s.kept, now, fresh, |r, _| {
-        r.services_id = services_id();
-        r.enrollment_id.clone_from(enrollment_id);
-        r.personal_id.clone_from(personal_id);
-        r.date_provided.clone_from(&s.date_provided);
-        r.record_type = rt.to_string();
-        r.type_provided = tp.to_string();
-        r.date_deleted = s.deleted_at.as_deref().map(|d| out.local_text(d)).unwrap_or_default();
-        r.date_updated = out.local_text(s.deleted_at.as_deref().unwrap_or(&s.created_at));
-    });
+    let mut record = compose(&s.kept, now, ServicesRecord::default, |r, _| put(r));
     record.export_id.clone_from(&out.export_id);
     record
 }

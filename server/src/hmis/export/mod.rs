@@ -76,7 +76,7 @@ impl Exported {
 /// What the services of an export named, for the files that follow them.
 #[derive(Default)]
 struct Named {
-    enrollments: BTreeSet<i64>,
+    enrollments: IdSet,
     /// UserIDs the written records name.
     users: BTreeSet<String>,
     /// Programs whose enrollments the services named, in the order first seen.
@@ -86,6 +86,31 @@ struct Named {
     written_programs: BTreeSet<i64>,
     organizations: BTreeSet<i64>,
 }
+
+/// Hashes a record's integer id with one multiplication: the export looks one up for each of
+/// a million services, and the ids are the database's own, not chosen by anyone outside.
+#[derive(Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_i64(&mut self, n: i64) {
+        self.0 = (self.0 ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type Ids = std::hash::BuildHasherDefault<IdHasher>;
+type IdSet = std::collections::HashSet<i64, Ids>;
+type IdMap<V> = std::collections::HashMap<i64, V, Ids>;
 
 /// What every file's writer needs.
 struct Out<'a> {
@@ -164,7 +189,7 @@ fn hud_datetime(t: chrono::NaiveDateTime) -> String {
     put(11, 2, t.hour());
     put(14, 2, t.minute());
     put(17, 2, t.second());
-    b.iter().map(|c| char::from(*c)).collect()
+    String::from_utf8(b.to_vec()).unwrap_or_default()
 }
 
 const DATE: &str = "%Y-%m-%d";

@@ -1,7 +1,8 @@
 //! What an import keeps of each HMIS record, so that the export gives the HMIS back exactly
 //! what it sent (DESIGN §12.3): the record as received (`Kept`: every FY2026 column with a
 //! value, dates in HUD's format, times as the HMIS's local times), and the values Scanline
-//! itself holds of it as the import stored them (one `…Owned` struct a file). At export the
+//! itself holds of it as the import stored them (one `…Owned` struct a file, stored as its
+//! fingerprint). At export the
 //! Scanline values are taken again: when they equal what the import stored, the record goes
 //! out as received; when staff or a station changed one, that value is written over the
 //! received one and only then does DateUpdated move.
@@ -9,8 +10,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
 /// A record as the HMIS sent it: its columns with a value, by HUD name, as JSON.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,7 +38,13 @@ impl Kept {
             out.push('"');
             out.push_str(column);
             out.push_str("\":");
-            out.push_str(&serde_json::to_string(value).unwrap_or_default());
+            if value.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+                out.push('"');
+                out.push_str(value);
+                out.push('"');
+            } else {
+                out.push_str(&serde_json::to_string(value).unwrap_or_default());
+            }
         }
         out.push('}');
         Self(out)
@@ -65,28 +72,31 @@ impl Kept {
     }
 }
 
-/// Values of one file's records that Scanline holds and may change, stored as JSON beside
-/// the kept record.
-pub trait Owned: Serialize + DeserializeOwned + PartialEq + Sized {
-    fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
-
-    /// What the import stored; `None` when it stored nothing readable (then the record counts
-    /// as changed, and the Scanline values are written).
-    fn from_json(json: &str) -> Option<Self> {
-        serde_json::from_str(json).ok()
+/// Values of one file's records that Scanline holds and may change. What is stored beside the
+/// kept record is their fingerprint: the first 128 bits of the SHA-256 of their JSON, in hex.
+/// The export computes it again from Scanline's values; equal, the values are as the import
+/// stored them.
+pub trait Owned: Serialize + PartialEq + Sized {
+    fn fingerprint(&self) -> String {
+        use sha2::Digest as _;
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        let digest = sha2::Sha256::digest(&json);
+        digest[..16].iter().fold(String::with_capacity(32), |mut hex, b| {
+            use std::fmt::Write as _;
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OrganizationOwned {
     pub id: String,
     pub name: String,
 }
 impl Owned for OrganizationOwned {}
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProjectOwned {
     pub id: String,
     pub organization_id: String,
@@ -95,7 +105,7 @@ pub struct ProjectOwned {
 }
 impl Owned for ProjectOwned {}
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClientOwned {
     pub id: String,
     pub first: String,
@@ -110,7 +120,7 @@ pub struct ClientOwned {
 }
 impl Owned for ClientOwned {}
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EnrollmentOwned {
     pub id: String,
     pub personal_id: String,
@@ -121,7 +131,7 @@ pub struct EnrollmentOwned {
 }
 impl Owned for EnrollmentOwned {}
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExitOwned {
     pub id: String,
     pub enrollment_id: String,
@@ -131,7 +141,7 @@ pub struct ExitOwned {
 }
 impl Owned for ExitOwned {}
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ServiceOwned {
     pub id: String,
     pub enrollment_id: String,

@@ -27,7 +27,7 @@ fn owned(c: &ClientRow) -> String {
         dob: c.dob,
         dob_dq: c.dob_dq,
     }
-    .to_json()
+    .fingerprint()
 }
 
 /// Where new clients go.

@@ -26,7 +26,7 @@ fn owned(e: &EnrollmentRow) -> String {
         household_id: household(e),
         relationship: e.relationship,
     }
-    .to_json()
+    .fingerprint()
 }
 
 impl<'a> Run<'a> {

@@ -18,7 +18,7 @@ fn owned(x: &ExitRow) -> String {
         exit_date: x.exit_date,
         destination: x.destination,
     }
-    .to_json()
+    .fingerprint()
 }
 
 impl<'a> Run<'a> {

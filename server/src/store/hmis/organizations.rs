@@ -9,7 +9,7 @@ use crate::hmis::model::OrganizationRow;
 use crate::hmis::model::kept::{OrganizationOwned, Owned as _};
 
 fn owned(o: &OrganizationRow) -> String {
-    OrganizationOwned { id: o.id.clone(), name: o.name.clone() }.to_json()
+    OrganizationOwned { id: o.id.clone(), name: o.name.clone() }.fingerprint()
 }
 
 impl<'a> Run<'a> {

@@ -151,7 +151,7 @@ pub fn enrollment_ids_of(
 }
 
 /// Calls `each` with every service of `program` provided from `start` to `end`, in the order
-/// of the program's date index (deleted ones too: the export marks them). What the HMIS sent
+/// (the program's date index; deleted ones too: the export marks them). What the HMIS sent
 /// is read only for the services it sent.
 pub fn for_each_service(
     conn: &Connection,
@@ -166,7 +166,8 @@ pub fn for_each_service(
                 CASE WHEN s.hmis_services_id IS NOT NULL THEN s.hmis_kept END,
                 CASE WHEN s.hmis_services_id IS NOT NULL THEN s.hmis_owned END
          FROM services s
-         WHERE s.program_id = ? AND s.date_provided BETWEEN ? AND ?",
+         WHERE s.program_id = ? AND s.date_provided BETWEEN ? AND ?
+         ORDER BY s.date_provided",
     )?;
     let mut rows = stmt.query(rusqlite::params![program, start.to_string(), end.to_string()])?;
     while let Some(r) = rows.next()? {

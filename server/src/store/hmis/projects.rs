@@ -17,7 +17,7 @@ fn owned(p: &ProjectRow) -> String {
         name: p.name.clone(),
         project_type: p.project_type,
     }
-    .to_json()
+    .fingerprint()
 }
 
 impl<'a> Run<'a> {

@@ -44,7 +44,7 @@ impl<'a> Run<'a> {
             type_provided: s.type_provided,
             deleted: s.common.deleted.map(|d| self.utc(d)),
         }
-        .to_json()
+        .fingerprint()
     }
 
     pub(super) fn services(&mut self) -> Result<(), StoreError> {

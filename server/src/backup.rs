@@ -88,10 +88,12 @@ pub async fn schedule_loop(source: PathBuf, dir: PathBuf, every: Duration, keep:
     }
 }
 
-/// Replaces the database at `db` with the backup `from`. The server must be stopped. The
-/// backup is checked first; the database it replaces is kept beside it as
-/// `<name>.before-restore-<time>`. Returns that file.
+/// Replaces the database at `db` with the backup `from`. It refuses while a server holds the
+/// database (`db::Hold`), and holds it itself until it is done, so no server starts on a
+/// half-restored file. The backup is checked first; the database it replaces is kept beside
+/// it as `<name>.before-restore-<time>`. Returns that file.
 pub fn restore(from: &Path, db: &Path, now: DateTime<Utc>) -> anyhow::Result<Option<PathBuf>> {
+    let _hold = crate::db::Hold::take(db, "restoring a backup over it")?;
     let version = crate::db::check_file(from)
         .map_err(|e| anyhow::anyhow!("{} is not a Scanline backup: {e}", from.display()))?;
     if version == 0 || version > crate::db::schema_version_known() {

@@ -339,6 +339,37 @@ fn integrity(conn: &Connection, path: &Path) -> Result<(), DbError> {
     }
 }
 
+/// A running server's hold on its database: an exclusive lock on `<database>.lock`, taken
+/// before it serves and kept until it exits (the kernel lets go when the process dies, however
+/// it dies). A restore takes the same lock, so it refuses while a server holds the database.
+#[derive(Debug)]
+pub struct Hold {
+    _file: std::fs::File,
+}
+
+impl Hold {
+    /// Takes the hold on the database at `db`, or says that someone else has it.
+    pub fn take(db: &Path, doing: &str) -> anyhow::Result<Self> {
+        let path = PathBuf::from(format!("{}.lock", db.display()));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Self { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+                "a Scanline server is running on {}: stop it before {doing}",
+                db.display()
+            ),
+            Err(std::fs::TryLockError::Error(e)) => {
+                anyhow::bail!("cannot lock {}: {e}", path.display())
+            }
+        }
+    }
+}
+
 /// Checks a database file without changing it: its integrity, and the schema version it has.
 pub fn check_file(path: &Path) -> Result<i64, DbError> {
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;

@@ -1,6 +1,6 @@
 //! `scanline-server demo`: a whole agency in an empty directory. One organization, a meal
 //! program with a Meal service, a night-by-night shelter with Bed Night, 500 synthetic clients
-//! with cards and enrollments, a few bars, one registered station whose token is written to a
+//! with cards and enrollments (most with made-up HMIS client and enrollment IDs), a few bars, one registered station whose token is written to a
 //! file, and an admin user; then it serves.
 //!
 //! Every name is made up from short lists; no real person is described.
@@ -18,7 +18,8 @@ use scanline_core::domain::{BarScope, EnrollmentPolicy, LimitPolicy};
 
 use crate::db::{self, Db, immediate};
 use crate::store::{
-    StoreError, bars, cards, clients, enrollments, orgs, programs, stations, today_in, users,
+    StoreError, bars, cards, clients, enrollments, orgs, programs, services, stations, today_in,
+    users,
 };
 
 #[derive(Debug, Args)]
@@ -141,7 +142,11 @@ pub fn populate(conn: &mut Connection, clients_wanted: u32, seed: u64) -> Result
             },
         )?;
 
+        let admin_password = random_password(&mut rng);
+        let admin =
+            users::insert(tx, "admin", "Demo Admin", &admin_password, org, users::Role::Admin)?;
         let mut samples = Vec::new();
+        let mut shelter_guests = 0;
         for i in 0..clients_wanted {
             let first = FIRST[rng.random_range(0..FIRST.len())];
             let last = LAST[rng.random_range(0..LAST.len())];
@@ -168,10 +173,16 @@ pub fn populate(conn: &mut Connection, clients_wanted: u32, seed: u64) -> Result
                 samples.push((code.clone(), "replaced_card"));
                 code = cards::issue_scanline(tx, client.0, None)?.1;
             }
+            // Most clients are in the agency's HMIS already and carry its client ID; every
+            // twentieth is new here, and the HMIS page lists them as waiting for one.
+            let in_hmis = i % 20 != 11;
+            if in_hmis {
+                clients::set_hmis_id(tx, client, Some(&(300_000 + i).to_string()))?;
+            }
             let roll = rng.random_range(0..100);
             let entry = today - Days::new(rng.random_range(1..200));
             if roll < 88 {
-                enrollments::insert(
+                let enrollment = enrollments::insert(
                     tx,
                     &enrollments::NewEnrollment {
                         client_id: client.0,
@@ -181,25 +192,43 @@ pub fn populate(conn: &mut Connection, clients_wanted: u32, seed: u64) -> Result
                         relationship_to_hoh: 1,
                     },
                 )?;
+                if in_hmis && i % 30 != 17 {
+                    let hmis = (700_000 + i).to_string();
+                    enrollments::set_hmis_id(tx, enrollment, Some(&hmis))?;
+                }
                 if samples.len() < 40 {
                     samples.push((code.clone(), "accepted"));
                 }
             } else if samples.iter().filter(|s| s.1 == "no_open_enrollment").count() < 5 {
                 samples.push((code.clone(), "no_open_enrollment"));
             }
-            if roll % 3 == 0 {
-                // Shelter guests checked in for the first time last night; older stays would
-                // have been auto-exited for want of bed nights.
-                enrollments::insert(
+            if roll % 3 == 0 && shelter_guests < 70 {
+                // Shelter guests came three nights ago and slept there the first two nights
+                // (older stays would have been auto-exited for want of bed nights); the night
+                // now under way, whichever side of the cutover it is, has no bed night yet.
+                shelter_guests += 1;
+                let entry = today - Days::new(3);
+                let enrollment = enrollments::insert(
                     tx,
                     &enrollments::NewEnrollment {
                         client_id: client.0,
                         program_id: shelter.0,
-                        entry_date: today - Days::new(1),
+                        entry_date: entry,
                         household_id: None,
                         relationship_to_hoh: 1,
                     },
                 )?;
+                for night in [entry, entry + Days::new(1)] {
+                    let bed_night = services::NewService {
+                        client_id: client.0,
+                        enrollment_id: enrollment,
+                        service_type_id: bed,
+                        date: night,
+                        units: 1.0,
+                        user_id: admin,
+                    };
+                    services::add(tx, &bed_night, chrono::Utc::now())?;
+                }
             }
             if i % 83 == 41 {
                 bars::insert(
@@ -218,8 +247,6 @@ pub fn populate(conn: &mut Connection, clients_wanted: u32, seed: u64) -> Result
         samples.push(("LEGACY-4455".to_owned(), "unknown_card"));
 
         let (station, token) = stations::insert(tx, org, "Meal line 1", &[meals.0, shelter.0])?;
-        let admin_password = random_password(&mut rng);
-        users::insert(tx, "admin", "Demo Admin", &admin_password, org, users::Role::Admin)?;
         Ok(Demo {
             organization_id: org,
             meals_program: meals.0,
@@ -257,6 +284,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     if args.no_serve {
         return Ok(());
     }
+    let _hold = db::Hold::take(&db_path, "serving it again")?;
     let db = Db::open(&db_path)?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
@@ -325,8 +353,25 @@ mod tests {
         assert!(count("SELECT COUNT(*) FROM cards WHERE replaced_by IS NULL") == 500);
         assert!(count("SELECT COUNT(*) FROM enrollments") > 400);
         assert!(count("SELECT COUNT(*) FROM bars") >= 3);
+        // Every shelter guest slept there the night they came.
+        assert_eq!(
+            count(&format!(
+                "SELECT COUNT(*) FROM enrollments e WHERE program_id = {} AND NOT EXISTS
+                 (SELECT 1 FROM services s WHERE s.enrollment_id = e.id
+                  AND s.date_provided = e.entry_date)",
+                demo.shelter_program
+            )),
+            0
+        );
+        assert!(count("SELECT COUNT(*) FROM services") > 40);
         assert_eq!(count("SELECT COUNT(*) FROM stations"), 1);
         assert!(demo.token.starts_with("sls_"));
         assert!(demo.sample_cards.iter().any(|c| c.1 == "replaced_card"));
+        // Most are in the HMIS already; some wait for an ID on the HMIS page.
+        let with_id = count("SELECT COUNT(*) FROM clients WHERE personal_id IS NOT NULL");
+        assert!((450..500).contains(&with_id), "{with_id} clients with an HMIS ID");
+        let enrolled_with_id =
+            count("SELECT COUNT(*) FROM enrollments WHERE hmis_enrollment_id IS NOT NULL");
+        assert!(enrolled_with_id > 350, "{enrolled_with_id} enrollments with an HMIS ID");
     }
 }

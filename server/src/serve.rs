@@ -43,6 +43,7 @@ pub struct ServeArgs {
 
 /// Runs `serve` on the database at `path` until it is stopped.
 pub fn run(path: &Path, a: ServeArgs) -> anyhow::Result<()> {
+    let _hold = crate::db::Hold::take(path, "serving it again")?;
     let db = Db::open(path).with_context(|| format!("opening {}", path.display()))?;
     let web = WebSettings {
         idle_timeout: chrono::Duration::minutes(i64::from(a.idle_minutes)),

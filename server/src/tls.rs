@@ -60,13 +60,30 @@ pub fn fingerprint(der: &[u8]) -> String {
     scanline_core::fingerprint::Fingerprint::of(der).to_string()
 }
 
-/// A self-signed certificate for `hosts` (names or IP addresses): (certificate PEM, key PEM,
-/// fingerprint).
+/// How long a self-signed certificate is valid: under the 398 days the strictest browsers
+/// accept for a server certificate. Renew it by making new files and moving them into place;
+/// the server reloads a changed certificate.
+pub const SELF_SIGNED_DAYS: i64 = 397;
+
+/// A self-signed certificate for `hosts` (DNS names or IP addresses; the first is its subject),
+/// valid from a day ago (a clock a little behind still accepts it) for `SELF_SIGNED_DAYS`.
+/// Returns the certificate and key as PEM and the certificate's SHA-256 fingerprint, which
+/// stations pin.
 pub fn self_signed(hosts: &[String]) -> anyhow::Result<(String, String, String)> {
-    let certified = rcgen::generate_simple_self_signed(hosts.to_vec())
-        .context("making the self-signed certificate")?;
-    let der = certified.cert.der().to_vec();
-    Ok((certified.cert.pem(), certified.key_pair.serialize_pem(), fingerprint(&der)))
+    let subject = hosts.first().context("name at least one host for the certificate")?;
+    let mut params = rcgen::CertificateParams::new(hosts.to_vec())
+        .context("a host name for the certificate is not valid")?;
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.distinguished_name.push(rcgen::DnType::CommonName, subject.as_str());
+    params.distinguished_name.push(rcgen::DnType::OrganizationName, "Scanline");
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::days(1);
+    params.not_after = now + time::Duration::days(SELF_SIGNED_DAYS);
+    params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    let key = rcgen::KeyPair::generate().context("making the certificate's key")?;
+    let cert = params.self_signed(&key).context("making the self-signed certificate")?;
+    Ok((cert.pem(), key.serialize_pem(), fingerprint(cert.der())))
 }
 
 #[cfg(test)]

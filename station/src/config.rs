@@ -261,7 +261,39 @@ impl Config {
     }
 }
 
-/// Reads the config file and the token file it names.
+impl Config {
+    /// Makes every path in the configuration absolute, a relative one taken from the
+    /// configuration file's folder (never from the working directory, which under systemd is
+    /// `/`).
+    fn resolve_paths(&mut self, config_file: &Path) {
+        let folder = std::fs::canonicalize(config_file)
+            .or_else(|_| std::path::absolute(config_file))
+            .ok()
+            .and_then(|f| f.parent().map(Path::to_owned))
+            .unwrap_or_default();
+        let from_folder = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = folder.join(&*p);
+            }
+        };
+        from_folder(&mut self.server.token_file);
+        if let Some(ca) = &mut self.server.ca_file {
+            from_folder(ca);
+        }
+        from_folder(&mut self.station.data_dir);
+        for scanner in &mut self.scanners {
+            match &mut scanner.device {
+                DeviceConfig::Serial { path, .. } | DeviceConfig::Keyboard { path, .. } => {
+                    from_folder(path);
+                }
+                DeviceConfig::HidPos { .. } | DeviceConfig::HidMagstripe { .. } => {}
+            }
+        }
+    }
+}
+
+/// Reads the config file and the token file it names. Relative paths in it are taken from
+/// its folder.
 pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
@@ -271,11 +303,7 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
     if config.server.ca_file.is_some() && config.server.pin_sha256.is_some() {
         return Err(invalid("set ca_file or pin_sha256, not both".into()));
     }
-    if let Some(ca) = &config.server.ca_file
-        && ca.is_relative()
-    {
-        config.server.ca_file = Some(path.parent().unwrap_or(Path::new(".")).join(ca));
-    }
+    config.resolve_paths(path);
     config.server.trust = match (&config.server.ca_file, &config.server.pin_sha256) {
         (Some(ca), _) => Trust::CaFile(ca.clone()),
         (None, Some(pin)) => Trust::Pinned(
@@ -283,11 +311,7 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
         ),
         (None, None) => Trust::System,
     };
-    let token_path = if config.server.token_file.is_relative() {
-        path.parent().unwrap_or(Path::new(".")).join(&config.server.token_file)
-    } else {
-        config.server.token_file.clone()
-    };
+    let token_path = config.server.token_file.clone();
     let token = std::fs::read_to_string(&token_path)
         .map_err(|source| ConfigError::Read { path: token_path.display().to_string(), source })?
         .trim()

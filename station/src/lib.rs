@@ -106,7 +106,10 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::CheckConfig { config } => {
             let loaded = config::load(&config)?;
             let c = &loaded.config;
-            println!("server {} (token read)", c.server.url);
+            println!("server {} (token read from {})", c.server.url, c.server.token_file.display());
+            if let Some(ca) = &c.server.ca_file {
+                println!("server certificate checked against {}", ca.display());
+            }
             println!(
                 "kiosk on {}, data in {}",
                 c.station.kiosk_listen,

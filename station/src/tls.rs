@@ -70,21 +70,29 @@ impl ServerCertVerifier for Pinned {
 }
 
 /// The HTTP client the station talks to the server with, trusting what `trust` says.
+///
+/// A station that trusts one certificate (pinned, or its own `ca_file`) checks it on every
+/// request: it keeps no idle connection and resumes no TLS session, so each request makes a
+/// new handshake and meets the verifier. When the server's certificate changes, the very next
+/// request sees it; an open connection can never carry on under a certificate the station
+/// would refuse. (On a LAN a handshake costs a few milliseconds; a station sends a request
+/// every few seconds at most.)
 pub fn http_client(trust: &Trust, timeout: std::time::Duration) -> anyhow::Result<reqwest::Client> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let builder = reqwest::Client::builder().timeout(timeout).connect_timeout(timeout);
     let builder = match trust {
         Trust::Pinned(pin) => {
             let provider = Arc::new(rustls::crypto::ring::default_provider());
-            let config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+            let mut config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
                 .with_safe_default_protocol_versions()
                 .context("TLS protocol versions")?
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(Pinned { pin: *pin, provider }))
                 .with_no_client_auth();
-            builder.use_preconfigured_tls(config)
+            config.resumption = rustls::client::Resumption::disabled();
+            builder.use_preconfigured_tls(config).pool_max_idle_per_host(0)
         }
-        Trust::CaFile(ca) => with_ca_file(builder, ca)?,
+        Trust::CaFile(ca) => with_ca_file(builder, ca)?.pool_max_idle_per_host(0),
         Trust::System => builder,
     };
     builder.build().context("building the HTTP client")

@@ -11,10 +11,14 @@ use scanline_tests::{
 };
 use serde_json::json;
 
-/// Services the server holds.
+/// Services the server holds from posted batches.
 fn services(db: &std::path::Path) -> i64 {
     rusqlite::Connection::open(db)
-        .and_then(|c| c.query_row("SELECT COUNT(*) FROM services", [], |r| r.get(0)))
+        .and_then(|c| {
+            c.query_row("SELECT COUNT(*) FROM services WHERE batch_entry_id IS NOT NULL", [], |r| {
+                r.get(0)
+            })
+        })
         .unwrap_or(0)
 }
 

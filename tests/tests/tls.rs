@@ -1,7 +1,9 @@
 //! TLS on a LAN install (DESIGN §13): the server makes a self-signed certificate and serves
 //! HTTPS with it; a station pinned to its fingerprint works, a station pinned to another
 //! certificate refuses and its kiosk says why; a renewed certificate is picked up without a
-//! restart; a station trusting the certificate as its CA file works too.
+//! restart, and a station pinned to the old one refuses it on its next request; a station
+//! trusting the certificate as its CA file works too; the certificate names its host and is
+//! valid for as long as browsers accept.
 
 use std::path::Path;
 
@@ -118,5 +120,80 @@ async fn a_pinned_station_talks_tls_and_a_station_pinned_elsewhere_refuses() {
     bad_kiosk
         .wait_status(60, "the renewed certificate to be served", |s| s["link"]["link"] == "online")
         .await;
+    // The station pinned to the old certificate stops trusting the server at once: it keeps no
+    // connection that was checked before the change.
+    let status = good_kiosk
+        .wait_status(60, "the pinned station to refuse the renewed certificate", |s| {
+            s["link"]["link"] == "untrusted"
+        })
+        .await;
+    let why = status["link"]["last_error"].as_str().unwrap_or_default();
+    assert!(why.contains(&other), "{status}");
+    let code = cards(&a.db).good[1].clone();
+    let (status, r) = good_kiosk.post("/api/scan", &json!({"code": code})).await;
+    assert_eq!(status, 200, "scanning goes on offline: {r}");
     drop((good, bad, ca, server));
+}
+
+#[test]
+fn the_self_signed_certificate_names_its_host_and_lasts_as_long_as_browsers_allow() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let (cert, key) = (dir.path().join("server.pem"), dir.path().join("server.key"));
+    let (ok, out, err) = server_cli(
+        &db,
+        &[
+            "tls",
+            "self-signed",
+            "--host",
+            "scanline.lan",
+            "--host",
+            "192.0.2.10",
+            "--cert",
+            cert.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("valid until"), "{out}");
+    // Read back by OpenSSL, as a browser's view of it.
+    let text = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-subject", "-startdate", "-enddate", "-ext", "subjectAltName"])
+        .arg("-in")
+        .arg(&cert)
+        .output()
+        .expect("openssl reads the certificate");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("CN=scanline.lan") || text.contains("CN = scanline.lan"), "{text}");
+    assert!(!text.contains("rcgen"), "{text}");
+    assert!(text.contains("DNS:scanline.lan") && text.contains("IP Address:192.0.2.10"), "{text}");
+    let date = |prefix: &str| {
+        let line = text.lines().find_map(|l| l.strip_prefix(prefix)).unwrap().trim().to_owned();
+        chrono::NaiveDateTime::parse_from_str(line.trim_end_matches(" GMT"), "%b %e %H:%M:%S %Y")
+            .unwrap_or_else(|e| panic!("{line}: {e}"))
+    };
+    let (from, until) = (date("notBefore="), date("notAfter="));
+    let now = chrono::Utc::now().naive_utc();
+    assert!(from <= now && now - from < chrono::Duration::days(2), "{from}");
+    let days = (until - from).num_days();
+    assert!((300..=398).contains(&days), "valid for {days} days");
+
+    // An existing certificate is never overwritten: renewal writes new files.
+    let before = std::fs::read(&cert).unwrap();
+    let (ok, _, err) = server_cli(
+        &db,
+        &[
+            "tls",
+            "self-signed",
+            "--host",
+            "scanline.lan",
+            "--cert",
+            cert.to_str().unwrap(),
+            "--key",
+            dir.path().join("new.key").to_str().unwrap(),
+        ],
+    );
+    assert!(!ok && err.contains("exists"), "{err}");
+    assert_eq!(std::fs::read(&cert).unwrap(), before);
 }

@@ -42,7 +42,14 @@ pub(super) fn self_signed(hosts: &[String], cert: &Path, key: &Path) -> anyhow::
     let (cert_pem, key_pem, fingerprint) = crate::tls::self_signed(hosts)?;
     std::fs::write(cert, cert_pem).with_context(|| format!("writing {}", cert.display()))?;
     crate::secret_file::write_secret(key, &key_pem)?;
-    println!("certificate {} for {}", cert.display(), hosts.join(", "));
+    let until = chrono::Utc::now() + chrono::Duration::days(crate::tls::SELF_SIGNED_DAYS);
+    println!(
+        "certificate {} for {}, valid until {} (renew before then: make new files and move \
+         them over these; the server reloads them)",
+        cert.display(),
+        hosts.join(", "),
+        until.format("%Y-%m-%d")
+    );
     println!("key {} (readable by its owner only)", key.display());
     println!("fingerprint SHA-256 {fingerprint}");
     Ok(())

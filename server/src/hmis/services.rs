@@ -122,7 +122,7 @@ fn clienttrack_record(s: NonHudService) -> Result<Vec<String>, (i64, u32, NaiveD
     let reason = match (&s.hmis_service_code, &s.personal_id, &s.hmis_enrollment_id) {
         (None, _, _) => Some(format!("\"{}\" has no HMIS service code", s.service)),
         (_, None, _) => Some("the client has no HMIS client ID".to_owned()),
-        (_, _, None) => Some("the enrollment did not come from the HMIS".to_owned()),
+        (_, _, None) => Some("the enrollment has no HMIS enrollment ID".to_owned()),
         _ => None,
     };
     if let Some(reason) = reason {

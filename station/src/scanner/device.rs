@@ -4,7 +4,6 @@
 //!
 //! Nothing here judges a scan or touches the database.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -90,88 +89,97 @@ impl Ctx {
     }
 }
 
+/// Opens a device, reads it until it is lost, and opens it again after a pause, until the
+/// station stops. The kiosk sees each change; the log says when a device goes and comes back,
+/// once per outage.
+fn keep_open<D>(
+    ctx: &Ctx,
+    kind: &str,
+    mut open: impl FnMut() -> Result<D, String>,
+    mut read_until_lost: impl FnMut(&mut D),
+) {
+    let mut missing = false;
+    while !ctx.stopped() {
+        match open() {
+            Ok(mut device) => {
+                missing = false;
+                tracing::info!(scanner = %ctx.name, kind, "scanner connected");
+                ctx.state(kind, true, "connected");
+                read_until_lost(&mut device);
+                tracing::warn!(scanner = %ctx.name, kind, "scanner lost");
+                ctx.state(kind, false, "unplugged: waiting for it to come back");
+            }
+            Err(why) => {
+                if !missing {
+                    tracing::warn!(scanner = %ctx.name, kind, error = %why, "scanner not available");
+                    missing = true;
+                }
+                ctx.state(kind, false, why);
+            }
+        }
+        ctx.pause();
+    }
+}
+
 fn serial_loop(ctx: &Ctx, path: &Path, baud: u32, framing: Framing) {
     let mut decoder = FrameDecoder::new(framing);
-    let mut logged = false;
-    while !ctx.stopped() {
+    let open = || {
         // Resolve symlinks (udev's /dev/serial/by-id names) at every open: a replugged device
         // may come back under another ttyACM number.
         let target: PathBuf = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
-        let port = serialport::new(target.to_string_lossy(), baud).timeout(READ_TIMEOUT).open();
-        let mut port = match port {
-            Ok(p) => p,
+        serialport::new(target.to_string_lossy(), baud)
+            .timeout(READ_TIMEOUT)
+            .open()
+            .map_err(|e| format!("not connected: {e}"))
+    };
+    keep_open(ctx, "serial", open, |port| {
+        read_serial(ctx, port.as_mut(), &mut decoder);
+        decoder.reset();
+    });
+}
+
+fn read_serial(ctx: &Ctx, port: &mut dyn serialport::SerialPort, decoder: &mut FrameDecoder) {
+    let mut buf = [0u8; 512];
+    while !ctx.stopped() {
+        match port.read(&mut buf) {
+            Ok(0) => return,
+            Ok(n) => decoder.push(&buf[..n]).iter().for_each(|p| ctx.deliver(p)),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => {
-                if !logged {
-                    tracing::warn!(scanner = %ctx.name, error = %e, "serial scanner not available");
-                    logged = true;
-                }
-                ctx.state("serial", false, format!("not connected: {e}"));
-                ctx.pause();
-                continue;
-            }
-        };
-        logged = false;
-        tracing::info!(scanner = %ctx.name, "serial scanner connected");
-        ctx.state("serial", true, "connected");
-        let mut buf = [0u8; 512];
-        while !ctx.stopped() {
-            match port.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => {
-                    for p in decoder.push(&buf[..n]) {
-                        ctx.deliver(&p);
-                    }
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    tracing::warn!(scanner = %ctx.name, error = %e, "serial scanner lost");
-                    break;
-                }
+                tracing::warn!(scanner = %ctx.name, error = %e, "serial read failed");
+                return;
             }
         }
-        decoder.reset();
-        ctx.state("serial", false, "unplugged: waiting for it to come back");
-        ctx.pause();
     }
 }
 
 fn keyboard_loop(ctx: &Ctx, path: &Path, layout: Layout, framing: Framing) {
     let mut decoder = KeyboardDecoder::new(layout, framing);
-    while !ctx.stopped() {
-        let mut device = match evdev::Device::open(path) {
-            Ok(d) => d,
-            Err(e) => {
-                ctx.state("keyboard", false, format!("not connected: {e}"));
-                ctx.pause();
-                continue;
-            }
-        };
+    let open = || {
+        let mut device = evdev::Device::open(path).map_err(|e| format!("not connected: {e}"))?;
         // An exclusive grab: scans must never type into another window on this machine.
-        if let Err(e) = device.grab() {
-            ctx.state("keyboard", false, format!("cannot take the device for Scanline alone: {e}"));
-            ctx.pause();
-            continue;
-        }
-        ctx.state("keyboard", true, "connected");
-        'read: while !ctx.stopped() {
-            match device.fetch_events() {
-                Ok(events) => {
-                    for ev in events {
-                        if ev.event_type() == evdev::EventType::KEY
-                            && let Some(p) = decoder.push_evdev(ev.code(), ev.value())
-                        {
-                            ctx.deliver(&p);
-                        }
-                    }
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(_) => break 'read,
+        device.grab().map_err(|e| format!("cannot take the device for Scanline alone: {e}"))?;
+        Ok(device)
+    };
+    keep_open(ctx, "keyboard", open, |device| {
+        read_keyboard(ctx, device, &mut decoder);
+        decoder.reset();
+    });
+}
+
+fn read_keyboard(ctx: &Ctx, device: &mut evdev::Device, decoder: &mut KeyboardDecoder) {
+    while !ctx.stopped() {
+        let events = match device.fetch_events() {
+            Ok(events) => events,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return,
+        };
+        for ev in events.filter(|ev| ev.event_type() == evdev::EventType::KEY) {
+            if let Some(p) = decoder.push_evdev(ev.code(), ev.value()) {
+                ctx.deliver(&p);
             }
         }
-        decoder.reset();
-        ctx.state("keyboard", false, "unplugged: waiting for it to come back");
-        ctx.pause();
     }
 }
 
@@ -194,44 +202,33 @@ fn hid_loop(ctx: &Ctx, vendor_id: u16, product_id: u16, kind: HidKind) {
         }
     };
     let mut pos = HidPosDecoder::default();
-    while !ctx.stopped() {
+    let open = || {
         let _ = api.refresh_devices();
-        let device = match api.open(vendor_id, product_id) {
-            Ok(d) => d,
-            Err(e) => {
-                ctx.state(label, false, format!("not connected: {e}"));
-                ctx.pause();
-                continue;
-            }
-        };
-        ctx.state(label, true, "connected");
+        api.open(vendor_id, product_id).map_err(|e| format!("not connected: {e}"))
+    };
+    keep_open(ctx, label, open, |device| {
         let mut buf = [0u8; 512];
         while !ctx.stopped() {
             match device.read_timeout(&mut buf, READ_TIMEOUT.as_millis() as i32) {
                 Ok(0) => {}
-                Ok(n) => {
-                    let report = &buf[..n];
-                    let payload = match kind {
-                        HidKind::Pos => pos.push(report),
-                        HidKind::Magstripe => {
-                            magstripe::parse_magtek_report(report).ok().map(|t| Payload {
-                                // A swipe with no readable track becomes an empty payload, which
-                                // the core rules call a misread.
-                                text: magstripe::card_key(&t).unwrap_or_default(),
-                                symbology: None,
-                            })
-                        }
-                    };
-                    if let Some(p) = payload {
-                        ctx.deliver(&p);
-                    }
-                }
+                Ok(n) => hid_report(&mut pos, kind, &buf[..n]).iter().for_each(|p| ctx.deliver(p)),
                 Err(_) => break,
             }
         }
         pos.reset();
-        ctx.state(label, false, "unplugged: waiting for it to come back");
-        ctx.pause();
+    });
+}
+
+/// The payload one HID input report completes, if any.
+fn hid_report(pos: &mut HidPosDecoder, kind: HidKind, report: &[u8]) -> Option<Payload> {
+    match kind {
+        HidKind::Pos => pos.push(report),
+        HidKind::Magstripe => magstripe::parse_magtek_report(report).ok().map(|t| Payload {
+            // A swipe with no readable track becomes an empty payload, which the core rules
+            // call a misread.
+            text: magstripe::card_key(&t).unwrap_or_default(),
+            symbology: None,
+        }),
     }
 }
 
@@ -242,17 +239,12 @@ pub fn spawn_stdin(worker: WorkerHandle) -> std::thread::JoinHandle<()> {
         .spawn(move || {
             let stdin = std::io::stdin();
             let mut line = String::new();
-            loop {
-                line.clear();
-                match stdin.read_line(&mut line) {
-                    Ok(0) | Err(_) => return,
-                    Ok(_) => {
-                        let text = line.trim_end_matches(['\r', '\n']);
-                        if !text.trim().is_empty() {
-                            worker.scan("keyboard", text.to_owned());
-                        }
-                    }
+            while matches!(stdin.read_line(&mut line), Ok(n) if n > 0) {
+                let text = line.trim_end_matches(['\r', '\n']);
+                if !text.trim().is_empty() {
+                    worker.scan("keyboard", text.to_owned());
                 }
+                line.clear();
             }
         })
         .expect("spawning the stdin reader")

@@ -435,14 +435,13 @@ fn check_setup(p: &Profile, problems: &mut Vec<String>) {
                          send it on"
                     ));
                 }
-                match step.command.as_deref() {
-                    None => problems.push(format!("{at} is a serial_command and needs `command`")),
+                let checked = match step.command.as_deref() {
+                    None => Err(format!("{at} is a serial_command and needs `command`")),
                     Some(command) => {
-                        if let Err(why) = check_menu_command(command) {
-                            problems.push(format!("{at}: {why}"));
-                        }
+                        check_menu_command(command).map_err(|why| format!("{at}: {why}"))
                     }
-                }
+                };
+                problems.extend(checked.err());
             }
             SetupMethod::ProgrammingBarcode => {
                 if step.barcode.as_deref().is_none_or(|b| b.trim().is_empty()) {

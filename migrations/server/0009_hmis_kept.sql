@@ -1,7 +1,7 @@
 -- HMIS fidelity (DESIGN §12.3): every record that came from the HMIS keeps the row as it was
--- received (its columns with a value, by HUD name, as JSON) and a fingerprint of the values
--- Scanline holds of it as the import stored them. The export writes the received row back,
--- with only what Scanline itself changed written over it. Records Scanline made have neither.
+-- received (its columns with a value, by HUD name, as JSON) and the values Scanline holds of it
+-- as the import stored them. The export writes the received row back, with only what Scanline
+-- itself changed written over it. Records Scanline made have neither.
 ALTER TABLE organizations ADD COLUMN hmis_kept TEXT;
 ALTER TABLE organizations ADD COLUMN hmis_owned TEXT;
 ALTER TABLE programs ADD COLUMN hmis_kept TEXT;

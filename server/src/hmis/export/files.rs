@@ -39,7 +39,7 @@ fn compose<T: DeserializeOwned + Default, O: Owned>(
         return record;
     };
     let mut record: T = serde_json::from_str(received).unwrap_or_default();
-    if kept.owned.as_deref() != Some(now().fingerprint().as_str()) {
+    if !kept.owned.as_deref().is_some_and(|stored| now().same_as(stored)) {
         put(&mut record, false);
     }
     record

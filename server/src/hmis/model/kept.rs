@@ -77,6 +77,16 @@ impl Kept {
 /// The export computes it again from Scanline's values; equal, the values are as the import
 /// stored them.
 pub trait Owned: Serialize + PartialEq + Sized {
+    /// Whether these are the values the import stored as `stored`: their fingerprint, or the
+    /// JSON of the values themselves, which databases imported before fingerprints hold.
+    fn same_as(&self, stored: &str) -> bool {
+        if stored.starts_with('{') {
+            serde_json::to_string(self).is_ok_and(|json| json == stored)
+        } else {
+            stored == self.fingerprint()
+        }
+    }
+
     fn fingerprint(&self) -> String {
         use sha2::Digest as _;
         let json = serde_json::to_vec(self).unwrap_or_default();
@@ -157,6 +167,19 @@ impl Owned for ServiceOwned {}
 mod tests {
     use super::*;
     use crate::hmis::model::records::ServicesRecord;
+
+    #[test]
+    fn stored_values_are_recognised_by_fingerprint_and_by_the_older_json() {
+        let org = OrganizationOwned { id: "O1".into(), name: "Harbor".into() };
+        let renamed = OrganizationOwned { name: "Harbour".into(), ..org.clone() };
+        assert_eq!(org.fingerprint().len(), 32);
+        assert!(org.same_as(&org.fingerprint()));
+        assert!(!renamed.same_as(&org.fingerprint()));
+        let older = serde_json::to_string(&org).unwrap();
+        assert!(org.same_as(&older));
+        assert!(!renamed.same_as(&older));
+        assert!(!org.same_as(""));
+    }
 
     #[test]
     fn a_kept_record_gives_back_its_columns_and_empties_the_rest() {

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::scanner::decode::Content;
 use crate::scanner::decode::framing::Framing;
+use crate::scanner::decode::hidpos::HidPosLayout;
 use crate::scanner::decode::keyboard::Layout;
 pub use crate::store::batches::BatchTemplate;
 
@@ -99,8 +100,9 @@ pub enum DeviceConfig {
     Serial { path: PathBuf, baud: u32, framing: Framing },
     /// A keyboard-wedge scanner's Linux input device, grabbed exclusively.
     Keyboard { path: PathBuf, layout: Layout, framing: Framing },
-    /// A HID POS barcode scanner (usage page 0x8C), found by USB IDs.
-    HidPos { vendor_id: u16, product_id: u16 },
+    /// A HID POS barcode scanner (usage page 0x8C), found by USB IDs, whose reports are laid
+    /// out as its maker's are.
+    HidPos { vendor_id: u16, product_id: u16, layout: HidPosLayout },
     /// A HID magnetic-stripe reader (MagTek report format), found by USB IDs.
     HidMagstripe { vendor_id: u16, product_id: u16 },
 }
@@ -132,6 +134,8 @@ struct RawScanner {
     /// USB IDs (HID kinds).
     vendor_id: Option<u16>,
     product_id: Option<u16>,
+    /// The HID POS report layout (hid_pos): honeywell or newland; the maker's when omitted.
+    report_layout: Option<HidPosLayout>,
     /// barcode (default), magstripe or prox: how the text becomes a card key.
     #[serde(default)]
     content: Content,
@@ -143,6 +147,9 @@ impl TryFrom<RawScanner> for ScannerConfig {
     fn try_from(r: RawScanner) -> Result<Self, String> {
         let name = r.name.clone();
         let needs = |what: &str| format!("scanner {name:?} of kind {:?} needs {what}", r.kind);
+        if r.report_layout.is_some() && !matches!(r.kind, ScannerKind::HidPos) {
+            return Err(format!("scanner {name:?}: report_layout is for hid_pos scanners only"));
+        }
         let device = match r.kind {
             ScannerKind::Serial => DeviceConfig::Serial {
                 path: r.path.clone().ok_or_else(|| needs("path"))?,
@@ -154,10 +161,14 @@ impl TryFrom<RawScanner> for ScannerConfig {
                 layout: r.layout.unwrap_or(Layout::Us),
                 framing: r.framing.clone().unwrap_or_default(),
             },
-            ScannerKind::HidPos => DeviceConfig::HidPos {
-                vendor_id: r.vendor_id.ok_or_else(|| needs("vendor_id"))?,
-                product_id: r.product_id.ok_or_else(|| needs("product_id"))?,
-            },
+            ScannerKind::HidPos => {
+                let vendor_id = r.vendor_id.ok_or_else(|| needs("vendor_id"))?;
+                DeviceConfig::HidPos {
+                    vendor_id,
+                    product_id: r.product_id.ok_or_else(|| needs("product_id"))?,
+                    layout: r.report_layout.unwrap_or(HidPosLayout::for_vendor(vendor_id)),
+                }
+            }
             ScannerKind::HidMagstripe => DeviceConfig::HidMagstripe {
                 vendor_id: r.vendor_id.ok_or_else(|| needs("vendor_id"))?,
                 product_id: r.product_id.ok_or_else(|| needs("product_id"))?,

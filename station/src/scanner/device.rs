@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::config::{DeviceConfig, ScannerConfig};
 use crate::scanner::decode::framing::{FrameDecoder, Framing};
-use crate::scanner::decode::hidpos::HidPosDecoder;
+use crate::scanner::decode::hidpos::{HidPosDecoder, HidPosLayout};
 use crate::scanner::decode::keyboard::{KeyboardDecoder, Layout};
 use crate::scanner::decode::{Content, Payload, magstripe};
 use crate::state::{ScannerState, Shared};
@@ -41,11 +41,11 @@ pub fn spawn(
                 DeviceConfig::Keyboard { path, layout, framing } => {
                     keyboard_loop(&ctx, &path, layout, framing);
                 }
-                DeviceConfig::HidPos { vendor_id, product_id } => {
-                    hid_loop(&ctx, vendor_id, product_id, HidKind::Pos);
+                DeviceConfig::HidPos { vendor_id, product_id, layout } => {
+                    hid_loop(&ctx, (vendor_id, product_id), HidKind::Pos(layout));
                 }
                 DeviceConfig::HidMagstripe { vendor_id, product_id } => {
-                    hid_loop(&ctx, vendor_id, product_id, HidKind::Magstripe);
+                    hid_loop(&ctx, (vendor_id, product_id), HidKind::Magstripe);
                 }
             }
         })
@@ -185,15 +185,64 @@ fn read_keyboard(ctx: &Ctx, device: &mut evdev::Device, decoder: &mut KeyboardDe
 
 #[derive(Clone, Copy)]
 enum HidKind {
-    Pos,
+    Pos(HidPosLayout),
     Magstripe,
 }
 
-fn hid_loop(ctx: &Ctx, vendor_id: u16, product_id: u16, kind: HidKind) {
-    let label = match kind {
-        HidKind::Pos => "hid_pos",
-        HidKind::Magstripe => "hid_magstripe",
-    };
+impl HidKind {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Pos(_) => "hid_pos",
+            Self::Magstripe => "hid_magstripe",
+        }
+    }
+
+    /// The HID usage page of the interface that carries the reports: the bar code scanner
+    /// page for HID POS, MagTek's vendor page for a swipe reader.
+    fn usage_page(self) -> u16 {
+        match self {
+            Self::Pos(_) => 0x8c,
+            Self::Magstripe => 0xff00,
+        }
+    }
+}
+
+/// Generic Desktop page, Keyboard usage: the interface a composite scanner types on.
+const KEYBOARD: (u16, u16) = (0x01, 0x06);
+
+/// Opens the interface of a USB device that carries `kind`'s reports. A composite scanner has
+/// several (Honeywell puts HID POS on interface 1, beside a keyboard), so the one whose usage
+/// page is `kind`'s is preferred, then any that is not a keyboard; opening by vendor and
+/// product alone might take the keyboard and read nothing.
+fn open_hid(
+    api: &mut hidapi::HidApi,
+    (vendor_id, product_id): (u16, u16),
+    kind: HidKind,
+) -> Result<hidapi::HidDevice, String> {
+    let _ = api.refresh_devices();
+    let ours: Vec<&hidapi::DeviceInfo> = api
+        .device_list()
+        .filter(|d| d.vendor_id() == vendor_id && d.product_id() == product_id)
+        .collect();
+    let chosen = ours
+        .iter()
+        .find(|d| d.usage_page() == kind.usage_page())
+        .or_else(|| ours.iter().find(|d| (d.usage_page(), d.usage()) != KEYBOARD));
+    match chosen {
+        Some(d) => d.open_device(api).map_err(|e| format!("cannot open: {e}")),
+        None if ours.is_empty() => {
+            Err(format!("not connected: no HID device {vendor_id:04x}:{product_id:04x}"))
+        }
+        None => Err(format!(
+            "{vendor_id:04x}:{product_id:04x} has only a keyboard interface: set the scanner to \
+             {} mode, or configure it as a keyboard scanner",
+            kind.label()
+        )),
+    }
+}
+
+fn hid_loop(ctx: &Ctx, ids: (u16, u16), kind: HidKind) {
+    let label = kind.label();
     let mut api = match hidapi::HidApi::new() {
         Ok(api) => api,
         Err(e) => {
@@ -201,34 +250,46 @@ fn hid_loop(ctx: &Ctx, vendor_id: u16, product_id: u16, kind: HidKind) {
             return;
         }
     };
-    let mut pos = HidPosDecoder::default();
-    let open = || {
-        let _ = api.refresh_devices();
-        api.open(vendor_id, product_id).map_err(|e| format!("not connected: {e}"))
-    };
-    keep_open(ctx, label, open, |device| {
-        let mut buf = [0u8; 512];
-        while !ctx.stopped() {
-            match device.read_timeout(&mut buf, READ_TIMEOUT.as_millis() as i32) {
-                Ok(0) => {}
-                Ok(n) => hid_report(&mut pos, kind, &buf[..n]).iter().for_each(|p| ctx.deliver(p)),
-                Err(_) => break,
-            }
-        }
-        pos.reset();
+    let mut pos = HidPosDecoder::new(match kind {
+        HidKind::Pos(layout) => layout,
+        HidKind::Magstripe => HidPosLayout::default(),
     });
+    keep_open(
+        ctx,
+        label,
+        || open_hid(&mut api, ids, kind),
+        |device| {
+            let mut buf = [0u8; 1024];
+            while !ctx.stopped() {
+                match device.read_timeout(&mut buf, READ_TIMEOUT.as_millis() as i32) {
+                    Ok(0) => {}
+                    Ok(n) => hid_report(ctx, &mut pos, kind, &buf[..n])
+                        .iter()
+                        .for_each(|p| ctx.deliver(p)),
+                    Err(_) => break,
+                }
+            }
+            pos.reset();
+        },
+    );
 }
 
-/// The payload one HID input report completes, if any.
-fn hid_report(pos: &mut HidPosDecoder, kind: HidKind, report: &[u8]) -> Option<Payload> {
+/// The payload one HID input report completes, if any. A swipe report always gives one: one
+/// that cannot be read becomes an empty payload, which the core calls a misread, and the log
+/// says why.
+fn hid_report(ctx: &Ctx, pos: &mut HidPosDecoder, kind: HidKind, report: &[u8]) -> Option<Payload> {
     match kind {
-        HidKind::Pos => pos.push(report),
-        HidKind::Magstripe => magstripe::parse_magtek_report(report).ok().map(|t| Payload {
-            // A swipe with no readable track becomes an empty payload, which the core rules
-            // call a misread.
-            text: magstripe::card_key(&t).unwrap_or_default(),
-            symbology: None,
-        }),
+        HidKind::Pos(_) => pos.push(report),
+        HidKind::Magstripe => {
+            let key = match magstripe::parse_magtek_report(report) {
+                Ok(tracks) => magstripe::card_key(&tracks),
+                Err(why) => {
+                    tracing::warn!(scanner = %ctx.name, error = %why, "swipe not readable");
+                    None
+                }
+            };
+            Some(Payload { text: key.unwrap_or_default(), symbology: None })
+        }
     }
 }
 

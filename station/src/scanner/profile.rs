@@ -14,6 +14,7 @@ use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::scanner::decode::hidpos::{HidPosLayout, NEWLAND_VENDOR_ID};
 use serde::{Deserialize, Serialize};
 
 /// One device model, as described by one file in `firmware-configs/`.
@@ -91,12 +92,15 @@ pub enum Transport {
     },
     /// HID keyboard wedge: the device types its payload.
     Keyboard,
-    /// HID point-of-sale scanner reports on the given usage page (0x8C for bar code scanners).
-    HidPos { usage_page: u16 },
+    /// HID point-of-sale scanner reports on the given usage page (0x8C for bar code scanners),
+    /// laid out as `layout` says (the maker's layout when omitted).
+    HidPos {
+        usage_page: u16,
+        #[serde(default)]
+        layout: Option<HidPosLayout>,
+    },
     /// HID magnetic-stripe reader reports.
     HidMagstripe,
-    /// HID prox reader reports.
-    HidProx,
 }
 
 impl Transport {
@@ -107,7 +111,6 @@ impl Transport {
             Transport::Keyboard => "keyboard",
             Transport::HidPos { .. } => "hid_pos",
             Transport::HidMagstripe => "hid_magstripe",
-            Transport::HidProx => "hid_prox",
         }
     }
 }
@@ -328,7 +331,6 @@ fn check_transports(p: &Profile, problems: &mut Vec<String>) {
             Transport::Serial { .. } | Transport::Keyboard => true,
             Transport::HidPos { .. } => p.kind == DeviceKind::Barcode,
             Transport::HidMagstripe => p.kind == DeviceKind::Magstripe,
-            Transport::HidProx => p.kind == DeviceKind::Prox,
         };
         if !fits {
             problems.push(format!(
@@ -341,7 +343,12 @@ fn check_transports(p: &Profile, problems: &mut Vec<String>) {
             Transport::Serial { baud, data_bits, parity, stop_bits, flow_control } => {
                 check_serial(*baud, *data_bits, parity, *stop_bits, flow_control, problems);
             }
-            Transport::HidPos { usage_page } => {
+            Transport::HidPos { usage_page, layout } => {
+                let maker = HidPosLayout::for_vendor(p.usb.vendor_id);
+                if layout.is_some_and(|l| l != maker) && p.usb.vendor_id == NEWLAND_VENDOR_ID {
+                    problems
+                        .push("hid_pos layout: Newland scanners send Newland's layout".to_owned());
+                }
                 // Vendor-defined pages (0xFF00 and up) are how some scanners do HID POS.
                 if *usage_page != HID_POS_USAGE_PAGE && *usage_page < 0xFF00 {
                     problems.push(format!(
@@ -350,7 +357,7 @@ fn check_transports(p: &Profile, problems: &mut Vec<String>) {
                     ));
                 }
             }
-            Transport::Keyboard | Transport::HidMagstripe | Transport::HidProx => {}
+            Transport::Keyboard | Transport::HidMagstripe => {}
         }
     }
 }
@@ -579,7 +586,8 @@ verify = "A /dev/ttyACM port appears"
             (edited("flow_control = \"none\"", "flow_control = \"rts\""), "flow_control \"rts\""),
             (edited("vendor = \"Honeywell\"", "vendor = \" \""), "vendor is empty"),
             (edited("model = \"Test 1\"", "model = \"\""), "model is empty"),
-            (edited("mode = \"keyboard\"", "mode = \"hid_prox\""), "does not fit"),
+            (edited("mode = \"keyboard\"", "mode = \"hid_magstripe\""), "does not fit"),
+            (edited("mode = \"keyboard\"", "mode = \"hid_prox\""), "unknown variant `hid_prox`"),
             (edited("mode = \"keyboard\"", "mode = \"wifi\""), "unknown variant `wifi`"),
             (edited("verify = \"A /dev/ttyACM port appears\"", "verify = \"\""), "verify is empty"),
             // Without its serial transport the serial command has nowhere to go.

@@ -1,12 +1,13 @@
 //! HID POS barcode scanners (HID usage page 0x8C, "Bar Code Scanner"): joins the scanned-data
 //! input reports of one scan into a payload, with its AIM symbology identifier.
 //!
-//! It implements the fixed 64-byte report that Honeywell scanners send in "USB HID POS" mode,
-//! which other makers document byte for byte (see `HidPosDecoder`); Newland engines put their
-//! data straight after the length byte and are not handled. It deliberately does not parse HID
-//! report descriptors, does not read vendor fields (Honeywell's own code ID), does not send
-//! commands to the scanner, and does not judge the data: control characters and invalid UTF-8
-//! pass through (the latter as U+FFFD) for the core to call a misread. It does no IO.
+//! It implements the two fixed 64-byte layouts scanners send in "USB HID POS" mode (see
+//! `HidPosLayout`): Honeywell's, which other makers copy byte for byte, with the AIM identifier
+//! before the data; and Newland's, with the data straight after the length byte. It deliberately
+//! does not parse HID report descriptors, does not read vendor fields (Honeywell's code ID,
+//! Newland's symbology byte), does not send commands to the scanner, and does not judge the
+//! data: control characters and invalid UTF-8 pass through (the latter as U+FFFD) for the core
+//! to call a misread. It does no IO.
 
 use super::Payload;
 
@@ -16,12 +17,59 @@ const REPORT_ID: u8 = 0x02;
 const REPORT_LEN: usize = 64;
 /// Offset of the length byte.
 const LEN_AT: usize = 1;
-/// Offsets of the three AIM identifier bytes, `]` + symbology + modifier.
-const AIM: std::ops::Range<usize> = 2..5;
-/// Offset of the data area.
-const DATA_AT: usize = 5;
-/// Size of the data area: bytes 5 to 60.
+/// Size of the data area in both layouts.
 const DATA_MAX: usize = 56;
+
+/// Where a maker puts the data and the symbology in a scanned-data report.
+///
+/// | offset | Honeywell (and makers that copy it)    | Newland                        |
+/// |--------|----------------------------------------|--------------------------------|
+/// | 0      | report ID `0x02`                       | report ID `0x02`               |
+/// | 1      | data bytes in this report, 0 to 56     | data bytes in this report      |
+/// | 2..5   | AIM identifier, `]` + two characters   | data from byte 2 (2..58)       |
+/// | 5..61  | data, zero-padded after the length     |                                |
+/// | 58..62 |                                        | reserved                       |
+/// | 61     | Honeywell code ID, ignored             |                                |
+/// | 62     | reserved                               | Newland symbology ID, ignored  |
+/// | 63     | bit 0: more reports of this scan follow| the same                       |
+///
+/// Read with the wrong layout, a Newland scan would lose its first three characters and gain
+/// padding, so the layout follows the scanner's maker (`for_vendor`) unless the configuration
+/// names one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HidPosLayout {
+    #[default]
+    Honeywell,
+    Newland,
+}
+
+/// Newland's USB vendor ID.
+pub const NEWLAND_VENDOR_ID: u16 = 0x1eab;
+
+impl HidPosLayout {
+    /// The layout a maker's scanners use: Newland's for Newland (0x1EAB), Honeywell's, which
+    /// the others follow, otherwise.
+    pub fn for_vendor(vendor_id: u16) -> Self {
+        if vendor_id == NEWLAND_VENDOR_ID { Self::Newland } else { Self::Honeywell }
+    }
+
+    /// Where the data starts.
+    fn data_at(self) -> usize {
+        match self {
+            Self::Honeywell => 5,
+            Self::Newland => 2,
+        }
+    }
+
+    /// The AIM identifier bytes, in the layout that has them.
+    fn aim(self) -> Option<std::ops::Range<usize>> {
+        match self {
+            Self::Honeywell => Some(2..5),
+            Self::Newland => None,
+        }
+    }
+}
 /// Offset of the flags byte; bit 0 set means more reports of this scan follow.
 const FLAGS_AT: usize = 63;
 /// Longest payload gathered across continuation reports. Far more than any card holds; past it
@@ -54,6 +102,7 @@ const MAX_PAYLOAD: usize = 1024;
 /// looking up a code that may have been cut short.
 #[derive(Debug, Clone, Default)]
 pub struct HidPosDecoder {
+    layout: HidPosLayout,
     data: Vec<u8>,
     symbology: Option<String>,
     /// A report of this scan has been seen, so `symbology` is settled.
@@ -63,8 +112,8 @@ pub struct HidPosDecoder {
 }
 
 impl HidPosDecoder {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(layout: HidPosLayout) -> Self {
+        Self { layout, ..Self::default() }
     }
 
     /// Feeds one input report; returns the payload when its last report arrives.
@@ -77,12 +126,13 @@ impl HidPosDecoder {
         }
         if !self.started {
             self.started = true;
-            self.symbology = aim(&report[AIM]);
+            self.symbology = self.layout.aim().and_then(|at| aim(&report[at]));
         }
         let len = usize::from(report[LEN_AT]);
         let more = report[FLAGS_AT] & 0x01 != 0;
         if !self.discarding {
-            self.data.extend_from_slice(&report[DATA_AT..DATA_AT + len]);
+            let at = self.layout.data_at();
+            self.data.extend_from_slice(&report[at..at + len]);
             if self.data.len() > MAX_PAYLOAD {
                 let payload = self.take();
                 self.discarding = more;
@@ -101,7 +151,7 @@ impl HidPosDecoder {
 
     /// Drops a scan whose last report never came, for example after the scanner was unplugged.
     pub fn reset(&mut self) {
-        *self = Self::default();
+        *self = Self::new(self.layout);
     }
 
     /// Hands over the scan gathered so far and starts afresh.
@@ -148,9 +198,35 @@ mod tests {
     }
 
     fn check(reports: &[Vec<u8>], expected: &[Payload]) {
-        let mut dec = HidPosDecoder::new();
+        let mut dec = HidPosDecoder::new(HidPosLayout::Honeywell);
         let got: Vec<Payload> = reports.iter().filter_map(|r| dec.push(r)).collect();
         assert_eq!(got, expected);
+    }
+
+    /// A Newland scanned-data report: the data from byte 2, Newland's symbology byte at 62.
+    fn newland(len: u8, data: &[u8], symbology: u8, flags: u8) -> Vec<u8> {
+        let mut r = vec![REPORT_ID, len];
+        r.extend_from_slice(data);
+        r.resize(62, 0);
+        r.extend([symbology, flags]);
+        r
+    }
+
+    #[test]
+    fn newland_reports_are_read_from_byte_two() {
+        let mut dec = HidPosDecoder::new(HidPosLayout::for_vendor(0x1eab));
+        let r = newland(14, b"88000001234010", b'2', 0);
+        assert_eq!(r.len(), 64);
+        assert_eq!(dec.push(&r), Some(Payload { text: "88000001234010".into(), symbology: None }));
+        // A long payload over two reports.
+        let text: Vec<u8> = (0..70).map(|i| b'a' + (i % 26) as u8).collect();
+        assert_eq!(dec.push(&newland(56, &text[..56], b'Q', 1)), None);
+        let joined = dec.push(&newland(14, &text[56..], b'Q', 0)).unwrap();
+        assert_eq!(joined.text.as_bytes(), &text[..]);
+        // Read with Honeywell's layout the same report loses its first three digits.
+        let mut wrong = HidPosDecoder::new(HidPosLayout::Honeywell);
+        assert_ne!(wrong.push(&r).unwrap().text, "88000001234010");
+        assert_eq!(HidPosLayout::for_vendor(0x0c2e), HidPosLayout::Honeywell);
     }
 
     #[test]
@@ -213,7 +289,7 @@ mod tests {
         // A truncated continuation report after a good first part.
         let first = report(56, *b"]C0", &[b'1'; 56], 0, 0x01);
         let cut = report(4, *b"]C0", b"2222", 0, 0)[..10].to_vec();
-        let mut dec = HidPosDecoder::new();
+        let mut dec = HidPosDecoder::new(HidPosLayout::Honeywell);
         assert_eq!(dec.push(&first), None);
         let out = dec.push(&cut).unwrap();
         assert_eq!(out.text, format!("{}\u{fffd}", "1".repeat(56)));
@@ -226,7 +302,7 @@ mod tests {
 
     #[test]
     fn endless_continuation_is_cut_off() {
-        let mut dec = HidPosDecoder::new();
+        let mut dec = HidPosDecoder::new(HidPosLayout::Honeywell);
         let more = report(56, *b"]Q1", &[b'9'; 56], 0, 0x01);
         let mut out = Vec::new();
         for _ in 0..40 {
@@ -241,7 +317,7 @@ mod tests {
 
     #[test]
     fn reset_drops_a_scan_in_progress() {
-        let mut dec = HidPosDecoder::new();
+        let mut dec = HidPosDecoder::new(HidPosLayout::Honeywell);
         assert_eq!(dec.push(&report(56, *b"]Q1", &[b'1'; 56], 0, 0x01)), None);
         dec.reset();
         assert_eq!(dec.push(&report(2, *b"]C0", b"42", 0, 0)), Some(pa("]C0", "42")));
@@ -262,7 +338,7 @@ mod tests {
     #[test]
     fn garbage_never_panics() {
         let mut seed = 0x0bad_f00d_u64;
-        let mut dec = HidPosDecoder::new();
+        let mut dec = HidPosDecoder::new(HidPosLayout::Honeywell);
         for _ in 0..20_000 {
             let len = (xorshift(&mut seed) % 80) as usize;
             let mut r: Vec<u8> = (0..len).map(|_| xorshift(&mut seed) as u8).collect();

@@ -10,9 +10,14 @@
 //! LRC (readers verify it and do not pass it on), does not decode raw flux or bit streams, and
 //! does no IO.
 
-/// Start sentinels as readers send them: `%` track 1, `;` track 2 (and ISO track 3), `+` track 3
-/// (MagTek's keyboard readers mark track 3 this way).
-const STARTS: [char; 3] = ['%', ';', '+'];
+/// Start sentinels as readers send them: `%` track 1, `;` track 2 (and ISO track 3), and the
+/// track 3 sentinels MagTek's readers send by default: `+` (ISO/ABA), `#` (AAMVA), `&` (7-bit).
+const STARTS: [char; 5] = ['%', ';', '+', '#', '&'];
+/// Track 3's start sentinels: ISO's `;` and MagTek's three.
+const TRACK3_STARTS: [char; 4] = [';', '+', '#', '&'];
+/// Where track 1's data ends when its end sentinel was lost: the next track's start. (`+`, `#`
+/// and `&` are characters track 1 may hold, so only `%` and `;` end it.)
+const TRACK1_STOPS: [char; 3] = [END, '%', ';'];
 /// The end sentinel of every track.
 const END: char = '?';
 
@@ -45,9 +50,9 @@ pub enum TrackError {
 /// Why a MagTek input report could not be parsed at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MagError {
-    #[error("MagTek report is {0} bytes long, expected 337")]
+    #[error("MagTek report is {0} bytes long, expected 337 (SureSwipe) or 856 or 887 (MagneSafe)")]
     ReportSize(usize),
-    #[error("MagTek report gives track {track} {len} bytes, more than its 110-byte field")]
+    #[error("MagTek report gives track {track} {len} bytes, more than its field holds")]
     TrackLength { track: u8, len: u8 },
     #[error("MagTek report has unknown card encode type {0}")]
     EncodeType(u8),
@@ -103,7 +108,11 @@ pub fn parse_keyboard_tracks(raw: &str) -> Tracks {
             ';' if tracks.track2.is_none() => (Track::Two, &mut tracks.track2),
             _ => (Track::Three, &mut tracks.track3),
         };
-        let stop = body.find(|c| c == END || STARTS.contains(&c)).unwrap_or(body.len());
+        let stop = match track {
+            Track::One => body.find(TRACK1_STOPS),
+            Track::Two | Track::Three => body.find(|c| c == END || STARTS.contains(&c)),
+        }
+        .unwrap_or(body.len());
         let ended = body[stop..].starts_with(END);
         let result = if ended { validate(track, &body[..stop]) } else { Err(TrackError::Sentinel) };
         slot.get_or_insert(result);
@@ -112,46 +121,75 @@ pub fn parse_keyboard_tracks(raw: &str) -> Tracks {
     tracks
 }
 
-/// Size of the MagTek USB HID Swipe Reader input report (no report ID).
-const REPORT_LEN: usize = 337;
-/// Bytes before the track data: three decode statuses, three lengths, the card encode type.
-const HEADER_LEN: usize = 7;
-/// Each track's data field.
-const FIELD_LEN: usize = 110;
-/// Highest card encode type: 0 ISO/ABA, 1 AAMVA, 2 CADL, 3 blank, 4 other, 5 undetermined,
-/// 6 none.
-const MAX_ENCODE_TYPE: u8 = 6;
+/// Where one MagTek report layout keeps its track data: the offset of each track's length
+/// byte and of its field, and the field's size. The decode statuses are bytes 0 to 2 and the
+/// card encode type byte 6 in both layouts.
+struct Layout {
+    lengths_at: usize,
+    fields_at: usize,
+    field_len: usize,
+}
 
-/// Parses one input report of a MagTek USB HID swipe reader (the non-encrypting model, technical
-/// reference 99875191). The reader sends one report per swipe, 337 bytes, no report ID:
+/// The USB HID Swipe Reader (SureSwipe, technical reference 99875191): 337 bytes, no report
+/// ID.
 ///
 /// | offset    | content                                                   |
 /// |-----------|-----------------------------------------------------------|
 /// | 0, 1, 2   | decode status of tracks 1, 2, 3: bit 0 set = decode error |
 /// | 3, 4, 5   | valid data bytes in the track 1, 2, 3 fields (0 = none)   |
-/// | 6         | card encode type (0 to 6)                                 |
+/// | 6         | card encode type                                          |
 /// | 7..117    | track 1 field, 110 bytes                                  |
 /// | 117..227  | track 2 field, 110 bytes                                  |
 /// | 227..337  | track 3 field, 110 bytes                                  |
+const SURESWIPE: Layout = Layout { lengths_at: 3, fields_at: 7, field_len: 110 };
+const SURESWIPE_LEN: usize = 337;
+
+/// The MagneSafe V5 readers (Dynamag and others, 0801:0011; programmer's manual 99875475):
+/// 887 bytes (856 on older firmware), no report ID. The same header as the SureSwipe's, then
+/// the encrypted track fields (clear text when no key is loaded), MagnePrint data, the serial
+/// number and the key serial number; the masked track data, which Scanline reads, is:
 ///
-/// Track data is ASCII from start sentinel to end sentinel. A report of another size (the
-/// encrypting MagneSafe readers use 112-byte fields and more), a length beyond its field, or an
-/// unknown encode type means the report is not this layout, and nothing of it is trusted.
+/// | offset     | content                                            |
+/// |------------|----------------------------------------------------|
+/// | 505..508   | valid bytes in the masked track 1, 2, 3 fields     |
+/// | 508..620   | masked track 1, 112 bytes                          |
+/// | 620..732   | masked track 2, 112 bytes                          |
+/// | 732..844   | masked track 3, 112 bytes                          |
+///
+/// Masked data is the card's data with a financial card's account digits replaced; other cards
+/// (an agency's own, a library card) come through whole, and no decryption is needed.
+const MAGNESAFE: Layout = Layout { lengths_at: 505, fields_at: 508, field_len: 112 };
+const MAGNESAFE_LENS: [usize; 2] = [856, 887];
+
+/// Highest card encode type: 0 ISO/ABA, 1 AAMVA, 2 CADL, 3 blank, 4 other, 5 undetermined,
+/// 6 none, 7 JIS Type 2. A JIS card's tracks are parsed like any other, and a track that does
+/// not fit ISO's character sets reads as `Character`, so the swipe becomes a misread, never
+/// nothing.
+const MAX_ENCODE_TYPE: u8 = 7;
+
+/// Parses one input report of a MagTek USB HID reader: the SureSwipe layout (337 bytes) or the
+/// MagneSafe one (856 or 887 bytes), told apart by their size.
+///
+/// Track data is ASCII from start sentinel to end sentinel. A report of another size, a length
+/// beyond its field, or an unknown encode type means the report is not a layout Scanline knows,
+/// and nothing of it is trusted; the device layer turns the error into a misread and logs why.
 pub fn parse_magtek_report(report: &[u8]) -> Result<Tracks, MagError> {
-    if report.len() != REPORT_LEN {
-        return Err(MagError::ReportSize(report.len()));
-    }
+    let layout = match report.len() {
+        SURESWIPE_LEN => &SURESWIPE,
+        n if MAGNESAFE_LENS.contains(&n) => &MAGNESAFE,
+        n => return Err(MagError::ReportSize(n)),
+    };
     let encode_type = report[6];
     if encode_type > MAX_ENCODE_TYPE {
         return Err(MagError::EncodeType(encode_type));
     }
     let mut parsed = [None, None, None];
     for (i, track) in [Track::One, Track::Two, Track::Three].into_iter().enumerate() {
-        let (status, len) = (report[i], report[3 + i]);
-        if usize::from(len) > FIELD_LEN {
+        let (status, len) = (report[i], report[layout.lengths_at + i]);
+        if usize::from(len) > layout.field_len {
             return Err(MagError::TrackLength { track: i as u8 + 1, len });
         }
-        let start = HEADER_LEN + i * FIELD_LEN;
+        let start = layout.fields_at + i * layout.field_len;
         let data = &report[start..start + usize::from(len)];
         parsed[i] = if status & 0x01 != 0 {
             Some(Err(TrackError::ReadFailed))
@@ -171,7 +209,7 @@ fn parse_field(track: Track, data: &[u8]) -> Result<String, TrackError> {
     let starts: &[char] = match track {
         Track::One => &['%'],
         Track::Two => &[';'],
-        Track::Three => &[';', '+'],
+        Track::Three => &TRACK3_STARTS,
     };
     let inner = text.strip_prefix(starts).and_then(|t| t.strip_suffix(END));
     inner.map_or(Err(TrackError::Sentinel), |inner| validate(track, inner))
@@ -234,6 +272,14 @@ mod tests {
             ";111?+0123456789=1?",
             (None, Some(Ok("111".into())), Some(Ok("0123456789=1".into()))),
         );
+        // MagTek's other track 3 sentinels: `#` (AAMVA) and `&` (7-bit).
+        check(";111?#4242?", (None, Some(Ok("111".into())), Some(Ok("4242".into()))));
+        check("&4242?", (None, None, Some(Ok("4242".into()))));
+        // Track 1 may hold `+`, `#` and `&`: they do not end it.
+        check(
+            "%B42^SMITH&JONES/A#+^25?;42=25?",
+            (Some(Ok("B42".into())), Some(Ok("42".into())), None),
+        );
         // Lost end sentinel: that track fails, the next one still reads.
         check("%B1234^DOE/JANE;5678=25?", (Some(Err(Sentinel)), Some(Ok("5678".into())), None));
         check(";12345", (None, Some(Err(Sentinel)), None));
@@ -290,16 +336,59 @@ mod tests {
         check_key("%B42^X?;=2512?", Some("42"));
     }
 
-    /// Builds a MagTek report: the 7 header bytes as given, then each track's bytes in its
+    /// Builds a SureSwipe report: the 7 header bytes as given, then each track's bytes in its
     /// 110-byte field, the rest of the field zero (the reader leaves it undefined).
     fn magtek(header: [u8; 7], fields: [&[u8]; 3]) -> Vec<u8> {
         let mut report = header.to_vec();
         for field in fields {
             let mut f = field.to_vec();
-            f.resize(FIELD_LEN, 0);
+            f.resize(SURESWIPE.field_len, 0);
             report.extend(f);
         }
         report
+    }
+
+    /// Builds a MagneSafe report of `len` bytes: decode statuses and encode type as given,
+    /// the masked tracks in their fields with their lengths, and the encrypted fields filled
+    /// with noise that must never be read.
+    fn magnesafe(len: usize, status: [u8; 3], encode: u8, tracks: [&[u8]; 3]) -> Vec<u8> {
+        let mut report = vec![0xA5; len];
+        report[..3].copy_from_slice(&status);
+        report[6] = encode;
+        for (i, t) in tracks.iter().enumerate() {
+            report[3 + i] = 112;
+            report[MAGNESAFE.lengths_at + i] = t.len() as u8;
+            let at = MAGNESAFE.fields_at + i * MAGNESAFE.field_len;
+            report[at..at + MAGNESAFE.field_len].fill(0);
+            report[at..at + t.len()].copy_from_slice(t);
+        }
+        report
+    }
+
+    #[test]
+    fn magnesafe_reports_are_read_from_their_masked_tracks() {
+        let t2 = b";4455667788=49121010000?";
+        for len in MAGNESAFE_LENS {
+            let report = magnesafe(len, [0, 0, 0], 0, [b"", t2, b""]);
+            let tracks = parse_magtek_report(&report).unwrap();
+            assert_eq!(tracks.track2, Some(Ok("4455667788".into())), "{len} bytes");
+            assert_eq!(card_key(&tracks).as_deref(), Some("4455667788"));
+        }
+        // A JIS Type 2 card is not thrown away: its tracks are read, and what does not fit ISO
+        // becomes an error the core calls a misread.
+        let jis = magnesafe(887, [0, 0, 0], 7, [b"\x7fJIS-DATA\x7f", b"", b""]);
+        let tracks = parse_magtek_report(&jis).unwrap();
+        assert_eq!(tracks.track1, Some(Err(TrackError::Sentinel)));
+        assert_eq!(card_key(&tracks), None);
+        // A track 3 with MagTek's AAMVA sentinel, and a failed track 2.
+        let report = magnesafe(887, [0, 1, 0], 1, [b"", b"", b"#0123456?"]);
+        let tracks = parse_magtek_report(&report).unwrap();
+        assert_eq!(tracks.track2, Some(Err(TrackError::ReadFailed)));
+        assert_eq!(tracks.track3, Some(Ok("0123456".into())));
+        // A masked length past its field is refused whole.
+        let mut lying = magnesafe(887, [0, 0, 0], 0, [b"", t2, b""]);
+        lying[MAGNESAFE.lengths_at + 1] = 113;
+        assert_eq!(parse_magtek_report(&lying), Err(MagError::TrackLength { track: 2, len: 113 }));
     }
 
     #[test]
@@ -370,8 +459,8 @@ mod tests {
         lying[5] = 110;
         assert_eq!(parse_magtek_report(&lying).unwrap().track3, Some(Err(TrackError::Sentinel)));
         let mut odd = good;
-        odd[6] = 7;
-        assert_eq!(parse_magtek_report(&odd), Err(MagError::EncodeType(7)));
+        odd[6] = 8;
+        assert_eq!(parse_magtek_report(&odd), Err(MagError::EncodeType(8)));
     }
 
     fn xorshift(state: &mut u64) -> u64 {
@@ -396,16 +485,22 @@ mod tests {
                     "{raw:?} gave {key:?}"
                 );
             }
-            let mut report: Vec<u8> = (0..REPORT_LEN).map(|_| xorshift(&mut seed) as u8).collect();
+            let len = [SURESWIPE_LEN, 856, 887][(xorshift(&mut seed) % 3) as usize];
+            let mut report: Vec<u8> = (0..len).map(|_| xorshift(&mut seed) as u8).collect();
             // Keep most headers plausible so the track parsing is reached.
             for b in &mut report[3..6] {
                 *b %= 120;
             }
-            report[6] %= 8;
+            if len > SURESWIPE_LEN {
+                for b in &mut report[505..508] {
+                    *b %= 120;
+                }
+            }
+            report[6] %= 9;
             if let Ok(tracks) = parse_magtek_report(&report) {
                 let _ = card_key(&tracks);
             }
-            let cut = (xorshift(&mut seed) % 400) as usize;
+            let cut = (xorshift(&mut seed) % 900) as usize;
             let _ = parse_magtek_report(&report[..cut.min(report.len())]);
         }
     }

@@ -57,6 +57,7 @@ fn demo(listen: SocketAddr, kiosk: SocketAddr, dir: &Path, pace: f64) -> anyhow:
     let dir = std::fs::canonicalize(dir)?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
+        let _hold = scanline_server::db::Hold::take(&db_path, "serving it again")?;
         let db = scanline_server::db::Db::open(&db_path)?;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -86,7 +87,8 @@ fn demo(listen: SocketAddr, kiosk: SocketAddr, dir: &Path, pace: f64) -> anyhow:
 
         let line = meal_line(&dir.join("demo-cards.txt"))?;
         std::thread::spawn(move || scanner.replay(&line, Duration::from_secs_f64(pace.max(0.05))));
-        tokio::signal::ctrl_c().await?;
+        // The server inside stops on either signal, so the whole demo does.
+        scanline_station::stop_signal().await?;
         drop(station);
         Ok(())
     })

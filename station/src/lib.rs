@@ -97,7 +97,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 let running = daemon::start(loaded, stdin).await?;
                 // Tests and the demo read this line to find the kiosk.
                 println!("kiosk on http://{}/", running.kiosk_addr);
-                tokio::signal::ctrl_c().await?;
+                stop_signal().await?;
                 drop(running);
                 Ok::<_, anyhow::Error>(())
             })?;
@@ -228,4 +228,16 @@ mod tests {
             ExitCode::from(1)
         );
     }
+}
+
+/// Waits for Ctrl-C or SIGTERM (what `kill` and systemd send), so the station stops the same
+/// way on either: scanner threads end and the kiosk closes. Nothing is lost either way; every
+/// shown verdict was committed before it was shown.
+pub async fn stop_signal() -> anyhow::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r?,
+        _ = term.recv() => {}
+    }
+    Ok(())
 }

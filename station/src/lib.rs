@@ -212,6 +212,18 @@ pub fn init_logging() {
     scanline_startup::init_logging();
 }
 
+/// Waits for Ctrl-C or SIGTERM (what `kill` and systemd send), so the station stops the same
+/// way on either: scanner threads end and the kiosk closes. Nothing is lost either way; every
+/// shown verdict was committed before it was shown.
+pub async fn stop_signal() -> anyhow::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r?,
+        _ = term.recv() => {}
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,16 +240,4 @@ mod tests {
             ExitCode::from(1)
         );
     }
-}
-
-/// Waits for Ctrl-C or SIGTERM (what `kill` and systemd send), so the station stops the same
-/// way on either: scanner threads end and the kiosk closes. Nothing is lost either way; every
-/// shown verdict was committed before it was shown.
-pub async fn stop_signal() -> anyhow::Result<()> {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r?,
-        _ = term.recv() => {}
-    }
-    Ok(())
 }

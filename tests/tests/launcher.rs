@@ -35,7 +35,7 @@ fn the_demo_replays_a_meal_line_into_the_server_and_stops_on_sigterm() {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
             Ok(line) => printed.push(line),
-            Err(_) => panic!("the demo did not start; it printed {printed:#?}"),
+            Err(e) => panic!("the demo did not start ({e}); it printed {printed:#?}"),
         }
     }
     let text = printed.join("\n");

@@ -524,7 +524,7 @@ fn the_systemd_units_verify() {
         // The units name the installed binaries; point them at the built ones.
         let text = std::fs::read_to_string(deploy.join(unit))
             .unwrap()
-            .replace("/usr/local/bin/", &format!("{}/", bin_dir.display()));
+            .replace("/usr/bin/", &format!("{}/", bin_dir.display()));
         let path = dir.path().join(unit);
         std::fs::write(&path, text).unwrap();
         let out = std::process::Command::new("systemd-analyze")

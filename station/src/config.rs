@@ -174,7 +174,19 @@ impl TryFrom<RawScanner> for ScannerConfig {
                 product_id: r.product_id.ok_or_else(|| needs("product_id"))?,
             },
         };
-        Ok(Self { name, device, content: r.content })
+        // A HID swipe reader's tracks become the card key in the device layer.
+        let content = match (&device, r.content) {
+            (DeviceConfig::HidMagstripe { .. }, Content::Barcode | Content::Magstripe) => {
+                Content::Magstripe
+            }
+            (DeviceConfig::HidMagstripe { .. }, other) => {
+                return Err(format!(
+                    "scanner {name:?}: a hid_magstripe reader reads magnetic stripes, not {other:?}"
+                ));
+            }
+            (_, content) => content,
+        };
+        Ok(Self { name, device, content })
     }
 }
 

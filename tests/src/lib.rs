@@ -12,6 +12,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+pub mod vdev;
+
 /// Path of a workspace binary next to the running test executable.
 pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
@@ -136,6 +138,24 @@ impl StationProcess {
         let mut cmd = Command::new(binary("scanline-station"));
         cmd.arg("run").arg("--config").arg(config).stdout(Stdio::piped());
         log_to(&mut cmd, log);
+        Self::spawn(cmd)
+    }
+
+    /// Like `start`, as the system user `user` with its groups (run as root), as a service
+    /// manager starts it: `setpriv` changes the user and runs the station in the same process.
+    pub fn start_as(config: &Path, user: &str) -> Self {
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid", user, "--regid", user, "--init-groups", "--"])
+            .arg(binary("scanline-station"))
+            .arg("run")
+            .arg("--config")
+            .arg(config)
+            .stdout(Stdio::piped());
+        log_to(&mut cmd, None);
+        Self::spawn(cmd)
+    }
+
+    fn spawn(mut cmd: Command) -> Self {
         let mut child = cmd.spawn().expect("starting scanline-station");
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = mpsc::channel();

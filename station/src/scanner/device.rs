@@ -78,6 +78,11 @@ impl Ctx {
         self.worker.scan(&self.name, self.content.normalise(&p.text));
     }
 
+    /// Hands over a card key a reader already derived (a HID swipe reader's tracks).
+    fn deliver_key(&self, key: String) {
+        self.worker.scan(&self.name, key);
+    }
+
     /// Sleeps before a reopen, waking early to stop.
     fn pause(&self) {
         let mut left = REOPEN_EVERY;
@@ -263,9 +268,12 @@ fn hid_loop(ctx: &Ctx, ids: (u16, u16), kind: HidKind) {
             while !ctx.stopped() {
                 match device.read_timeout(&mut buf, READ_TIMEOUT.as_millis() as i32) {
                     Ok(0) => {}
-                    Ok(n) => hid_report(ctx, &mut pos, kind, &buf[..n])
-                        .iter()
-                        .for_each(|p| ctx.deliver(p)),
+                    Ok(n) => match kind {
+                        HidKind::Pos(_) => {
+                            pos.push(&buf[..n]).iter().for_each(|p| ctx.deliver(p));
+                        }
+                        HidKind::Magstripe => ctx.deliver_key(swipe_key(ctx, &buf[..n])),
+                    },
                     Err(_) => break,
                 }
             }
@@ -274,21 +282,14 @@ fn hid_loop(ctx: &Ctx, ids: (u16, u16), kind: HidKind) {
     );
 }
 
-/// The payload one HID input report completes, if any. A swipe report always gives one: one
-/// that cannot be read becomes an empty payload, which the core calls a misread, and the log
-/// says why.
-fn hid_report(ctx: &Ctx, pos: &mut HidPosDecoder, kind: HidKind, report: &[u8]) -> Option<Payload> {
-    match kind {
-        HidKind::Pos(_) => pos.push(report),
-        HidKind::Magstripe => {
-            let key = match magstripe::parse_magtek_report(report) {
-                Ok(tracks) => magstripe::card_key(&tracks),
-                Err(why) => {
-                    tracing::warn!(scanner = %ctx.name, error = %why, "swipe not readable");
-                    None
-                }
-            };
-            Some(Payload { text: key.unwrap_or_default(), symbology: None })
+/// The card key of one swipe report. A swipe always gives one: a report that cannot be read
+/// gives an empty key, which the core calls a misread, and the log says why.
+fn swipe_key(ctx: &Ctx, report: &[u8]) -> String {
+    match magstripe::parse_magtek_report(report) {
+        Ok(tracks) => magstripe::card_key(&tracks).unwrap_or_default(),
+        Err(why) => {
+            tracing::warn!(scanner = %ctx.name, error = %why, "swipe not readable");
+            String::new()
         }
     }
 }

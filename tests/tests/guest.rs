@@ -42,28 +42,23 @@ fn kernel() -> PathBuf {
     kernels.pop().expect("a kernel in /boot (linux-image-amd64): run tests/run")
 }
 
-#[test]
-fn the_device_tests_pass_in_a_linux_guest() {
+/// One boot of the guest: runs `script` (a shell script) with `shared` writable inside, and
+/// `disk` as `/dev/vda` when given. `power_cut` is asked every 100 ms while the guest runs;
+/// when it says so, QEMU is killed from outside, as a power cut. Returns the guest's exit code
+/// (255 after a power cut) and how long the boot took.
+fn boot(
+    shared: &Path,
+    script: &str,
+    disk: Option<&Path>,
+    mut power_cut: impl FnMut() -> bool,
+) -> (i32, std::time::Duration) {
     let vng = target_dir().join("vng/bin/vng");
     assert!(vng.exists(), "{} is missing: run tests/run, which installs virtme-ng", vng.display());
-    let devices = test_binary("devices");
-    let shared = tempfile::Builder::new().prefix("guest-").tempdir_in(target_dir()).unwrap();
-    let out = shared.path();
-    let script = out.join("guest.sh");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\nip link set lo up 2>/dev/null\ncd {}\n\
-             {} --ignored --test-threads=1 >{log} 2>&1\necho $? >{rc}\n",
-            Path::new(env!("CARGO_MANIFEST_DIR")).display(),
-            devices.display(),
-            log = out.join("devices.log").display(),
-            rc = out.join("rc").display(),
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-
+    let path = shared.join("guest.sh");
+    std::fs::write(&path, format!("#!/bin/sh\nip link set lo up 2>/dev/null\n{script}")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let pidfile = shared.join("qemu.pid");
+    let _ = std::fs::remove_file(&pidfile);
     let started = Instant::now();
     let mut cmd = Command::new(&vng);
     cmd.arg("--run")
@@ -76,7 +71,8 @@ fn the_device_tests_pass_in_a_linux_guest() {
              pcspkr,powernow_k8,aesni_intel,ghash_clmulni_intel,i6300esb",
         ])
         .arg("--rwdir")
-        .arg(out)
+        .arg(shared)
+        .arg(format!("--qemu-opts=-pidfile {}", pidfile.display()))
         .env(
             "PATH",
             format!(
@@ -85,22 +81,53 @@ fn the_device_tests_pass_in_a_linux_guest() {
                 std::env::var("PATH").unwrap_or_default()
             ),
         )
-        .stdin(Stdio::null());
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if let Some(disk) = disk {
+        cmd.arg("--disk").arg(disk);
+    }
     if std::env::var("SCANLINE_GUEST_KVM").as_deref() != Ok("1") {
         cmd.arg("--disable-kvm");
     }
-    let boot = cmd.arg("--").arg(&script).output().expect("running vng");
-    let took = started.elapsed();
+    let mut child = cmd.arg("--").arg(&path).spawn().expect("running vng");
+    let deadline = started + std::time::Duration::from_secs(900);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the guest ran for 15 minutes");
+        }
+        if power_cut() {
+            let pid = std::fs::read_to_string(&pidfile).expect("QEMU's pid file");
+            let killed = Command::new("kill").args(["-9", pid.trim()]).status().unwrap();
+            assert!(killed.success());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    (status.code().unwrap_or(-1), started.elapsed())
+}
+
+#[test]
+fn the_device_tests_pass_in_a_linux_guest() {
+    let devices = test_binary("devices");
+    let shared = tempfile::Builder::new().prefix("guest-").tempdir_in(target_dir()).unwrap();
+    let out = shared.path();
+    let script = format!(
+        "cd {}\n{} --ignored --test-threads=1 >{log} 2>&1\necho $? >{rc}\n",
+        Path::new(env!("CARGO_MANIFEST_DIR")).display(),
+        devices.display(),
+        log = out.join("devices.log").display(),
+        rc = out.join("rc").display(),
+    );
+    let (_, took) = boot(out, &script, None, || false);
     let log = std::fs::read_to_string(out.join("devices.log")).unwrap_or_default();
     let rc = std::fs::read_to_string(out.join("rc")).unwrap_or_default();
     eprintln!("guest: boot and device tests took {:.1} s\n{log}", took.as_secs_f64());
-    assert_eq!(
-        rc.trim(),
-        "0",
-        "the device tests failed in the guest (vng: {}{})\n{log}",
-        String::from_utf8_lossy(&boot.stdout),
-        String::from_utf8_lossy(&boot.stderr)
-    );
+    assert_eq!(rc.trim(), "0", "the device tests failed in the guest\n{log}");
     // Both device tests ran, not zero of them (their lines interleave with the programs' logs).
     assert!(
         log.contains("test result: ok. 2 passed; 0 failed"),
@@ -112,4 +139,63 @@ fn the_device_tests_pass_in_a_linux_guest() {
     ] {
         assert!(log.contains(&format!("test {name} ... ")), "{name} did not run:\n{log}");
     }
+}
+
+/// How many times the power is cut.
+const CUTS: usize = 3;
+
+#[test]
+fn power_cuts_lose_no_shown_scan_and_leave_both_databases_whole() {
+    let power = test_binary("power");
+    let shared = tempfile::Builder::new().prefix("power-").tempdir_in(target_dir()).unwrap();
+    let out = shared.path();
+    // The databases' disk: a small ext4 file system the guest mounts.
+    let disk = out.join("disk.img");
+    let made = Command::new("sh")
+        .arg("-c")
+        .arg(format!("truncate -s 256M {0} && mkfs.ext4 -q -F {0}", disk.display()))
+        .status()
+        .unwrap();
+    assert!(made.success(), "making the disk image");
+    let acked = out.join("acked.txt");
+    let lines = || std::fs::read_to_string(&acked).map(|t| t.lines().count()).unwrap_or(0);
+    // Cut at a different moment each time: after 15 to 75 more shown scans.
+    let mut seed =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
+            as u64
+            | 1;
+    eprintln!("power cuts: seed {seed}");
+    let mut boots = Vec::new();
+    for round in 0..=CUTS {
+        let last = round == CUTS;
+        let script = format!(
+            "mkdir -p /tmp/data && mount -t ext4 /dev/vda /tmp/data || exit 91\n             cd {}\nexport SCANLINE_POWER_SHARED={} SCANLINE_POWER_DATA=/tmp/data              SCANLINE_POWER_LAST={}\n             {} --ignored --exact power_cut_boot >>{log} 2>&1\n",
+            Path::new(env!("CARGO_MANIFEST_DIR")).display(),
+            out.display(),
+            u8::from(last),
+            power.display(),
+            log = out.join("boots.log").display(),
+        );
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let cut_at = lines() + 15 + (seed % 60) as usize;
+        let (rc, took) = boot(out, &script, Some(&disk), || !last && lines() >= cut_at);
+        boots.push(took.as_secs_f64());
+        let log = std::fs::read_to_string(out.join("boots.log")).unwrap_or_default();
+        if last {
+            assert_eq!(rc, 0, "the last boot's checks failed\n{log}");
+        } else {
+            assert!(
+                lines() >= cut_at,
+                "boot {round} ended before its power cut (exit {rc})\n{log}"
+            );
+        }
+    }
+    let report = std::fs::read_to_string(out.join("report.txt")).unwrap_or_default();
+    eprintln!(
+        "power cuts: {CUTS} cuts, {} shown scans, boots took {boots:.1?} s\n{report}",
+        lines()
+    );
+    assert_eq!(report.lines().count(), CUTS, "every boot after a cut checked:\n{report}");
 }

@@ -158,12 +158,11 @@ fn power_cuts_lose_no_shown_scan_and_leave_both_databases_whole() {
         .unwrap();
     assert!(made.success(), "making the disk image");
     let acked = out.join("acked.txt");
-    let lines = || std::fs::read_to_string(&acked).map(|t| t.lines().count()).unwrap_or(0);
+    let lines = || std::fs::read_to_string(&acked).map_or(0, |t| t.lines().count());
     // Cut at a different moment each time: after 15 to 75 more shown scans.
-    let mut seed =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
-            as u64
-            | 1;
+    let mut seed = u64::from(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos(),
+    ) | 1;
     eprintln!("power cuts: seed {seed}");
     let mut boots = Vec::new();
     for round in 0..=CUTS {

@@ -48,6 +48,19 @@ pub enum DbError {
     Unresponsive(&'static str, u64),
 }
 
+/// Whether SQLite failed because the disk is full. Nothing of the failed transaction was kept,
+/// and the same request succeeds once there is room again.
+pub fn disk_full(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
+}
+
+impl DbError {
+    /// Whether the job failed because the disk is full.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, DbError::Sqlite(e) if disk_full(e))
+    }
+}
+
 /// The server's numbered migrations, from `migrations/server/`.
 pub const MIGRATIONS: Embedded = Embedded { dir: &MIGRATIONS_DIR };
 

@@ -39,6 +39,18 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal server error")
     }
 
+    /// 507: the server's disk is full. Nothing of the request was saved; a station keeps what
+    /// it sent and sends it again.
+    pub fn disk_full() -> Self {
+        tracing::error!("the database's disk is full: requests that write are refused");
+        Self::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "storage_full",
+            "the server's disk is full: nothing of this request was saved; send it again once \
+             there is room",
+        )
+    }
+
     pub fn status(&self) -> StatusCode {
         self.status
     }
@@ -55,6 +67,7 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(m) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
             StoreError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             StoreError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m),
+            StoreError::Sqlite(e) if crate::db::disk_full(&e) => Self::disk_full(),
             StoreError::Sqlite(e) => Self::internal(&e),
         }
     }
@@ -62,7 +75,7 @@ impl From<StoreError> for ApiError {
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
-        Self::internal(&e)
+        if e.is_disk_full() { Self::disk_full() } else { Self::internal(&e) }
     }
 }
 

@@ -26,6 +26,9 @@ pub enum IngestError {
     /// The group could not be committed, or the writer is gone: nothing of it was stored.
     #[error("{0}")]
     Internal(String),
+    /// The disk is full: nothing of the group was stored; the same upload succeeds later.
+    #[error("the server's disk is full")]
+    DiskFull,
 }
 
 struct Job {
@@ -66,8 +69,10 @@ impl Ingest {
                 let committed = db
                     .transact(move |tx| Ok::<_, rusqlite::Error>(run_group(tx, &work)))
                     .await
-                    .map_err(|e| e.to_string())
-                    .and_then(|r| r.map_err(|e| format!("database error: {e}")));
+                    .map_err(|e| (e.is_disk_full(), e.to_string()))
+                    .and_then(|r| {
+                        r.map_err(|e| (crate::db::disk_full(&e), format!("database error: {e}")))
+                    });
                 match committed {
                     Ok(answers) => {
                         for (reply, answer) in replies.into_iter().zip(answers) {
@@ -75,9 +80,14 @@ impl Ingest {
                         }
                     }
                     // Nothing of the group was stored.
-                    Err(e) => {
+                    Err((full, e)) => {
                         for reply in replies {
-                            let _ = reply.send(Err(IngestError::Internal(e.clone())));
+                            let failed = if full {
+                                IngestError::DiskFull
+                            } else {
+                                IngestError::Internal(e.clone())
+                            };
+                            let _ = reply.send(Err(failed));
                         }
                     }
                 }

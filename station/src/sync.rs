@@ -119,7 +119,11 @@ impl Sync {
             return Err(SyncError::Unauthorized);
         }
         if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
-            return Err(SyncError::Transient(format!("server answered {status}")));
+            // Kept and sent again; the server's words (a full disk, say) go to the kiosk.
+            let said = serde_json::from_slice::<ErrorBody>(&body)
+                .map(|b| format!(": {}", b.error.message))
+                .unwrap_or_default();
+            return Err(SyncError::Transient(format!("server answered {status}{said}")));
         }
         if status.is_client_error() {
             let error = serde_json::from_slice::<ErrorBody>(&body).ok();

@@ -73,6 +73,24 @@ pub enum Event {
     Batch,
     /// Connection, roster or scanner state changed.
     Status,
+    /// A scan could not be recorded (the station's disk is full, say): no verdict, and why.
+    NotRecorded {
+        source: String,
+        message: String,
+    },
+}
+
+/// Words for a scan that could not be recorded: nothing was kept, so it must be scanned again.
+fn not_recorded(e: &store::StoreError) -> String {
+    let full = matches!(e, store::StoreError::Sqlite(s)
+        if s.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull));
+    if full {
+        "NOT RECORDED: the station's disk is full. Free space in its data folder, then scan \
+         again."
+            .to_owned()
+    } else {
+        format!("NOT RECORDED: {e}. Scan again.")
+    }
 }
 
 type Reply<T> = oneshot::Sender<Result<T, String>>;
@@ -183,9 +201,12 @@ impl Worker {
     pub fn handle(&mut self, cmd: Command) {
         match cmd {
             Command::Scan { source, text, reply } => {
-                let r = self.scan(&source, &text).map_err(|e| e.to_string());
-                if let Err(e) = &r {
-                    tracing::error!(error = %e, "a scan could not be recorded");
+                let r = self.scan(&source, &text).map_err(|e| not_recorded(&e));
+                if let Err(message) = &r {
+                    tracing::error!(error = %message, "a scan could not be recorded");
+                    // The kiosk shows it in place of a verdict, whatever scanner read it.
+                    let _ =
+                        self.events.send(Event::NotRecorded { source, message: message.clone() });
                 }
                 if let Some(reply) = reply {
                     let _ = reply.send(r);

@@ -112,32 +112,42 @@ fn boot(
 }
 
 #[test]
-fn the_device_tests_pass_in_a_linux_guest() {
-    let devices = test_binary("devices");
+fn the_device_and_full_disk_tests_pass_in_a_linux_guest() {
     let shared = tempfile::Builder::new().prefix("guest-").tempdir_in(target_dir()).unwrap();
     let out = shared.path();
-    let script = format!(
-        "cd {}\n{} --ignored --test-threads=1 >{log} 2>&1\necho $? >{rc}\n",
-        Path::new(env!("CARGO_MANIFEST_DIR")).display(),
-        devices.display(),
-        log = out.join("devices.log").display(),
-        rc = out.join("rc").display(),
-    );
+    // Both test binaries in one boot, each with its own log and exit code.
+    let mut script = format!("cd {}\n", Path::new(env!("CARGO_MANIFEST_DIR")).display());
+    for name in ["devices", "full_disk"] {
+        script.push_str(&format!(
+            "{} --ignored --test-threads=1 >{log} 2>&1\necho $? >{rc}\n",
+            test_binary(name).display(),
+            log = out.join(format!("{name}.log")).display(),
+            rc = out.join(format!("{name}.rc")).display(),
+        ));
+    }
     let (_, took) = boot(out, &script, None, || false);
-    let log = std::fs::read_to_string(out.join("devices.log")).unwrap_or_default();
-    let rc = std::fs::read_to_string(out.join("rc")).unwrap_or_default();
-    eprintln!("guest: boot and device tests took {:.1} s\n{log}", took.as_secs_f64());
-    assert_eq!(rc.trim(), "0", "the device tests failed in the guest\n{log}");
-    // Both device tests ran, not zero of them (their lines interleave with the programs' logs).
-    assert!(
-        log.contains("test result: ok. 2 passed; 0 failed"),
-        "not both device tests passed:\n{log}"
-    );
-    for name in [
-        "keyboard_wedges_scan_in_two_layouts_hold_their_grab_and_survive_a_replug",
-        "hid_pos_and_swipe_readers_are_read_through_hidapi_and_survive_a_replug",
-    ] {
-        assert!(log.contains(&format!("test {name} ... ")), "{name} did not run:\n{log}");
+    eprintln!("guest: boot, device and full-disk tests took {:.1} s", took.as_secs_f64());
+    let expected: [(&str, &[&str]); 2] = [
+        (
+            "devices",
+            &[
+                "keyboard_wedges_scan_in_two_layouts_hold_their_grab_and_survive_a_replug",
+                "hid_pos_and_swipe_readers_are_read_through_hidapi_and_survive_a_replug",
+            ],
+        ),
+        ("full_disk", &["a_full_disk_is_a_clear_error_loses_nothing_and_recovers_by_itself"]),
+    ];
+    for (binary, tests) in expected {
+        let log = std::fs::read_to_string(out.join(format!("{binary}.log"))).unwrap_or_default();
+        let rc = std::fs::read_to_string(out.join(format!("{binary}.rc"))).unwrap_or_default();
+        eprintln!("--- {binary}\n{log}");
+        assert_eq!(rc.trim(), "0", "the {binary} tests failed in the guest\n{log}");
+        // Every test ran, not zero of them (their lines interleave with the programs' logs).
+        let summary = format!("test result: ok. {} passed; 0 failed", tests.len());
+        assert!(log.contains(&summary), "not every {binary} test passed:\n{log}");
+        for name in tests {
+            assert!(log.contains(&format!("test {name} ... ")), "{name} did not run:\n{log}");
+        }
     }
 }
 

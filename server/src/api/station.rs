@@ -226,6 +226,7 @@ async fn upload_entries(
         state.ingest.upload(station, uuid, req.entries, now).await.map_err(|e| match e {
             IngestError::Store(e) => ApiError::from(e),
             IngestError::Internal(e) => ApiError::internal(&e),
+            IngestError::DiskFull => ApiError::disk_full(),
         })?;
     Ok(Json(UploadResult { entries }))
 }

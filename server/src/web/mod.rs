@@ -149,14 +149,23 @@ impl From<StoreError> for WebError {
             StoreError::Forbidden(m) => Self::Forbidden(m),
             // The store's refusals of bad input carry words for the person who typed it.
             StoreError::Invalid(m) | StoreError::Conflict(m) => Self::Invalid(m),
+            StoreError::Sqlite(e) if crate::db::disk_full(&e) => Self::Invalid(DISK_FULL.into()),
             StoreError::Sqlite(e) => Self::Internal(e.to_string()),
         }
     }
 }
 
+/// What a page says when the server's disk is full.
+const DISK_FULL: &str = "Not saved: the server's disk is full, so nothing was changed. Tell \
+                         whoever looks after the server; try again once there is room.";
+
 impl From<DbError> for WebError {
     fn from(e: DbError) -> Self {
-        Self::Internal(e.to_string())
+        if e.is_disk_full() {
+            Self::Invalid(DISK_FULL.into())
+        } else {
+            Self::Internal(e.to_string())
+        }
     }
 }
 

@@ -219,6 +219,17 @@ pub fn station_config(
     path
 }
 
+/// `station_config` without a serial scanner and with `scanners` (`[[scanner]]` tables as
+/// TOML) added: the station set-up of the guest tests, whose scanners are kernel devices.
+pub fn station_config_with(dir: &Path, server: &str, token_file: &Path, scanners: &str) -> PathBuf {
+    let path = station_config(dir, server, token_file, None, 0, ("Lunch line", 1, 1));
+    let mut text = std::fs::read_to_string(&path).expect("the station config just written");
+    text.push('\n');
+    text.push_str(scanners);
+    std::fs::write(&path, text).expect("writing the station config");
+    path
+}
+
 /// A serial scanner simulated on a pseudo-terminal. The station opens `link`, a symlink to the
 /// pty's slave side; the test writes scans to the master side. Dropping it is an unplug.
 pub struct FakeScanner {

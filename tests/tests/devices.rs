@@ -18,7 +18,9 @@ use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use scanline_tests::vdev::{self, VirtualHid, VirtualKeyboard};
-use scanline_tests::{Kiosk, ServerProcess, StationProcess, agency, cards, server_cli};
+use scanline_tests::{
+    Kiosk, ServerProcess, StationProcess, agency, cards, server_cli, station_config_with,
+};
 use serde_json::Value;
 
 /// The station's service user in the guest, in the groups the udev rules name.
@@ -73,20 +75,10 @@ impl Rig {
         let a = agency(20);
         let server = ServerProcess::start(&a.db, &["serve", "--listen", "127.0.0.1:0"]);
         let dir = a.dir.path().join("station");
-        std::fs::create_dir_all(dir.join("data")).unwrap();
-        std::fs::copy(&a.token, dir.join("station.token")).unwrap();
-        let config = dir.join("station.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "[server]\nurl = \"{}\"\ntoken_file = \"station.token\"\nroster_refresh_secs = 1\n\
-                 request_timeout_secs = 5\n\n[station]\ndata_dir = \"data\"\n\
-                 kiosk_listen = \"127.0.0.1:0\"\ndebounce_ms = 0\n\n[[batch_template]]\n\
-                 name = \"Lunch line\"\nprogram_id = 1\nservice_type_ids = [1]\n\n{scanners}",
-                server.base
-            ),
-        )
-        .unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
+        let token = dir.join("station.token");
+        std::fs::copy(&a.token, &token).unwrap();
+        let config = station_config_with(&dir, &server.base, &token, scanners);
         // The station's user owns its folder, as the package makes it.
         let owned = std::process::Command::new("chown")
             .args(["-R", &format!("{USER}:{USER}")])

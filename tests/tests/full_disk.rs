@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
-use scanline_tests::{Kiosk, ServerProcess, StationProcess, agency, cards};
+use scanline_tests::{
+    Kiosk, ServerProcess, StationProcess, agency, cards, ready, station_config_with,
+};
 use serde_json::{Value, json};
 
 fn sh(script: &str) {
@@ -56,26 +58,12 @@ async fn a_full_disk_is_a_clear_error_loses_nothing_and_recovers_by_itself() {
     let server_db = server_fs.join("scanline.db");
     std::fs::copy(&a.db, &server_db).unwrap();
     let server = ServerProcess::start(&server_db, &["serve", "--listen", "127.0.0.1:0"]);
-    std::fs::copy(&a.token, station_fs.join("station.token")).unwrap();
-    let config = station_fs.join("station.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nurl = \"{}\"\ntoken_file = \"station.token\"\nroster_refresh_secs = 2\n\
-             request_timeout_secs = 5\n\n[station]\ndata_dir = \"data\"\n\
-             kiosk_listen = \"127.0.0.1:0\"\ndebounce_ms = 0\n\n[[batch_template]]\n\
-             name = \"Lunch line\"\nprogram_id = 1\nservice_type_ids = [1]\n",
-            server.base
-        ),
-    )
-    .unwrap();
+    let token = station_fs.join("station.token");
+    std::fs::copy(&a.token, &token).unwrap();
+    let config = station_config_with(&station_fs, &server.base, &token, "");
     let station = StationProcess::start(&config);
     let kiosk = Kiosk::new(&station.kiosk);
-    kiosk
-        .wait_status(120, "the station to come online", |s| {
-            s["roster"]["loaded"] == true && s["link"]["link"] == "online"
-        })
-        .await;
+    ready(&kiosk, false).await;
     let c = cards(&server_db);
     let codes: Vec<String> = c.good.iter().chain(&c.unenrolled).cloned().collect();
     let mut acked: Vec<String> = Vec::new();

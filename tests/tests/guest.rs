@@ -52,6 +52,9 @@ fn boot(
     disk: Option<&Path>,
     mut power_cut: impl FnMut() -> bool,
 ) -> (i32, std::time::Duration) {
+    // One guest at a time: an emulated guest takes a core, and these machines have two.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let vng = target_dir().join("vng/bin/vng");
     assert!(vng.exists(), "{} is missing: run tests/run, which installs virtme-ng", vng.display());
     let path = shared.join("guest.sh");

@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::Connection;
-use scanline_tests::{Kiosk, ServerProcess, StationProcess, cards, server_cli};
+use scanline_tests::{
+    Kiosk, ServerProcess, StationProcess, cards, ready, server_cli, station_config_with,
+};
 use serde_json::json;
 
 fn env_path(name: &str) -> PathBuf {
@@ -72,25 +74,11 @@ async fn power_cut_boot() {
     }
 
     let server = ServerProcess::start(&server_db, &["serve", "--listen", "127.0.0.1:0"]);
-    let config = station_dir.join("station.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nurl = \"{}\"\ntoken_file = \"station.token\"\nroster_refresh_secs = 2\n\
-             request_timeout_secs = 10\n\n[station]\ndata_dir = \"data\"\n\
-             kiosk_listen = \"127.0.0.1:0\"\ndebounce_ms = 0\n\n[[batch_template]]\n\
-             name = \"Lunch line\"\nprogram_id = 1\nservice_type_ids = [1]\n",
-            server.base
-        ),
-    )
-    .unwrap();
+    let config =
+        station_config_with(&station_dir, &server.base, &station_dir.join("station.token"), "");
     let station = StationProcess::start(&config);
     let kiosk = Kiosk::new(&station.kiosk);
-    kiosk
-        .wait_status(120, "the station to come online", |s| {
-            s["roster"]["loaded"] == true && s["link"]["link"] == "online"
-        })
-        .await;
+    ready(&kiosk, false).await;
     if !first {
         // The outbox resumes: everything shown reaches the server, once.
         kiosk.wait_status(120, "the outbox to catch up", |s| s["outbox_pending"] == 0).await;

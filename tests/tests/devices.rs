@@ -337,8 +337,16 @@ async fn hid_pos_and_swipe_readers_are_read_through_hidapi_and_survive_a_replug(
     rig.wait_connected("pos", true).await;
     drop(magnesafe);
     rig.wait_connected("magnesafe", false).await;
+    let mut magnesafe =
+        VirtualHid::plug("MagTek Dynamag", 0x0801, 0x0011, &vdev::magtek_descriptor(887));
+    rig.wait_connected("magnesafe", true).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     pos.input(&vdev::hid_pos_report(b"]C0", good[2].as_bytes(), false));
     let got = rig.wait_entries(6).await;
     assert_eq!(got[5], want("pos", &good[2], "accepted"));
+    // The same card swiped again after the replug: read, and judged already served.
+    magnesafe.input(&vdev::magnesafe_report(b";5566778899=2912101?"));
+    let got = rig.wait_entries(7).await;
+    assert_eq!((got[6].0.as_str(), got[6].1.as_str()), ("magnesafe", "5566778899"));
+    assert_ne!(got[6].2, "accepted", "a second meal the same day");
 }

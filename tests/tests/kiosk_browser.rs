@@ -17,13 +17,40 @@ async fn the_kiosk_shows_each_verdict_live_and_the_guest_page_never_a_reason() {
     browser.client.goto(&format!("{}/", station.kiosk)).await.unwrap();
     browser.wait_text("#banner .label", "Ready").await;
     browser.client.execute("window.scanlineMarker = 42; return null;", vec![]).await.unwrap();
+    // The no-card lookup's own example finds someone.
+    let placeholder = browser
+        .client
+        .find(fantoccini::Locator::Css("#q"))
+        .await
+        .unwrap()
+        .attr("placeholder")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    let example = placeholder.trim_start_matches("e.g. ").to_owned();
+    browser
+        .client
+        .find(fantoccini::Locator::Css("#q"))
+        .await
+        .unwrap()
+        .send_keys(&format!("{example}\u{E007}"))
+        .await
+        .unwrap();
+    browser.wait_for("#lookup-results", "the example's match", |t| t.contains("Mara G.")).await;
     let (_, good) = kiosk.post("/api/scan", &json!({"code": c.good[0]})).await;
     browser.wait_text("#banner .label", "OK").await;
     assert_eq!(browser.text("#banner .name").await, good["display_name"].as_str().unwrap());
-    assert_eq!(browser.text("#banner .icon").await, "✔");
+    let icon = async |b: &scanline_tests::Browser| {
+        b.client
+            .execute("return document.querySelector('#banner .icon svg') ? document.querySelector('#banner .icon').dataset.icon : 'none';", vec![])
+            .await
+            .unwrap()
+    };
+    // The icons are drawn by the page itself, never by a font.
+    assert_eq!(icon(&browser).await, json!("ok"));
     kiosk.post("/api/scan", &json!({"code": c.barred[0]})).await;
     browser.wait_text("#banner .label", "Barred: see staff").await;
-    assert_eq!(browser.text("#banner .icon").await, "✋");
+    assert_eq!(icon(&browser).await, json!("stop"));
     // Past the double-read window, the same card again is a second meal.
     tokio::time::sleep(Duration::from_millis(400)).await;
     kiosk.post("/api/scan", &json!({"code": c.good[0]})).await;
@@ -33,13 +60,28 @@ async fn the_kiosk_shows_each_verdict_live_and_the_guest_page_never_a_reason() {
     // The review list shows the entries too.
     browser
         .wait_for("#entries", "the three entries", |r| {
-            r.contains("duplicate") && r.contains("barred") && r.contains("accepted")
+            r.contains("Already served") && r.contains("Barred: see staff") && r.contains("OK")
         })
         .await;
+    // The counts use the banner's words.
+    browser
+        .wait_for("#counts", "the counts in the banner's words", |t| {
+            t.contains("Already served: 1") && t.contains("OK: 1") && !t.contains("duplicate")
+        })
+        .await;
+    // A misread asks for the card again, and sends nobody to staff.
+    kiosk.post("/api/scan", &json!({"code": "88000999999010"})).await;
+    browser.wait_text("#banner .label", "Misread: scan again").await;
+    assert_eq!(browser.text("#banner .name").await, "");
+    assert_eq!(icon(&browser).await, json!("retry"));
 
     // Guest page: a first name and a welcome, or "see the front desk"; never why.
     browser.client.goto(&format!("{}/guest", station.kiosk)).await.unwrap();
     browser.wait_text(".en", "Please scan your card").await;
+    // (Another misread than the staff page's, which the double-read window would drop.)
+    let (_, r) = kiosk.post("/api/scan", &json!({"code": "88000999999020"})).await;
+    assert_eq!(r["verdict"], "misread", "{r}");
+    browser.wait_text(".en", "Please scan your card again").await;
     kiosk.post("/api/scan", &json!({"code": c.barred[1 % c.barred.len()]})).await;
     browser.wait_text(".en", "Please see the front desk").await;
     let body = browser.body().await;

@@ -123,6 +123,8 @@ struct Status {
     scanners: Vec<crate::state::ScannerState>,
     clock_error: Option<String>,
     templates: Vec<String>,
+    /// The banner's words for each verdict, so the counts say the same.
+    labels: std::collections::BTreeMap<&'static str, &'static str>,
 }
 
 #[derive(Serialize)]
@@ -186,6 +188,10 @@ async fn status(State(state): State<KioskState>) -> Response {
             scanners: shared.scanners(),
             clock_error: shared.clock_error(),
             templates,
+            labels: scanline_core::verdict::Verdict::ALL
+                .into_iter()
+                .map(|v| (v.as_str(), v.staff_label()))
+                .collect(),
         })
     })
     .await;
@@ -233,13 +239,21 @@ struct LookupQuery {
 
 async fn lookup(State(state): State<KioskState>, Query(q): Query<LookupQuery>) -> Response {
     let query: String = q.q.chars().take(40).collect();
-    match read(&state, move |c| roster::lookup(c, &query, 12)).await {
-        Ok(list) => Json(
-            list.into_iter()
-                .map(|(id, name)| json!({"client_id": id, "display_name": name}))
-                .collect::<Vec<_>>(),
-        )
-        .into_response(),
+    // Each match with what tells it apart on this station: the last day it was served here
+    // (and, on the page, the photo on file while the server answers). Nothing more personal
+    // than the roster holds.
+    let found = read(&state, move |c| {
+        roster::lookup(c, &query, 12)?
+            .into_iter()
+            .map(|(id, name)| {
+                let last = batches::last_served(c, id)?;
+                Ok(json!({"client_id": id, "display_name": name, "last_served": last}))
+            })
+            .collect::<Result<Vec<_>, crate::store::StoreError>>()
+    })
+    .await;
+    match found {
+        Ok(list) => Json(list).into_response(),
         Err(r) => r,
     }
 }
@@ -404,13 +418,16 @@ async fn events(State(state): State<KioskState>) -> impl IntoResponse {
     Sse::new(sse_stream(rx, |e| serde_json::to_value(&e).ok())).keep_alive(KeepAlive::default())
 }
 
-/// What a guest may see of a scan: a first name and a welcome, or "see the front desk".
-/// Never the verdict, the reason or the last initial.
+/// What a guest may see of a scan: a first name and a welcome, "scan your card again" for a
+/// card that did not read, or "see the front desk". Never the verdict, the reason or the last
+/// initial.
 pub fn guest_view(e: &Event) -> Option<Value> {
     match e {
         Event::Scan(s) => Some(if s.verdict.is_accepted() {
             let first = s.display_name.split_whitespace().next().unwrap_or("").to_owned();
             json!({"kind": "welcome", "name": first})
+        } else if s.verdict == scanline_core::verdict::Verdict::Misread {
+            json!({"kind": "scan_again"})
         } else {
             json!({"kind": "see_desk"})
         }),

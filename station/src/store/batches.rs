@@ -488,6 +488,17 @@ pub fn outbox_depth(conn: &Connection) -> StoreResult<i64> {
     Ok(ops + entries)
 }
 
+/// The last day this station served a client (an accepted entry not deleted), so a volunteer
+/// can tell two people of the same name apart in the no-card lookup.
+pub fn last_served(conn: &Connection, client: i64) -> StoreResult<Option<String>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT MAX(service_date) FROM entries
+             WHERE client_id = :c AND verdict = 'accepted' AND deleted_at IS NULL",
+        )?
+        .query_row(named_params! {":c": client}, |r| r.get(0))?)
+}
+
 /// Work the server refused for good.
 pub fn failed_count(conn: &Connection) -> StoreResult<i64> {
     Ok(conn

@@ -69,6 +69,13 @@ async fn the_kiosk_shows_each_verdict_live_and_the_guest_page_never_a_reason() {
             t.contains("Already served: 1") && t.contains("OK: 1") && !t.contains("duplicate")
         })
         .await;
+    // "+ Guest without card" and Revalidate say what they did.
+    for (button, says) in
+        [("#anon", "Guest without card counted: 1"), ("#revalidate", "Revalidated:")]
+    {
+        browser.client.find(fantoccini::Locator::Css(button)).await.unwrap().click().await.unwrap();
+        browser.wait_for("#alerts", says, |t| t.contains(says)).await;
+    }
     // A misread asks for the card again, and sends nobody to staff.
     kiosk.post("/api/scan", &json!({"code": "88000999999010"})).await;
     browser.wait_text("#banner .label", "Misread: scan again").await;

@@ -17,8 +17,11 @@ pub mod vdev;
 /// Path of a workspace binary next to the running test executable.
 pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    // target/<profile>/deps/<test> -> target/<profile>/<name>
-    let dir = exe.parent().and_then(Path::parent).expect("target directory");
+    // target/<profile>/deps/<test> (a test) or target/<profile>/<bin> -> target/<profile>/<name>
+    let mut dir = exe.parent().expect("target directory");
+    if dir.file_name().is_some_and(|d| d == "deps") {
+        dir = dir.parent().expect("target directory");
+    }
     let path = dir.join(name);
     assert!(
         path.exists(),

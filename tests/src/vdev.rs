@@ -1,5 +1,5 @@
 //! Virtual input devices made through a real Linux kernel, for the device tests that run in a
-//! guest (`tests/tests/devices.rs`): a keyboard-wedge scanner through uinput, and HID devices
+//! guest (`scanline-guest-checks devices`): a keyboard-wedge scanner through uinput, and HID devices
 //! (a HID POS barcode scanner, a MagTek swipe reader) through uhid, which the kernel shows as
 //! `/dev/input/event*` and `/dev/hidraw*` nodes with the USB ids given, as the real ones are.
 //! Dropping a device unplugs it.

@@ -1,5 +1,5 @@
 //! A full disk (DESIGN §14), run inside the guest with the device tests (it mounts small
-//! tmpfs file systems, which needs root), so it is ignored on the host. The station's data and
+//! tmpfs file systems, which needs root), as part of `scanline-guest-checks`. The station's data and
 //! the server's database each live on a few megabytes that a filler file then takes:
 //!
 //! - a scan the station cannot commit shows "not recorded" and why on the kiosk, never a
@@ -47,9 +47,7 @@ async fn entries(kiosk: &Kiosk) -> Vec<Value> {
     kiosk.get("/api/entries").await.as_array().cloned().unwrap_or_default()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "mounts file systems, so needs root: runs in the guest booted by tests/tests/guest.rs"]
-async fn a_full_disk_is_a_clear_error_loses_nothing_and_recovers_by_itself() {
+pub(crate) async fn a_full_disk_is_a_clear_error_loses_nothing_and_recovers_by_itself() {
     let root = tempfile::tempdir().unwrap();
     let (station_fs, server_fs) = (root.path().join("station"), root.path().join("server"));
     small_fs(&station_fs);

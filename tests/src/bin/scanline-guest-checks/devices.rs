@@ -1,7 +1,7 @@
-//! Scanners through a real Linux kernel's input stack (DESIGN §8, §14). These tests need
-//! `/dev/uinput` and `/dev/uhid` and root, which the test machines do not give, so they are
-//! ignored on the host and run inside a guest that `tests/tests/guest.rs` boots (one boot for
-//! all of them). There the kernel makes real event and hidraw nodes for virtual scanners with
+//! Scanners through a real Linux kernel's input stack (DESIGN §8, §14). These checks need
+//! `/dev/uinput` and `/dev/uhid` and root, which the test machines do not give, so they run
+//! inside the guest that `tests/tests/guest.rs` boots (one boot for all of them), as part of
+//! `scanline-guest-checks`. There the kernel makes real event and hidraw nodes for virtual scanners with
 //! the USB ids of real models, `deploy/60-scanline-scanners.rules` grants the station's user
 //! access to them, and the station runs as that user, exactly as installed:
 //!
@@ -160,9 +160,7 @@ impl Rig {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs /dev/uinput and root: runs in the guest booted by tests/tests/guest.rs"]
-async fn keyboard_wedges_scan_in_two_layouts_hold_their_grab_and_survive_a_replug() {
+pub(crate) async fn keyboard_wedges_scan_in_two_layouts_hold_their_grab_and_survive_a_replug() {
     setup();
     let mut us = VirtualKeyboard::plug("scanline-test-us", 0x0c2e, 0x0b61);
     let mut fr = VirtualKeyboard::plug("scanline-test-fr", 0x05f9, 0x2206);
@@ -254,9 +252,7 @@ async fn keyboard_wedges_scan_in_two_layouts_hold_their_grab_and_survive_a_replu
     assert_eq!(got[5], ("wedge us".to_owned(), good[4].clone(), "accepted".to_owned()));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs /dev/uhid and root: runs in the guest booted by tests/tests/guest.rs"]
-async fn hid_pos_and_swipe_readers_are_read_through_hidapi_and_survive_a_replug() {
+pub(crate) async fn hid_pos_and_swipe_readers_are_read_through_hidapi_and_survive_a_replug() {
     setup();
     // Honeywell's composite scanner: a keyboard interface first, then HID POS, one USB id.
     let boot_keyboard: &[u8] = &[

@@ -63,6 +63,11 @@ pub struct StationInfo {
 pub struct RosterClient {
     pub id: ClientId,
     pub display_name: String,
+    /// The agency's client number, printed on the card: what tells two "Ben J." apart at the
+    /// no-card lookup. Empty where the display name is (a restricted client of another
+    /// organization), and from a server that does not send it.
+    #[serde(default)]
+    pub client_number: String,
 }
 
 /// A card that resolves (active, replaced or expired); revoked cards are left out and scan as

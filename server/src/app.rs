@@ -36,7 +36,7 @@ pub fn app(state: AppState) -> Router {
     let doc = std::sync::Arc::new(doc);
     api.route("/api/v1/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
         .route("/metrics", get(crate::metrics::metrics))
-        .merge(crate::web::router())
+        .merge(crate::web::pages(state.clone()))
         .fallback(|| async { ApiError::not_found("no such endpoint").into_response() })
         .layer(axum::middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

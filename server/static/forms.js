@@ -10,3 +10,26 @@ document.addEventListener("submit", (ev) => {
     ev.stopImmediatePropagation();
   }
 }, true);
+// Each table cell carries its column's heading, which a phone shows in front of the value
+// when the table is laid out as one card per row (staff.css). Rows added later by a page's
+// own script are labelled as they arrive.
+function labelCells(table) {
+  const heads = [...table.querySelectorAll("thead th")].map((th) => {
+    const words = th.cloneNode(true);
+    for (const hidden of words.querySelectorAll(".visually-hidden")) hidden.remove();
+    return words.textContent.trim();
+  });
+  for (const tr of table.querySelectorAll("tbody tr")) {
+    [...tr.children].forEach((td, i) => { if (heads[i] && !td.hasAttribute("data-label")) td.setAttribute("data-label", heads[i]); });
+  }
+}
+// On a phone the menu starts folded under its "Menu" button, so the page itself is in view.
+for (const menu of document.querySelectorAll("details.menu")) {
+  if (window.matchMedia("(max-width: 40rem)").matches) menu.open = false;
+}
+document.addEventListener("DOMContentLoaded", () => {
+  for (const table of document.querySelectorAll("table")) {
+    labelCells(table);
+    new MutationObserver(() => labelCells(table)).observe(table, { childList: true, subtree: true });
+  }
+});

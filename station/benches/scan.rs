@@ -155,6 +155,7 @@ fn snapshot(n_clients: usize, today: NaiveDate) -> anyhow::Result<RosterSnapshot
         clients.push(RosterClient {
             id,
             display_name: format!("{} {initial}.", FIRST_NAMES[i % FIRST_NAMES.len()]),
+            client_number: id.to_string(),
         });
         // The first card was lost and reprinted: two cards per client, one current.
         cards.push(RosterCard {

@@ -207,7 +207,7 @@ impl Sync {
 
     /// Brings the roster up to date once.
     pub async fn refresh_roster(&self) -> Result<(), SyncError> {
-        let cursor = self.db(|c| roster::cursor(c)).await?;
+        let cursor = self.db(|c| roster::delta_cursor(c)).await?;
         if let Some(since) = cursor {
             match self
                 .send(self.http.get(self.url(&format!("/api/v1/roster/delta?since={since}"))))

@@ -603,7 +603,11 @@ mod tests {
                 max_per_day: 1,
                 frequency: None,
             }],
-            clients: vec![RosterClient { id: 9, display_name: "Ana E.".into() }],
+            clients: vec![RosterClient {
+                id: 9,
+                display_name: "Ana E.".into(),
+                client_number: "9".into(),
+            }],
             cards: vec![RosterCard {
                 code: code.clone(),
                 client_id: 9,

@@ -342,7 +342,10 @@ pub struct CardLine {
     pub expires_on: Option<NaiveDate>,
     pub code: String,
     pub kind: String,
-    pub issued_at: String,
+    /// The day it was issued, in the client's organization's time zone (as the card says).
+    pub issued_on: NaiveDate,
+    /// Why it was revoked, for a revoked card.
+    pub revoked_reason: String,
     pub state: &'static str,
 }
 
@@ -374,10 +377,19 @@ pub struct ServiceLine {
 /// A bar as the client dashboard lists it.
 #[derive(Debug, Clone)]
 pub struct BarLine {
+    /// What the bar covers, in words: "all of Community Meals", a program's name.
     pub scope: String,
     pub begin_date: NaiveDate,
     pub end_date: NaiveDate,
     pub reason: String,
+    pub ended_early: bool,
+}
+
+impl BarLine {
+    /// Whether the bar holds on `day`.
+    pub fn holds_on(&self, day: NaiveDate) -> bool {
+        !self.ended_early && self.begin_date <= day && day <= self.end_date
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -388,25 +400,35 @@ pub struct Dashboard {
     pub bars: Vec<BarLine>,
 }
 
-/// Everything the client dashboard shows besides the client row.
-pub fn dashboard(conn: &Connection, id: ClientId) -> StoreResult<Dashboard> {
+/// Everything the client dashboard shows besides the client row, for a viewer of `orgs`: the
+/// bars are those of the viewer's organizations. Dates are in `zone`, the client's
+/// organization's, and `today` is that zone's date.
+pub fn dashboard(
+    conn: &Connection,
+    id: ClientId,
+    orgs: &[i64],
+    zone: chrono_tz::Tz,
+    today: NaiveDate,
+) -> StoreResult<Dashboard> {
     let cards = conn
         .prepare_cached(
-            "SELECT code, kind, substr(issued_at, 1, 10),
+            "SELECT code, kind, issued_at,
                  CASE WHEN revoked_at IS NOT NULL THEN 'revoked'
                       WHEN replaced_by IS NOT NULL THEN 'replaced'
-                      WHEN expires_on IS NOT NULL AND expires_on < date('now') THEN 'expired'
-                      ELSE 'active' END, id, expires_on
+                      WHEN expires_on IS NOT NULL AND expires_on < :today THEN 'expired'
+                      ELSE 'active' END, id, expires_on, COALESCE(revoked_reason, '')
              FROM cards WHERE client_id = :c ORDER BY id DESC",
         )?
-        .query_map(named_params! {":c": id}, |r| {
+        .query_map(named_params! {":c": id, ":today": today}, |r| {
             let state: String = r.get(3)?;
+            let issued: chrono::DateTime<chrono::Utc> = r.get(2)?;
             Ok(CardLine {
                 id: r.get(4)?,
                 expires_on: r.get(5)?,
                 code: r.get(0)?,
                 kind: r.get(1)?,
-                issued_at: r.get(2)?,
+                issued_on: issued.with_timezone(&zone).date_naive(),
+                revoked_reason: r.get(6)?,
                 state: match state.as_str() {
                     "revoked" => "revoked",
                     "replaced" => "replaced",
@@ -455,17 +477,31 @@ pub fn dashboard(conn: &Connection, id: ClientId) -> StoreResult<Dashboard> {
             })
         })?
         .collect::<Result<_, _>>()?;
+    let orgs = serde_json::to_string(orgs).expect("ids serialise");
     let bars = conn
         .prepare_cached(
-            "SELECT scope_kind || ' ' || scope_id, begin_date, end_date, reason FROM bars
-             WHERE client_id = :c ORDER BY end_date DESC",
+            "SELECT CASE b.scope_kind
+                     WHEN 'organization' THEN 'all of ' || o.name
+                     WHEN 'program' THEN p.name
+                     ELSE st.name || ' (' || sp.name || ')' END,
+                 b.begin_date, b.end_date, b.reason, b.ended_early_at IS NOT NULL
+             FROM bars b
+               LEFT JOIN organizations o ON b.scope_kind = 'organization' AND o.id = b.scope_id
+               LEFT JOIN programs p ON b.scope_kind = 'program' AND p.id = b.scope_id
+               LEFT JOIN service_types st ON b.scope_kind = 'service_type' AND st.id = b.scope_id
+               LEFT JOIN programs sp ON sp.id = st.program_id
+             WHERE b.client_id = :c
+               AND COALESCE(o.id, p.organization_id, sp.organization_id)
+                   IN (SELECT value FROM json_each(:orgs))
+             ORDER BY b.end_date DESC",
         )?
-        .query_map(named_params! {":c": id}, |r| {
+        .query_map(named_params! {":c": id, ":orgs": orgs}, |r| {
             Ok(BarLine {
                 scope: r.get(0)?,
                 begin_date: r.get(1)?,
                 end_date: r.get(2)?,
                 reason: r.get(3)?,
+                ended_early: r.get(4)?,
             })
         })?
         .collect::<Result<_, _>>()?;

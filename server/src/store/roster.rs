@@ -77,12 +77,13 @@ fn client_row(org: i64) -> impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<Roste
         let preferred: String = r.get(2)?;
         let last: String = r.get(3)?;
         // A restricted client is scanned by number only outside their own organization.
-        let display_name = if restricted && owner != org {
-            String::new()
+        let number: i64 = r.get(6)?;
+        let (display_name, client_number) = if restricted && owner != org {
+            (String::new(), String::new())
         } else {
-            display_name(&first, &preferred, &last)
+            (display_name(&first, &preferred, &last), number.to_string())
         };
-        Ok(RosterClient { id: r.get(0)?, display_name })
+        Ok(RosterClient { id: r.get(0)?, display_name, client_number })
     }
 }
 
@@ -117,7 +118,8 @@ fn snapshot_in_tx(conn: &Connection, station: &StationAuth) -> StoreResult<Roste
 
     let clients = conn
         .prepare_cached(
-            "SELECT id, first_name, preferred_name, last_name, restricted, organization_id
+            "SELECT id, first_name, preferred_name, last_name, restricted, organization_id,
+                 client_number
              FROM clients c
              WHERE EXISTS (SELECT 1 FROM cards WHERE client_id = c.id AND revoked_at IS NULL)
              ORDER BY id",
@@ -441,7 +443,8 @@ impl Building<'_> {
     fn finish(self) -> StoreResult<RosterDelta> {
         let (conn, scope, clients, mut d) = (self.conn, self.scope, self.clients, self.d);
         let mut client_stmt = conn.prepare_cached(
-            "SELECT id, first_name, preferred_name, last_name, restricted, organization_id
+            "SELECT id, first_name, preferred_name, last_name, restricted, organization_id,
+                 client_number
              FROM clients WHERE id = :id",
         )?;
         for id in clients {

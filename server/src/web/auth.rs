@@ -97,6 +97,21 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
+/// The session a request's cookie names, if it is still live, looked up without recording
+/// activity: for drawing the menu on an error page.
+pub(crate) async fn peek(state: &AppState, headers: &HeaderMap) -> Option<Session> {
+    let token = cookie(headers, SESSION_COOKIE).filter(|t| t.len() <= 128)?;
+    let idle = state.web.idle_timeout;
+    state
+        .db
+        .read(move |conn| sessions::find(conn, &token))
+        .await
+        .ok()?
+        .ok()
+        .flatten()
+        .filter(|s| Utc::now() - s.last_seen_at <= idle)
+}
+
 /// Compares a form's CSRF token with the session's, in constant time.
 pub fn check_csrf(session: &Session, submitted: &str) -> WebResult<()> {
     if same(&session.csrf_token, submitted) { Ok(()) } else { Err(WebError::Csrf) }

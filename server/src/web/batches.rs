@@ -153,7 +153,20 @@ struct EntryLine<'a> {
     e: &'a EntryRow,
     label: &'static str,
     class: &'static str,
+    /// When it was scanned, in the organization's time zone.
+    time: String,
 }
+
+/// How many entries of one verdict a batch holds, for the counts above the list.
+struct Count {
+    verdict: &'static str,
+    label: &'static str,
+    class: &'static str,
+    n: usize,
+}
+
+/// Rows on one page of a batch's review.
+const PAGE_ROWS: usize = 100;
 
 #[derive(Template)]
 #[template(path = "batch.html")]
@@ -167,36 +180,118 @@ struct ReviewPage<'a> {
     can_change: bool,
     entries: &'a [EntryLine<'a>],
     summary: Option<&'a PostSummary>,
+    counts: &'a [Count],
+    deleted: usize,
+    total: usize,
+    /// What the list shows: "all", "flagged" or one verdict.
+    show: &'a str,
+    /// How many entries that is, over every page.
+    matching: usize,
+    page: usize,
+    pages: usize,
+    /// What a revalidation changed, each in words; `None` when none was asked for.
+    revalidated: Option<&'a [String]>,
+}
+
+/// The review's filter and page, from the address.
+#[derive(Deserialize, Default)]
+struct ReviewQuery {
+    #[serde(default)]
+    show: String,
+    #[serde(default)]
+    page: Option<usize>,
 }
 
 async fn review(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
     Path(uuid): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<ReviewQuery>,
 ) -> WebResult<Response> {
-    render_review(&state, &session, uuid, None).await
+    render_review(&state, &session, uuid, q, Outcome::None).await
+}
+
+/// What the person just did, shown above the list.
+enum Outcome {
+    None,
+    Posted(PostSummary),
+    Revalidated(Vec<String>),
+}
+
+/// `at` as the organization's wall clock: the time, with the date in front when it is not the
+/// batch's service date.
+fn local_time(at: chrono::DateTime<chrono::Utc>, zone: chrono_tz::Tz, day: NaiveDate) -> String {
+    let local = at.with_timezone(&zone);
+    if local.date_naive() == day {
+        local.format("%H:%M:%S").to_string()
+    } else {
+        local.format("%Y-%m-%d %H:%M:%S").to_string()
+    }
+}
+
+/// Whether an entry belongs in the list `show` asks for.
+fn shown(e: &EntryRow, show: &str) -> bool {
+    match show {
+        "" | "all" => true,
+        "flagged" => !e.deleted && e.verdict != Verdict::Accepted,
+        "deleted" => e.deleted,
+        v => !e.deleted && e.verdict.as_str() == v,
+    }
 }
 
 async fn render_review(
     state: &AppState,
     session: &crate::store::sessions::Session,
     uuid: String,
-    summary: Option<PostSummary>,
+    q: ReviewQuery,
+    outcome: Outcome,
 ) -> WebResult<Response> {
     let viewer = session.viewer.clone();
     let u = uuid.clone();
-    let (batch, org, program, entries) = state
+    let (batch, org, program, entries, zone) = state
         .db
         .read(move |conn| {
             let (batch, org, program) = visible_batch(conn, &viewer, &u)?;
             let entries = batches::review(conn, &batch)?;
-            Ok::<_, StoreError>((batch, org, program, entries))
+            let zone = crate::store::orgs::time_zone(conn, org)?;
+            Ok::<_, StoreError>((batch, org, program, entries, zone))
         })
         .await??;
-    let lines: Vec<EntryLine<'_>> = entries
-        .iter()
-        .map(|e| EntryLine { e, label: e.verdict.staff_label(), class: class_word(e.verdict) })
+    let show = match q.show.as_str() {
+        "" | "all" => "all",
+        "flagged" => "flagged",
+        "deleted" => "deleted",
+        v => Verdict::ALL.into_iter().find(|x| x.as_str() == v).map_or("all", |x| x.as_str()),
+    };
+    let counts: Vec<Count> = Verdict::ALL
+        .into_iter()
+        .map(|v| Count {
+            verdict: v.as_str(),
+            label: v.staff_label(),
+            class: class_word(v),
+            n: entries.iter().filter(|e| !e.deleted && e.verdict == v).count(),
+        })
+        .filter(|c| c.n > 0)
         .collect();
+    let matching: Vec<&EntryRow> = entries.iter().filter(|e| shown(e, show)).collect();
+    let pages = matching.len().div_ceil(PAGE_ROWS).max(1);
+    let page = q.page.unwrap_or(1).clamp(1, pages);
+    let lines: Vec<EntryLine<'_>> = matching
+        .iter()
+        .skip((page - 1) * PAGE_ROWS)
+        .take(PAGE_ROWS)
+        .map(|e| EntryLine {
+            e,
+            label: e.verdict.staff_label(),
+            class: class_word(e.verdict),
+            time: local_time(e.scanned_at, zone, batch.service_date),
+        })
+        .collect();
+    let (summary, revalidated) = match &outcome {
+        Outcome::None => (None, None),
+        Outcome::Posted(s) => (Some(s), None),
+        Outcome::Revalidated(r) => (None, Some(r.as_slice())),
+    };
     let page = ReviewPage {
         user: &session.viewer.display_name,
         csrf: &session.csrf_token,
@@ -206,7 +301,15 @@ async fn render_review(
         open: batch.state == scanline_core::wire::BatchState::Open,
         can_change: can_change(&session.viewer, org),
         entries: &lines,
-        summary: summary.as_ref(),
+        summary,
+        counts: &counts,
+        deleted: entries.iter().filter(|e| e.deleted).count(),
+        total: entries.len(),
+        show,
+        matching: matching.len(),
+        page,
+        pages,
+        revalidated,
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -262,6 +365,10 @@ async fn scan(
         let entry =
             EntryUpload { uuid: Uuid::now_v7(), code, scanned_at: now, station_verdict: None };
         let v = batches::add_entries(tx, batch, &[entry], now)?;
+        let zone = crate::store::orgs::time_zone(
+            tx,
+            programs::get_rules(tx, ProgramId(batch.program_id))?.organization_id,
+        )?;
         crate::store::audit::record(
             tx,
             Actor::User(user),
@@ -270,15 +377,12 @@ async fn scan(
             &format!("batch {}", batch.uuid),
             v[0].verdict.as_str(),
         )?;
-        Ok(v)
+        Ok((v, zone, batch.service_date))
     })
     .await?;
-    let v = &verdicts[0];
-    let wants_json = headers
-        .get(header::ACCEPT)
-        .and_then(|a| a.to_str().ok())
-        .is_some_and(|a| a.contains("application/json"));
-    if wants_json {
+    let (v, zone, day) = verdicts;
+    let v = &v[0];
+    if wants_json(&headers) {
         let name = match v.client_id {
             Some(c) => {
                 state
@@ -299,16 +403,26 @@ async fn scan(
         return Ok(Json(json!({
             "uuid": v.uuid, "verdict": v.verdict, "label": v.verdict.staff_label(),
             "class": class_word(v.verdict), "display_name": name, "detail": v.detail,
+            "client_id": v.client_id, "time": local_time(now, zone, day),
         }))
         .into_response());
     }
     Ok(Redirect::to(&format!("/batches/{uuid}")).into_response())
 }
 
+/// The page's own script asks for JSON, so it can update the list without a reload.
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .is_some_and(|a| a.contains("application/json"))
+}
+
 async fn delete_entry(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
     Path((uuid, entry)): Path<(String, String)>,
+    headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> WebResult<Response> {
     check_csrf(&session, &form.csrf)?;
@@ -325,6 +439,9 @@ async fn delete_entry(
         )
     })
     .await?;
+    if wants_json(&headers) {
+        return Ok(Json(json!({ "deleted": entry })).into_response());
+    }
     Ok(Redirect::to(&format!("/batches/{uuid}")).into_response())
 }
 
@@ -335,9 +452,23 @@ async fn revalidate(
     Form(form): Form<CsrfForm>,
 ) -> WebResult<Response> {
     check_csrf(&session, &form.csrf)?;
-    change(&state, &session.viewer, &uuid, |tx, batch, _| batches::revalidate(tx, batch).map(drop))
-        .await?;
-    Ok(Redirect::to(&format!("/batches/{uuid}")).into_response())
+    let report = change(&state, &session.viewer, &uuid, |tx, batch, _| {
+        let before = batches::review(tx, batch)?;
+        let after = batches::revalidate(tx, batch)?;
+        Ok(after
+            .iter()
+            .filter_map(|v| {
+                let old = before.iter().find(|e| e.uuid == v.uuid.to_string())?;
+                (old.verdict != v.verdict).then(|| {
+                    let who = if old.client_name.is_empty() { &old.code } else { &old.client_name };
+                    format!("{who}: {} → {}", old.verdict.staff_label(), v.verdict.staff_label())
+                })
+            })
+            .collect::<Vec<String>>())
+    })
+    .await?;
+    render_review(&state, &session, uuid, ReviewQuery::default(), Outcome::Revalidated(report))
+        .await
 }
 
 async fn post_services(
@@ -351,5 +482,5 @@ async fn post_services(
         batches::post(tx, batch, Actor::User(user))
     })
     .await?;
-    render_review(&state, &session, uuid, Some(summary)).await
+    render_review(&state, &session, uuid, ReviewQuery::default(), Outcome::Posted(summary)).await
 }

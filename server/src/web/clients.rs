@@ -86,8 +86,10 @@ async fn find(
         }
     };
     // A card scanned into the box opens that client at once, as at the front desk.
-    if let (Some(ClientQuery::Card(_)), [only]) = (ClientQuery::parse(&q), results.as_slice()) {
-        return Ok(axum::response::Redirect::to(&format!("/clients/{}", only.id)).into_response());
+    if let (Some(ClientQuery::Card(code)), [only]) = (ClientQuery::parse(&q), results.as_slice()) {
+        // The dashboard says so when the scanned card was replaced or revoked.
+        let to = format!("/clients/{}?scanned={}", only.id, urlencoding(&code));
+        return Ok(axum::response::Redirect::to(&to).into_response());
     }
     let more = results.len() > MAX_RESULTS;
     let shown = &results[..results.len().min(MAX_RESULTS)];
@@ -123,12 +125,113 @@ struct DashboardPage<'a> {
     may_change_client: bool,
     /// The enrollments, each with whether the viewer may change it (its HMIS enrollment ID).
     enrollments: &'a [(&'a clients::EnrollmentLine, bool)],
+    /// The strip at the top: today's bars, services, open enrollments and card.
+    strip: &'a Strip<'a>,
+    /// What the last change saved, in words.
+    saved: Option<&'static str>,
+    /// HUD's exit destinations (3.12), in HUD's groups.
+    destinations: &'a [(&'static str, Vec<(i32, &'static str)>)],
+}
+
+/// HUD's Destination list (3.12) in the groups HUD puts it in, by the hundreds of its codes.
+fn destination_groups() -> Vec<(&'static str, Vec<(i32, &'static str)>)> {
+    let groups = [
+        (1, "Homeless situations"),
+        (2, "Institutional situations"),
+        (3, "Temporary housing situations"),
+        (4, "Permanent housing situations"),
+        (0, "Other"),
+    ];
+    groups
+        .into_iter()
+        .map(|(hundreds, name)| {
+            let values = crate::hmis::model::codes::DESTINATION
+                .values
+                .iter()
+                .filter(|(code, _)| code / 100 == hundreds)
+                .copied()
+                .collect();
+            (name, values)
+        })
+        .collect()
+}
+
+/// What the front desk needs first, above everything else on the dashboard.
+struct Strip<'a> {
+    bars: Vec<&'a clients::BarLine>,
+    served: Vec<&'a clients::ServiceLine>,
+    open: Vec<&'a clients::EnrollmentLine>,
+    /// The card the client should be carrying, and its state, in words.
+    card: String,
+    card_ok: bool,
+    /// A scanned card that no longer works, said as such.
+    scanned: Option<String>,
+}
+
+impl<'a> Strip<'a> {
+    fn new(d: &'a Dashboard, today: chrono::NaiveDate, scanned: &str) -> Self {
+        let current = d.cards.iter().find(|c| c.state == "active");
+        let (card, card_ok) = match (current, d.cards.first()) {
+            (Some(c), _) => (format!("Card {} works", c.code), true),
+            (None, Some(c)) => {
+                (format!("No working card: the last one, {}, is {}", c.code, c.state), false)
+            }
+            (None, None) => ("No card issued yet".to_owned(), false),
+        };
+        let scanned = d.cards.iter().find(|c| c.code == scanned && c.state != "active").map(|c| {
+            let why = if c.revoked_reason.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", c.revoked_reason)
+            };
+            format!("The card just scanned, {}, is {}{why}: it no longer works.", c.code, c.state)
+        });
+        Self {
+            bars: d.bars.iter().filter(|b| b.holds_on(today)).collect(),
+            served: d.services.iter().filter(|s| s.date == today && !s.deleted).collect(),
+            open: d.enrollments.iter().filter(|e| e.exit_date.is_none()).collect(),
+            card,
+            card_ok,
+            scanned,
+        }
+    }
+}
+
+/// The dashboard's address: what was just saved, and a card scanned into Find client.
+#[derive(Deserialize)]
+struct DashboardQuery {
+    #[serde(default)]
+    saved: String,
+    #[serde(default)]
+    scanned: String,
+}
+
+/// The words for what a form on the dashboard saved (only these; nothing from the address is
+/// echoed).
+fn saved_words(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "added" => "Saved: the client was added.",
+        "card_issued" => {
+            "Saved: the new card was issued. Any earlier Scanline card no longer works."
+        }
+        "card_revoked" => "Saved: the card was reported lost and no longer works.",
+        "service_added" => "Saved: the service was added.",
+        "service_deleted" => "Saved: the service was deleted.",
+        "enrolled" => "Saved: the client was enrolled.",
+        "exited" => "Saved: the client was exited from the program.",
+        "photo_removed" => "Saved: the photo was removed.",
+        "photo" => "Saved: the photo was stored.",
+        "hmis" => "Saved: the HMIS client ID.",
+        "enrollment_hmis" => "Saved: the HMIS enrollment ID.",
+        _ => return None,
+    })
 }
 
 async fn dashboard(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
     Path(id): Path<String>,
+    Query(q): Query<DashboardQuery>,
 ) -> WebResult<Response> {
     let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
     let orgs = session.viewer.org_ids();
@@ -147,8 +250,9 @@ async fn dashboard(
         .transact(move |conn| {
             let client = clients::get_visible(conn, &orgs, ClientId(id))?;
             // Form defaults are the organization's date, not the server's.
-            let today = crate::store::orgs::today(conn, client.organization_id, now)?;
-            let d = clients::dashboard(conn, ClientId(id))?;
+            let zone = crate::store::orgs::time_zone(conn, client.organization_id)?;
+            let today = now.with_timezone(&zone).date_naive();
+            let d = clients::dashboard(conn, ClientId(id), &orgs, zone, today)?;
             let mut programs = Vec::new();
             for org in &writable {
                 programs.extend(
@@ -190,7 +294,11 @@ async fn dashboard(
             ))
         })
         .await??;
+    let strip = Strip::new(&d, today, q.scanned.trim());
     let page = DashboardPage {
+        strip: &strip,
+        destinations: &destination_groups(),
+        saved: saved_words(&q.saved),
         user: &session.viewer.display_name,
         csrf: &session.csrf_token,
         client: &client,
@@ -251,7 +359,7 @@ async fn set_client_hmis_id(
             )
         })
         .await??;
-    Ok(axum::response::Redirect::to(&format!("/clients/{id}#h-hmis")).into_response())
+    Ok(axum::response::Redirect::to(&format!("/clients/{id}?saved=hmis#h-hmis")).into_response())
 }
 
 /// Records an enrollment's ID in the HMIS (empty clears it).
@@ -289,5 +397,14 @@ async fn set_enrollment_hmis_id(
             Ok(e.client_id)
         })
         .await??;
-    Ok(axum::response::Redirect::to(&format!("/clients/{client}#h-enrollments")).into_response())
+    Ok(axum::response::Redirect::to(&format!(
+        "/clients/{client}?saved=enrollment_hmis#h-enrollments"
+    ))
+    .into_response())
+}
+
+/// A card code for an address: its letters and digits pass, anything else is left out (codes
+/// are normalised to those already).
+fn urlencoding(code: &str) -> String {
+    code.chars().filter(char::is_ascii_alphanumeric).collect()
 }

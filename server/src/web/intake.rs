@@ -70,7 +70,7 @@ async fn issue_card(
             )
         })
         .await??;
-    Ok(Redirect::to(&format!("/clients/{client_id}")).into_response())
+    Ok(Redirect::to(&format!("/clients/{client_id}?saved=card_issued#h-cards")).into_response())
 }
 
 #[derive(Deserialize)]
@@ -110,7 +110,7 @@ async fn revoke_card(
             Ok(client_id)
         })
         .await??;
-    Ok(Redirect::to(&format!("/clients/{client_id}")).into_response())
+    Ok(Redirect::to(&format!("/clients/{client_id}?saved=card_revoked#h-cards")).into_response())
 }
 
 #[derive(Deserialize)]
@@ -179,7 +179,8 @@ async fn add_service(
         })
         .await?;
     result?;
-    Ok(Redirect::to(&format!("/clients/{client_id}")).into_response())
+    Ok(Redirect::to(&format!("/clients/{client_id}?saved=service_added#h-services"))
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -223,7 +224,7 @@ async fn delete_service(
         })
         .await?;
     let client = result?;
-    Ok(Redirect::to(&format!("/clients/{client}")).into_response())
+    Ok(Redirect::to(&format!("/clients/{client}?saved=service_deleted#h-services")).into_response())
 }
 
 /// Organizations where the viewer may change records.
@@ -495,7 +496,7 @@ async fn enroll(
         })
         .await?;
     result?;
-    Ok(Redirect::to(&format!("/clients/{client_id}")).into_response())
+    Ok(Redirect::to(&format!("/clients/{client_id}?saved=enrolled#h-enrollments")).into_response())
 }
 
 #[derive(Deserialize)]
@@ -539,5 +540,5 @@ async fn exit(
         })
         .await?;
     let client = result?;
-    Ok(Redirect::to(&format!("/clients/{client}")).into_response())
+    Ok(Redirect::to(&format!("/clients/{client}?saved=exited#h-enrollments")).into_response())
 }

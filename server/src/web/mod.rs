@@ -42,6 +42,11 @@ pub fn router() -> Router<AppState> {
         .merge(assets::router())
 }
 
+/// The staff pages, with their error pages drawn by `error_pages`.
+pub fn pages(state: AppState) -> Router<AppState> {
+    router().layer(axum::middleware::from_fn_with_state(state, error_pages))
+}
+
 /// A date typed into a form: `YYYY-MM-DD`, between 1900 and 2100 (DESIGN §13). `label` names
 /// the field in the message ("entry date").
 pub(crate) fn date_field(label: &str, value: &str) -> WebResult<chrono::NaiveDate> {
@@ -180,11 +185,92 @@ impl From<askama::Error> for WebError {
 struct ErrorPage<'a> {
     title: &'a str,
     message: &'a str,
+    /// The signed-in staff member's name, for the menu; `None` shows the page without it.
+    signed_in: Option<&'a str>,
+    csrf: &'a str,
+    /// Where the person came from on this site, for the way back.
+    back: &'a str,
 }
 
-/// A small page for errors, with the status.
+/// What went wrong, kept on an error response until `error_pages` draws the page around it.
+#[derive(Clone)]
+struct PageError {
+    title: String,
+    message: String,
+}
+
+/// An error page with the status. `error_pages` gives it the menu and the way back.
 pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
-    let html = ErrorPage { title, message }.render().unwrap_or_else(|_| title.to_owned());
+    let page = ErrorPage { title, message, signed_in: None, csrf: "", back: "/clients" };
+    let html = page.render().unwrap_or_else(|_| title.to_owned());
+    let mut resp = (status, Html(html)).into_response();
+    resp.extensions_mut()
+        .insert(PageError { title: title.to_owned(), message: message.to_owned() });
+    resp
+}
+
+/// The path of a same-site `Referer`, so an error page can lead back to where the person was.
+fn came_from(headers: &axum::http::HeaderMap) -> Option<String> {
+    let referer = headers.get(axum::http::header::REFERER)?.to_str().ok()?;
+    let host = headers.get(axum::http::header::HOST)?.to_str().ok()?;
+    let rest = referer.strip_prefix("http://").or_else(|| referer.strip_prefix("https://"))?;
+    let path = rest.strip_prefix(host)?;
+    (path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/login"))
+        .then(|| path.to_owned())
+}
+
+/// Every error a staff page answers with, including the framework's own refusals of a form or
+/// an address it cannot read, becomes a page that keeps the menu (for a signed-in person), says
+/// why, and links back to where the person was.
+async fn error_pages(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = req.headers().clone();
+    let get = req.method() == axum::http::Method::GET;
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let error = match resp.extensions().get::<PageError>() {
+        Some(e) => e.clone(),
+        None if status.is_client_error() && status != StatusCode::NOT_FOUND && is_plain(&resp) => {
+            // A form field of the wrong kind or a missing one: the extractor's own words.
+            let body = axum::body::to_bytes(resp.into_body(), 4096).await.unwrap_or_default();
+            let title = if get { "This page's address is not complete" } else { "Not saved" };
+            let detail = String::from_utf8_lossy(&body).into_owned();
+            let message =
+                format!("Nothing was changed. The form or address could not be read: {detail}");
+            return draw_error(&state, &headers, status, title, &message).await;
+        }
+        None => return resp,
+    };
+    draw_error(&state, &headers, status, &error.title, &error.message).await
+}
+
+fn is_plain(resp: &Response) -> bool {
+    resp.headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"))
+}
+
+async fn draw_error(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    status: StatusCode,
+    title: &str,
+    message: &str,
+) -> Response {
+    let session = auth::peek(state, headers).await;
+    let back = came_from(headers).unwrap_or_else(|| "/clients".to_owned());
+    let page = ErrorPage {
+        title,
+        message,
+        signed_in: session.as_ref().map(|s| s.viewer.display_name.as_str()),
+        csrf: session.as_ref().map_or("", |s| s.csrf_token.as_str()),
+        back: &back,
+    };
+    let html = page.render().unwrap_or_else(|_| title.to_owned());
     (status, Html(html)).into_response()
 }
 

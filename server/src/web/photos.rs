@@ -187,5 +187,5 @@ async fn remove(
             audit::record(tx, Actor::User(user), "remove_photo", Some(id.0), "", "")
         })
         .await??;
-    Ok(Redirect::to(&format!("/clients/{id}")).into_response())
+    Ok(Redirect::to(&format!("/clients/{id}?saved=photo_removed#h-photo")).into_response())
 }

@@ -245,9 +245,12 @@ async fn lookup(State(state): State<KioskState>, Query(q): Query<LookupQuery>) -
     let found = read(&state, move |c| {
         roster::lookup(c, &query, 12)?
             .into_iter()
-            .map(|(id, name)| {
+            .map(|(id, name, number)| {
                 let last = batches::last_served(c, id)?;
-                Ok(json!({"client_id": id, "display_name": name, "last_served": last}))
+                Ok(json!({
+                    "client_id": id, "display_name": name, "client_number": number,
+                    "last_served": last,
+                }))
             })
             .collect::<Result<Vec<_>, crate::store::StoreError>>()
     })

@@ -69,6 +69,15 @@ pub fn cursor(conn: &Connection) -> StoreResult<Option<i64>> {
     Ok(get_meta(conn, "cursor")?.and_then(|c| c.parse().ok()))
 }
 
+/// The cursor to ask for a delta from: none when the roster held must be replaced by a whole
+/// snapshot (after an upgrade that added to what the roster holds).
+pub fn delta_cursor(conn: &Connection) -> StoreResult<Option<i64>> {
+    if get_meta(conn, "snapshot_wanted")?.is_some() {
+        return Ok(None);
+    }
+    cursor(conn)
+}
+
 /// When the roster was last brought up to date, by the station's clock.
 pub fn synced_at(conn: &Connection) -> StoreResult<Option<DateTime<Utc>>> {
     Ok(get_meta(conn, "synced_at")?.and_then(|s| s.parse().ok()))
@@ -126,12 +135,13 @@ fn upsert_served(tx: &Transaction<'_>, s: &RosterServed) -> StoreResult<()> {
     Ok(())
 }
 
-fn upsert_client(tx: &Transaction<'_>, id: i64, name: &str) -> StoreResult<()> {
+fn upsert_client(tx: &Transaction<'_>, c: &scanline_core::wire::RosterClient) -> StoreResult<()> {
     tx.prepare_cached(
-        "INSERT INTO roster_clients (id, display_name) VALUES (:id, :n)
-         ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name",
+        "INSERT INTO roster_clients (id, display_name, client_number) VALUES (:id, :n, :num)
+         ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name,
+             client_number = excluded.client_number",
     )?
-    .execute(named_params! {":id": id, ":n": name})?;
+    .execute(named_params! {":id": c.id, ":n": c.display_name, ":num": c.client_number})?;
     Ok(())
 }
 
@@ -160,11 +170,12 @@ pub fn apply_snapshot(tx: &Transaction<'_>, s: &RosterSnapshot) -> StoreResult<(
         "DELETE FROM roster_clients; DELETE FROM roster_cards; DELETE FROM roster_enrollments;
          DELETE FROM roster_bars; DELETE FROM roster_served;",
     )?;
+    tx.prepare_cached("DELETE FROM meta WHERE key = 'snapshot_wanted'")?.execute([])?;
     set_meta(tx, "station", &json(&s.station))?;
     set_meta(tx, "organization", &json(&s.organization))?;
     set_rules(tx, &s.programs, &s.service_types)?;
     for c in &s.clients {
-        upsert_client(tx, c.id, &c.display_name)?;
+        upsert_client(tx, c)?;
     }
     for c in &s.cards {
         upsert_card(tx, c)?;
@@ -187,7 +198,7 @@ pub fn apply_delta(tx: &Transaction<'_>, d: &RosterDelta) -> StoreResult<()> {
         set_rules(tx, p, st)?;
     }
     for c in &d.clients {
-        upsert_client(tx, c.id, &c.display_name)?;
+        upsert_client(tx, c)?;
     }
     for c in &d.cards {
         upsert_card(tx, c)?;
@@ -351,7 +362,11 @@ pub fn occupancy(
 
 /// Clients whose display name starts with the given first letters of the first name and of the
 /// last initial ("mar g"), for the no-card path. At most `limit`.
-pub fn lookup(conn: &Connection, query: &str, limit: usize) -> StoreResult<Vec<(i64, String)>> {
+pub fn lookup(
+    conn: &Connection,
+    query: &str,
+    limit: usize,
+) -> StoreResult<Vec<(i64, String, String)>> {
     let mut words = query.split_whitespace();
     let first = words.next().unwrap_or("").to_lowercase();
     let last = words.next().unwrap_or("").to_lowercase();
@@ -359,7 +374,7 @@ pub fn lookup(conn: &Connection, query: &str, limit: usize) -> StoreResult<Vec<(
         return Ok(Vec::new());
     }
     let mut stmt = conn.prepare_cached(
-        "SELECT c.id, c.display_name FROM roster_clients c
+        "SELECT c.id, c.display_name, c.client_number FROM roster_clients c
          WHERE c.display_name LIKE :pat ESCAPE '\\' AND c.display_name != ''
            AND EXISTS (SELECT 1 FROM roster_cards k WHERE k.client_id = c.id AND k.replaced = 0)
          ORDER BY c.display_name, c.id LIMIT :limit",
@@ -367,14 +382,14 @@ pub fn lookup(conn: &Connection, query: &str, limit: usize) -> StoreResult<Vec<(
     let escaped = first.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     let rows = stmt.query_map(
         named_params! {":pat": format!("{escaped}%"), ":limit": limit as i64 * 4},
-        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
     )?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, name) = row?;
+        let (id, name, number) = row?;
         let last_part = name.split_whitespace().nth(1).unwrap_or("").to_lowercase();
         if last.is_empty() || last_part.starts_with(&last) {
-            out.push((id, name));
+            out.push((id, name, number));
             if out.len() == limit {
                 break;
             }

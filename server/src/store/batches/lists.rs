@@ -68,7 +68,7 @@ pub struct EntryRow {
     pub client_name: String,
     pub verdict: Verdict,
     pub detail: String,
-    pub scanned_at: String,
+    pub scanned_at: chrono::DateTime<chrono::Utc>,
     pub posted: bool,
     pub deleted: bool,
     /// Reached the server after the batch was closed.
@@ -79,7 +79,7 @@ pub struct EntryRow {
 pub fn review(conn: &Connection, batch: &BatchRow) -> StoreResult<Vec<EntryRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT e.uuid, e.code, e.client_id, COALESCE(c.first_name || ' ' || c.last_name, ''),
-             e.verdict, e.detail, substr(e.scanned_at, 1, 19), e.posted_at IS NOT NULL,
+             e.verdict, e.detail, e.scanned_at, e.posted_at IS NOT NULL,
              e.deleted_at IS NOT NULL, e.late
          FROM batch_entries e LEFT JOIN clients c ON c.id = e.client_id
          WHERE e.batch_id = :b ORDER BY e.scanned_at DESC, e.id DESC",

@@ -1,0 +1,6 @@
+-- The client number beside the display name, for telling two "Ben J." apart at the no-card
+-- lookup (the number printed on the card, not personal data beyond DESIGN §7's).
+ALTER TABLE roster_clients ADD COLUMN client_number TEXT NOT NULL DEFAULT '';
+-- The roster held has no numbers yet: the next refresh takes a whole snapshot instead of a
+-- delta, while the roster held keeps serving scans until it arrives.
+INSERT OR REPLACE INTO meta (key, value) VALUES ('snapshot_wanted', '1');

@@ -24,6 +24,8 @@ pub struct LiveStation {
 pub struct Live {
     stations: Mutex<HashMap<i64, LiveStation>>,
     post_failures: AtomicU64,
+    /// Post Services failures since the server started, by station.
+    station_post_failures: Mutex<HashMap<i64, u64>>,
     /// The database's generation, sent on every response (see `wire::GENERATION_HEADER`).
     pub generation: std::sync::OnceLock<String>,
 }
@@ -48,8 +50,26 @@ impl Live {
             .copied()
     }
 
-    pub fn post_failed(&self) {
+    /// Counts a failed Post Services, by the station that asked (none for the web).
+    pub fn post_failed(&self, station: Option<i64>) {
         self.post_failures.fetch_add(1, Ordering::Relaxed);
+        if let Some(id) = station {
+            let mut map = self
+                .station_post_failures
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            *map.entry(id).or_default() += 1;
+        }
+    }
+
+    /// A station's failed Post Services since the server started.
+    pub fn station_post_failures(&self, station: i64) -> u64 {
+        self.station_post_failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&station)
+            .copied()
+            .unwrap_or(0)
     }
 
     pub fn post_failures(&self) -> u64 {

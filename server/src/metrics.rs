@@ -92,5 +92,15 @@ pub async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
         "Post Services requests that failed since the server started.",
     );
     let _ = writeln!(out, "scanline_post_failures_total {}", state.live.post_failures());
+    family(
+        &mut out,
+        "scanline_station_post_failures_total",
+        "counter",
+        "Post Services requests from each station that failed since the server started.",
+    );
+    for s in &rows {
+        let n = state.live.station_post_failures(s.id);
+        let _ = writeln!(out, "scanline_station_post_failures_total{} {n}", station(s));
+    }
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response())
 }

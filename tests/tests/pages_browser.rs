@@ -1,7 +1,7 @@
 //! Every staff page, the kiosk and the guest screen in headless Chromium: axe-core (installed
 //! from npm by `tests/run`) finds no violation on any of them, at a desk laptop's 1366×768 and at
-//! a phone's 390×844; at 390 px no page scrolls sideways and every control is at least 44 px
-//! tall. Screenshots of each page at both sizes go to `target/screenshots/pages/`.
+//! a phone's 390×844; no page scrolls sideways at either size, and at 390 px every control is
+//! at least 44 px tall. Screenshots of each page at both sizes go to `target/screenshots/pages/`.
 
 use std::path::PathBuf;
 
@@ -44,15 +44,25 @@ async fn problems(b: &Browser, axe: &str, phone: bool) -> Vec<String> {
         .unwrap();
     let mut out: Vec<String> =
         serde_json::from_value::<Vec<String>>(found).unwrap_or_else(|e| vec![e.to_string()]);
+    let fit = c
+        .execute(
+            "const w = document.documentElement.clientWidth; const out = [];
+             if (document.documentElement.scrollWidth > w) {
+               // The outermost elements that stick out, named by their section's heading.
+               const wide = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w + 1 && e.parentElement.getBoundingClientRect().right <= w + 1)
+                 .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : '') + ' in ' + (e.closest('section')?.querySelector('h2')?.textContent || 'the page'));
+               out.push('wider than ' + w + ' px (' + document.documentElement.scrollWidth + '): ' + wide.slice(0, 5).join(', '));
+             }
+             return out;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    out.extend(serde_json::from_value::<Vec<String>>(fit).unwrap());
     if phone {
         let fit = c
             .execute(
-                "const w = document.documentElement.clientWidth; const out = [];
-                 if (document.documentElement.scrollWidth > w) {
-                   const wide = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w + 1)
-                     .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : ''));
-                   out.push('wider than ' + w + ' px (' + document.documentElement.scrollWidth + '): ' + wide.slice(0, 5).join(', '));
-                 }
+                "const out = [];
                  for (const e of document.querySelectorAll('button, select, input, textarea, a.button, nav a, summary')) {
                    if (e.type === 'hidden' || e.closest('[hidden]')) continue;
                    let box = e;

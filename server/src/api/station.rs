@@ -369,6 +369,7 @@ async fn post_batch(
 ) -> ApiResult<Json<PostSummary>> {
     let uuid = parse_uuid(&batch)?;
     let live = std::sync::Arc::clone(&state.live);
+    let station_id = station.id;
     let result = state
         .db
         .transact(move |tx| {
@@ -379,11 +380,11 @@ async fn post_batch(
     match result {
         Ok(Ok(summary)) => Ok(Json(summary)),
         Ok(Err(e)) => {
-            live.post_failed();
+            live.post_failed(Some(station_id));
             Err(e.into())
         }
         Err(e) => {
-            live.post_failed();
+            live.post_failed(Some(station_id));
             Err(e.into())
         }
     }

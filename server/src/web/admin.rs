@@ -59,7 +59,7 @@ struct StationsPage<'a> {
     stations: &'a [StationLine],
     /// Per station (same order): its last request since the server started (UTC) and the
     /// outbox depth it reported then.
-    live: &'a [(String, String)],
+    live: &'a [Health],
     orgs: &'a [OrgPrograms],
     /// A token just made: shown this once.
     new_token: Option<&'a str>,
@@ -71,10 +71,16 @@ async fn stations_view(
     new_token: Option<&str>,
 ) -> WebResult<Response> {
     let orgs = admin_orgs(&session.viewer)?;
-    let (list, org_programs) = state
+    let now = state.clock.now();
+    let (list, org_programs, figures, zones) = state
         .db
         .read(move |conn| {
             let list = stations::list_for_orgs(conn, &orgs)?;
+            let figures = stations::figures(conn, now)?;
+            let mut zones = std::collections::HashMap::new();
+            for s in &list {
+                zones.insert(s.id, orgs::time_zone(conn, stations::organization_of(conn, s.id)?)?);
+            }
             let mut out = Vec::new();
             for o in &orgs {
                 let name = orgs::get(conn, *o)?.name;
@@ -82,17 +88,41 @@ async fn stations_view(
                     programs::list_for_org(conn, *o)?.into_iter().map(|p| (p.id, p.name)).collect();
                 out.push((*o, name, ps));
             }
-            Ok::<_, StoreError>((list, out))
+            Ok::<_, StoreError>((list, out, figures, zones))
         })
         .await??;
-    let live: Vec<(String, String)> = list
+    let live: Vec<Health> = list
         .iter()
-        .map(|s| match state.live.station(s.id) {
-            Some(l) => (
-                l.last_seen.format("%Y-%m-%d %H:%M:%S").to_string(),
-                l.outbox_depth.map_or_else(|| "not reported".to_owned(), |d| d.to_string()),
-            ),
-            None => ("not since the server started".to_owned(), "not reported".to_owned()),
+        .map(|s| {
+            let zone = zones.get(&s.id).copied().unwrap_or(chrono_tz::UTC);
+            let live = state.live.station(s.id);
+            let f = figures.iter().find(|f| f.id == s.id);
+            let seen = match (live.map(|l| l.last_seen), f.and_then(|f| f.last_seen)) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            Health {
+                last_seen: seen.map_or_else(
+                    || "never".to_owned(),
+                    |t| {
+                        let ago = (now - t).num_seconds().max(0);
+                        format!(
+                            "{} ({})",
+                            t.with_timezone(&zone).format("%Y-%m-%d %H:%M"),
+                            ago_words(ago)
+                        )
+                    },
+                ),
+                waiting: live.and_then(|l| l.outbox_depth).map_or_else(
+                    || "not reported since the server started".to_owned(),
+                    |d| d.to_string(),
+                ),
+                per_minute: f.map_or(0, |f| f.last_minute),
+                lag: f
+                    .and_then(|f| f.upload_lag_seconds)
+                    .map_or_else(|| "no uploads in 5 min".to_owned(), |l| format!("{l:.1} s")),
+                post_failures: state.live.station_post_failures(s.id),
+            }
         })
         .collect();
     let page = StationsPage {
@@ -104,6 +134,30 @@ async fn stations_view(
         new_token,
     };
     Ok(Html(page.render()?).into_response())
+}
+
+/// How a station is doing, as the Stations page shows it.
+struct Health {
+    /// When it last reached the server, in its organization's time, and how long ago.
+    last_seen: String,
+    /// What it still has to send, as it last reported.
+    waiting: String,
+    /// Scans that reached the server in the last minute.
+    per_minute: i64,
+    /// Average time from scan to arrival over the last 5 minutes.
+    lag: String,
+    /// Post Services that failed since the server started.
+    post_failures: u64,
+}
+
+/// "12 s ago", "5 min ago", "3 h ago", "2 days ago".
+fn ago_words(seconds: i64) -> String {
+    match seconds {
+        s if s < 90 => format!("{s} s ago"),
+        s if s < 90 * 60 => format!("{} min ago", s / 60),
+        s if s < 36 * 3600 => format!("{} h ago", s / 3600),
+        s => format!("{} days ago", s / 86400),
+    }
 }
 
 async fn stations_page(
@@ -268,6 +322,13 @@ struct AuditPage<'a> {
     csrf: &'a str,
     events: &'a [EventLine],
     client: Option<i64>,
+    zone: chrono_tz::Tz,
+}
+
+impl AuditPage<'_> {
+    fn when(&self, at: &str) -> String {
+        super::wall_clock_text(at, self.zone)
+    }
 }
 
 #[derive(Deserialize)]
@@ -282,8 +343,16 @@ async fn audit_page(
 ) -> WebResult<Response> {
     let orgs = admin_orgs(&session.viewer)?;
     let client = q.client;
-    let events = state.db.read(move |conn| audit::recent(conn, &orgs, client, 500)).await??;
+    let viewer = session.viewer.clone();
+    let (events, zone) = state
+        .db
+        .read(move |conn| {
+            let events = audit::recent(conn, &orgs, client, 500)?;
+            Ok::<_, StoreError>((events, super::viewer_zone(conn, &viewer)?))
+        })
+        .await??;
     let page = AuditPage {
+        zone,
         user: &session.viewer.display_name,
         csrf: &session.csrf_token,
         events: &events,

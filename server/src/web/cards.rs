@@ -211,6 +211,13 @@ struct JobPage<'a> {
     user: &'a str,
     csrf: &'a str,
     job: &'a JobLine,
+    zone: chrono_tz::Tz,
+}
+
+impl JobPage<'_> {
+    fn when(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
+        super::wall_clock(*at, self.zone)
+    }
 }
 
 async fn job_page(
@@ -219,11 +226,19 @@ async fn job_page(
     Path(id): Path<String>,
 ) -> WebResult<Response> {
     let id = parse_id(&id)?;
-    let job = state.db.read(move |conn| printers::get_job(conn, id)).await??;
+    let (job, zone) = state
+        .db
+        .read(move |conn| {
+            let job = printers::get_job(conn, id)?;
+            let zone = crate::store::orgs::time_zone(conn, job.organization_id)?;
+            Ok::<_, crate::store::StoreError>((job, zone))
+        })
+        .await??;
     if !session.viewer.org_ids().contains(&job.organization_id) {
         return Err(WebError::NotFound);
     }
-    let page = JobPage { user: &session.viewer.display_name, csrf: &session.csrf_token, job: &job };
+    let page =
+        JobPage { user: &session.viewer.display_name, csrf: &session.csrf_token, job: &job, zone };
     Ok(Html(page.render()?).into_response())
 }
 
@@ -234,6 +249,13 @@ struct JobsPage<'a> {
     csrf: &'a str,
     jobs: &'a [JobLine],
     any_active: bool,
+    zone: chrono_tz::Tz,
+}
+
+impl JobsPage<'_> {
+    fn when(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
+        super::wall_clock(*at, self.zone)
+    }
 }
 
 async fn jobs_page(
@@ -241,8 +263,16 @@ async fn jobs_page(
     SignedIn(session): SignedIn,
 ) -> WebResult<Response> {
     let orgs = session.viewer.org_ids();
-    let jobs = state.db.read(move |conn| printers::recent_jobs(conn, &orgs, 100)).await??;
+    let viewer = session.viewer.clone();
+    let (jobs, zone) = state
+        .db
+        .read(move |conn| {
+            let jobs = printers::recent_jobs(conn, &orgs, 100)?;
+            Ok::<_, crate::store::StoreError>((jobs, super::viewer_zone(conn, &viewer)?))
+        })
+        .await??;
     let page = JobsPage {
+        zone,
         user: &session.viewer.display_name,
         csrf: &session.csrf_token,
         any_active: jobs.iter().any(JobLine::active),

@@ -62,19 +62,40 @@ pub(crate) fn date_field(label: &str, value: &str) -> WebResult<chrono::NaiveDat
     Ok(date)
 }
 
-/// "Today" for a viewer at `now`: the date in the zone of the first organization where they
-/// may change records (else the first they belong to), as forms default to it.
+/// A viewer's time zone: that of the first organization where they may change records (else
+/// the first they belong to). Pages that mix organizations show their times in it.
+pub(crate) fn viewer_zone(
+    conn: &rusqlite::Connection,
+    viewer: &crate::store::sessions::Viewer,
+) -> Result<chrono_tz::Tz, StoreError> {
+    let home =
+        viewer.writable_orgs().first().copied().or_else(|| viewer.org_ids().first().copied());
+    match home {
+        Some(org) => crate::store::orgs::time_zone(conn, org),
+        None => Ok(chrono_tz::UTC),
+    }
+}
+
+/// "Today" for a viewer at `now`: the date in their zone (`viewer_zone`), as forms default to
+/// it.
 pub(crate) fn viewer_today(
     conn: &rusqlite::Connection,
     viewer: &crate::store::sessions::Viewer,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<chrono::NaiveDate, StoreError> {
-    let home =
-        viewer.writable_orgs().first().copied().or_else(|| viewer.org_ids().first().copied());
-    match home {
-        Some(org) => crate::store::orgs::today(conn, org, now),
-        None => Ok(now.date_naive()),
-    }
+    Ok(now.with_timezone(&viewer_zone(conn, viewer)?).date_naive())
+}
+
+/// A moment as a wall clock in `zone`, to the minute, with the zone's abbreviation.
+pub(crate) fn wall_clock(at: chrono::DateTime<chrono::Utc>, zone: chrono_tz::Tz) -> String {
+    at.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z").to_string()
+}
+
+/// A stored timestamp's text as a wall clock in `zone`; text that is not a timestamp is shown
+/// as it is.
+pub(crate) fn wall_clock_text(at: &str, zone: chrono_tz::Tz) -> String {
+    at.parse::<chrono::DateTime<chrono::Utc>>()
+        .map_or_else(|_| at.to_owned(), |t| wall_clock(t, zone))
 }
 
 /// `program:service type` values with the words a choice list shows for them.

@@ -1,0 +1,493 @@
+//! The front desk in headless Chromium, as a volunteer and a caseworker use it: the kiosk's
+//! no-card lookup tells three "Ben J." apart and its review list keeps the focus while scans
+//! arrive (a 10-inch kiosk, 1280×800); the web batch's rows arrive with their ✕, in local time,
+//! with counts, a flagged filter, what Revalidate changed, a success box and pages for a big
+//! batch (a desk laptop, 1366×768); the dashboard opens with today's state, asks before a
+//! one-click loss, says what it saved, and its error pages keep the menu; the Stations page
+//! shows each station's figures. Screenshots go to `target/screenshots/`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use fantoccini::Locator;
+use rusqlite::Connection;
+use scanline_tests::{
+    Browser, Kiosk, StationProcess, agency, cards, ready, serve_new, server_cli, station_config,
+};
+use serde_json::{Value, json};
+
+const ENTER: &str = "\u{E007}";
+
+fn shot_path(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+async fn shot(b: &Browser, name: &str) {
+    std::fs::write(shot_path(name), b.client.screenshot().await.unwrap()).unwrap();
+}
+
+async fn js(b: &Browser, script: &str) -> Value {
+    b.client.execute(script, vec![]).await.unwrap()
+}
+
+async fn sign_in(b: &Browser, base: &str, dir: &std::path::Path) {
+    let password = std::fs::read_to_string(dir.join("demo/admin.password")).unwrap();
+    let c = &b.client;
+    c.goto(&format!("{base}/login")).await.unwrap();
+    c.find(Locator::Css("#username")).await.unwrap().send_keys("admin").await.unwrap();
+    c.find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(&format!("{}{ENTER}", password.trim()))
+        .await
+        .unwrap();
+    b.wait_for("h1", "the find client page", |t| t == "Find client").await;
+}
+
+/// An element's words as they read on screen, spaces collapsed (WebDriver's text breaks lines
+/// between flex items).
+async fn words(b: &Browser, css: &str) -> String {
+    let script = format!(
+        "const e = document.querySelector({css:?}); return e ? e.textContent.replace(/\\s+/g, ' ').trim() : '';"
+    );
+    js(b, &script).await.as_str().unwrap_or_default().to_owned()
+}
+
+/// Waits until `words` of the element satisfy `ok`.
+async fn wait_words(b: &Browser, css: &str, what: &str, ok: impl Fn(&str) -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let got = words(b, css).await;
+        if ok(&got) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "{css} shows {got:?}, not {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn click(b: &Browser, css: &str) {
+    b.client.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kiosk_tells_people_apart_and_keeps_the_volunteers_place() {
+    let a = agency(60);
+    // Three people whose display name is the same "Ben J.", each with a card.
+    let mut bens = Vec::new();
+    for number in [9001, 9002, 9003] {
+        let (ok, out, err) = server_cli(
+            &a.db,
+            &[
+                "client",
+                "add",
+                "--org",
+                "1",
+                "--first",
+                "Ben",
+                "--last",
+                "Jessup",
+                "--number",
+                &number.to_string(),
+                "--with-card",
+            ],
+        );
+        assert!(ok, "{err}");
+        assert!(out.contains("card "), "{out}");
+        bens.push(number);
+    }
+    let server = serve_new(&a.db);
+    let base = server.base.clone();
+    let config = station_config(a.dir.path(), &base, &a.token, None, 300, ("Lunch line", 1, 1));
+    let station = StationProcess::start(&config);
+    let kiosk = Kiosk::new(&station.kiosk);
+    ready(&kiosk, false).await;
+    let c = cards(&a.db);
+
+    let b = Browser::start().await;
+    b.client.set_window_size(1280, 800).await.unwrap();
+    b.client.goto(&format!("{}/", station.kiosk)).await.unwrap();
+    b.wait_text("#banner .label", "Ready").await;
+
+    // The lookup: each Ben J. carries the number on their card, so no two buttons read alike.
+    b.client
+        .find(Locator::Css("#q"))
+        .await
+        .unwrap()
+        .send_keys(&format!("ben j{ENTER}"))
+        .await
+        .unwrap();
+    b.wait_for("#lookup-results", "the three Ben J.", |t| t.matches("Ben J.").count() >= 3).await;
+    let labels = js(
+        &b,
+        "return [...document.querySelectorAll('#lookup-results button')].map(x => x.textContent);",
+    )
+    .await;
+    let labels: Vec<String> = serde_json::from_value(labels).unwrap();
+    for n in &bens {
+        assert!(labels.iter().any(|l| l.contains(&format!("No. {n}"))), "{labels:?}");
+    }
+    let mut distinct = labels.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), labels.len(), "two matches read alike: {labels:?}");
+    shot(&b, "kiosk-lookup.png").await;
+
+    // A few scans, then the volunteer's keyboard focus on the second row's ✕.
+    for code in &c.good[..3] {
+        kiosk.post("/api/scan", &json!({ "code": code })).await;
+    }
+    b.wait_for("#entries", "three rows", |t| t.lines().count() >= 3).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let focused = js(
+        &b,
+        "const x = document.querySelectorAll('#entries button')[1]; x.focus(); return x.closest('tr').dataset.uuid;",
+    )
+    .await;
+    // The mouse points at the third row.
+    let third = b.client.find(Locator::Css("#entries tr:nth-child(3)")).await.unwrap();
+    b.client
+        .perform_actions(fantoccini::actions::InputSource::then(
+            fantoccini::actions::MouseActions::new("mouse".into()),
+            fantoccini::actions::PointerAction::MoveToElement {
+                element: third.clone(),
+                duration: None,
+                x: 5.0,
+                y: 5.0,
+            },
+        ))
+        .await
+        .unwrap();
+    let pointed =
+        js(&b, "return document.querySelector('#entries tr.pointed')?.dataset.uuid;").await;
+    assert_ne!(pointed, Value::Null, "the pointed row is marked");
+    // New scans arrive: they wait above the list, and the focus and the pointed row stay
+    // where they were.
+    for code in &c.good[3..5] {
+        kiosk.post("/api/scan", &json!({ "code": code })).await;
+    }
+    b.wait_for("#new-rows", "the waiting scans", |t| t.contains("2 new scans")).await;
+    b.wait_for("#banner .name", "the newest scan on the banner", |t| !t.is_empty()).await;
+    let still = js(&b, "return document.activeElement.closest('tr')?.dataset.uuid;").await;
+    assert_eq!(still, focused, "the focus moved when a scan arrived");
+    let still_pointed =
+        js(&b, "return document.querySelector('#entries tr.pointed')?.dataset.uuid;").await;
+    assert_eq!(still_pointed, pointed, "the pointed row changed when a scan arrived");
+    // Showing them puts them at the top.
+    click(&b, "#new-rows").await;
+    b.wait_for("#entries", "five rows", |t| t.lines().count() >= 5).await;
+
+    // The sound control covers no row's ✕: the last ✕ is what a tap on it reaches.
+    let reached = js(
+        &b,
+        "const all = document.querySelectorAll('#entries button'); const x = all[all.length - 1];
+         x.scrollIntoView({ block: 'end' }); const r = x.getBoundingClientRect();
+         return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === x;",
+    )
+    .await;
+    assert_eq!(reached, json!(true), "something covers the last row's ✕");
+    // The header reads at arm's length: at least 20 px, bold.
+    let header = js(
+        &b,
+        "const s = getComputedStyle(document.getElementById('roster')); return [parseFloat(s.fontSize), Number(s.fontWeight)];",
+    )
+    .await;
+    assert!(header[0].as_f64().unwrap() >= 20.0, "{header}");
+    assert!(header[1].as_f64().unwrap() >= 600.0, "{header}");
+    js(&b, "window.scrollTo(0, 0); return null;").await;
+    shot(&b, "kiosk.png").await;
+
+    // The Stations page shows the station's scans per minute, upload lag and failures.
+    sign_in(&b, &base, a.dir.path()).await;
+    b.client.set_window_size(1366, 768).await.unwrap();
+    b.client.goto(&format!("{base}/admin/stations")).await.unwrap();
+    let row = b.text("table[aria-label='Stations'] tbody tr").await;
+    let cells = js(
+        &b,
+        "return [...document.querySelectorAll(\"table[aria-label='Stations'] tbody tr:first-child td\")].map(t => t.textContent.trim());",
+    )
+    .await;
+    let heads = js(
+        &b,
+        "return [...document.querySelectorAll(\"table[aria-label='Stations'] th\")].map(t => t.textContent.trim());",
+    )
+    .await;
+    let heads: Vec<String> = serde_json::from_value(heads).unwrap();
+    let cells: Vec<String> = serde_json::from_value(cells).unwrap();
+    let cell = |h: &str| {
+        cells[heads.iter().position(|x| x == h).unwrap_or_else(|| panic!("{h} in {heads:?}"))]
+            .clone()
+    };
+    assert!(cell("Scans per minute").parse::<u32>().unwrap() >= 5, "{row}");
+    assert!(cell("Upload lag").ends_with(" s"), "{row}");
+    assert_eq!(cell("Post Services failures"), "0", "{row}");
+    assert!(cell("Last seen").contains("s ago"), "{row}");
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_batch_as_clienttrack_users_know_it() {
+    let a = agency(120);
+    let server = serve_new(&a.db);
+    let base = server.base.clone();
+    let c = cards(&a.db);
+    let b = Browser::start().await;
+    b.client.set_window_size(1366, 768).await.unwrap();
+    sign_in(&b, &base, a.dir.path()).await;
+    b.client.goto(&format!("{base}/batches")).await.unwrap();
+    click(&b, "form[action='/batches'] button").await;
+    b.wait_for("main", "the batch page", |t| t.contains("Client ID")).await;
+    let batch = b.client.current_url().await.unwrap().to_string();
+    let scan = async |code: &str| {
+        b.client
+            .find(Locator::Css("#code"))
+            .await
+            .unwrap()
+            .send_keys(&format!("{code}{ENTER}"))
+            .await
+            .unwrap();
+    };
+
+    // A live row has its ✕ at once, and its time is the agency's (Los Angeles), not UTC.
+    scan(&c.good[0]).await;
+    b.wait_text("#banner .label", "OK").await;
+    b.wait_for("#entries tr:first-child", "the live row", |t| t.contains(&c.good[0])).await;
+    let live_time = b.text("#entries tr:first-child td:first-child").await;
+    let la = (chrono::Utc::now() - chrono::Duration::hours(8)).format("%H:%M").to_string();
+    let la_before =
+        (chrono::Utc::now() - chrono::Duration::hours(8) - chrono::Duration::minutes(1))
+            .format("%H:%M")
+            .to_string();
+    assert!(
+        live_time.starts_with(&la) || live_time.starts_with(&la_before),
+        "{live_time} is not {la}"
+    );
+    scan(&c.good[0]).await;
+    b.wait_text("#banner .label", "Already served").await;
+    wait_words(&b, "#counts", "the live counts", |t| {
+        t.contains("All: 2") && t.contains("Already served: 1")
+    })
+    .await;
+    // Delete the live duplicate with its ✕: it asks first; saying no keeps it.
+    b.wait_for("#entries tr:first-child", "the duplicate row", |t| t.contains("Already served"))
+        .await;
+    click(&b, "#entries tr:first-child form.delete button").await;
+    b.client.dismiss_alert().await.unwrap();
+    assert!(!b.text("#entries tr:first-child").await.contains("(deleted)"));
+    click(&b, "#entries tr:first-child form.delete button").await;
+    b.client.accept_alert().await.unwrap();
+    b.wait_for("#entries tr:first-child", "the deleted row", |t| t.contains("(deleted)")).await;
+    let focused = js(&b, "return document.activeElement.id;").await;
+    assert_eq!(focused, json!("code"), "the Client ID field keeps the focus after a ✕");
+    // After a reload, the same local time and the counts from the server.
+    b.client.refresh().await.unwrap();
+    wait_words(&b, "#counts", "the counts", |t| {
+        t.contains("All: 2") && t.contains("OK: 1") && t.contains("Deleted: 1")
+    })
+    .await;
+    let reloaded = b.text("#entries tr:last-child td:first-child").await;
+    assert_eq!(reloaded, live_time, "the time changed on reload");
+
+    // An unenrolled client, enrolled at the desk, and Revalidate says what changed.
+    let unenrolled = &c.unenrolled[0];
+    scan(unenrolled).await;
+    b.wait_text("#banner .label", "No open enrollment").await;
+    let conn = Connection::open(&a.db).unwrap();
+    let (client, name): (i64, String) = conn
+        .query_row(
+            "SELECT c.id, c.first_name || ' ' || c.last_name FROM cards k JOIN clients c ON c.id = k.client_id WHERE k.code = ?1",
+            [unenrolled],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    b.client.goto(&format!("{base}/clients/{client}")).await.unwrap();
+    b.client.find(Locator::Css("#program_id")).await.unwrap().select_by_value("1").await.unwrap();
+    // Entered yesterday, so today's scan falls inside the enrollment.
+    js(&b, "const d = new Date(Date.now() - 2 * 86400000); document.getElementById('entry_date').value = d.toISOString().slice(0, 10); return null;").await;
+    click(&b, "form[aria-label='Enroll'] button[type=submit]").await;
+    b.wait_for("main", "the saved message", |t| t.contains("Saved: the client was enrolled."))
+        .await;
+    b.client.goto(&batch).await.unwrap();
+    click(&b, "form[action$='/revalidate'] button").await;
+    b.wait_for("main", "the revalidation report", |t| {
+        t.contains("1 verdict changed") && t.contains(&format!("{name}: No open enrollment → OK"))
+    })
+    .await;
+
+    // The flagged filter: only what is not OK.
+    scan(&c.barred[0]).await;
+    b.wait_text("#banner .label", "Barred: see staff").await;
+    b.client.goto(&format!("{batch}?show=flagged")).await.unwrap();
+    let verdicts: Vec<String> = serde_json::from_value(
+        js(&b, "return [...document.querySelectorAll('#entries tr')].map(r => r.children[3].textContent);").await,
+    )
+    .unwrap();
+    assert!(!verdicts.is_empty() && verdicts.iter().all(|v| !v.starts_with("OK")), "{verdicts:?}");
+    assert!(b.body().await.contains("Showing 1 of 4 entries"), "{}", b.body().await);
+
+    // Post Services: a success box, not a warning.
+    b.client.goto(&batch).await.unwrap();
+    click(&b, "form[action$='/post'] button").await;
+    b.client.accept_alert().await.unwrap();
+    b.wait_for("main", "the post summary", |t| t.contains("Posted now: 2")).await;
+    let class = js(&b, "return document.querySelector('section.message').className;").await;
+    assert_eq!(class, json!("message success"));
+    shot(&b, "web-batch-posted.png").await;
+
+    // A station-sized batch of 350 scans is reviewable: pages of 100, counts and filters.
+    b.client.goto(&batch).await.unwrap();
+    let sent = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; const f = document.getElementById('scan');
+             (async () => { for (let i = 0; i < 346; i++) { const body = new URLSearchParams(new FormData(f)); body.set('code', 'X' + i);
+               const r = await fetch(f.action, { method: 'POST', body, headers: { Accept: 'application/json' } }); if (!r.ok) return done('failed ' + r.status); }
+               done('sent'); })();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent, json!("sent"));
+    b.client.refresh().await.unwrap();
+    wait_words(&b, "#counts", "350 entries", |t| t.contains("All: 350")).await;
+    assert_eq!(js(&b, "return document.querySelectorAll('#entries tr').length;").await, json!(100));
+    assert!(b.text("nav.pages").await.contains("Page 1 of 4"));
+    click(&b, "nav.pages a").await;
+    b.wait_for("nav.pages", "page 2", |t| t.contains("Page 2 of 4")).await;
+    b.client.goto(&format!("{batch}?show=accepted")).await.unwrap();
+    assert_eq!(js(&b, "return document.querySelectorAll('#entries tr').length;").await, json!(2));
+    b.client.goto(&batch).await.unwrap();
+    shot(&b, "web-batch.png").await;
+
+    // On a phone, each row's verdict and ✕ are on screen, with no sideways scroll.
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.client.goto(&batch).await.unwrap();
+    let fits = js(
+        &b,
+        "const w = document.documentElement.clientWidth; const x = document.querySelector('#entries form.delete button');
+         const v = document.querySelector('#entries td.v-stop, #entries td.v-retry');
+         return document.documentElement.scrollWidth <= w && x.getBoundingClientRect().right <= w && v.getBoundingClientRect().right <= w;",
+    )
+    .await;
+    assert_eq!(fits, json!(true));
+    shot(&b, "web-batch-390.png").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_says_today_first_and_asks_before_a_loss() {
+    let a = agency(120);
+    let server = serve_new(&a.db);
+    let base = server.base.clone();
+    let c = cards(&a.db);
+    let conn = Connection::open(&a.db).unwrap();
+    let client_of = |code: &str| -> i64 {
+        conn.query_row("SELECT client_id FROM cards WHERE code = ?1", [code], |r| r.get(0)).unwrap()
+    };
+    let b = Browser::start().await;
+    b.client.set_window_size(1366, 768).await.unwrap();
+    sign_in(&b, &base, a.dir.path()).await;
+
+    // A barred client: the strip names the bar's scope in words.
+    b.client.goto(&format!("{base}/clients/{}", client_of(&c.barred[0]))).await.unwrap();
+    let bar = b.text("section.strip li.bar").await;
+    assert!(bar.contains("Barred from all of Harbor Light Community Services"), "{bar}");
+    assert!(!b.text("section.strip").await.contains("organization 1"));
+    shot(&b, "dashboard-barred.png").await;
+
+    // A replaced card scanned into Find client: the dashboard says it no longer works.
+    let old = &c.replaced[0];
+    b.client.goto(&format!("{base}/clients")).await.unwrap();
+    b.client
+        .find(Locator::Css("#q"))
+        .await
+        .unwrap()
+        .send_keys(&format!("{old}{ENTER}"))
+        .await
+        .unwrap();
+    b.wait_for("#strip-scanned", "the replaced card", |t| {
+        t.contains(&format!("The card just scanned, {old}, is replaced"))
+    })
+    .await;
+
+    // A client with a working card: served today, enrolled, the card, all above the fold.
+    let good = &c.good[0];
+    let id = client_of(good);
+    b.client.goto(&format!("{base}/clients/{id}")).await.unwrap();
+    b.client.find(Locator::Css("#service")).await.unwrap().select_by_index(0).await.unwrap();
+    click(&b, "form[aria-label='Add a service'] button").await;
+    b.wait_for("main", "the saved message", |t| t.contains("Saved: the service was added.")).await;
+    let strip = b.text("section.strip").await;
+    assert!(strip.contains("Served today:") && strip.contains("Enrolled:"), "{strip}");
+    assert!(b.text("#strip-card").await.contains(&format!("Card {good} works")));
+    let bottom =
+        js(&b, "return document.querySelector('section.strip').getBoundingClientRect().bottom;")
+            .await;
+    assert!(bottom.as_f64().unwrap() <= 768.0, "the strip is below the fold: {bottom}");
+
+    // Report lost asks first: saying no changes nothing.
+    click(&b, "form[aria-label^='Report card'] button").await;
+    b.client.dismiss_alert().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let state: String = conn
+        .query_row("SELECT revoked_at IS NULL FROM cards WHERE code = ?1", [good], |r| {
+            r.get::<_, bool>(0).map(|b| b.to_string())
+        })
+        .unwrap();
+    assert_eq!(state, "true", "the card was revoked without a yes");
+    // Issue a new card asks first too; then the card's issued date is today's, in the
+    // agency's zone, as the strip says and as the printed card says.
+    click(&b, "form[aria-label='Issue a card'] button").await;
+    b.client.accept_alert().await.unwrap();
+    b.wait_for("main", "the saved message", |t| t.contains("Saved: the new card was issued."))
+        .await;
+    let today = b.text("#h-today").await.trim_start_matches("Today, ").to_owned();
+    let issued = b.text("#h-cards + table tbody tr:first-child td:nth-child(3)").await;
+    assert_eq!(issued, today);
+
+    // The exit list is HUD's whole Destination list, in HUD's groups; Exit asks first.
+    let groups: Vec<String> = serde_json::from_value(
+        js(&b, "return [...document.querySelector('select[name=destination]').querySelectorAll('optgroup')].map(g => g.label);").await,
+    )
+    .unwrap();
+    assert_eq!(
+        groups,
+        [
+            "Homeless situations",
+            "Institutional situations",
+            "Temporary housing situations",
+            "Permanent housing situations",
+            "Other"
+        ]
+    );
+    let options = js(&b, "return document.querySelector('select[name=destination]').querySelectorAll('optgroup option').length;").await;
+    assert_eq!(options, json!(29));
+    let exit =
+        js(&b, "return document.querySelector('form[aria-label^=\"Exit from\"]').dataset.confirm;")
+            .await;
+    assert!(exit.as_str().unwrap().starts_with("Exit this client"), "{exit}");
+
+    // A form that cannot be saved: "Not saved" with the reason, the menu, and the way back.
+    js(&b, "const f = document.getElementById('service-date'); f.removeAttribute('required'); f.value = ''; f.type = 'text'; f.value = '1800-01-01'; return null;").await;
+    click(&b, "form[aria-label='Add a service'] button").await;
+    b.wait_text("h1", "Not saved").await;
+    assert!(b.text("main .message").await.contains("1800"), "{}", b.body().await);
+    assert!(b.text("nav[aria-label=Main]").await.contains("Find client"));
+    let back = js(&b, "return document.querySelector('main a').getAttribute('href');").await;
+    assert_eq!(back, json!(format!("/clients/{id}?saved=card_issued")), "the way back");
+    shot(&b, "not-saved.png").await;
+
+    // On a phone the strip comes first, under a folded menu.
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.client.goto(&format!("{base}/clients/{id}")).await.unwrap();
+    let top = js(&b, "return [document.querySelector('details.menu').open, document.querySelector('section.strip').getBoundingClientRect().top];").await;
+    assert_eq!(top[0], json!(false), "the menu is folded on a phone");
+    assert!(top[1].as_f64().unwrap() < 844.0, "{top}");
+    shot(&b, "dashboard-390.png").await;
+    b.client.set_window_size(1366, 768).await.unwrap();
+    b.client.goto(&format!("{base}/clients/{id}")).await.unwrap();
+    shot(&b, "dashboard.png").await;
+    b.close().await;
+}

@@ -35,10 +35,7 @@ async fn sign_in_find_a_client_and_see_the_dashboard() {
     assert!(get(&h, "/clients?q=%232", &cookie).await.body.contains("Brook, Ben"));
     // A card scanned into the search box opens the client.
     let p = get(&h, &format!("/clients?q={}", h.clients[2].1), &cookie).await;
-    assert_eq!(
-        p.location,
-        Some(format!("/clients/{}?scanned={}", h.clients[2].0, h.clients[2].1))
-    );
+    assert_eq!(p.location, Some(format!("/clients/{}?scanned={}", h.clients[2].0, h.clients[2].1)));
     let p = get(&h, &format!("/clients/{}", h.clients[2].0), &cookie).await;
     assert_eq!(p.status, StatusCode::OK);
     assert!(

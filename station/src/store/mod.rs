@@ -109,4 +109,44 @@ mod tests {
         drop(conn);
         assert!(matches!(open(&path), Err(StoreError::TooNew { .. })));
     }
+
+    #[test]
+    fn a_roster_from_before_the_client_number_is_replaced_by_a_snapshot() {
+        use scanline_core::wire::{RosterClient, RosterSnapshot};
+        // A station database as version 1 left it: a roster held, with its cursor.
+        let mut conn = Connection::open_in_memory().unwrap();
+        configure(&conn).unwrap();
+        MIGRATIONS.migrations().to_version(&mut conn, 1).unwrap();
+        set_meta(&conn, "cursor", "41").unwrap();
+        conn.execute("INSERT INTO roster_clients (id, display_name) VALUES (7, 'Ben J.')", [])
+            .unwrap();
+        migrate(&mut conn, "upgrade").unwrap();
+        // The roster held still answers, and the next refresh asks for a whole snapshot.
+        assert_eq!(super::roster::display_name(&conn, 7).unwrap(), "Ben J.");
+        assert_eq!(super::roster::cursor(&conn).unwrap(), Some(41));
+        assert_eq!(super::roster::delta_cursor(&conn).unwrap(), None);
+        let mut snapshot: RosterSnapshot = serde_json::from_value(serde_json::json!({
+            "cursor": 42, "server_time": "2026-12-01T12:00:00Z",
+            "station": {"id": 1, "name": "Meal line"},
+            "organization": {"id": 1, "name": "Harbor Light", "time_zone": "America/Los_Angeles"},
+            "programs": [], "service_types": [], "clients": [], "cards": [],
+            "enrollments": [], "bars": [], "served": []
+        }))
+        .unwrap_or_else(|e| panic!("a snapshot: {e}"));
+        snapshot.clients = vec![RosterClient {
+            id: 7,
+            display_name: "Ben J.".into(),
+            client_number: "9001".into(),
+        }];
+        snapshot.cards = vec![scanline_core::wire::RosterCard {
+            code: "88000000090011".into(),
+            client_id: 7,
+            replaced: false,
+            expires_on: None,
+        }];
+        immediate(&mut conn, |tx| super::roster::apply_snapshot(tx, &snapshot)).unwrap();
+        assert_eq!(super::roster::delta_cursor(&conn).unwrap(), Some(42));
+        let found = super::roster::lookup(&conn, "ben j", 5).unwrap();
+        assert_eq!(found, vec![(7, "Ben J.".to_owned(), "9001".to_owned())]);
+    }
 }

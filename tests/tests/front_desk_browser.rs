@@ -479,6 +479,17 @@ async fn the_dashboard_says_today_first_and_asks_before_a_loss() {
     assert_eq!(back, json!(format!("/clients/{id}?saved=card_issued")), "the way back");
     shot(&b, "not-saved.png").await;
 
+    // End a bar early: it asks first, and saying no keeps the bar; yes says it saved.
+    b.client.goto(&format!("{base}/bars")).await.unwrap();
+    let bars_before = b.text("#h-current + table tbody").await;
+    click(&b, "form[aria-label='End bar early'] button").await;
+    b.client.dismiss_alert().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(b.text("#h-current + table tbody").await, bars_before);
+    click(&b, "form[aria-label='End bar early'] button").await;
+    b.client.accept_alert().await.unwrap();
+    b.wait_for("main", "the saved message", |t| t.contains("Saved: the bar was ended.")).await;
+
     // On a phone the strip comes first, under a folded menu.
     b.client.set_window_size(390, 844).await.unwrap();
     b.client.goto(&format!("{base}/clients/{id}")).await.unwrap();

@@ -63,12 +63,14 @@ struct StationsPage<'a> {
     orgs: &'a [OrgPrograms],
     /// A token just made: shown this once.
     new_token: Option<&'a str>,
+    saved: Option<&'static str>,
 }
 
 async fn stations_view(
     state: &AppState,
     session: &Session,
     new_token: Option<&str>,
+    saved: Option<&'static str>,
 ) -> WebResult<Response> {
     let orgs = admin_orgs(&session.viewer)?;
     let now = state.clock.now();
@@ -126,6 +128,7 @@ async fn stations_view(
         })
         .collect();
     let page = StationsPage {
+        saved,
         user: &session.viewer.display_name,
         csrf: &session.csrf_token,
         stations: &list,
@@ -163,8 +166,9 @@ fn ago_words(seconds: i64) -> String {
 async fn stations_page(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
+    Query(q): Query<super::SavedQuery>,
 ) -> WebResult<Response> {
-    stations_view(&state, &session, None).await
+    stations_view(&state, &session, None, super::saved_words(&q.saved)).await
 }
 
 async fn add_station(
@@ -184,7 +188,7 @@ async fn add_station(
         Ok((token, format!("station {id}")))
     })
     .await?;
-    stations_view(&state, &session, Some(&token)).await
+    stations_view(&state, &session, Some(&token), None).await
 }
 
 async fn revoke_station(
@@ -204,7 +208,7 @@ async fn revoke_station(
         Ok(((), format!("station {id}")))
     })
     .await?;
-    Ok(Redirect::to("/admin/stations").into_response())
+    Ok(Redirect::to("/admin/stations?saved=station_revoked").into_response())
 }
 
 #[derive(Template)]
@@ -215,11 +219,13 @@ struct UsersPage<'a> {
     me: i64,
     users: &'a [UserLine],
     orgs: &'a [(i64, String)],
+    saved: Option<&'static str>,
 }
 
 async fn users_page(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
+    Query(q): Query<super::SavedQuery>,
 ) -> WebResult<Response> {
     let orgs = admin_orgs(&session.viewer)?;
     let (list, names) = state
@@ -234,6 +240,7 @@ async fn users_page(
         })
         .await??;
     let page = UsersPage {
+        saved: super::saved_words(&q.saved),
         user: &session.viewer.display_name,
         csrf: &session.csrf_token,
         me: session.viewer.user_id,
@@ -284,7 +291,7 @@ async fn add_user(
             )
         })
         .await??;
-    Ok(Redirect::to("/admin/users").into_response())
+    Ok(Redirect::to("/admin/users?saved=user_added").into_response())
 }
 
 async fn disable_user(
@@ -312,7 +319,7 @@ async fn disable_user(
         Ok(((), format!("user {id}")))
     })
     .await?;
-    Ok(Redirect::to("/admin/users").into_response())
+    Ok(Redirect::to("/admin/users?saved=user_disabled").into_response())
 }
 
 #[derive(Template)]

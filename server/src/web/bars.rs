@@ -38,9 +38,14 @@ struct BarsPage<'a> {
     past: &'a [BarRow],
     /// `kind:id` scope choices with their labels.
     scopes: &'a [(String, String)],
+    saved: Option<&'static str>,
 }
 
-async fn list(State(state): State<AppState>, SignedIn(session): SignedIn) -> WebResult<Response> {
+async fn list(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    axum::extract::Query(q): axum::extract::Query<super::SavedQuery>,
+) -> WebResult<Response> {
     let viewer = session.viewer.clone();
     let now = state.clock.now();
     let (rows, scopes, today) = state
@@ -75,6 +80,7 @@ async fn list(State(state): State<AppState>, SignedIn(session): SignedIn) -> Web
         })
         .collect();
     let page = BarsPage {
+        saved: super::saved_words(&q.saved),
         user: &session.viewer.display_name,
         csrf: &session.csrf_token,
         today,
@@ -136,7 +142,7 @@ async fn add(
         })
         .await?;
     result?;
-    Ok(Redirect::to("/bars").into_response())
+    Ok(Redirect::to("/bars?saved=bar_added").into_response())
 }
 
 #[derive(Deserialize)]
@@ -173,5 +179,5 @@ async fn end(
         })
         .await?;
     result?;
-    Ok(Redirect::to("/bars").into_response())
+    Ok(Redirect::to("/bars?saved=bar_ended").into_response())
 }

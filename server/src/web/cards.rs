@@ -551,12 +551,14 @@ struct PrintersPage<'a> {
     printers: &'a [PrinterLine],
     orgs: &'a [(i64, String)],
     check: Option<&'a CheckResult>,
+    saved: Option<&'static str>,
 }
 
 async fn printers_view(
     state: &AppState,
     session: &Session,
     check: Option<&CheckResult>,
+    saved: Option<&'static str>,
 ) -> WebResult<Response> {
     let admin = admin_orgs(&session.viewer)?;
     let (lines, org_names) = state
@@ -587,6 +589,7 @@ async fn printers_view(
         printers: &lines,
         orgs: &org_names,
         check,
+        saved,
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -594,8 +597,9 @@ async fn printers_view(
 async fn printers_page(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
+    axum::extract::Query(q): axum::extract::Query<super::SavedQuery>,
 ) -> WebResult<Response> {
-    printers_view(&state, &session, None).await
+    printers_view(&state, &session, None, super::saved_words(&q.saved)).await
 }
 
 #[derive(Deserialize)]
@@ -659,7 +663,7 @@ async fn add_printer(
         Ok(((), format!("printer {id}")))
     })
     .await?;
-    Ok(Redirect::to("/admin/printers").into_response())
+    Ok(Redirect::to("/admin/printers?saved=printer_added").into_response())
 }
 
 /// The admin's printer, by id.
@@ -712,7 +716,7 @@ async fn check_printer(
             problems: vec![e.to_string()],
         },
     };
-    printers_view(&state, &session, Some(&result)).await
+    printers_view(&state, &session, Some(&result), None).await
 }
 
 async fn disable_printer(
@@ -728,5 +732,5 @@ async fn disable_printer(
         Ok(((), format!("printer {}", printer.id)))
     })
     .await?;
-    Ok(Redirect::to("/admin/printers").into_response())
+    Ok(Redirect::to("/admin/printers?saved=printer_disabled").into_response())
 }

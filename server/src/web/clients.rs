@@ -206,27 +206,6 @@ struct DashboardQuery {
     scanned: String,
 }
 
-/// The words for what a form on the dashboard saved (only these; nothing from the address is
-/// echoed).
-fn saved_words(key: &str) -> Option<&'static str> {
-    Some(match key {
-        "added" => "Saved: the client was added.",
-        "card_issued" => {
-            "Saved: the new card was issued. Any earlier Scanline card no longer works."
-        }
-        "card_revoked" => "Saved: the card was reported lost and no longer works.",
-        "service_added" => "Saved: the service was added.",
-        "service_deleted" => "Saved: the service was deleted.",
-        "enrolled" => "Saved: the client was enrolled.",
-        "exited" => "Saved: the client was exited from the program.",
-        "photo_removed" => "Saved: the photo was removed.",
-        "photo" => "Saved: the photo was stored.",
-        "hmis" => "Saved: the HMIS client ID.",
-        "enrollment_hmis" => "Saved: the HMIS enrollment ID.",
-        _ => return None,
-    })
-}
-
 async fn dashboard(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
@@ -298,7 +277,7 @@ async fn dashboard(
     let page = DashboardPage {
         strip: &strip,
         destinations: &destination_groups(),
-        saved: saved_words(&q.saved),
+        saved: super::saved_words(&q.saved),
         user: &session.viewer.display_name,
         csrf: &session.csrf_token,
         client: &client,

@@ -63,6 +63,7 @@ struct HmisPage<'a> {
     missing: &'a MissingIds,
     shown: usize,
     long_gap_days: i64,
+    saved: Option<&'static str>,
 }
 
 impl HmisPage<'_> {
@@ -80,6 +81,8 @@ impl HmisPage<'_> {
 /// The period the page checks: the one asked for, or the last 30 days.
 #[derive(Deserialize, Default)]
 struct PeriodQuery {
+    #[serde(default)]
+    saved: String,
     #[serde(default)]
     from: String,
     #[serde(default)]
@@ -159,6 +162,7 @@ async fn view(
         })
         .await??;
     let page = HmisPage {
+        saved: super::saved_words(&q.saved),
         user: &session.viewer.display_name,
         csrf: &session.csrf_token,
         programs: &c.programs,
@@ -428,7 +432,7 @@ async fn save_mapping(
         Ok(((), format!("{} service types", changes.len())))
     })
     .await?;
-    Ok(Redirect::to("/admin/hmis").into_response())
+    Ok(Redirect::to("/admin/hmis?saved=hmis_codes").into_response())
 }
 
 #[derive(Deserialize)]
@@ -461,5 +465,5 @@ async fn save_org(
         Ok(((), format!("organization {org}")))
     })
     .await?;
-    Ok(Redirect::to("/admin/hmis").into_response())
+    Ok(Redirect::to("/admin/hmis?saved=hmis_organization").into_response())
 }

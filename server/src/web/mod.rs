@@ -120,6 +120,43 @@ pub(crate) fn service_choices(
     Ok((choices, programs))
 }
 
+/// The words for what a form saved, by the key a change's redirect puts in `?saved=` (only
+/// these; nothing from the address is echoed).
+pub(crate) fn saved_words(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "added" => "Saved: the client was added.",
+        "card_issued" => {
+            "Saved: the new card was issued. Any earlier Scanline card no longer works."
+        }
+        "card_revoked" => "Saved: the card was reported lost and no longer works.",
+        "service_added" => "Saved: the service was added.",
+        "service_deleted" => "Saved: the service was deleted.",
+        "enrolled" => "Saved: the client was enrolled.",
+        "exited" => "Saved: the client was exited from the program.",
+        "photo_removed" => "Saved: the photo was removed.",
+        "photo" => "Saved: the photo was stored.",
+        "hmis" => "Saved: the HMIS client ID.",
+        "enrollment_hmis" => "Saved: the HMIS enrollment ID.",
+        "bar_added" => "Saved: the bar was added.",
+        "bar_ended" => "Saved: the bar was ended.",
+        "station_revoked" => "Saved: the station was revoked and can no longer sync.",
+        "user_added" => "Saved: the user was added.",
+        "user_disabled" => "Saved: the user was disabled and signed out.",
+        "printer_added" => "Saved: the printer was added.",
+        "printer_disabled" => "Saved: the printer was disabled.",
+        "hmis_codes" => "Saved: the HMIS service codes.",
+        "hmis_organization" => "Saved: the organization's HMIS settings.",
+        _ => return None,
+    })
+}
+
+/// A page's `?saved=` key (see `saved_words`).
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct SavedQuery {
+    #[serde(default)]
+    pub(crate) saved: String,
+}
+
 /// A form that carries only its CSRF token (a button that changes one thing).
 #[derive(serde::Deserialize)]
 pub(crate) struct CsrfForm {

@@ -61,13 +61,16 @@ struct Bar {
 struct Tick {
     at: String,
     text: String,
+    /// How the text hangs from `at` (`start`, `middle` or `end`), so labels at the edges stay
+    /// inside the chart; for the capacity label, how far below (positive) or above it sits.
+    anchor: &'static str,
+    dy: &'static str,
 }
 
 /// The occupancy chart of one program: a bar per night of the period (nights with nobody
 /// included), the capacity as a dashed line, and its summary in words.
 struct Chart {
     id: usize,
-    program: String,
     summary: String,
     bars: Vec<Bar>,
     /// Where the capacity line runs, and its label.
@@ -213,9 +216,24 @@ mod chart {
         {
             x_ticks.remove(x_ticks.len() - 2);
         }
-        let x_ticks = x_ticks.into_iter().map(|(at, text)| Tick { at: n(at), text }).collect();
-        let y_ticks =
-            [0, top].iter().map(|b| Tick { at: n(y_of(*b)), text: b.to_string() }).collect();
+        let last = x_ticks.len().saturating_sub(1);
+        let x_ticks = x_ticks
+            .into_iter()
+            .enumerate()
+            .map(|(i, (at, text))| {
+                // The first and last labels hang inwards from their bar's middle.
+                let (at, anchor) = match i {
+                    0 if last > 0 => (at - slot / 2.0, "start"),
+                    i if i == last && last > 0 => (at + slot / 2.0, "end"),
+                    _ => (at, "middle"),
+                };
+                Tick { at: n(at), text, anchor, dy: "0" }
+            })
+            .collect();
+        let y_ticks = [0, top]
+            .iter()
+            .map(|b| Tick { at: n(y_of(*b)), text: b.to_string(), anchor: "end", dy: "0.35em" })
+            .collect();
         let nights_with = used.values().filter(|b| **b > 0).count();
         let busiest = used.iter().max_by_key(|(night, beds)| (**beds, std::cmp::Reverse(**night)));
         let mut summary = format!(
@@ -231,10 +249,16 @@ mod chart {
         }
         Chart {
             id,
-            program: program.to_owned(),
             summary,
             bars,
-            capacity: capacity.map(|c| Tick { at: n(y_of(c)), text: format!("capacity {c}") }),
+            // The capacity label sits above its line, or below it when the line runs along
+            // the top of the chart.
+            capacity: capacity.map(|c| Tick {
+                at: n(y_of(c)),
+                text: format!("capacity {c}"),
+                anchor: "end",
+                dy: if y_of(c) < TOP + 16.0 { "1.1em" } else { "-0.4em" },
+            }),
             y_ticks,
             x_ticks,
             left: n(LEFT),

@@ -142,7 +142,7 @@ fn meal(h: &Harness, index: usize, date: &str) {
 }
 
 /// The `<label>` line of a client on the Quick Services list.
-fn row<'a>(body: &'a str, client: i64) -> &'a str {
+fn row(body: &str, client: i64) -> &str {
     let at = body
         .find(&format!("name=\"client\" value=\"{client}\""))
         .unwrap_or_else(|| panic!("client {client} is not listed: {body}"));

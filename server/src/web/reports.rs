@@ -147,6 +147,109 @@ fn charts(table: &Table, from: NaiveDate, to: NaiveDate) -> Vec<Chart> {
         .collect()
 }
 
+/// The table's cells, with a link to the dashboard of each client the report names.
+fn cells(table: &Table) -> Vec<Vec<Cell<'_>>> {
+    table
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            row.iter()
+                .enumerate()
+                .map(|(col, text)| {
+                    let client = match &table.clients {
+                        Some((c, ids)) if *c == col && !text.is_empty() => {
+                            ids.get(i).copied().flatten()
+                        }
+                        _ => None,
+                    };
+                    Cell { text, href: client.map(|id| format!("/clients/{id}")) }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+async fn page(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Query(q): Query<ReportQuery>,
+) -> WebResult<Response> {
+    // The default period ends today in the viewer's organization's zone, as every date shown.
+    let (viewer, now) = (session.viewer.clone(), state.clock.now());
+    let today = state.db.read(move |conn| super::viewer_today(conn, &viewer, now)).await??;
+    let to = parse_date(&q.to, today)?;
+    let from = parse_date(&q.from, to.checked_sub_days(Days::new(30)).unwrap_or(to))?;
+    if from > to || (to - from).num_days() > MAX_DAYS {
+        return Err(WebError::Invalid(format!(
+            "Choose a period of at most {MAX_DAYS} days, from before to."
+        )));
+    }
+    let kind = KINDS.iter().find(|(k, _)| *k == q.kind).map(|(k, _)| *k);
+    let table = match kind {
+        None => None,
+        Some(kind) => {
+            let orgs = session.viewer.org_ids();
+            let user = session.viewer.user_id;
+            Some(
+                state
+                    .db
+                    .transact(move |conn| {
+                        let t = match kind {
+                            "services" => reports::services_by_day(conn, &orgs, from, to)?,
+                            "unduplicated" => reports::unduplicated(conn, &orgs, from, to)?,
+                            "occupancy" => reports::occupancy(conn, &orgs, from, to)?,
+                            _ => reports::flagged(conn, &orgs, from, to)?,
+                        };
+                        audit::record(
+                            conn,
+                            Actor::User(user),
+                            "report",
+                            None,
+                            kind,
+                            &format!("{from} to {to}"),
+                        )?;
+                        Ok::<_, StoreError>(t)
+                    })
+                    .await??,
+            )
+        }
+    };
+    if q.format == "csv" {
+        let table = table.ok_or_else(|| WebError::Invalid("Choose a report.".into()))?;
+        let name = format!("scanline-{}-{from}-{to}.csv", q.kind);
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            ],
+            table.to_csv(),
+        )
+            .into_response());
+    }
+    let charts = match (kind, &table) {
+        (Some("occupancy"), Some(t)) => charts(t, from, to),
+        _ => Vec::new(),
+    };
+    let rows = table.as_ref().map(cells).unwrap_or_default();
+    let page = ReportsPage {
+        user: &session.viewer.display_name,
+        csrf: &session.csrf_token,
+        kinds: &KINDS,
+        kind: kind.unwrap_or(""),
+        from,
+        to,
+        title: KINDS.iter().find(|(k, _)| Some(*k) == kind).map_or("", |(_, title)| *title),
+        table: table.as_ref(),
+        rows,
+        csv_link: format!("/reports?kind={}&from={from}&to={to}&format=csv", kind.unwrap_or("")),
+        charts: &charts,
+        width: chart::WIDTH,
+        height: chart::HEIGHT,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
 mod chart {
     //! The geometry of an occupancy chart, in a fixed coordinate space the page scales to its
     //! width (the SVG's viewBox), so it fits a phone as well as a desk screen.
@@ -311,107 +414,4 @@ mod chart {
             assert!(c.capacity.is_none() && c.summary.ends_with("no capacity set."));
         }
     }
-}
-
-/// The table's cells, with a link to the dashboard of each client the report names.
-fn cells(table: &Table) -> Vec<Vec<Cell<'_>>> {
-    table
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(i, row)| {
-            row.iter()
-                .enumerate()
-                .map(|(col, text)| {
-                    let client = match &table.clients {
-                        Some((c, ids)) if *c == col && !text.is_empty() => {
-                            ids.get(i).copied().flatten()
-                        }
-                        _ => None,
-                    };
-                    Cell { text, href: client.map(|id| format!("/clients/{id}")) }
-                })
-                .collect()
-        })
-        .collect()
-}
-
-async fn page(
-    State(state): State<AppState>,
-    SignedIn(session): SignedIn,
-    Query(q): Query<ReportQuery>,
-) -> WebResult<Response> {
-    // The default period ends today in the viewer's organization's zone, as every date shown.
-    let (viewer, now) = (session.viewer.clone(), state.clock.now());
-    let today = state.db.read(move |conn| super::viewer_today(conn, &viewer, now)).await??;
-    let to = parse_date(&q.to, today)?;
-    let from = parse_date(&q.from, to.checked_sub_days(Days::new(30)).unwrap_or(to))?;
-    if from > to || (to - from).num_days() > MAX_DAYS {
-        return Err(WebError::Invalid(format!(
-            "Choose a period of at most {MAX_DAYS} days, from before to."
-        )));
-    }
-    let kind = KINDS.iter().find(|(k, _)| *k == q.kind).map(|(k, _)| *k);
-    let table = match kind {
-        None => None,
-        Some(kind) => {
-            let orgs = session.viewer.org_ids();
-            let user = session.viewer.user_id;
-            Some(
-                state
-                    .db
-                    .transact(move |conn| {
-                        let t = match kind {
-                            "services" => reports::services_by_day(conn, &orgs, from, to)?,
-                            "unduplicated" => reports::unduplicated(conn, &orgs, from, to)?,
-                            "occupancy" => reports::occupancy(conn, &orgs, from, to)?,
-                            _ => reports::flagged(conn, &orgs, from, to)?,
-                        };
-                        audit::record(
-                            conn,
-                            Actor::User(user),
-                            "report",
-                            None,
-                            kind,
-                            &format!("{from} to {to}"),
-                        )?;
-                        Ok::<_, StoreError>(t)
-                    })
-                    .await??,
-            )
-        }
-    };
-    if q.format == "csv" {
-        let table = table.ok_or_else(|| WebError::Invalid("Choose a report.".into()))?;
-        let name = format!("scanline-{}-{from}-{to}.csv", q.kind);
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-            ],
-            table.to_csv(),
-        )
-            .into_response());
-    }
-    let charts = match (kind, &table) {
-        (Some("occupancy"), Some(t)) => charts(t, from, to),
-        _ => Vec::new(),
-    };
-    let rows = table.as_ref().map(cells).unwrap_or_default();
-    let page = ReportsPage {
-        user: &session.viewer.display_name,
-        csrf: &session.csrf_token,
-        kinds: &KINDS,
-        kind: kind.unwrap_or(""),
-        from,
-        to,
-        title: KINDS.iter().find(|(k, _)| Some(*k) == kind).map_or("", |(_, title)| *title),
-        table: table.as_ref(),
-        rows,
-        csv_link: format!("/reports?kind={}&from={from}&to={to}&format=csv", kind.unwrap_or("")),
-        charts: &charts,
-        width: chart::WIDTH,
-        height: chart::HEIGHT,
-    };
-    Ok(Html(page.render()?).into_response())
 }

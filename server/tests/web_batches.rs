@@ -238,19 +238,19 @@ async fn reports_show_and_download_what_was_served() {
     );
     let p = get(&h, &format!("/reports?kind=unduplicated&{range}&format=csv"), &viewer).await;
     assert_eq!(p.status, StatusCode::OK);
-    assert!(p.body.starts_with("program,unduplicated clients,services\r\n"), "{}", p.body);
+    assert!(p.body.starts_with("Program,Unduplicated clients,Services given\r\n"), "{}", p.body);
     assert!(p.body.contains("All programs,3,4"), "three people, four services: {}", p.body);
     let p = get(&h, &format!("/reports?kind=occupancy&{range}"), &viewer).await;
     assert!(
         p.body.contains("<svg")
-            && p.body.contains("2026-11-20: 2 beds")
+            && p.body.contains("2026-11-20: 2 of 3 beds")
             && p.body.contains("capacity"),
         "{}",
         p.body
     );
     let p = get(&h, &format!("/reports?kind=flagged&{range}&format=csv"), &viewer).await;
     assert!(p.body.contains("NONSENSE") || p.body.contains("nonsense"), "{}", p.body);
-    assert!(p.body.contains("unknown_card"));
+    assert!(p.body.contains("Unknown card"), "the verdict in words: {}", p.body);
     // Another organization's users see none of it; a reversed period is refused.
     let south = sign_in(&h, "south", PASSWORD).await.unwrap();
     let p = get(&h, &format!("/reports?kind=unduplicated&{range}&format=csv"), &south).await;

@@ -177,8 +177,8 @@ pub fn resolve(conn: &Connection, reference: &str) -> StoreResult<ClientId> {
 /// What staff typed into "find client" (DESIGN §10, the seeds' habits).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientQuery {
-    /// First letters of the first name and of the last name ("mar gar"); one word is the start
-    /// of the last name.
+    /// First letters of the first name and of the last name ("mar gar"), in either order
+    /// ("gar mar" finds the same people); one word is the start of the last name.
     Names {
         first: String,
         last: String,
@@ -245,7 +245,7 @@ pub struct ClientSummary {
     pub restricted: bool,
 }
 
-fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClientSummary> {
+pub(super) fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClientSummary> {
     Ok(ClientSummary {
         id: r.get(0)?,
         client_number: r.get(1)?,
@@ -287,16 +287,34 @@ pub fn search(
                    AND {VISIBLE}
                  ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE, id LIMIT :lim"
             );
-            let first_like = format!("{}%", first.replace(['%', '_'], ""));
-            conn.prepare_cached(&sql)?
-                .query_map(
-                    named_params! {
-                        ":lo": last.to_lowercase(), ":hi": prefix_end(last), ":first": first,
-                        ":first_like": first_like, ":orgs": orgs, ":lim": lim,
-                    },
-                    from_row,
-                )?
-                .collect::<Result<_, _>>()?
+            let like = |s: &str| format!("{}%", s.replace(['%', '_'], ""));
+            let by = |first: &str, last: &str| -> StoreResult<Vec<ClientSummary>> {
+                Ok(conn
+                    .prepare_cached(&sql)?
+                    .query_map(
+                        named_params! {
+                            ":lo": last.to_lowercase(), ":hi": prefix_end(last), ":first": first,
+                            ":first_like": like(first), ":orgs": orgs, ":lim": lim,
+                        },
+                        from_row,
+                    )?
+                    .collect::<Result<_, _>>()?)
+            };
+            let mut found = by(first, last)?;
+            // Two words may come in either order ("jessup ben" for Ben Jessup): each order is
+            // its own walk along the name index, and the two lists are merged.
+            if !first.is_empty() {
+                found.extend(by(last, first)?);
+                found.sort_by(|a, b| {
+                    let key = |c: &ClientSummary| {
+                        (c.last_name.to_ascii_lowercase(), c.first_name.to_ascii_lowercase(), c.id)
+                    };
+                    key(a).cmp(&key(b))
+                });
+                found.dedup_by_key(|c| c.id);
+                found.truncate(limit);
+            }
+            found
         }
         ClientQuery::Dob(d) => conn
             .prepare_cached(&format!("SELECT {COLS} FROM clients WHERE dob = :d AND {VISIBLE} ORDER BY last_name, id LIMIT :lim"))?
@@ -506,34 +524,6 @@ pub fn dashboard(
         })?
         .collect::<Result<_, _>>()?;
     Ok(Dashboard { cards, enrollments, services, bars })
-}
-
-/// Clients the viewer may see who look like the one being added: the same SSN, or the same
-/// date of birth with a name that starts alike (first three letters of first and last name,
-/// either way round). Staff decide; nothing is merged.
-pub fn likely_duplicates(
-    conn: &Connection,
-    viewer_orgs: &[i64],
-    c: &NewClient,
-) -> StoreResult<Vec<ClientSummary>> {
-    let orgs = serde_json::to_string(viewer_orgs).expect("ids serialise");
-    let three = |s: &str| s.trim().chars().take(3).collect::<String>().to_lowercase();
-    let (f, l) = (three(&c.first_name), three(&c.last_name));
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, client_number, first_name, last_name, preferred_name, dob, restricted
-         FROM clients
-         WHERE ((:ssn IS NOT NULL AND ssn = :ssn)
-             OR (:dob IS NOT NULL AND dob = :dob AND (
-                   (lower(substr(first_name, 1, 3)) = :f AND lower(substr(last_name, 1, 3)) = :l)
-                OR (lower(substr(first_name, 1, 3)) = :l AND lower(substr(last_name, 1, 3)) = :f))))
-           AND (restricted = 0 OR organization_id IN (SELECT value FROM json_each(:orgs)))
-         ORDER BY last_name, id LIMIT 20",
-    )?;
-    let rows = stmt.query_map(
-        named_params! {":ssn": c.ssn, ":dob": c.dob, ":f": f, ":l": l, ":orgs": orgs},
-        summary_from_row,
-    )?;
-    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod batches;
 pub mod bednights;
 pub mod cards;
 pub mod clients;
+pub mod duplicates;
 pub mod enrollments;
 pub mod facts;
 pub mod hmis;

@@ -8,11 +8,14 @@ use rusqlite::{Connection, named_params};
 
 use super::StoreResult;
 
-/// A report: column names and rows of cells.
+/// A report: column headings (in words) and rows of cells.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {
     pub columns: Vec<&'static str>,
     pub rows: Vec<Vec<String>>,
+    /// For a report that names clients: the column holding the name, and per row the client
+    /// the name belongs to, only when the viewer may open that client's dashboard.
+    pub clients: Option<(usize, Vec<Option<i64>>)>,
 }
 
 impl Table {
@@ -77,7 +80,11 @@ pub fn services_by_day(
             ])
         })?
         .collect::<Result<_, _>>()?;
-    Ok(Table { columns: vec!["date", "program", "service", "services", "clients", "units"], rows })
+    Ok(Table {
+        columns: vec!["Date", "Program", "Service", "Services given", "Clients", "Units"],
+        rows,
+        clients: None,
+    })
 }
 
 /// Unduplicated clients served in a period, per program and in all.
@@ -108,7 +115,11 @@ pub fn unduplicated(
             ])
         })?
         .collect::<Result<_, _>>()?;
-    Ok(Table { columns: vec!["program", "unduplicated clients", "services"], rows })
+    Ok(Table {
+        columns: vec!["Program", "Unduplicated clients", "Services given"],
+        rows,
+        clients: None,
+    })
 }
 
 /// Bed nights per night and night-by-night program, against capacity.
@@ -136,10 +147,12 @@ pub fn occupancy(
             ])
         })?
         .collect::<Result<_, _>>()?;
-    Ok(Table { columns: vec!["night", "program", "beds used", "capacity"], rows })
+    Ok(Table { columns: vec!["Night", "Program", "Beds used", "Capacity"], rows, clients: None })
 }
 
-/// Batch entries flagged (not accepted) and neither posted nor deleted.
+/// Batch entries flagged (not accepted) and neither posted nor deleted, with the verdict in the
+/// words staff see. The client is named (and linked) only when the viewer may see them; a
+/// restricted client of another organization shows as no client at all.
 pub fn flagged(
     conn: &Connection,
     orgs: &[i64],
@@ -147,29 +160,54 @@ pub fn flagged(
     to: NaiveDate,
 ) -> StoreResult<Table> {
     let mut stmt = conn.prepare_cached(
-        "SELECT e.service_date, p.name, e.code, COALESCE(c.client_number, ''), e.verdict, e.detail
-         FROM batch_entries e JOIN programs p ON p.id = e.program_id LEFT JOIN clients c ON c.id = e.client_id
+        "SELECT e.service_date, p.name, e.code, c.client_number, e.verdict, e.detail, c.id,
+             c.last_name || ', ' || c.first_name
+         FROM batch_entries e JOIN programs p ON p.id = e.program_id
+           LEFT JOIN clients c ON c.id = e.client_id
+             AND (c.restricted = 0 OR c.organization_id IN (SELECT value FROM json_each(:orgs)))
          WHERE e.verdict != 'accepted' AND e.posted_at IS NULL AND e.deleted_at IS NULL
            AND e.service_date BETWEEN :from AND :to
            AND p.organization_id IN (SELECT value FROM json_each(:orgs))
          ORDER BY e.service_date, p.name, e.id",
     )?;
+    let mut links = Vec::new();
     let rows = stmt
         .query_map(named_params! {":from": from, ":to": to, ":orgs": orgs_json(orgs)}, |r| {
-            let number = int_or_empty(&r.get(3)?);
-            Ok(vec![
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                number,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-            ])
+            let verdict: String = r.get(4)?;
+            let words = scanline_core::Verdict::parse(&verdict)
+                .map_or(verdict.clone(), |v| v.staff_label().to_owned());
+            Ok((
+                vec![
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+                    r.get::<_, String>(2)?,
+                    int_or_empty(&r.get(3)?),
+                    words,
+                    r.get::<_, String>(5)?,
+                ],
+                r.get::<_, Option<i64>>(6)?,
+            ))
         })?
+        .map(|row| {
+            row.map(|(cells, client)| {
+                links.push(client);
+                cells
+            })
+        })
         .collect::<Result<_, _>>()?;
     Ok(Table {
-        columns: vec!["date", "program", "code scanned", "client number", "verdict", "detail"],
+        columns: vec![
+            "Date",
+            "Program",
+            "Client",
+            "Code scanned",
+            "Client number",
+            "Verdict",
+            "Detail",
+        ],
         rows,
+        clients: Some((2, links)),
     })
 }
 
@@ -180,6 +218,7 @@ mod tests {
     #[test]
     fn csv_quotes_and_defuses_formulas() {
         let t = Table {
+            clients: None,
             columns: vec!["a", "b"],
             rows: vec![
                 vec!["x,y".into(), "say \"hi\"".into()],

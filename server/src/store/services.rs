@@ -61,6 +61,35 @@ pub fn add(conn: &Connection, s: &NewService, as_of: DateTime<Utc>) -> StoreResu
     Ok(conn.last_insert_rowid())
 }
 
+/// How many services of `service_type` each client has in `program` on `date`: posted ones
+/// (not deleted) and accepted batch entries waiting to post, as the duplicate rule counts them.
+/// Clients with none are left out.
+pub fn served_on(
+    conn: &Connection,
+    program: i64,
+    service_type: i64,
+    date: NaiveDate,
+) -> StoreResult<std::collections::HashMap<i64, u32>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT client_id, COUNT(*) FROM (
+             SELECT client_id FROM services
+             WHERE program_id = :p AND date_provided = :d AND service_type_id = :st
+               AND deleted_at IS NULL
+             UNION ALL
+             SELECT e.client_id FROM batch_entries e
+             WHERE e.program_id = :p AND e.service_date = :d AND e.verdict = 'accepted'
+               AND e.posted_at IS NULL AND e.deleted_at IS NULL AND e.client_id IS NOT NULL
+               AND EXISTS (SELECT 1 FROM batch_service_types bst
+                           WHERE bst.batch_id = e.batch_id AND bst.service_type_id = :st)
+         ) GROUP BY client_id",
+    )?;
+    let rows = stmt
+        .query_map(named_params! {":p": program, ":d": date, ":st": service_type}, |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, u32>(1)?))
+        })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// The client and program of a service, for permission checks.
 pub fn owner(conn: &Connection, id: i64) -> StoreResult<Owner> {
     conn.prepare_cached("SELECT client_id, program_id FROM services WHERE id = :id")?

@@ -17,6 +17,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("forms.js", "text/javascript; charset=utf-8", include_str!("../../static/forms.js")),
     ("batch.js", "text/javascript; charset=utf-8", include_str!("../../static/batch.js")),
     ("photo.js", "text/javascript; charset=utf-8", include_str!("../../static/photo.js")),
+    ("quick.js", "text/javascript; charset=utf-8", include_str!("../../static/quick.js")),
 ];
 
 pub(super) fn router() -> Router<AppState> {

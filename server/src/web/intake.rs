@@ -13,7 +13,8 @@ use super::auth::{SignedIn, check_csrf};
 use super::{WebError, WebResult, date_field};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor};
-use crate::store::clients::{self, ClientSummary, NewClient};
+use crate::store::clients::{self, NewClient};
+use crate::store::duplicates::{self, Candidate};
 use crate::store::sessions::Viewer;
 use crate::store::users::Role;
 use crate::store::{ClientId, ProgramId};
@@ -250,7 +251,7 @@ struct NewClientPage<'a> {
     orgs: &'a [(i64, String)],
     form: &'a ClientForm,
     error: &'a str,
-    duplicates: &'a [ClientSummary],
+    duplicates: &'a [Candidate],
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -292,7 +293,7 @@ fn render_new(
     orgs: &[(i64, String)],
     form: &ClientForm,
     error: &str,
-    duplicates: &[ClientSummary],
+    duplicates: &[Candidate],
 ) -> WebResult<Response> {
     let page = NewClientPage {
         user: &session.viewer.display_name,
@@ -351,7 +352,7 @@ async fn add_client(
         .db
         .transact(move |tx| {
             if !confirmed {
-                let dups = clients::likely_duplicates(tx, &viewer_orgs, &new)?;
+                let dups = duplicates::likely(tx, &viewer_orgs, &new)?;
                 if !dups.is_empty() {
                     return Ok(Err(dups));
                 }

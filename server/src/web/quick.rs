@@ -1,7 +1,10 @@
 //! Quick Services for multiple clients (the seeds' "Quick Services – Multiple Clients"): choose
 //! a service and a date, tick the clients with an open enrollment, save. Each ticked client gets
 //! the service or a reason why not (already served that day, no longer enrolled); one refusal
-//! does not undo the others.
+//! does not undo the others. The list marks who already has the chosen service that day, the
+//! page answers with the same list and last-name filter after saving, and Save services with
+//! nobody ticked brings the list back with a message instead of an error page. Select all and
+//! Select none are `static/quick.js`.
 
 use askama::Template;
 use axum::Router;
@@ -27,6 +30,16 @@ pub(super) fn router() -> Router<AppState> {
 /// Most clients listed at once; a last-name filter narrows bigger programs.
 const LIST_LIMIT: usize = 300;
 
+/// One client on the list: enrolled on the date, with how often they already have the chosen
+/// service that day.
+struct Listed {
+    client: EnrolledClient,
+    /// Services of the chosen type on the date, posted or accepted and waiting to post.
+    served: u32,
+    /// Served as often as the service type allows in a day: saving would be refused.
+    full: bool,
+}
+
 #[derive(Template)]
 #[template(path = "quick.html")]
 struct QuickPage<'a> {
@@ -35,9 +48,13 @@ struct QuickPage<'a> {
     choices: &'a [(String, String)],
     service: &'a str,
     date: NaiveDate,
+    /// Whether `date` is the viewer's today, so the page can say "today".
+    is_today: bool,
     last: &'a str,
-    clients: &'a [EnrolledClient],
+    clients: &'a [Listed],
     results: &'a [(String, String)],
+    /// A problem with what was sent, shown above the form (nothing was saved).
+    problem: &'a str,
 }
 
 #[derive(Deserialize, Default)]
@@ -61,25 +78,37 @@ async fn render(
     session: &crate::store::sessions::Session,
     q: &QuickQuery,
     results: &[(String, String)],
+    problem: &str,
 ) -> WebResult<Response> {
     let viewer = session.viewer.clone();
-    let chosen = parse_service(&q.service);
+    let service = q.service.clone();
     let date_text = q.date.clone();
     let last = q.last.trim().to_owned();
     let now = state.clock.now();
-    let (choices, clients, date) = state
+    let (choices, clients, date, today) = state
         .db
         .read(move |conn| {
-            let (choices, allowed) = super::service_choices(conn, &viewer)?;
+            let (choices, _) = super::service_choices(conn, &viewer)?;
             let today = super::viewer_today(conn, &viewer, now)?;
             let date = super::date_field("date", &date_text).unwrap_or(today);
+            // Only a service the viewer may record is listed for: the choices are exactly those.
+            let chosen = parse_service(&service)
+                .filter(|_| choices.iter().any(|(value, _)| *value == service));
             let clients = match chosen {
-                Some((program, _)) if allowed.contains(&program) => {
+                Some((program, service_type)) => {
+                    let max = programs::get_service_type(conn, service_type)?.max_per_day;
+                    let served = services::served_on(conn, program, service_type, date)?;
                     enrollments::open_on(conn, program, date, &viewer.org_ids(), &last, LIST_LIMIT)?
+                        .into_iter()
+                        .map(|client| {
+                            let served = served.get(&client.client_id).copied().unwrap_or(0);
+                            Listed { client, served, full: max > 0 && served >= max }
+                        })
+                        .collect()
                 }
-                _ => Vec::new(),
+                None => Vec::new(),
             };
-            Ok::<_, StoreError>((choices, clients, date))
+            Ok::<_, StoreError>((choices, clients, date, today))
         })
         .await??;
     if choices.is_empty() {
@@ -91,9 +120,11 @@ async fn render(
         choices: &choices,
         service: &q.service,
         date,
+        is_today: date == today,
         last: q.last.trim(),
         clients: &clients,
         results,
+        problem,
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -103,8 +134,12 @@ async fn page(
     SignedIn(session): SignedIn,
     Query(q): Query<QuickQuery>,
 ) -> WebResult<Response> {
-    render(&state, &session, &q, &[]).await
+    render(&state, &session, &q, &[], "").await
 }
+
+/// What the page says when Save services was pressed with nobody ticked.
+const NOBODY_TICKED: &str = "Nobody was ticked, so nothing was saved. Tick the box beside each \
+                             client who was served (or use Select all), then press Save services.";
 
 /// The Quick Services form: one `client` field per ticked client.
 #[derive(Deserialize)]
@@ -115,6 +150,9 @@ struct SaveForm {
     service: String,
     #[serde(default)]
     date: String,
+    /// The last-name filter the list was shown with, kept for the page that answers.
+    #[serde(default)]
+    last: String,
     #[serde(default)]
     client: Vec<String>,
 }
@@ -130,7 +168,9 @@ async fn save(
     let date = super::date_field("date", &form.date)?;
     let picked: Vec<i64> = form.client.iter().filter_map(|v| v.parse().ok()).collect();
     if picked.is_empty() {
-        return Err(WebError::Invalid("Tick at least one client.".into()));
+        // The same list comes back, filter and all, with what to do: nothing was saved.
+        let q = QuickQuery { service: form.service, date: date.to_string(), last: form.last };
+        return render(&state, &session, &q, &[], NOBODY_TICKED).await;
     }
     let viewer = session.viewer.clone();
     let as_of = state.clock.now();
@@ -199,6 +239,6 @@ async fn save(
         Err(StoreError::Forbidden(m)) => return Err(WebError::Forbidden(m)),
         Err(e) => return Err(e.into()),
     };
-    let q = QuickQuery { service: form.service, date: date.to_string(), last: String::new() };
-    render(&state, &session, &q, &results).await
+    let q = QuickQuery { service: form.service, date: date.to_string(), last: form.last };
+    render(&state, &session, &q, &results, "").await
 }

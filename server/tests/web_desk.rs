@@ -1,0 +1,304 @@
+//! The front desk's pages through the real router: the add-client warning finds the slips
+//! staff make (no birth date, a day off, day and month swapped, first and last swapped) and
+//! says why; find client takes names in either order; Quick Services marks who was served,
+//! keeps its filter and answers "nobody ticked" with the form; the reports speak in words,
+//! chart every night, link the clients the viewer may see and default to the organization's
+//! today.
+
+mod harness;
+
+use axum::http::StatusCode;
+use harness::Harness;
+use harness::web::{PASSWORD, add_user, get, post_with_csrf, sign_in};
+use scanline_server::store::{clients, users};
+
+/// A restricted "Ben Brook" of organization B, born the day Ben Brook of A was: organization
+/// A's staff must never see him.
+fn restricted_twin(h: &Harness) -> (i64, u32) {
+    let (id, number) = clients::insert(
+        &h.conn(),
+        &clients::NewClient {
+            organization_id: h.org_b,
+            first_name: "Ben".into(),
+            last_name: "Brook".into(),
+            dob: Some(harness::d("1980-02-03")),
+            restricted: true,
+            ..clients::NewClient::default()
+        },
+    )
+    .unwrap();
+    (id.0, number)
+}
+
+#[tokio::test]
+async fn the_add_client_warning_finds_the_usual_slips_and_says_why() {
+    let h = Harness::new();
+    add_user(&h, "desk", h.org_a, users::Role::Staff);
+    let desk = sign_in(&h, "desk", PASSWORD).await.unwrap();
+    let (twin, twin_number) = restricted_twin(&h);
+    let ben = h.clients[1].0;
+    let org = h.org_a;
+    let before = h.count("SELECT COUNT(*) FROM clients");
+    let cases = [
+        ("first_name=Ben&last_name=Brook&dob=&ssn=", "same name, no birth date to compare"),
+        ("first_name=ben&last_name=BROOK&dob=1980-02-04&ssn=", "same name, birth date one day off"),
+        (
+            "first_name=Ben&last_name=Brook&dob=1980-03-02&ssn=",
+            "same name, birth date with day and month swapped",
+        ),
+        (
+            "first_name=Brook&last_name=Ben&dob=1980-02-03&ssn=",
+            "same name with first and last swapped, same birth date",
+        ),
+    ];
+    for (fields, why) in cases {
+        let p = post_with_csrf(
+            &h,
+            "/clients/new",
+            &desk,
+            "/clients/new",
+            &format!("organization_id={org}&{fields}"),
+        )
+        .await;
+        assert_eq!(p.status, StatusCode::OK, "{fields}: {}", p.body);
+        assert!(p.body.contains("may already be on file"), "{fields}: {}", p.body);
+        let line = p
+            .body
+            .lines()
+            .find(|l| l.contains(&format!("href=\"/clients/{ben}\"")))
+            .unwrap_or_else(|| panic!("{fields}: Ben Brook is not listed: {}", p.body));
+        assert!(line.contains(&format!("Why: {why}")), "{fields}: {line}");
+        assert!(
+            !p.body.contains(&format!("/clients/{twin}\""))
+                && !p.body.contains(&format!("client number {twin_number}")),
+            "{fields}: the restricted client of another organization is listed: {}",
+            p.body
+        );
+    }
+    assert_eq!(h.count("SELECT COUNT(*) FROM clients"), before, "a warning adds nobody");
+    // Someone alike in nothing is added at once.
+    let p = post_with_csrf(
+        &h,
+        "/clients/new",
+        &desk,
+        "/clients/new",
+        &format!("organization_id={org}&first_name=Quinn&last_name=Yarrow&dob=1999-09-09&ssn="),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(h.count("SELECT COUNT(*) FROM clients"), before + 1);
+}
+
+#[tokio::test]
+async fn find_client_takes_the_names_in_either_order() {
+    let h = Harness::new();
+    add_user(&h, "desk", h.org_a, users::Role::Staff);
+    let desk = sign_in(&h, "desk", PASSWORD).await.unwrap();
+    let (twin, _) = restricted_twin(&h);
+    let ben = format!("href=\"/clients/{}\"", h.clients[1].0);
+    for q in ["ben+brook", "brook+ben", "Brook+Ben", "bro+be", "be+bro", "brook"] {
+        let p = get(&h, &format!("/clients?q={q}"), &desk).await;
+        assert_eq!(p.status, StatusCode::OK);
+        assert!(p.body.contains(&ben), "{q} does not find Ben Brook: {}", p.body);
+        assert!(!p.body.contains(&format!("/clients/{twin}\"")), "{q} finds the restricted twin");
+        assert!(!p.body.contains("Alder, Ana"), "{q} finds Ana Alder too: {}", p.body);
+    }
+    // Letters that start neither name find nobody, either way round.
+    for q in ["ben+alder", "alder+ben"] {
+        let p = get(&h, &format!("/clients?q={q}"), &desk).await;
+        assert!(p.body.contains("Nobody found"), "{q}: {}", p.body);
+    }
+    // The other organization sees its own restricted client by either order too.
+    add_user(&h, "south", h.org_b, users::Role::Staff);
+    let south = sign_in(&h, "south", PASSWORD).await.unwrap();
+    let p = get(&h, "/clients?q=brook+ben", &south).await;
+    assert!(p.body.contains(&format!("/clients/{twin}\"")), "{}", p.body);
+}
+
+/// Gives client `index` of the harness a meal on `date` from the desk.
+fn meal(h: &Harness, index: usize, date: &str) {
+    let client = h.clients[index].0;
+    let enrollment: i64 = h
+        .conn()
+        .query_row(
+            "SELECT id FROM enrollments WHERE client_id = ? AND program_id = ?",
+            [client, h.meals],
+            |r| r.get(0),
+        )
+        .unwrap();
+    scanline_server::store::services::add(
+        &h.conn(),
+        &scanline_server::store::services::NewService {
+            client_id: client,
+            enrollment_id: enrollment,
+            service_type_id: h.meal,
+            date: harness::d(date),
+            units: 1.0,
+            user_id: 1,
+        },
+        h.clock.now(),
+    )
+    .unwrap_or_else(|e| panic!("a meal for the set-up: {e}"));
+}
+
+/// The `<label>` line of a client on the Quick Services list.
+fn row(body: &str, client: i64) -> &str {
+    let at = body
+        .find(&format!("name=\"client\" value=\"{client}\""))
+        .unwrap_or_else(|| panic!("client {client} is not listed: {body}"));
+    let start = body[..at].rfind("<label").unwrap();
+    let end = at + body[at..].find("</label>").unwrap();
+    &body[start..end]
+}
+
+#[tokio::test]
+async fn quick_services_marks_who_was_served_and_keeps_the_filter() {
+    let h = Harness::new();
+    add_user(&h, "desk", h.org_a, users::Role::Staff);
+    let desk = sign_in(&h, "desk", PASSWORD).await.unwrap();
+    let service = format!("{}:{}", h.meals, h.meal);
+    let (ana, ben) = (h.clients[0].0, h.clients[1].0);
+    meal(&h, 1, harness::TODAY);
+    meal(&h, 0, "2026-11-20");
+
+    // Today's list marks Ben as served today; his box is left out of Select all.
+    let list =
+        get(&h, &format!("/quick-services?service={service}&date={}", harness::TODAY), &desk)
+            .await
+            .body;
+    assert!(row(&list, ben).contains("Served today") && row(&list, ben).contains("data-full"));
+    assert!(!row(&list, ana).contains("Served"), "{}", row(&list, ana));
+    assert!(list.contains("id=\"select-all\"") && list.contains("/static/quick.js"));
+    // Another day says which day.
+    let list =
+        get(&h, &format!("/quick-services?service={service}&date=2026-11-20"), &desk).await.body;
+    assert!(row(&list, ana).contains("Served on 2026-11-20"), "{}", row(&list, ana));
+    assert!(!row(&list, ben).contains("Served"));
+
+    // Save services with nobody ticked: the same list and filter come back with the reason,
+    // not an error page, and nothing is written.
+    let services = h.count("SELECT COUNT(*) FROM services");
+    let page = format!("/quick-services?service={service}&date=2026-11-21&last=Al");
+    let p = post_with_csrf(
+        &h,
+        "/quick-services",
+        &desk,
+        &page,
+        &format!("service={service}&date=2026-11-21&last=Al"),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert!(p.body.contains("Nobody was ticked, so nothing was saved"), "{}", p.body);
+    assert!(p.body.contains("id=\"last\" name=\"last\" value=\"Al\""), "{}", p.body);
+    assert!(p.body.contains("Alder, Ana") && !p.body.contains("Brook, Ben"), "{}", p.body);
+    assert_eq!(h.count("SELECT COUNT(*) FROM services"), services);
+
+    // Saving keeps the filter too, and the answer lists Ana as served that day.
+    let p = post_with_csrf(
+        &h,
+        "/quick-services",
+        &desk,
+        &page,
+        &format!("service={service}&date=2026-11-21&last=Al&client={ana}"),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert!(p.body.contains("Alder, Ana: added"), "{}", p.body);
+    assert!(p.body.contains("id=\"last\" name=\"last\" value=\"Al\""), "{}", p.body);
+    assert!(p.body.contains("name=\"last\" value=\"Al\">"), "the save form keeps the filter");
+    assert!(row(&p.body, ana).contains("Served on 2026-11-21"), "{}", row(&p.body, ana));
+    assert!(!p.body.contains("Brook, Ben"));
+    assert_eq!(h.count("SELECT COUNT(*) FROM services"), services + 1);
+
+    // A service the viewer may not record lists nobody.
+    let other = format!("{}:{}", h.meals_b, h.meal_b);
+    let list = get(&h, &format!("/quick-services?service={other}"), &desk).await.body;
+    assert!(!list.contains("name=\"client\""), "{list}");
+}
+
+#[tokio::test]
+async fn reports_speak_in_words_chart_every_night_and_link_visible_clients() {
+    let h = Harness::new();
+    add_user(&h, "viewer", h.org_a, users::Role::Viewer);
+    let viewer = sign_in(&h, "viewer", PASSWORD).await.unwrap();
+    let (twin, twin_number) = restricted_twin(&h);
+    let twin_card = scanline_server::store::cards::issue_scanline(&h.conn(), twin, None).unwrap().1;
+    // Ana twice (the second is a duplicate) and the restricted twin of organization B, who has
+    // no enrollment here: two flagged entries with a client.
+    let batch = h.create_batch(0, h.meals, &[h.meal], "2026-11-20").await;
+    h.upload(
+        0,
+        &batch,
+        serde_json::json!([
+            harness::entry(&h.clients[0].1, "2026-11-20T20:00:00Z"),
+            harness::entry(&h.clients[0].1, "2026-11-20T20:05:00Z"),
+            harness::entry(&twin_card, "2026-11-20T20:06:00Z"),
+        ]),
+    )
+    .await;
+    let night = h.create_batch(0, h.shelter, &[h.bed], "2026-11-20").await;
+    h.upload(
+        0,
+        &night,
+        serde_json::json!([
+            harness::entry(&h.clients[0].1, "2026-11-21T05:00:00Z"),
+            harness::entry(&h.clients[2].1, "2026-11-21T05:00:00Z"),
+        ]),
+    )
+    .await;
+    h.post(0, &night).await;
+
+    let range = "from=2026-11-15&to=2026-11-24";
+    let p = get(&h, &format!("/reports?kind=flagged&{range}"), &viewer).await;
+    assert_eq!(p.status, StatusCode::OK);
+    for heading in ["Date", "Program", "Client", "Code scanned", "Client number", "Verdict"] {
+        assert!(p.body.contains(&format!("<th scope=\"col\">{heading}</th>")), "{heading}");
+    }
+    let ana = h.clients[0].0;
+    assert!(p.body.contains(&format!("<a href=\"/clients/{ana}\">Alder, Ana</a>")), "{}", p.body);
+    assert!(p.body.contains("Already served") && !p.body.contains(">duplicate<"), "{}", p.body);
+    assert!(p.body.contains("No open enrollment"), "the twin's entry is listed: {}", p.body);
+    assert!(
+        !p.body.contains(&format!("/clients/{twin}\""))
+            && !p.body.contains(&format!(">{twin_number}<")),
+        "the restricted client of another organization is named: {}",
+        p.body
+    );
+    let csv = get(&h, &format!("/reports?kind=flagged&{range}&format=csv"), &viewer).await.body;
+    assert!(
+        csv.starts_with("Date,Program,Client,Code scanned,Client number,Verdict,Detail\r\n"),
+        "{csv}"
+    );
+    assert!(csv.contains("Alder, Ana") && csv.contains("Already served"), "{csv}");
+
+    // Occupancy: a bar for each of the ten nights, two beds on the 20th of three.
+    let p = get(&h, &format!("/reports?kind=occupancy&{range}"), &viewer).await;
+    assert_eq!(p.body.matches("<rect class=\"bar\"").count(), 10, "{}", p.body);
+    assert!(p.body.contains("2026-11-20: 2 of 3 beds") && p.body.contains("capacity 3"));
+    assert!(p.body.contains("<th scope=\"col\">Beds used</th>"), "{}", p.body);
+    assert!(!p.body.contains("No bed nights were recorded"));
+    // An empty period says so, and draws nothing.
+    let p = get(&h, "/reports?kind=occupancy&from=2026-10-01&to=2026-10-31", &viewer).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("No bed nights were recorded from 2026-10-01 to 2026-10-31"));
+    assert!(!p.body.contains("<svg"), "{}", p.body);
+}
+
+#[tokio::test]
+async fn the_reports_default_period_ends_today_in_the_organizations_zone() {
+    // At NOW it is already 2026-11-29 in UTC, but still the evening of the 28th in Los
+    // Angeles, organization A's zone.
+    let h = Harness::new();
+    assert!(harness::NOW.starts_with("2026-11-29T03"));
+    add_user(&h, "viewer", h.org_a, users::Role::Viewer);
+    let viewer = sign_in(&h, "viewer", PASSWORD).await.unwrap();
+    let p = get(&h, "/reports?kind=services", &viewer).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.body.contains("id=\"to\" name=\"to\" type=\"date\" value=\"2026-11-28\""),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("id=\"from\" name=\"from\" type=\"date\" value=\"2026-10-29\""));
+    assert!(p.body.contains("2026-10-29 to 2026-11-28"), "{}", p.body);
+}

@@ -12,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+pub mod pages;
 pub mod vdev;
 
 /// Path of a workspace binary next to the running test executable.
@@ -612,6 +613,28 @@ impl Browser {
     /// Waits until the element's text equals `want`.
     pub async fn wait_text(&self, css: &str, want: &str) {
         self.wait_for(css, want, |got| got == want).await;
+    }
+
+    /// Signs in as the demo agency's admin, whose password the demo wrote into `demo/` under
+    /// `agency_dir`, and waits for Find client.
+    pub async fn sign_in_admin(&self, base: &str, agency_dir: &Path) {
+        let password = std::fs::read_to_string(agency_dir.join("demo/admin.password"))
+            .expect("the demo's admin password");
+        let c = &self.client;
+        c.goto(&format!("{base}/login")).await.unwrap();
+        c.find(fantoccini::Locator::Css("#username"))
+            .await
+            .unwrap()
+            .send_keys("admin")
+            .await
+            .unwrap();
+        c.find(fantoccini::Locator::Css("#password"))
+            .await
+            .unwrap()
+            .send_keys(&format!("{}\u{E007}", password.trim()))
+            .await
+            .unwrap();
+        self.wait_for("h1", "the find client page", |t| t == "Find client").await;
     }
 
     pub async fn body(&self) -> String {

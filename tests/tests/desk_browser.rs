@@ -8,11 +8,9 @@
 //! from npm, installed by `tests/run`), no sideways scroll, and controls at least 44 px tall.
 //! Screenshots go to `target/screenshots/`.
 
-use std::path::PathBuf;
-
 use fantoccini::Locator;
 use rusqlite::Connection;
-use scanline_tests::{Browser, agency, serve_new};
+use scanline_tests::{Browser, agency, pages, serve_new};
 use serde_json::json;
 
 /// Enter, as WebDriver sends it.
@@ -21,71 +19,12 @@ const ENTER: &str = "\u{E007}";
 const PHONE: (u32, u32) = (390, 844);
 const DESK: (u32, u32) = (1366, 768);
 
-/// axe-core's script, installed by `tests/run` into `target/axe`.
-fn axe_source() -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/axe/node_modules/axe-core/axe.min.js");
-    std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!("{} is missing: tests/run installs axe-core from npm", path.display())
-    })
-}
-
-fn screenshots() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 async fn resize(b: &Browser, (w, h): (u32, u32)) {
-    b.client.set_window_size(w, h).await.unwrap();
-    let inner = b.client.execute("return window.innerWidth;", vec![]).await.unwrap();
-    assert_eq!(inner, json!(w), "the viewport is {w} px wide");
+    pages::resize(b, w, h).await;
 }
 
-/// What is wrong with the page now showing: axe-core's violations, a page wider than the
-/// viewport, and controls in the page's content under 44 px tall. Empty when nothing is.
-async fn problems(b: &Browser, axe: &str) -> Vec<String> {
-    let c = &b.client;
-    c.execute(&format!("{axe}; return null;"), vec![]).await.unwrap();
-    let found = c
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations.map(v =>
-               v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' ' + (n.failureSummary || '').replace(/\\s+/g, ' ')).join(' | '))),
-               e => done(['axe failed: ' + e]));",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let mut out: Vec<String> = serde_json::from_value(found).unwrap();
-    let fit = c
-        .execute(
-            "const w = document.documentElement.clientWidth; const out = [];
-             if (document.documentElement.scrollWidth > w) {
-               const wide = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w + 1)
-                 .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : ''));
-               out.push('wider than ' + w + ' px (' + document.documentElement.scrollWidth + '): ' + wide.slice(0, 5).join(', '));
-             }
-             for (const e of document.querySelectorAll('main button, main select, main input, main a')) {
-               if (e.type === 'hidden' || e.closest('[hidden]')) continue;
-               if (e.tagName === 'A' && !e.closest('td') && !e.classList.contains('button-link')) continue;
-               let box = e;
-               if (e.type === 'checkbox' || e.type === 'radio') box = e.closest('label') || e;
-               const r = box.getBoundingClientRect();
-               if (r.width === 0 && r.height === 0) continue;
-               if (r.height < 43.5) out.push('small target (' + Math.round(r.height) + ' px): ' + box.outerHTML.slice(0, 90));
-             }
-             return out;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    out.extend(serde_json::from_value::<Vec<String>>(fit).unwrap());
-    out
-}
-
-async fn assert_clean(b: &Browser, axe: &str, what: &str) {
-    let found = problems(b, axe).await;
+async fn assert_clean(b: &Browser, what: &str) {
+    let found = pages::problems(b, true).await;
     assert!(found.is_empty(), "{what}:\n{}", found.join("\n"));
 }
 
@@ -105,7 +44,7 @@ async fn shot(b: &Browser, name: &str) {
     }
     c.execute("window.scrollTo(0, 0); return null;", vec![]).await.unwrap();
     let png = c.screenshot().await.unwrap();
-    std::fs::write(screenshots().join(name), png).unwrap();
+    std::fs::write(pages::screenshots("").join(name), png).unwrap();
     c.set_window_size(w as u32, h as u32).await.unwrap();
 }
 
@@ -129,7 +68,6 @@ async fn value(b: &Browser, css: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_desk_pages_for_a_new_caseworker_and_a_volunteer() {
-    let axe = axe_source();
     let a = agency(200);
     let conn = Connection::open(&a.db).unwrap();
     // A client on file with a birth date, and a last name several enrolled meal clients share
@@ -173,18 +111,11 @@ async fn the_desk_pages_for_a_new_caseworker_and_a_volunteer() {
 
     let server = serve_new(&a.db);
     let base = server.base.clone();
-    let password = std::fs::read_to_string(a.dir.path().join("demo/admin.password"))
-        .unwrap()
-        .trim()
-        .to_owned();
     let b = Browser::start().await;
     let c = &b.client;
     let css = |s: &'static str| Locator::Css(s);
     resize(&b, DESK).await;
-    c.goto(&format!("{base}/login")).await.unwrap();
-    c.find(css("#username")).await.unwrap().send_keys("admin").await.unwrap();
-    c.find(css("#password")).await.unwrap().send_keys(&format!("{password}{ENTER}")).await.unwrap();
-    b.wait_for("h1", "the find client page", |t| t == "Find client").await;
+    b.sign_in_admin(&base, a.dir.path()).await;
 
     // Item 6, at a desk: the same person typed last name first, born a day later by mistake.
     let next_day = (dob.parse::<chrono::NaiveDate>().unwrap() + chrono::Days::new(1)).to_string();
@@ -217,7 +148,7 @@ async fn the_desk_pages_for_a_new_caseworker_and_a_volunteer() {
             && why.contains("Why: same name with first and last swapped, birth date one day off"),
         "{why}"
     );
-    assert_clean(&b, &axe, "the add-client warning at 1366 px").await;
+    assert_clean(&b, "the add-client warning at 1366 px").await;
     // Find client, last name first, by first letters.
     let q = format!("{} {}", &last[..3], &first[..2]);
     c.goto(&format!("{base}/clients")).await.unwrap();
@@ -230,7 +161,7 @@ async fn the_desk_pages_for_a_new_caseworker_and_a_volunteer() {
         c.find(Locator::Css(&format!("a[href='/clients/{id}']"))).await.is_ok(),
         "{q} finds client {id}"
     );
-    assert_clean(&b, &axe, "find client at 1366 px").await;
+    assert_clean(&b, "find client at 1366 px").await;
 
     // Item 9, on a phone and at a desk: Quick Services for the meal, filtered by last name.
     let quick = format!("{base}/quick-services?service=1:1&last={prefix}");
@@ -245,7 +176,7 @@ async fn the_desk_pages_for_a_new_caseworker_and_a_volunteer() {
             .await;
         assert_eq!(value(&b, "#last").await, prefix);
         assert_eq!(ticked(&b).await, (0, listed));
-        assert_clean(&b, &axe, &format!("Quick Services, nobody ticked, at {} px", size.0)).await;
+        assert_clean(&b, &format!("Quick Services, nobody ticked, at {} px", size.0)).await;
         // Select all, then none.
         c.find(css("#select-all")).await.unwrap().click().await.unwrap();
         assert_eq!(ticked(&b).await, (listed, listed));
@@ -281,7 +212,7 @@ async fn the_desk_pages_for_a_new_caseworker_and_a_volunteer() {
     c.find(css("#select-none")).await.unwrap().click().await.unwrap();
     for (size, name) in [(PHONE, "quick-services-390.png"), (DESK, "quick-services-1366.png")] {
         resize(&b, size).await;
-        assert_clean(&b, &axe, &format!("Quick Services after saving, at {} px", size.0)).await;
+        assert_clean(&b, &format!("Quick Services after saving, at {} px", size.0)).await;
         shot(&b, name).await;
     }
 
@@ -302,7 +233,7 @@ async fn the_desk_pages_for_a_new_caseworker_and_a_volunteer() {
             .await
             .unwrap();
         assert_eq!(fits, json!(true), "the chart fits the page at {} px", size.0);
-        assert_clean(&b, &axe, &format!("the occupancy report at {} px", size.0)).await;
+        assert_clean(&b, &format!("the occupancy report at {} px", size.0)).await;
         shot(&b, name).await;
     }
     // An empty period says so instead of drawing nothing.
@@ -325,7 +256,7 @@ async fn the_desk_pages_for_a_new_caseworker_and_a_volunteer() {
         c.goto(&format!("{base}/reports?kind=flagged")).await.unwrap();
         b.wait_for("table.report-table", "the flagged entry", |t| t.contains("Already served"))
             .await;
-        assert_clean(&b, &axe, &format!("the flagged-entries report at {} px", size.0)).await;
+        assert_clean(&b, &format!("the flagged-entries report at {} px", size.0)).await;
     }
     c.find(Locator::Css(&format!("table.report-table a[href='/clients/{served_id}']")))
         .await

@@ -32,20 +32,6 @@ async fn js(b: &Browser, script: &str) -> Value {
     b.client.execute(script, vec![]).await.unwrap()
 }
 
-async fn sign_in(b: &Browser, base: &str, dir: &std::path::Path) {
-    let password = std::fs::read_to_string(dir.join("demo/admin.password")).unwrap();
-    let c = &b.client;
-    c.goto(&format!("{base}/login")).await.unwrap();
-    c.find(Locator::Css("#username")).await.unwrap().send_keys("admin").await.unwrap();
-    c.find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(&format!("{}{ENTER}", password.trim()))
-        .await
-        .unwrap();
-    b.wait_for("h1", "the find client page", |t| t == "Find client").await;
-}
-
 /// An element's words as they read on screen, spaces collapsed (WebDriver's text breaks lines
 /// between flex items).
 async fn words(b: &Browser, css: &str) -> String {
@@ -200,7 +186,7 @@ async fn the_kiosk_tells_people_apart_and_keeps_the_volunteers_place() {
     shot(&b, "kiosk.png").await;
 
     // The Stations page shows the station's scans per minute, upload lag and failures.
-    sign_in(&b, &base, a.dir.path()).await;
+    b.sign_in_admin(&base, a.dir.path()).await;
     b.client.set_window_size(1366, 768).await.unwrap();
     b.client.goto(&format!("{base}/admin/stations")).await.unwrap();
     let row = b.text("table[aria-label='Stations'] tbody tr").await;
@@ -235,7 +221,7 @@ async fn the_web_batch_as_clienttrack_users_know_it() {
     let c = cards(&a.db);
     let b = Browser::start().await;
     b.client.set_window_size(1366, 768).await.unwrap();
-    sign_in(&b, &base, a.dir.path()).await;
+    b.sign_in_admin(&base, a.dir.path()).await;
     b.client.goto(&format!("{base}/batches")).await.unwrap();
     click(&b, "form[action='/batches'] button").await;
     b.wait_for("main", "the batch page", |t| t.contains("Client ID")).await;
@@ -388,7 +374,7 @@ async fn the_dashboard_says_today_first_and_asks_before_a_loss() {
     };
     let b = Browser::start().await;
     b.client.set_window_size(1366, 768).await.unwrap();
-    sign_in(&b, &base, a.dir.path()).await;
+    b.sign_in_admin(&base, a.dir.path()).await;
 
     // A barred client: the strip names the bar's scope in words.
     b.client.goto(&format!("{base}/clients/{}", client_of(&c.barred[0]))).await.unwrap();

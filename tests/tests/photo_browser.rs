@@ -8,8 +8,6 @@ use fantoccini::Locator;
 use rusqlite::Connection;
 use scanline_tests::{Browser, agency, serve_new};
 
-const ENTER: &str = "\u{E007}";
-
 /// Waits until the element is shown (its `hidden` attribute cleared by the page's script).
 async fn wait_shown(b: &Browser, id: &str) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -39,10 +37,6 @@ async fn a_photo_from_the_webcam_is_stored_clean() {
     let a = agency(50);
     let server = serve_new(&a.db);
     let base = server.base.clone();
-    let password = std::fs::read_to_string(a.dir.path().join("demo/admin.password"))
-        .unwrap()
-        .trim()
-        .to_owned();
     let client: i64 = Connection::open(&a.db)
         .unwrap()
         .query_row("SELECT id FROM clients WHERE restricted = 0 ORDER BY id LIMIT 1", [], |r| {
@@ -51,15 +45,7 @@ async fn a_photo_from_the_webcam_is_stored_clean() {
         .unwrap();
     let b = Browser::start_with_camera().await;
     let c = &b.client;
-    c.goto(&format!("{base}/login")).await.unwrap();
-    c.find(Locator::Css("#username")).await.unwrap().send_keys("admin").await.unwrap();
-    c.find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(&format!("{password}{ENTER}"))
-        .await
-        .unwrap();
-    b.wait_for("h1", "signed in", |t| t == "Find client").await;
+    b.sign_in_admin(&base, a.dir.path()).await;
 
     c.goto(&format!("{base}/clients/{client}")).await.unwrap();
     b.wait_for("#h-photo", "the photo section", |t| t == "Photo").await;

@@ -30,10 +30,6 @@ async fn a_case_manager_day_in_the_browser() {
     let a = agency(200);
     let server = serve_new(&a.db);
     let base = server.base.clone();
-    let password = std::fs::read_to_string(a.dir.path().join("demo/admin.password"))
-        .unwrap()
-        .trim()
-        .to_owned();
     // A client with a card and an open meal enrollment, and a barred one.
     let conn = Connection::open(&a.db).unwrap();
     let enrolled = "EXISTS (SELECT 1 FROM enrollments e WHERE e.client_id = c.id AND e.program_id = 1 AND e.exit_date IS NULL)";
@@ -56,10 +52,7 @@ async fn a_case_manager_day_in_the_browser() {
     let css = |s: &'static str| Locator::Css(s);
 
     // Sign in.
-    c.goto(&format!("{base}/login")).await.unwrap();
-    c.find(css("#username")).await.unwrap().send_keys("admin").await.unwrap();
-    c.find(css("#password")).await.unwrap().send_keys(&format!("{password}{ENTER}")).await.unwrap();
-    b.wait_for("h1", "the find client page", |t| t == "Find client").await;
+    b.sign_in_admin(&base, a.dir.path()).await;
 
     // Find the client by first letters of first and last name.
     let q = format!("{} {}", &first[..2], &last[..3]);

@@ -215,17 +215,7 @@ async fn reports_show_and_download_what_was_served() {
     )
     .await;
     h.post(0, &batch).await;
-    let night = h.create_batch(0, h.shelter, &[h.bed], "2026-11-20").await;
-    h.upload(
-        0,
-        &night,
-        serde_json::json!([
-            harness::entry(&h.clients[0].1, "2026-11-21T05:00:00Z"),
-            harness::entry(&h.clients[2].1, "2026-11-21T05:00:00Z"),
-        ]),
-    )
-    .await;
-    h.post(0, &night).await;
+    h.posted_night("2026-11-20", "2026-11-21").await;
 
     let viewer = sign_in(&h, "viewer", PASSWORD).await.unwrap();
     let range = "from=2026-11-01&to=2026-11-30";

@@ -236,17 +236,7 @@ async fn reports_speak_in_words_chart_every_night_and_link_visible_clients() {
         ]),
     )
     .await;
-    let night = h.create_batch(0, h.shelter, &[h.bed], "2026-11-20").await;
-    h.upload(
-        0,
-        &night,
-        serde_json::json!([
-            harness::entry(&h.clients[0].1, "2026-11-21T05:00:00Z"),
-            harness::entry(&h.clients[2].1, "2026-11-21T05:00:00Z"),
-        ]),
-    )
-    .await;
-    h.post(0, &night).await;
+    h.posted_night("2026-11-20", "2026-11-21").await;
 
     let range = "from=2026-11-15&to=2026-11-24";
     let p = get(&h, &format!("/reports?kind=flagged&{range}"), &viewer).await;

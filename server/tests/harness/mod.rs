@@ -316,6 +316,21 @@ impl Harness {
         assert_eq!(status, StatusCode::OK, "{body}");
         body
     }
+
+    /// The shelter's night of `night` from station 0, with clients 0 and 2 checked in at
+    /// 05:00 UTC the next morning, posted. Returns the batch.
+    pub async fn posted_night(&self, night: &str, next_morning: &str) -> String {
+        let batch = self.create_batch(0, self.shelter, &[self.bed], night).await;
+        let at = format!("{next_morning}T05:00:00Z");
+        self.upload(
+            0,
+            &batch,
+            json!([entry(&self.clients[0].1, &at), entry(&self.clients[2].1, &at)]),
+        )
+        .await;
+        self.post(0, &batch).await;
+        batch
+    }
 }
 
 /// An entry as a station uploads it.

@@ -24,8 +24,11 @@ function labelCells(table) {
   }
 }
 // On a phone the menu starts folded under its "Menu" button, so the page itself is in view.
+const phone = window.matchMedia("(max-width: 40rem)");
 for (const menu of document.querySelectorAll("details.menu")) {
-  if (window.matchMedia("(max-width: 40rem)").matches) menu.open = false;
+  if (phone.matches) menu.open = false;
+  // A window made narrow folds the menu; made wide, it opens it again.
+  phone.addEventListener("change", (e) => { menu.open = !e.matches; });
 }
 document.addEventListener("DOMContentLoaded", () => {
   for (const table of document.querySelectorAll("table")) {

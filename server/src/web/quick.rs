@@ -53,6 +53,8 @@ struct QuickPage<'a> {
     last: &'a str,
     clients: &'a [Listed],
     results: &'a [(String, String)],
+    /// Every ticked client got the service.
+    all_added: bool,
     /// A problem with what was sent, shown above the form (nothing was saved).
     problem: &'a str,
 }
@@ -123,6 +125,7 @@ async fn render(
         is_today: date == today,
         last: q.last.trim(),
         clients: &clients,
+        all_added: results.iter().all(|(_, what)| what == "added"),
         results,
         problem,
     };

@@ -179,7 +179,22 @@ pub struct BatchInfo {
     pub state: BatchState,
     pub entries: u64,
     pub posted_entries: u64,
+    /// Guests served without a card and without a record, as the station counted them.
+    #[serde(default)]
+    pub anonymous: u32,
 }
+
+/// How many guests a batch served without a card and without a record, as the station counts
+/// them: sent again after each one; the server keeps the largest count it was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AnonymousCount {
+    pub count: u32,
+}
+
+/// The most guests without a record one batch may count.
+pub const MAX_ANONYMOUS: u32 = 100_000;
 
 /// One scan, as the station recorded it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

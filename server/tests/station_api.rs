@@ -46,6 +46,39 @@ async fn a_retried_upload_creates_nothing_new() {
 }
 
 #[tokio::test]
+async fn the_count_of_guests_without_a_card_only_grows_and_stays_in_its_station() {
+    let h = Harness::new();
+    let batch = h.create_batch(0, h.meals, &[h.meal], "2026-11-21").await;
+    let path = format!("/api/v1/batches/{batch}/anonymous");
+    let put = async |station: usize, body: Value| {
+        h.call("PUT", &path, Some(&h.tokens[station]), Some(body)).await
+    };
+    let (status, body) = put(0, json!({"count": 3})).await;
+    assert_eq!((status, body["count"].clone()), (StatusCode::OK, json!(3)), "{body}");
+    // A retry, or an older count arriving late, changes nothing.
+    assert_eq!(put(0, json!({"count": 3})).await.1["count"], 3);
+    assert_eq!(put(0, json!({"count": 2})).await.1["count"], 3);
+    let before = h.dump();
+    // Too many, a negative or fractional count, extra fields, another station's batch: refused,
+    // nothing changed.
+    for (station, body, want) in [
+        (0, json!({"count": 100_001}), StatusCode::UNPROCESSABLE_ENTITY),
+        (0, json!({"count": -1}), StatusCode::UNPROCESSABLE_ENTITY),
+        (0, json!({"count": 1.5}), StatusCode::UNPROCESSABLE_ENTITY),
+        (0, json!({"count": 4, "client": 1}), StatusCode::UNPROCESSABLE_ENTITY),
+        (2, json!({"count": 9}), StatusCode::NOT_FOUND),
+    ] {
+        let (status, answer) = put(station, body.clone()).await;
+        assert_eq!(status, want, "{body}: {answer}");
+        assert!(answer["error"]["code"].is_string(), "{answer}");
+    }
+    assert_eq!(h.dump(), before, "a refused count changed the database");
+    let (_, info) =
+        h.call("GET", &format!("/api/v1/batches/{batch}"), Some(&h.tokens[0]), None).await;
+    assert_eq!(info["anonymous"], 3, "{info}");
+}
+
+#[tokio::test]
 async fn two_stations_serving_one_client_end_with_one_service_and_one_duplicate() {
     let h = Harness::new();
     let b1 = h.create_batch(0, h.meals, &[h.meal], "2026-11-21").await;

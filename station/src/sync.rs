@@ -9,7 +9,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use rusqlite::Connection;
 use scanline_core::wire::{
-    self, ErrorBody, PostSummary, RosterDelta, RosterSnapshot, UploadEntries, UploadResult,
+    self, AnonymousCount, ErrorBody, PostSummary, RosterDelta, RosterSnapshot, UploadEntries,
+    UploadResult,
 };
 use serde::Deserialize;
 use tokio::sync::broadcast;
@@ -356,6 +357,7 @@ impl Sync {
             "revalidate" => self.revalidate(batch).await,
             "post" => self.post(batch).await,
             "close" => self.close(batch).await,
+            "anonymous" => self.anonymous(batch).await,
             other => Err(SyncError::Rejected(format!("unknown outbox item {other}"))),
         };
         let seq = op.seq;
@@ -482,6 +484,16 @@ impl Sync {
             .await?;
         let _ = self.events.send(Event::Batch);
         Ok(())
+    }
+
+    /// Sends the batch's count of guests without a card as it is now (a later tap's item sends
+    /// the count again; the server keeps the largest).
+    async fn anonymous(&self, batch: &str) -> Result<(), SyncError> {
+        let b = batch.to_owned();
+        let count = self.db(move |c| batches::anonymous(c, &b)).await?;
+        let body = AnonymousCount { count: u32::try_from(count).unwrap_or(u32::MAX) };
+        let url = self.url(&format!("/api/v1/batches/{batch}/anonymous"));
+        self.send(self.http.put(url).json(&body)).await.map(drop)
     }
 
     async fn close(&self, batch: &str) -> Result<(), SyncError> {

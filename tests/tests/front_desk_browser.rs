@@ -488,3 +488,99 @@ async fn the_dashboard_says_today_first_and_asks_before_a_loss() {
     shot(&b, "dashboard.png").await;
     b.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guests_without_a_card_reach_the_reports_and_the_services_file() {
+    let line = scanline_tests::Line::start(60, false, 300).await;
+    let base = line.server.as_ref().unwrap().base.clone();
+    let c = line.cards();
+    // One scanned guest and three without a card, at the lunch line.
+    line.kiosk.post("/api/scan", &json!({ "code": c.good[0] })).await;
+    for n in 1..=3 {
+        let (status, body) = line.kiosk.post("/api/anonymous", &json!({})).await;
+        assert_eq!((status, body["anonymous"].as_i64()), (200, Some(n)), "{body}");
+    }
+    let (status, _) = line.kiosk.post("/api/post", &json!({})).await;
+    assert_eq!(status, 200);
+    // The count reaches the server with the batch.
+    let conn = Connection::open(&line.agency.db).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let n: i64 = conn
+            .query_row(
+                "SELECT COALESCE(MAX(anonymous), 0) FROM batches WHERE station_id IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        if n == 3 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the server holds {n} guests, not 3");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (uuid, date): (String, String) = conn
+        .query_row(
+            "SELECT uuid, service_date FROM batches WHERE station_id IS NOT NULL AND anonymous = 3",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+
+    let b = Browser::start().await;
+    b.client.set_window_size(1366, 768).await.unwrap();
+    b.sign_in_admin(&base, line.agency.dir.path()).await;
+    // The batch shows them beside its counts.
+    b.client.goto(&format!("{base}/batches/{uuid}")).await.unwrap();
+    assert_eq!(b.text("#anonymous").await, "3");
+    // The services report: a line of their own, with no client count.
+    b.client.goto(&format!("{base}/reports?kind=services&from={date}&to={date}")).await.unwrap();
+    let rows: Vec<String> = serde_json::from_value(
+        js(&b, "return [...document.querySelectorAll('main table tbody tr')].map(r => [...r.children].map(td => td.textContent.trim()).join('|'));").await,
+    )
+    .unwrap();
+    assert!(
+        rows.iter().any(|r| r
+            == &format!(
+                "{date}|Community Meals|Meal: guests without a card (no record)|3|no record|3"
+            )),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter().any(|r| r.starts_with(&format!("{date}|Community Meals|Meal|"))),
+        "{rows:?}"
+    );
+    // The unduplicated report: people served without a record, not unduplicated.
+    b.client
+        .goto(&format!("{base}/reports?kind=unduplicated&from={date}&to={date}"))
+        .await
+        .unwrap();
+    let body = b.text("main table").await;
+    assert!(body.contains("Community Meals: guests without a card (no record)"), "{body}");
+    // The CSV downloads and the plain services file carry them.
+    let fetch = async |path: String| -> String {
+        b.client
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.text()).then(done, e => done('failed ' + e));",
+                vec![json!(path)],
+            )
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let csv = fetch(format!("/reports?kind=services&from={date}&to={date}&format=csv")).await;
+    assert!(
+        csv.contains(&format!(
+            "{date},Community Meals,Meal: guests without a card (no record),3,no record,3"
+        )),
+        "{csv}"
+    );
+    let plain =
+        fetch(format!("/admin/hmis/services.csv?from={date}&to={date}&program=&format=plain"))
+            .await;
+    assert!(plain.lines().next().unwrap().ends_with(",GuestsWithoutRecord"), "{plain}");
+    assert!(plain.contains(&format!(",,Community Meals,Meal,{date},3,0,3")), "{plain}");
+    b.close().await;
+}

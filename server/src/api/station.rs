@@ -6,8 +6,8 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use scanline_core::wire::{
-    BatchInfo, CreateBatch, ErrorBody, Health, HeldAnswer, HeldQuery, PostSummary, RosterDelta,
-    RosterSnapshot, UploadEntries, UploadResult,
+    AnonymousCount, BatchInfo, CreateBatch, ErrorBody, Health, HeldAnswer, HeldQuery, PostSummary,
+    RosterDelta, RosterSnapshot, UploadEntries, UploadResult,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -36,6 +36,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(delete_entry))
         .routes(routes!(revalidate_batch))
         .routes(routes!(close_batch))
+        .routes(routes!(set_anonymous))
         .routes(routes!(post_batch))
         .routes(routes!(client_photo))
 }
@@ -317,6 +318,37 @@ async fn revalidate_batch(
         })
         .await??;
     Ok(Json(UploadResult { entries }))
+}
+
+/// The station's count of guests the batch served without a card and without a record
+/// ("+ Guest without card"). Sent again after each one; the larger count stands, so a retry or
+/// a late, smaller count changes nothing. A closed batch still takes it.
+#[utoipa::path(
+    put, path = "/api/v1/batches/{batch}/anonymous",
+    security(("station_token" = [])),
+    params(("batch" = String, Path, description = "batch UUID")),
+    request_body = AnonymousCount,
+    responses(
+        (status = 200, body = AnonymousCount, description = "the count the server holds now"),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "more than one batch can count")
+    )
+)]
+async fn set_anonymous(
+    State(state): State<AppState>,
+    station: StationAuth,
+    Path(batch): Path<String>,
+    ApiJson(body): ApiJson<AnonymousCount>,
+) -> ApiResult<Json<AnonymousCount>> {
+    let uuid = parse_uuid(&batch)?;
+    let count = state
+        .db
+        .transact(move |tx| {
+            let b = batches::load_for_station(tx, &station, uuid)?;
+            batches::set_anonymous(tx, &b, body.count)
+        })
+        .await??;
+    Ok(Json(AnonymousCount { count }))
 }
 
 /// A closed batch, and what auto-post did if the batch asks for it.

@@ -31,9 +31,19 @@ pub const CLIENTTRACK_COLUMNS: [&str; 16] = [
     "Service_RestrictOrg",
 ];
 
-/// The plain layout's columns.
-pub const PLAIN_COLUMNS: [&str; 7] =
-    ["PersonalID", "ClientNumber", "Program", "Service", "Date", "Units", "UnitValue"];
+/// The plain layout's columns. A row of guests served without a record (counted at a station
+/// with "+ Guest without card") has no PersonalID or ClientNumber and says how many they were
+/// in GuestsWithoutRecord, which is empty on a client's row.
+pub const PLAIN_COLUMNS: [&str; 8] = [
+    "PersonalID",
+    "ClientNumber",
+    "Program",
+    "Service",
+    "Date",
+    "Units",
+    "UnitValue",
+    "GuestsWithoutRecord",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
@@ -101,6 +111,25 @@ pub fn export(
         w.write_record(&record).map_err(|e| StoreError::Invalid(e.to_string()))?;
         out.rows += 1;
     }
+    // ClientTrack's upload needs a client for every row, so only the plain file has them.
+    if layout == Layout::Plain {
+        let lines =
+            crate::store::batches::anonymous_by_day(conn, organizations, programs, start, end)?;
+        for a in lines.into_iter().filter(|a| !a.hud) {
+            let record = [
+                String::new(),
+                String::new(),
+                a.program,
+                a.service,
+                a.date.to_string(),
+                number(a.units),
+                number(a.unit_value),
+                a.guests.to_string(),
+            ];
+            w.write_record(&record).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            out.rows += 1;
+        }
+    }
     out.csv = w.into_inner().map_err(|e| StoreError::Invalid(e.to_string()))?;
     Ok(out)
 }
@@ -114,6 +143,7 @@ fn plain_record(s: NonHudService) -> Vec<String> {
         s.date.to_string(),
         number(s.units),
         number(s.unit_value),
+        String::new(),
     ]
 }
 

@@ -68,7 +68,7 @@ pub fn services_by_day(
            AND p.organization_id IN (SELECT value FROM json_each(:orgs))
          GROUP BY s.date_provided, p.id, t.id ORDER BY s.date_provided, p.name, t.name",
     )?;
-    let rows = stmt
+    let mut rows: Vec<Vec<String>> = stmt
         .query_map(named_params! {":from": from, ":to": to, ":orgs": orgs_json(orgs)}, |r| {
             Ok(vec![
                 r.get::<_, String>(0)?,
@@ -80,6 +80,26 @@ pub fn services_by_day(
             ])
         })?
         .collect::<Result<_, _>>()?;
+    // Guests served without a record: a line of their own under each day's services, with
+    // no client count (nobody can be told apart).
+    for a in super::batches::anonymous_by_day(conn, orgs, &[], from, to)? {
+        let date = a.date.to_string();
+        let at = rows
+            .iter()
+            .rposition(|r| r[0] <= date && (r[0] < date || r[1] <= a.program))
+            .map_or(0, |i| i + 1);
+        rows.insert(
+            at,
+            vec![
+                date,
+                a.program,
+                format!("{}: {WITHOUT_RECORD}", a.service),
+                a.guests.to_string(),
+                "no record".to_owned(),
+                a.units.to_string(),
+            ],
+        );
+    }
     Ok(Table {
         columns: vec!["Date", "Program", "Service", "Services given", "Clients", "Units"],
         rows,
@@ -87,7 +107,12 @@ pub fn services_by_day(
     })
 }
 
-/// Unduplicated clients served in a period, per program and in all.
+/// How the reports name guests served without a card and without a record.
+pub const WITHOUT_RECORD: &str = "guests without a card (no record)";
+
+/// Unduplicated clients served in a period, per program and in all, and after them the guests
+/// served without a record, per program: they cannot be unduplicated, so they are a line of
+/// their own with the services they were given.
 pub fn unduplicated(
     conn: &Connection,
     orgs: &[i64],
@@ -106,7 +131,7 @@ pub fn unduplicated(
          WHERE s.deleted_at IS NULL AND s.date_provided BETWEEN :from AND :to
            AND p.organization_id IN (SELECT value FROM json_each(:orgs))",
     )?;
-    let rows = stmt
+    let mut rows: Vec<Vec<String>> = stmt
         .query_map(named_params! {":from": from, ":to": to, ":orgs": orgs_json(orgs)}, |r| {
             Ok(vec![
                 r.get::<_, String>(0)?,
@@ -115,6 +140,20 @@ pub fn unduplicated(
             ])
         })?
         .collect::<Result<_, _>>()?;
+    let mut by_program: Vec<(String, i64)> = Vec::new();
+    for a in super::batches::anonymous_by_day(conn, orgs, &[], from, to)? {
+        match by_program.iter_mut().find(|(p, _)| *p == a.program) {
+            Some((_, n)) => *n += a.guests,
+            None => by_program.push((a.program, a.guests)),
+        }
+    }
+    for (program, services) in by_program {
+        rows.push(vec![
+            format!("{program}: {WITHOUT_RECORD}"),
+            "not counted (no record)".to_owned(),
+            services.to_string(),
+        ]);
+    }
     Ok(Table {
         columns: vec!["Program", "Unduplicated clients", "Services given"],
         rows,

@@ -191,6 +191,8 @@ struct ReviewPage<'a> {
     pages: usize,
     /// What a revalidation changed, each in words; `None` when none was asked for.
     revalidated: Option<&'a [String]>,
+    /// Guests the batch served without a card and without a record.
+    anonymous: u32,
 }
 
 /// The review's filter and page, from the address.
@@ -248,13 +250,14 @@ async fn render_review(
 ) -> WebResult<Response> {
     let viewer = session.viewer.clone();
     let u = uuid.clone();
-    let (batch, org, program, entries, zone) = state
+    let (batch, org, program, entries, zone, anonymous) = state
         .db
         .read(move |conn| {
             let (batch, org, program) = visible_batch(conn, &viewer, &u)?;
             let entries = batches::review(conn, &batch)?;
             let zone = crate::store::orgs::time_zone(conn, org)?;
-            Ok::<_, StoreError>((batch, org, program, entries, zone))
+            let anonymous = batches::anonymous(conn, &batch)?;
+            Ok::<_, StoreError>((batch, org, program, entries, zone, anonymous))
         })
         .await??;
     let show = match q.show.as_str() {
@@ -310,6 +313,7 @@ async fn render_review(
         page,
         pages,
         revalidated,
+        anonymous,
     };
     Ok(Html(page.render()?).into_response())
 }

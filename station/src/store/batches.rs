@@ -264,10 +264,18 @@ pub fn request_revalidate(tx: &Transaction<'_>, uuid: &str) -> StoreResult<()> {
     enqueue(tx, "revalidate", uuid, None)
 }
 
+/// Counts one more guest served without a card, and queues the batch's new count for the
+/// server (each count sent supersedes the ones before).
 pub fn add_anonymous(tx: &Transaction<'_>, uuid: &str) -> StoreResult<i64> {
     tx.prepare_cached("UPDATE batches SET anonymous = anonymous + 1 WHERE uuid = :u")?
         .execute(named_params! {":u": uuid})?;
-    Ok(tx
+    enqueue(tx, "anonymous", uuid, None)?;
+    anonymous(tx, uuid)
+}
+
+/// The batch's count of guests served without a card.
+pub fn anonymous(conn: &Connection, uuid: &str) -> StoreResult<i64> {
+    Ok(conn
         .prepare_cached("SELECT anonymous FROM batches WHERE uuid = :u")?
         .query_row(named_params! {":u": uuid}, |r| r.get(0))?)
 }

@@ -149,4 +149,40 @@ mod tests {
         let found = super::roster::lookup(&conn, "ben j", 5).unwrap();
         assert_eq!(found, vec![(7, "Ben J.".to_owned(), "9001".to_owned())]);
     }
+
+    #[test]
+    fn guests_counted_before_the_outbox_carried_them_are_sent_once() {
+        use super::batches::{self, BatchTemplate};
+        let mut conn = Connection::open_in_memory().unwrap();
+        configure(&conn).unwrap();
+        MIGRATIONS.migrations().to_version(&mut conn, 2).unwrap();
+        let template = BatchTemplate {
+            name: "Lunch line".into(),
+            program_id: 1,
+            service_type_ids: vec![1],
+            units: None,
+            auto_post: false,
+        };
+        let day = "2026-12-01".parse().unwrap();
+        let uuid = immediate(&mut conn, |tx| batches::start(tx, &template, day)).unwrap().uuid;
+        // A version-2 station counted two guests, which only it knew of.
+        conn.execute("UPDATE batches SET anonymous = 2 WHERE uuid = ?1", [&uuid]).unwrap();
+        migrate(&mut conn, "upgrade").unwrap();
+        let kinds: Vec<(i64, String)> = conn
+            .prepare("SELECT seq, kind FROM outbox ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(kinds, vec![(1, "create_batch".to_owned()), (2, "anonymous".to_owned())]);
+        // Each guest from now on queues the count again.
+        assert_eq!(immediate(&mut conn, |tx| batches::add_anonymous(tx, &uuid)).unwrap(), 3);
+        let op = batches::next_op(&conn).unwrap().unwrap();
+        assert_eq!((op.seq, op.kind.as_str()), (1, "create_batch"));
+        let queued: i64 = conn
+            .query_row("SELECT COUNT(*) FROM outbox WHERE kind = 'anonymous'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(queued, 2);
+    }
 }

@@ -139,6 +139,7 @@ pub fn info(conn: &Connection, batch: &BatchRow) -> StoreResult<BatchInfo> {
              WHERE batch_id = :b AND deleted_at IS NULL",
         )?
         .query_row(named_params! {":b": batch.id}, |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let anonymous = anonymous(conn, batch)?;
     Ok(BatchInfo {
         uuid: batch.uuid,
         program_id: batch.program_id,
@@ -151,7 +152,86 @@ pub fn info(conn: &Connection, batch: &BatchRow) -> StoreResult<BatchInfo> {
         state: batch.state,
         entries: entries as u64,
         posted_entries: posted as u64,
+        anonymous,
     })
+}
+
+/// The guests a batch served without a card and without a record.
+pub fn anonymous(conn: &Connection, batch: &BatchRow) -> StoreResult<u32> {
+    Ok(conn
+        .prepare_cached("SELECT anonymous FROM batches WHERE id = :b")?
+        .query_row(named_params! {":b": batch.id}, |r| r.get(0))?)
+}
+
+/// Records a station's count of guests without a record for a batch: the larger of the count
+/// held and `count` stands, so counts sent again or out of order change nothing. Returns the
+/// count held now.
+pub fn set_anonymous(conn: &Connection, batch: &BatchRow, count: u32) -> StoreResult<u32> {
+    if count > scanline_core::wire::MAX_ANONYMOUS {
+        return Err(StoreError::Invalid(format!(
+            "{count} guests without a card is more than one batch can count ({})",
+            scanline_core::wire::MAX_ANONYMOUS
+        )));
+    }
+    conn.prepare_cached("UPDATE batches SET anonymous = MAX(anonymous, :n) WHERE id = :b")?
+        .execute(named_params! {":n": count, ":b": batch.id})?;
+    anonymous(conn, batch)
+}
+
+/// Guests served without a record, per day, program and service type, of the batches of
+/// programs in `orgs` (only `programs` when not empty) from `from` to `to`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnonymousLine {
+    pub date: NaiveDate,
+    pub program: String,
+    pub service: String,
+    pub guests: i64,
+    /// The batch's units per guest, times the guests.
+    pub units: f64,
+    pub unit_value: f64,
+    /// The service type has a HUD record type (a bed night), so it goes in the HUD export's
+    /// world rather than the file of services without a HUD code.
+    pub hud: bool,
+}
+
+pub fn anonymous_by_day(
+    conn: &Connection,
+    orgs: &[i64],
+    programs: &[i64],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> StoreResult<Vec<AnonymousLine>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT b.service_date, p.name, t.name, SUM(b.anonymous), SUM(b.anonymous * b.units),
+             MAX(b.unit_value), t.record_type IS NOT NULL
+         FROM batches b JOIN programs p ON p.id = b.program_id
+           JOIN batch_service_types bt ON bt.batch_id = b.id
+           JOIN service_types t ON t.id = bt.service_type_id
+         WHERE b.anonymous > 0 AND b.service_date BETWEEN :from AND :to
+           AND p.organization_id IN (SELECT value FROM json_each(:orgs))
+           AND (:all OR p.id IN (SELECT value FROM json_each(:programs)))
+         GROUP BY b.service_date, p.id, t.id ORDER BY b.service_date, p.name, t.name",
+    )?;
+    let rows = stmt.query_map(
+        named_params! {
+            ":from": from, ":to": to,
+            ":orgs": serde_json::to_string(orgs).expect("ids serialise"),
+            ":all": programs.is_empty(),
+            ":programs": serde_json::to_string(programs).expect("ids serialise"),
+        },
+        |r| {
+            Ok(AnonymousLine {
+                date: r.get(0)?,
+                program: r.get(1)?,
+                service: r.get(2)?,
+                guests: r.get(3)?,
+                units: r.get(4)?,
+                unit_value: r.get(5)?,
+                hud: r.get(6)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Who creates a batch.

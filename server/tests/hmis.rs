@@ -402,9 +402,14 @@ async fn meals_go_to_clienttrack_in_its_batch_upload_layout_and_as_plain_csv() {
 
     let plain = services::export(&conn, Layout::Plain, &[h.org_a], &[h.meals], day, day).unwrap();
     let text = String::from_utf8(plain.csv).unwrap();
-    assert!(text.starts_with("PersonalID,ClientNumber,Program,Service,Date,Units,UnitValue\r\n"));
+    assert!(text.starts_with(
+        "PersonalID,ClientNumber,Program,Service,Date,Units,UnitValue,GuestsWithoutRecord\r\n"
+    ));
     assert!(text.contains("300123,"), "{text}");
-    assert!(text.contains(&format!("SL{number},{number},Meals,Meal,2026-11-20,1,0")), "{text}");
+    assert!(
+        text.contains(&format!("SL{number},{number},Meals,Meal,2026-11-20,1,0,\r\n")),
+        "{text}"
+    );
     assert_eq!(plain.rows, 2);
     // Another organization's programs are not exported.
     let none = services::export(&conn, Layout::Plain, &[h.org_b], &[], day, day).unwrap();

@@ -13,6 +13,7 @@ pub mod error;
 pub mod hmis;
 pub mod ingest;
 pub mod jobs;
+pub mod letter;
 pub mod live;
 pub mod metrics;
 pub mod photo;

@@ -292,3 +292,96 @@ async fn the_reports_default_period_ends_today_in_the_organizations_zone() {
     assert!(p.body.contains("id=\"from\" name=\"from\" type=\"date\" value=\"2026-10-29\""));
     assert!(p.body.contains("2026-10-29 to 2026-11-28"), "{}", p.body);
 }
+
+/// The words of a PDF as `pdftotext` reads them back, spaces and line breaks folded.
+fn pdf_words(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("letter.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (Debian package poppler-utils) is needed: tests/run installs it");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[tokio::test]
+async fn the_verification_letter_lists_the_nights_and_months_stayed() {
+    let h = Harness::new();
+    // A stay history: four nights over two months in the shelter, and a meal.
+    let client = h.clients[0].clone();
+    for (night, morning) in [
+        ("2026-10-30", "2026-10-31"),
+        ("2026-10-31", "2026-11-01"),
+        ("2026-11-01", "2026-11-02"),
+        ("2026-11-20", "2026-11-21"),
+    ] {
+        let batch = h.create_batch(0, h.shelter, &[h.bed], night).await;
+        let at = format!("{morning}T05:00:00Z");
+        h.upload(0, &batch, serde_json::json!([harness::entry(&client.1, &at)])).await;
+        assert_eq!(h.post(0, &batch).await["posted"], 1);
+    }
+    let meal = h.create_batch(0, h.meals, &[h.meal], "2026-11-21").await;
+    h.upload(0, &meal, serde_json::json!([harness::entry(&client.1, "2026-11-21T20:00:00Z")]))
+        .await;
+    h.post(0, &meal).await;
+
+    add_user(&h, "desk", h.org_a, users::Role::Staff);
+    let desk = sign_in(&h, "desk", PASSWORD).await.unwrap();
+    let path =
+        |from: &str, to: &str| format!("/clients/{}/letter.pdf?from={from}&to={to}", client.0);
+    let p = get(&h, &path("2026-10-01", "2026-11-28"), &desk).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert!(p.bytes.starts_with(b"%PDF-"));
+    // Kept for a person to look at, beside the browser tests' screenshots.
+    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    std::fs::write(shots.join("verification-letter.pdf"), &p.bytes).unwrap();
+    let words = pdf_words(&p.bytes);
+    for want in [
+        "Homeless verification · Verificación de situación de calle",
+        "on 4 nights in 2 distinct months between 2026-10-01 and 2026-11-28",
+        "se alojó en",
+        "4 noches en 2 meses distintos entre el 2026-10-01 y el 2026-11-28",
+        "Nights stayed / Noches: 4 · Distinct months / Meses distintos: 2",
+        "October 2026 / octubre de 2026 (2 nights): 30, 31",
+        "November 2026 / noviembre de 2026 (2 nights): 1, 20",
+        "Services received / Servicios recibidos: Meal: 1",
+        "desk Signed on / Firmado el 2026-11-28",
+    ] {
+        assert!(words.contains(want), "{want:?} is not in the letter: {words}");
+    }
+    // A shorter period counts only its own nights.
+    let words = pdf_words(&get(&h, &path("2026-11-01", "2026-11-28"), &desk).await.bytes);
+    assert!(words.contains("on 2 nights in 1 distinct month between"), "{words}");
+    // Another organization's staff see none of this organization's stays.
+    add_user(&h, "other", h.org_b, users::Role::Staff);
+    let other = sign_in(&h, "other", PASSWORD).await.unwrap();
+    let p = get(&h, &path("2026-10-01", "2026-11-28"), &other).await;
+    if p.status == StatusCode::OK {
+        let words = pdf_words(&p.bytes);
+        assert!(words.contains("No nights or services are recorded in this period"), "{words}");
+        assert!(!words.contains("October 2026"), "{words}");
+    } else {
+        assert_eq!(p.status, StatusCode::NOT_FOUND);
+    }
+    // Periods the page refuses, with the reason and nothing made.
+    let audit_before =
+        h.count("SELECT COUNT(*) FROM audit_events WHERE action = 'verification_letter'");
+    for (from, to, reason) in [
+        ("2026-11-28", "2026-10-01", "is after the last day"),
+        ("2020-01-01", "2026-11-28", "at most"),
+        ("1850-01-01", "2026-11-28", "between 1900 and 2100"),
+        ("soon", "2026-11-28", "must be a date"),
+    ] {
+        let p = get(&h, &path(from, to), &desk).await;
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{from} {to}");
+        assert!(p.body.contains(reason), "{reason}: {}", p.body);
+    }
+    assert_eq!(
+        h.count("SELECT COUNT(*) FROM audit_events WHERE action = 'verification_letter'"),
+        audit_before
+    );
+}

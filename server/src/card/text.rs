@@ -82,6 +82,28 @@ impl Fonts {
     }
 }
 
+/// A bundled font a document can embed: which one (bold Latin, or a place in the regular
+/// chain), its file and its parsed face.
+#[derive(Clone, Copy)]
+pub struct Embeddable {
+    pub key: (bool, usize),
+    pub file: &'static [u8],
+    pub face: &'static Face<'static>,
+}
+
+/// The bundled font that draws `c` at `weight`, by the same fallback chain the cards use; `None`
+/// when no bundled font has it.
+pub fn font_of(weight: Weight, c: char) -> Option<Embeddable> {
+    let fonts = &*FONTS;
+    let index = fonts.find(weight, c)?;
+    let bold = weight == Weight::Bold && index == 0;
+    Some(Embeddable {
+        key: (bold, index),
+        file: if bold { BOLD_LATIN } else { REGULAR_FILES[index] },
+        face: fonts.face(weight, index),
+    })
+}
+
 /// One shaped glyph, placed in pixels relative to the line's origin on the baseline.
 #[derive(Debug, Clone, Copy)]
 struct Placed {

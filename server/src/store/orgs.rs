@@ -70,6 +70,16 @@ pub fn set_contact(
     Ok(())
 }
 
+/// The organization's phone and return address, as its cards and letters print them (empty
+/// when not set).
+pub fn contact(conn: &Connection, id: i64) -> StoreResult<(String, String)> {
+    conn.prepare_cached(
+        "SELECT COALESCE(phone, ''), COALESCE(return_address, '') FROM organizations WHERE id = :id",
+    )?
+    .query_row(named_params! {":id": id}, |r| Ok((r.get(0)?, r.get(1)?)))
+    .or_not_found(|| format!("no organization {id}"))
+}
+
 /// Every organization's id, in order (the operator's exports cover them all).
 pub fn all_ids(conn: &Connection) -> StoreResult<Vec<i64>> {
     let mut stmt = conn.prepare_cached("SELECT id FROM organizations ORDER BY id")?;

@@ -61,6 +61,51 @@ pub fn add(conn: &Connection, s: &NewService, as_of: DateTime<Utc>) -> StoreResu
     Ok(conn.last_insert_rowid())
 }
 
+/// One service in a client's history, for the homeless verification letter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StayLine {
+    pub program: String,
+    pub service: String,
+    /// A bed night (HUD record type 200): a night stayed.
+    pub bed_night: bool,
+    pub date: NaiveDate,
+}
+
+/// A client's services (not deleted) from `from` to `to` in the programs of `orgs`, by program,
+/// then date.
+pub fn stay_history(
+    conn: &Connection,
+    client: super::ClientId,
+    orgs: &[i64],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> StoreResult<Vec<StayLine>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.name, t.name, COALESCE(t.record_type = 200, 0), s.date_provided
+         FROM services s JOIN programs p ON p.id = s.program_id
+           JOIN service_types t ON t.id = s.service_type_id
+         WHERE s.client_id = :c AND s.deleted_at IS NULL
+           AND s.date_provided BETWEEN :from AND :to
+           AND p.organization_id IN (SELECT value FROM json_each(:orgs))
+         ORDER BY p.name, p.id, s.date_provided, t.name",
+    )?;
+    let rows = stmt.query_map(
+        named_params! {
+            ":c": client, ":from": from, ":to": to,
+            ":orgs": serde_json::to_string(orgs).expect("ids serialise"),
+        },
+        |r| {
+            Ok(StayLine {
+                program: r.get(0)?,
+                service: r.get(1)?,
+                bed_night: r.get(2)?,
+                date: r.get(3)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// How many services of `service_type` each client has in `program` on `date`: posted ones
 /// (not deleted) and accepted batch entries waiting to post, as the duplicate rule counts them.
 /// Clients with none are left out.

@@ -129,6 +129,8 @@ struct DashboardPage<'a> {
     strip: &'a Strip<'a>,
     /// What the last change saved, in words.
     saved: Option<&'static str>,
+    /// The verification letter's default first day: three years before today.
+    letter_from: chrono::NaiveDate,
     /// HUD's exit destinations (3.12), in HUD's groups.
     destinations: &'a [(&'static str, Vec<(i32, &'static str)>)],
 }
@@ -276,6 +278,7 @@ async fn dashboard(
     let strip = Strip::new(&d, today, q.scanned.trim());
     let page = DashboardPage {
         strip: &strip,
+        letter_from: today.checked_sub_months(chrono::Months::new(36)).unwrap_or(today),
         destinations: &destination_groups(),
         saved: super::saved_words(&q.saved),
         user: &session.viewer.display_name,

@@ -12,6 +12,7 @@ pub mod cards;
 pub mod clients;
 pub mod hmis;
 pub mod intake;
+pub mod letters;
 pub mod photos;
 pub mod quick;
 pub mod reports;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
         .merge(intake::router())
+        .merge(letters::router())
         .merge(clients::router())
         .merge(bars::router())
         .merge(batches::router())

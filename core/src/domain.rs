@@ -237,6 +237,47 @@ pub struct BarSpan {
     pub end_date: NaiveDate,
 }
 
+/// What an alert staff put on a client is about (DESIGN §16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// Mail is waiting for the client.
+    Mail,
+    /// The client's case manager wants to see them.
+    CaseManager,
+    Medical,
+    Safety,
+}
+
+impl AlertKind {
+    pub const ALL: [Self; 4] = [Self::Mail, Self::CaseManager, Self::Medical, Self::Safety];
+
+    /// The word both databases store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mail => "mail",
+            Self::CaseManager => "case_manager",
+            Self::Medical => "medical",
+            Self::Safety => "safety",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The words staff screens show.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Mail => "Mail waiting",
+            Self::CaseManager => "See case manager",
+            Self::Medical => "Medical",
+            Self::Safety => "Safety",
+        }
+    }
+}
+
 impl BarSpan {
     /// A bar as both databases store it: the scope as a kind word and an id. A kind word no
     /// schema admits (their CHECKs allow only the three) reads as the organization's.

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::{
-    BarSpan, ClientId, EnrollmentSpan, OrganizationId, ProgramId, ProgramRules, ServiceTypeId,
-    ServiceTypeRules, StationId,
+    AlertKind, BarSpan, ClientId, EnrollmentSpan, OrganizationId, ProgramId, ProgramRules,
+    ServiceTypeId, ServiceTypeRules, StationId,
 };
 use crate::verdict::{Verdict, Warning};
 
@@ -97,6 +97,33 @@ pub struct RosterServed {
     pub entry_uuid: Option<Uuid>,
 }
 
+/// An alert on a client as a station may show it beside a scan's verdict on the staff kiosk
+/// (never on the guest screen): the kind, and only the short text staff marked for stations;
+/// the note behind it stays on the server. It does not change the verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RosterAlert {
+    pub id: i64,
+    pub client_id: ClientId,
+    pub kind: AlertKind,
+    /// Empty when staff kept the words on the server.
+    pub text: String,
+    pub begin_date: NaiveDate,
+    pub end_date: NaiveDate,
+    /// The programs it is shown in; empty for every program.
+    pub program_ids: Vec<i64>,
+}
+
+impl RosterAlert {
+    /// Whether a scan in `program` on `day` shows it.
+    pub fn shows(&self, program: i64, day: NaiveDate) -> bool {
+        self.begin_date <= day
+            && day <= self.end_date
+            && (self.program_ids.is_empty() || self.program_ids.contains(&program))
+    }
+}
+
 /// Everything a station needs to validate offline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -113,6 +140,9 @@ pub struct RosterSnapshot {
     pub enrollments: Vec<EnrollmentSpan>,
     pub bars: Vec<BarSpan>,
     pub served: Vec<RosterServed>,
+    /// Alerts on clients, to show beside a verdict (a server that has none sends none).
+    #[serde(default)]
+    pub alerts: Vec<RosterAlert>,
 }
 
 /// What changed since a cursor: rows to upsert and keys to remove.
@@ -133,6 +163,10 @@ pub struct RosterDelta {
     pub removed_bars: Vec<i64>,
     pub served: Vec<RosterServed>,
     pub removed_served: Vec<String>,
+    #[serde(default)]
+    pub alerts: Vec<RosterAlert>,
+    #[serde(default)]
+    pub removed_alerts: Vec<i64>,
 }
 
 /// Create a batch. The station makes the UUID, so a retried request creates nothing new.

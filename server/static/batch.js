@@ -55,6 +55,9 @@
     labels[v.verdict] = v.label;
     b.className = v.class; const icon = b.querySelector(".icon"); icon.innerHTML = ICONS[v.class] || ""; icon.dataset.icon = v.class;
     b.querySelector(".label").textContent = v.label; b.querySelector(".name").textContent = v.display_name; b.querySelector(".detail").textContent = v.detail;
+    // Alerts on the client, beside the verdict (they do not change it).
+    const alerts = b.querySelector(".alerts"); alerts.replaceChildren();
+    for (const a of v.alerts || []) { const p = document.createElement("p"); p.className = "alert"; p.textContent = "⚑ " + a.kind + ": " + a.text; alerts.appendChild(p); }
     sound(v.class);
     const tr = document.createElement("tr"); tr.dataset.verdict = v.verdict;
     const cells = [v.time, code, null, v.label, v.detail];

@@ -8,8 +8,8 @@
 mod harness;
 
 use axum::http::StatusCode;
-use harness::Harness;
 use harness::web::{PASSWORD, add_user, get, post_with_csrf, sign_in};
+use harness::{Harness, TODAY};
 use scanline_server::store::{clients, users};
 
 /// A restricted "Ben Brook" of organization B, born the day Ben Brook of A was: organization
@@ -158,7 +158,7 @@ async fn quick_services_marks_who_was_served_and_keeps_the_filter() {
     let desk = sign_in(&h, "desk", PASSWORD).await.unwrap();
     let service = format!("{}:{}", h.meals, h.meal);
     let (ana, ben) = (h.clients[0].0, h.clients[1].0);
-    meal(&h, 1, harness::TODAY);
+    meal(&h, 1, TODAY);
     meal(&h, 0, "2026-11-20");
 
     // Today's list marks Ben as served today; his box is left out of Select all.
@@ -383,5 +383,119 @@ async fn the_verification_letter_lists_the_nights_and_months_stayed() {
     assert_eq!(
         h.count("SELECT COUNT(*) FROM audit_events WHERE action = 'verification_letter'"),
         audit_before
+    );
+}
+
+#[tokio::test]
+async fn alerts_keep_their_note_on_the_server_and_their_organization() {
+    let h = Harness::new();
+    add_user(&h, "desk", h.org_a, users::Role::Staff);
+    add_user(&h, "other", h.org_b, users::Role::Staff);
+    let desk = sign_in(&h, "desk", PASSWORD).await.unwrap();
+    let other = sign_in(&h, "other", PASSWORD).await.unwrap();
+    let client = h.clients[0].0;
+    let dashboard = format!("/clients/{client}");
+    let path = format!("/clients/{client}/alerts");
+    let form = |fields: &str| {
+        format!("organization_id={}&begin_date={TODAY}&end_date=2026-12-05&{fields}", h.org_a)
+    };
+    let (note, text) = ("Certified letter from the county benefits office", "Mail at the desk");
+    let p = post_with_csrf(
+        &h,
+        &path,
+        &desk,
+        &dashboard,
+        &form(&format!(
+            "kind=mail&note={note}&for_stations=1&station_text={text}&program={}",
+            h.meals
+        )),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(h.count("SELECT COUNT(*) FROM client_alerts"), 1);
+    assert_eq!(
+        h.count(&format!(
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'add_alert' AND client_id = {client}"
+        )),
+        1
+    );
+    // Refused, with the reason, and nothing stored.
+    for (fields, status, reason) in [
+        (
+            form("kind=omen&note=x"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Choose what the alert is about",
+        ),
+        (form("kind=mail&note="), StatusCode::UNPROCESSABLE_ENTITY, "must not be empty"),
+        (
+            form(&format!("kind=mail&note=x&for_stations=1&station_text={}", "y".repeat(61))),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "longer than 60",
+        ),
+        (
+            form("kind=mail&note=x&for_stations=1&station_text="),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "short text",
+        ),
+        (
+            format!(
+                "organization_id={}&begin_date=2026-12-05&end_date={TODAY}&kind=mail&note=x",
+                h.org_a
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "before its first day",
+        ),
+        (
+            form(&format!("kind=mail&note=x&program={}", h.meals_b)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "is not one of the alert&#39;s organization",
+        ),
+        (
+            format!(
+                "organization_id={}&begin_date={TODAY}&end_date={TODAY}&kind=mail&note=x",
+                h.org_b
+            ),
+            StatusCode::FORBIDDEN,
+            "may not add alerts",
+        ),
+    ] {
+        let p = post_with_csrf(&h, &path, &desk, &dashboard, &fields).await;
+        assert_eq!(p.status, status, "{fields}: {}", p.body);
+        assert!(p.body.contains(reason), "{reason}: {}", p.body);
+    }
+    assert_eq!(h.count("SELECT COUNT(*) FROM client_alerts"), 1);
+
+    // Its organization's staff see the note; the other organization's see nothing of it.
+    assert!(get(&h, &dashboard, &desk).await.body.contains(note));
+    let seen = get(&h, &dashboard, &other).await;
+    assert!(!seen.body.contains(note) && !seen.body.contains(text), "{}", seen.body);
+
+    // Stations of its organization get the kind and the short text; another's get nothing.
+    let (_, snap) = h.call("GET", "/api/v1/roster", Some(&h.tokens[0]), None).await;
+    let alerts = snap["alerts"].as_array().unwrap();
+    assert_eq!(alerts.len(), 1, "{snap}");
+    assert_eq!(alerts[0]["kind"], "mail");
+    assert_eq!(alerts[0]["text"], text);
+    assert_eq!(alerts[0]["program_ids"], serde_json::json!([h.meals]));
+    assert!(!snap.to_string().contains("Certified"), "the note reached a station");
+    let (_, theirs) = h.call("GET", "/api/v1/roster", Some(&h.tokens[2]), None).await;
+    assert_eq!(theirs["alerts"], serde_json::json!([]));
+
+    // Ending it: not by the other organization; by its own, and the next delta drops it.
+    let id = h.count("SELECT id FROM client_alerts");
+    let cursor = snap["cursor"].as_i64().unwrap();
+    let p = post_with_csrf(&h, &format!("/alerts/{id}/end"), &other, "/clients", "").await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    let p = post_with_csrf(&h, &format!("/alerts/{id}/end"), &desk, &dashboard, "").await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let (_, delta) = h
+        .call("GET", &format!("/api/v1/roster/delta?since={cursor}"), Some(&h.tokens[0]), None)
+        .await;
+    assert_eq!(delta["removed_alerts"], serde_json::json!([id]), "{delta}");
+    assert_eq!(
+        h.count(&format!(
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'end_alert' AND client_id = {client}"
+        )),
+        1
     );
 }

@@ -227,6 +227,7 @@ fn snapshot(n_clients: usize, today: NaiveDate) -> anyhow::Result<RosterSnapshot
         enrollments,
         bars,
         served,
+        alerts: Vec::new(),
     })
 }
 

@@ -43,6 +43,8 @@ pub struct Shown {
     pub service_date: chrono::NaiveDate,
     pub source: String,
     pub scanned_at: DateTime<Utc>,
+    /// Alerts on the client for staff, beside the verdict (never on the guest screen).
+    pub alerts: Vec<roster::ShownAlert>,
 }
 
 pub fn class_of(v: Verdict) -> &'static str {
@@ -57,7 +59,7 @@ pub fn class_of(v: Verdict) -> &'static str {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum ScanOutcome {
-    Shown(Shown),
+    Shown(Box<Shown>),
     /// The same card read again within the debounce window: dropped, nothing recorded.
     DoubleRead,
 }
@@ -340,9 +342,12 @@ impl Worker {
         let rules = cached_rules(&tx, &mut self.rules)?;
         let (service_date, judgement) =
             judge(&tx, rules.as_deref(), &batch, first, scanned_at, None, None)?;
-        let display_name = match judgement.client_id {
-            Some(c) => roster::display_name(&tx, c)?,
-            None => String::new(),
+        let (display_name, alerts) = match judgement.client_id {
+            Some(c) => (
+                roster::display_name(&tx, c)?,
+                roster::alerts_for(&tx, c, batch.program_id, service_date)?,
+            ),
+            None => (String::new(), Vec::new()),
         };
         let uuid = Uuid::now_v7();
         let entry = NewEntry {
@@ -373,11 +378,12 @@ impl Worker {
             service_date,
             source: source.to_owned(),
             scanned_at,
+            alerts,
         };
         self.shared.note_scan();
         let _ = self.events.send(Event::Scan(shown.clone()));
         self.shared.wake_sync();
-        Ok(ScanOutcome::Shown(shown))
+        Ok(ScanOutcome::Shown(Box::new(shown)))
     }
 
     fn pick(&mut self, client_id: i64) -> StoreResult<ScanOutcome> {
@@ -562,6 +568,7 @@ pub fn shown_of(e: &batches::EntryView) -> Shown {
         service_date: e.service_date,
         source: e.source.clone(),
         scanned_at: e.scanned_at,
+        alerts: Vec::new(),
     }
 }
 
@@ -623,6 +630,7 @@ mod tests {
             }],
             bars: vec![],
             served: vec![],
+            alerts: vec![],
         };
         store::immediate(&mut conn, |tx| roster::apply_snapshot(tx, &snapshot)).unwrap();
         let template = BatchTemplate {
@@ -640,7 +648,7 @@ mod tests {
 
     fn shown(o: ScanOutcome) -> Shown {
         match o {
-            ScanOutcome::Shown(s) => s,
+            ScanOutcome::Shown(s) => *s,
             ScanOutcome::DoubleRead => panic!("dropped as a double read"),
         }
     }

@@ -584,3 +584,153 @@ async fn guests_without_a_card_reach_the_reports_and_the_services_file() {
     assert!(plain.contains(&format!(",,Community Meals,Meal,{date},3,0,3")), "{plain}");
     b.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_show_beside_the_verdict_for_staff_and_never_to_the_guest() {
+    let line = scanline_tests::Line::start(60, false, 300).await;
+    let base = line.server.as_ref().unwrap().base.clone();
+    let c = line.cards();
+    let code = c.good[0].clone();
+    let conn = Connection::open(&line.agency.db).unwrap();
+    let client: i64 = conn
+        .query_row("SELECT client_id FROM cards WHERE code = ?1", [&code], |r| r.get(0))
+        .unwrap();
+    let b = Browser::start().await;
+    b.client.set_window_size(1366, 768).await.unwrap();
+    b.sign_in_admin(&base, line.agency.dir.path()).await;
+
+    // Two alerts: mail, with a short text for stations; medical, whose words stay here.
+    b.client.goto(&format!("{base}/clients/{client}")).await.unwrap();
+    let form = "form[aria-label^='Add an alert']";
+    b.client
+        .find(Locator::Css(&format!("{form} select[name=kind]")))
+        .await
+        .unwrap()
+        .select_by_value("mail")
+        .await
+        .unwrap();
+    b.client
+        .find(Locator::Css(&format!("{form} input[name=note]")))
+        .await
+        .unwrap()
+        .send_keys("Certified letter from the county benefits office")
+        .await
+        .unwrap();
+    click(&b, &format!("{form} input[name=for_stations]")).await;
+    b.client
+        .find(Locator::Css(&format!("{form} input[name=station_text]")))
+        .await
+        .unwrap()
+        .send_keys("Mail at the front desk")
+        .await
+        .unwrap();
+    click(&b, &format!("{form} button[type=submit]")).await;
+    b.wait_for("main", "the saved alert", |t| t.contains("Saved: the alert was added.")).await;
+    b.client
+        .find(Locator::Css(&format!("{form} select[name=kind]")))
+        .await
+        .unwrap()
+        .select_by_value("medical")
+        .await
+        .unwrap();
+    b.client
+        .find(Locator::Css(&format!("{form} input[name=note]")))
+        .await
+        .unwrap()
+        .send_keys("Diabetic: keep juice at the desk")
+        .await
+        .unwrap();
+    click(&b, &format!("{form} button[type=submit]")).await;
+    b.wait_for("main", "the saved alert", |t| t.contains("Saved: the alert was added.")).await;
+    assert!(b.text("section.strip").await.contains("Mail waiting: Certified letter"));
+    let audited: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'add_alert' AND client_id = ?1",
+            [client],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(audited, 2);
+
+    // The station gets the kinds and the short text only.
+    let station_db = Connection::open(line.agency.dir.path().join("data/station.db")).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let held: Vec<(String, String)> = loop {
+        let held: Vec<(String, String)> = station_db
+            .prepare("SELECT kind, text FROM roster_alerts ORDER BY kind")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        if held.len() == 2 {
+            break held;
+        }
+        assert!(std::time::Instant::now() < deadline, "the station holds {held:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        held,
+        [
+            ("mail".to_owned(), "Mail at the front desk".to_owned()),
+            ("medical".to_owned(), String::new())
+        ]
+    );
+    let everything: String = station_db
+        .query_row("SELECT group_concat(kind || text, ' ') FROM roster_alerts", [], |r| r.get(0))
+        .unwrap();
+    assert!(!everything.contains("Certified") && !everything.contains("Diabetic"), "{everything}");
+
+    // The staff kiosk: the alerts beside an OK, which they do not change.
+    b.client.goto(&format!("{}/", line.station.kiosk)).await.unwrap();
+    b.wait_text("#banner .label", "Ready").await;
+    line.kiosk.post("/api/scan", &json!({ "code": code })).await;
+    b.wait_text("#banner .label", "OK").await;
+    let shown = b.text("#client-alerts").await;
+    assert_eq!(shown, "Mail waiting: Mail at the front desk\nMedical", "{shown}");
+    shot(&b, "kiosk-alert.png").await;
+    // The guest screen: a welcome, and nothing of the alerts.
+    b.client.goto(&format!("{}/guest", line.station.kiosk)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    line.kiosk.post("/api/scan", &json!({ "code": c.good[1] })).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    line.kiosk.post("/api/scan", &json!({ "code": code })).await;
+    b.wait_for("body", "the guest's answer", |t| t.contains("Please see the front desk")).await;
+    let guest = b.body().await;
+    for secret in ["Mail waiting", "Medical", "Certified", "Diabetic", "juice"] {
+        assert!(!guest.contains(secret), "the guest screen shows {secret:?}: {guest}");
+    }
+
+    // The web batch shows them too, with the note, for staff.
+    b.client.goto(&format!("{base}/batches")).await.unwrap();
+    click(&b, "form[action='/batches'] button").await;
+    b.wait_for("main", "the batch page", |t| t.contains("Client ID")).await;
+    b.client
+        .find(Locator::Css("#code"))
+        .await
+        .unwrap()
+        .send_keys(&format!("{code}{ENTER}"))
+        .await
+        .unwrap();
+    b.wait_for("#banner .alerts", "the alerts", |t| {
+        t.contains("Mail waiting: Certified letter from the county benefits office")
+    })
+    .await;
+
+    // Ending one: it asks first, then the station drops it at its next refresh.
+    b.client.goto(&format!("{base}/clients/{client}")).await.unwrap();
+    click(&b, "#h-alerts ~ table form button").await;
+    b.client.accept_alert().await.unwrap();
+    b.wait_for("main", "the ended alert", |t| t.contains("Saved: the alert was ended.")).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let n: i64 =
+            station_db.query_row("SELECT COUNT(*) FROM roster_alerts", [], |r| r.get(0)).unwrap();
+        if n == 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the station still holds {n} alerts");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    b.close().await;
+}

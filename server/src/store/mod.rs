@@ -4,6 +4,7 @@
 //! Every function validates its input and fails with a `StoreError` before writing anything,
 //! and every multi-row change runs in one transaction, so nothing is ever half-written.
 
+pub mod alerts;
 pub mod audit;
 pub mod bars;
 pub mod batches;

@@ -162,7 +162,19 @@ fn snapshot_in_tx(conn: &Connection, station: &StationAuth) -> StoreResult<Roste
         .collect();
 
     let _ = scope.today;
+    let program_ids: Vec<i64> = scope.programs.iter().map(|p| p.id).collect();
+    let mut alerts = Vec::new();
+    for id in super::alerts::ids_for_org(conn, scope.org, scope.grace_from)? {
+        alerts.extend(super::alerts::for_station(
+            conn,
+            id,
+            scope.org,
+            &program_ids,
+            scope.grace_from,
+        )?);
+    }
     Ok(RosterSnapshot {
+        alerts,
         cursor,
         server_time: now(),
         station: StationInfo { id: station.id, name: station.name.clone() },
@@ -249,6 +261,7 @@ enum Change {
     Entry(String),
     /// A program's or a service type's rules.
     Rules,
+    Alert(i64),
 }
 
 impl Change {
@@ -264,6 +277,7 @@ impl Change {
             "service" => Self::Service(id()?),
             "entry" => Self::Entry(key),
             "rules" => Self::Rules,
+            "alert" => Self::Alert(id()?),
             _ => return None,
         })
     }
@@ -308,6 +322,7 @@ fn delta_in_tx(conn: &Connection, station: &StationAuth, since: i64) -> StoreRes
             }
             Change::Enrollment(id) => b.enrollment(id)?,
             Change::Bar(id) => b.bar(id)?,
+            Change::Alert(id) => b.alert(id)?,
             Change::Service(id) => b.service(id)?,
             Change::Entry(uuid) => b.entry(&uuid)?,
             Change::Rules => {
@@ -348,6 +363,22 @@ impl Building<'_> {
             Ok(_) => {}
             Err(StoreError::NotFound(_)) => self.d.removed_enrollments.push(id),
             Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// An alert the station may show, or its removal.
+    fn alert(&mut self, id: i64) -> StoreResult<()> {
+        let programs: Vec<i64> = self.scope.programs.iter().map(|p| p.id).collect();
+        match super::alerts::for_station(
+            self.conn,
+            id,
+            self.scope.org,
+            &programs,
+            self.scope.grace_from,
+        )? {
+            Some(a) => self.d.alerts.push(a),
+            None => self.d.removed_alerts.push(id),
         }
         Ok(())
     }

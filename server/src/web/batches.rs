@@ -381,33 +381,44 @@ async fn scan(
             &format!("batch {}", batch.uuid),
             v[0].verdict.as_str(),
         )?;
-        Ok((v, zone, batch.service_date))
+        Ok((v, zone, batch.service_date, batch.program_id))
     })
     .await?;
-    let (v, zone, day) = verdicts;
+    let (v, zone, day, program) = verdicts;
     let v = &v[0];
     if wants_json(&headers) {
-        let name = match v.client_id {
+        let served_on = v.service_date;
+        let (name, alerts) = match v.client_id {
             Some(c) => {
                 state
                     .db
                     .read(move |conn| {
-                        crate::store::clients::get(conn, ClientId(c)).map(|c| {
-                            crate::store::display_name(
-                                &c.first_name,
-                                &c.preferred_name,
-                                &c.last_name,
-                            )
-                        })
+                        let client = crate::store::clients::get(conn, ClientId(c))?;
+                        let name = crate::store::display_name(
+                            &client.first_name,
+                            &client.preferred_name,
+                            &client.last_name,
+                        );
+                        // Alerts beside the verdict, for staff: they never change it.
+                        let alerts: Vec<serde_json::Value> = crate::store::alerts::shown_at_scan(
+                            conn,
+                            ClientId(c),
+                            program,
+                            served_on,
+                        )?
+                        .into_iter()
+                        .map(|a| json!({"kind": a.kind.label(), "text": a.note}))
+                        .collect();
+                        Ok::<_, StoreError>((name, alerts))
                     })
                     .await??
             }
-            None => String::new(),
+            None => (String::new(), Vec::new()),
         };
         return Ok(Json(json!({
             "uuid": v.uuid, "verdict": v.verdict, "label": v.verdict.staff_label(),
             "class": class_word(v.verdict), "display_name": name, "detail": v.detail,
-            "client_id": v.client_id, "time": local_time(now, zone, day),
+            "client_id": v.client_id, "time": local_time(now, zone, day), "alerts": alerts,
         }))
         .into_response());
     }

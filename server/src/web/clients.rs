@@ -129,6 +129,11 @@ struct DashboardPage<'a> {
     strip: &'a Strip<'a>,
     /// What the last change saved, in words.
     saved: Option<&'static str>,
+    /// The client's alerts of the viewer's organizations.
+    alerts: &'a [crate::store::alerts::AlertLine],
+    /// Where the viewer may add an alert: (organization, its name, its programs).
+    alert_orgs: &'a [AlertOrg],
+    alert_kinds: &'a [(&'static str, &'static str)],
     /// The verification letter's default first day: three years before today.
     letter_from: chrono::NaiveDate,
     /// HUD's exit destinations (3.12), in HUD's groups.
@@ -157,6 +162,16 @@ fn destination_groups() -> Vec<(&'static str, Vec<(i32, &'static str)>)> {
         })
         .collect()
 }
+
+impl DashboardPage<'_> {
+    /// Whether the viewer may change the alerts of `org`.
+    fn may_change_alerts_of(&self, org: i64) -> bool {
+        self.alert_orgs.iter().any(|(o, _, _)| *o == org)
+    }
+}
+
+/// An organization where the viewer may add alerts: its id, its name and its programs.
+type AlertOrg = (i64, String, Vec<(i64, String)>);
 
 /// What the front desk needs first, above everything else on the dashboard.
 struct Strip<'a> {
@@ -226,58 +241,74 @@ async fn dashboard(
         .map(|(o, _)| *o)
         .collect();
     let now = state.clock.now();
-    let (client, d, programs, today, choices, deletable, printer_list) = state
-        .db
-        .transact(move |conn| {
-            let client = clients::get_visible(conn, &orgs, ClientId(id))?;
-            // Form defaults are the organization's date, not the server's.
-            let zone = crate::store::orgs::time_zone(conn, client.organization_id)?;
-            let today = now.with_timezone(&zone).date_naive();
-            let d = clients::dashboard(conn, ClientId(id), &orgs, zone, today)?;
-            let mut programs = Vec::new();
-            for org in &writable {
-                programs.extend(
-                    programs::list_for_org(conn, *org)?.into_iter().map(|p| (p.id, p.name)),
-                );
-            }
-            // A service can be added to an open enrollment in a program the viewer may change.
-            let mut choices = Vec::new();
-            for e in d.enrollments.iter().filter(|e| e.exit_date.is_none()) {
-                if !programs.iter().any(|(id, _)| *id == e.program_id) {
-                    continue;
+    let (client, d, programs, today, choices, deletable, printer_list, alert_list, alert_orgs) =
+        state
+            .db
+            .transact(move |conn| {
+                let client = clients::get_visible(conn, &orgs, ClientId(id))?;
+                // Form defaults are the organization's date, not the server's.
+                let zone = crate::store::orgs::time_zone(conn, client.organization_id)?;
+                let today = now.with_timezone(&zone).date_naive();
+                let d = clients::dashboard(conn, ClientId(id), &orgs, zone, today)?;
+                let mut programs = Vec::new();
+                for org in &writable {
+                    programs.extend(
+                        programs::list_for_org(conn, *org)?.into_iter().map(|p| (p.id, p.name)),
+                    );
                 }
-                for st in programs::service_types_of(conn, &[e.program_id])? {
-                    choices.push((
-                        format!("{}:{}", e.id, st.id),
-                        format!("{} — {}", e.program, st.name),
-                    ));
+                // A service can be added to an open enrollment in a program the viewer may change.
+                let mut choices = Vec::new();
+                for e in d.enrollments.iter().filter(|e| e.exit_date.is_none()) {
+                    if !programs.iter().any(|(id, _)| *id == e.program_id) {
+                        continue;
+                    }
+                    for st in programs::service_types_of(conn, &[e.program_id])? {
+                        choices.push((
+                            format!("{}:{}", e.id, st.id),
+                            format!("{} — {}", e.program, st.name),
+                        ));
+                    }
                 }
-            }
-            let mut deletable = Vec::new();
-            for s in &d.services {
-                let org = programs::get_rules(conn, ProgramId(s.program_id))?.organization_id;
-                deletable.push(!s.deleted && admin_orgs.contains(&org));
-            }
-            let printer_list: Vec<(i64, String)> =
-                crate::store::printers::list_for_orgs(conn, &[client.organization_id])?
-                    .into_iter()
-                    .map(|p| (p.id, p.name))
-                    .collect();
-            audit::record(conn, Actor::User(user), "view_client", Some(id), "dashboard", "")?;
-            Ok::<_, crate::store::StoreError>((
-                client,
-                d,
-                programs,
-                today,
-                choices,
-                deletable,
-                printer_list,
-            ))
-        })
-        .await??;
+                let mut deletable = Vec::new();
+                for s in &d.services {
+                    let org = programs::get_rules(conn, ProgramId(s.program_id))?.organization_id;
+                    deletable.push(!s.deleted && admin_orgs.contains(&org));
+                }
+                let printer_list: Vec<(i64, String)> =
+                    crate::store::printers::list_for_orgs(conn, &[client.organization_id])?
+                        .into_iter()
+                        .map(|p| (p.id, p.name))
+                        .collect();
+                let alert_list = crate::store::alerts::for_client(conn, ClientId(id), &orgs)?;
+                let mut alert_orgs = Vec::new();
+                for org in &writable {
+                    let name = crate::store::orgs::get(conn, *org)?.name;
+                    let ps = programs::list_for_org(conn, *org)?
+                        .into_iter()
+                        .map(|p| (p.id, p.name))
+                        .collect();
+                    alert_orgs.push((*org, name, ps));
+                }
+                audit::record(conn, Actor::User(user), "view_client", Some(id), "dashboard", "")?;
+                Ok::<_, crate::store::StoreError>((
+                    client,
+                    d,
+                    programs,
+                    today,
+                    choices,
+                    deletable,
+                    printer_list,
+                    alert_list,
+                    alert_orgs,
+                ))
+            })
+            .await??;
     let strip = Strip::new(&d, today, q.scanned.trim());
     let page = DashboardPage {
         strip: &strip,
+        alerts: &alert_list,
+        alert_orgs: &alert_orgs,
+        alert_kinds: &scanline_core::domain::AlertKind::ALL.map(|k| (k.as_str(), k.label())),
         letter_from: today.checked_sub_months(chrono::Months::new(36)).unwrap_or(today),
         destinations: &destination_groups(),
         saved: super::saved_words(&q.saved),

@@ -4,6 +4,7 @@
 //! organizations, so what a user may not see is never queried for them.
 
 pub mod admin;
+pub mod alerts;
 pub mod assets;
 pub mod auth;
 pub mod bars;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
         .merge(intake::router())
+        .merge(alerts::router())
         .merge(letters::router())
         .merge(clients::router())
         .merge(bars::router())
@@ -147,6 +149,10 @@ pub(crate) fn saved_words(key: &str) -> Option<&'static str> {
         "printer_added" => "Saved: the printer was added.",
         "printer_disabled" => "Saved: the printer was disabled.",
         "hmis_codes" => "Saved: the HMIS service codes.",
+        "alert_added" => {
+            "Saved: the alert was added. Staff screens show it beside the client's scans."
+        }
+        "alert_ended" => "Saved: the alert was ended.",
         "hmis_organization" => "Saved: the organization's HMIS settings.",
         _ => return None,
     })

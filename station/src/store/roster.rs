@@ -135,6 +135,55 @@ fn upsert_served(tx: &Transaction<'_>, s: &RosterServed) -> StoreResult<()> {
     Ok(())
 }
 
+fn upsert_alert(tx: &Transaction<'_>, a: &scanline_core::wire::RosterAlert) -> StoreResult<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO roster_alerts (id, client_id, kind, text, begin_date, end_date,
+             program_ids)
+         VALUES (:id, :c, :k, :t, :b, :e, :p)",
+    )?
+    .execute(named_params! {
+        ":id": a.id, ":c": a.client_id, ":k": a.kind.as_str(), ":t": a.text,
+        ":b": a.begin_date, ":e": a.end_date,
+        ":p": serde_json::to_string(&a.program_ids).expect("ids serialise"),
+    })?;
+    Ok(())
+}
+
+/// An alert a staff screen shows beside a verdict: the kind in words and the short text.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ShownAlert {
+    pub kind: String,
+    pub text: String,
+}
+
+/// The alerts a scan of `client` in `program` on `day` shows on the staff kiosk.
+pub fn alerts_for(
+    conn: &Connection,
+    client: i64,
+    program: i64,
+    day: chrono::NaiveDate,
+) -> StoreResult<Vec<ShownAlert>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT kind, text, program_ids FROM roster_alerts
+         WHERE client_id = :c AND begin_date <= :d AND end_date >= :d ORDER BY kind, id",
+    )?;
+    let rows = stmt.query_map(named_params! {":c": client, ":d": day}, |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (kind, text, programs) = row?;
+        let programs: Vec<i64> = serde_json::from_str(&programs).unwrap_or_default();
+        if !programs.is_empty() && !programs.contains(&program) {
+            continue;
+        }
+        let kind = scanline_core::domain::AlertKind::parse(&kind)
+            .map_or_else(|| "Alert".to_owned(), |k| k.label().to_owned());
+        out.push(ShownAlert { kind, text });
+    }
+    Ok(out)
+}
+
 fn upsert_client(tx: &Transaction<'_>, c: &scanline_core::wire::RosterClient) -> StoreResult<()> {
     tx.prepare_cached(
         "INSERT INTO roster_clients (id, display_name, client_number) VALUES (:id, :n, :num)
@@ -168,7 +217,7 @@ fn mark_synced(tx: &Transaction<'_>, cursor: i64, server_time: DateTime<Utc>) ->
 pub fn apply_snapshot(tx: &Transaction<'_>, s: &RosterSnapshot) -> StoreResult<()> {
     tx.execute_batch(
         "DELETE FROM roster_clients; DELETE FROM roster_cards; DELETE FROM roster_enrollments;
-         DELETE FROM roster_bars; DELETE FROM roster_served;",
+         DELETE FROM roster_bars; DELETE FROM roster_served; DELETE FROM roster_alerts;",
     )?;
     tx.prepare_cached("DELETE FROM meta WHERE key = 'snapshot_wanted'")?.execute([])?;
     set_meta(tx, "station", &json(&s.station))?;
@@ -188,6 +237,9 @@ pub fn apply_snapshot(tx: &Transaction<'_>, s: &RosterSnapshot) -> StoreResult<(
     }
     for v in &s.served {
         upsert_served(tx, v)?;
+    }
+    for a in &s.alerts {
+        upsert_alert(tx, a)?;
     }
     mark_synced(tx, s.cursor, s.server_time)
 }
@@ -226,6 +278,13 @@ pub fn apply_delta(tx: &Transaction<'_>, d: &RosterDelta) -> StoreResult<()> {
     }
     let mut del = tx.prepare_cached("DELETE FROM roster_served WHERE key = :k")?;
     for k in &d.removed_served {
+        del.execute(named_params! {":k": k})?;
+    }
+    for a in &d.alerts {
+        upsert_alert(tx, a)?;
+    }
+    let mut del = tx.prepare_cached("DELETE FROM roster_alerts WHERE id = :k")?;
+    for k in &d.removed_alerts {
         del.execute(named_params! {":k": k})?;
     }
     mark_synced(tx, d.cursor, d.server_time)

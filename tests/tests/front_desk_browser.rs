@@ -54,6 +54,23 @@ async fn wait_words(b: &Browser, css: &str, what: &str, ok: impl Fn(&str) -> boo
     }
 }
 
+/// Waits up to 20 s for `ask` to give something `done` accepts, and returns it.
+async fn eventually<T: std::fmt::Debug>(
+    what: &str,
+    ask: impl Fn() -> T,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let got = ask();
+        if done(&got) {
+            return got;
+        }
+        assert!(std::time::Instant::now() < deadline, "{what}: still {got:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn click(b: &Browser, css: &str) {
     b.client.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
 }
@@ -504,21 +521,15 @@ async fn guests_without_a_card_reach_the_reports_and_the_services_file() {
     assert_eq!(status, 200);
     // The count reaches the server with the batch.
     let conn = Connection::open(&line.agency.db).unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let n: i64 = conn
-            .query_row(
-                "SELECT COALESCE(MAX(anonymous), 0) FROM batches WHERE station_id IS NOT NULL",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        if n == 3 {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "the server holds {n} guests, not 3");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let guests = || -> i64 {
+        conn.query_row(
+            "SELECT COALESCE(MAX(anonymous), 0) FROM batches WHERE station_id IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    eventually("the server's count of guests", guests, |n| *n == 3).await;
     let (uuid, date): (String, String) = conn
         .query_row(
             "SELECT uuid, service_date FROM batches WHERE station_id IS NOT NULL AND anonymous = 3",
@@ -654,21 +665,16 @@ async fn alerts_show_beside_the_verdict_for_staff_and_never_to_the_guest() {
 
     // The station gets the kinds and the short text only.
     let station_db = Connection::open(line.agency.dir.path().join("data/station.db")).unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let held: Vec<(String, String)> = loop {
-        let held: Vec<(String, String)> = station_db
+    let held = || -> Vec<(String, String)> {
+        station_db
             .prepare("SELECT kind, text FROM roster_alerts ORDER BY kind")
             .unwrap()
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap()
             .collect::<Result<_, _>>()
-            .unwrap();
-        if held.len() == 2 {
-            break held;
-        }
-        assert!(std::time::Instant::now() < deadline, "the station holds {held:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+            .unwrap()
     };
+    let held = eventually("the station's alerts", held, |h| h.len() == 2).await;
     assert_eq!(
         held,
         [
@@ -722,15 +728,9 @@ async fn alerts_show_beside_the_verdict_for_staff_and_never_to_the_guest() {
     click(&b, "#h-alerts ~ table form button").await;
     b.client.accept_alert().await.unwrap();
     b.wait_for("main", "the ended alert", |t| t.contains("Saved: the alert was ended.")).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let n: i64 =
-            station_db.query_row("SELECT COUNT(*) FROM roster_alerts", [], |r| r.get(0)).unwrap();
-        if n == 1 {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "the station still holds {n} alerts");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let count = || -> i64 {
+        station_db.query_row("SELECT COUNT(*) FROM roster_alerts", [], |r| r.get(0)).unwrap()
+    };
+    eventually("the station's alerts after one ended", count, |n| *n == 1).await;
     b.close().await;
 }

@@ -144,6 +144,14 @@ async fn the_kiosk_tells_people_apart_and_keeps_the_volunteers_place() {
     }
     b.wait_for("#entries", "three rows", |t| t.lines().count() >= 3).await;
     tokio::time::sleep(Duration::from_millis(400)).await;
+    // The times are the agency's (Los Angeles), whatever zone the kiosk's browser is in.
+    let shown = b.text("#entries tr:first-child td:first-child").await;
+    let la = |back: i64| {
+        (chrono::Utc::now() - chrono::Duration::hours(8) - chrono::Duration::minutes(back))
+            .format("%-I:%M:")
+            .to_string()
+    };
+    assert!(shown.starts_with(&la(0)) || shown.starts_with(&la(1)), "{shown} is not {}", la(0));
     let focused = js(
         &b,
         "const x = document.querySelectorAll('#entries button')[1]; x.focus(); return x.closest('tr').dataset.uuid;",

@@ -114,6 +114,8 @@ async fn read<T: Send + 'static>(
 struct Status {
     station: String,
     organization: String,
+    /// The organization's time zone: the kiosk shows times in it, as the staff pages do.
+    time_zone: String,
     now: chrono::DateTime<Utc>,
     batch: Option<BatchStatus>,
     roster: RosterStatus,
@@ -174,6 +176,7 @@ async fn status(State(state): State<KioskState>) -> Response {
         Ok(Status {
             station: rules.as_ref().map(|r| r.station.name.clone()).unwrap_or_default(),
             organization: rules.as_ref().map(|r| r.organization.name.clone()).unwrap_or_default(),
+            time_zone: rules.as_ref().map(|r| r.time_zone.name().to_owned()).unwrap_or_default(),
             now: Utc::now(),
             batch,
             roster: RosterStatus {

@@ -112,6 +112,9 @@ pub struct ProgramRules {
     pub enrollment_policy: EnrollmentPolicy,
     /// Night-by-night auto-exit after this many nights without a bed night.
     pub auto_exit_after_nights: Option<u32>,
+    /// A safety alert on a client makes the verdict "See staff" (DESIGN §16).
+    #[serde(default)]
+    pub safety_alerts_stop: bool,
 }
 
 impl ProgramRules {

@@ -28,6 +28,9 @@ pub enum Verdict {
     Duplicate,
     FrequencyLimit,
     CapacityFull,
+    /// A safety alert is on file for the client in a program that asks staff to see them
+    /// first (DESIGN §16). The guest is only asked to see the front desk.
+    SeeStaff,
 }
 
 /// How a verdict is presented: words, an icon and a sound class, never colour alone.
@@ -42,7 +45,7 @@ pub enum VerdictClass {
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 11] = [
+    pub const ALL: [Verdict; 12] = [
         Self::Accepted,
         Self::Misread,
         Self::UnknownCard,
@@ -54,6 +57,7 @@ impl Verdict {
         Self::Duplicate,
         Self::FrequencyLimit,
         Self::CapacityFull,
+        Self::SeeStaff,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +73,7 @@ impl Verdict {
             Self::Duplicate => "duplicate",
             Self::FrequencyLimit => "frequency_limit",
             Self::CapacityFull => "capacity_full",
+            Self::SeeStaff => "see_staff",
         }
     }
 
@@ -102,6 +107,7 @@ impl Verdict {
             Self::Duplicate => "Already served",
             Self::FrequencyLimit => "Visit limit reached",
             Self::CapacityFull => "Shelter full",
+            Self::SeeStaff => "See staff: safety alert",
         }
     }
 }
@@ -172,6 +178,8 @@ pub struct ClientFacts {
     pub served: Vec<Served>,
     /// Other clients with a bed night in the program on the service date.
     pub night_occupancy: u32,
+    /// A safety alert on the holder shows in the batch's program on the service date.
+    pub safety_alert: bool,
 }
 
 /// A verdict with what posting needs.
@@ -254,6 +262,11 @@ pub fn judge_client(
             client,
             format!("barred from {} to {}", bar.begin_date, bar.end_date),
         );
+    }
+
+    // 3b. A safety alert, where the program asks staff to see the client first.
+    if program.safety_alerts_stop && facts.safety_alert {
+        return Judgement::flag(Verdict::SeeStaff, client, "a safety alert is on file: see staff");
     }
 
     // 4. An open enrollment in the batch's program on the service date.
@@ -388,6 +401,7 @@ mod tests {
             cutover_hour: 12,
             enrollment_policy: policy,
             auto_exit_after_nights: None,
+            safety_alerts_stop: false,
         }
     }
 
@@ -402,6 +416,7 @@ mod tests {
             cutover_hour: 12,
             enrollment_policy: policy,
             auto_exit_after_nights: Some(3),
+            safety_alerts_stop: false,
         }
     }
 
@@ -483,6 +498,26 @@ mod tests {
             assert_eq!(j.client_id, None);
         }
         assert!(first_look("12345").is_ok());
+    }
+
+    #[test]
+    fn a_safety_alert_stops_the_scan_only_where_the_program_asks() {
+        let sts = [meal(None, 1)];
+        let mut f = meal_facts();
+        f.safety_alert = true;
+        // Shown only: the scan is served as ever.
+        let p = meal_program(EnrollmentPolicy::Reject);
+        check(&p, &sts, "2026-11-21", &f, Verdict::Accepted);
+        let p = ProgramRules { safety_alerts_stop: true, ..meal_program(EnrollmentPolicy::Reject) };
+        let j = check(&p, &sts, "2026-11-21", &f, Verdict::SeeStaff);
+        assert_eq!(j.verdict.class(), VerdictClass::Stop);
+        assert!(!j.detail.to_lowercase().contains("alert:"), "no alert's words: {}", j.detail);
+        // A bar is still the first reason given.
+        f.bars.push(bar(BarScope::Program(MEALS), "2026-11-01", "2026-11-30"));
+        check(&p, &sts, "2026-11-21", &f, Verdict::Barred);
+        f.bars.clear();
+        f.safety_alert = false;
+        check(&p, &sts, "2026-11-21", &f, Verdict::Accepted);
     }
 
     #[test]

@@ -133,6 +133,7 @@ fn snapshot(n_clients: usize, today: NaiveDate) -> anyhow::Result<RosterSnapshot
         cutover_hour: 12,
         enrollment_policy: EnrollmentPolicy::Reject,
         auto_exit_after_nights: None,
+        safety_alerts_stop: false,
     };
     let meal = ServiceTypeRules {
         id: MEAL,

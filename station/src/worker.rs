@@ -599,6 +599,7 @@ mod tests {
                 cutover_hour: 12,
                 enrollment_policy: EnrollmentPolicy::Reject,
                 auto_exit_after_nights: None,
+                safety_alerts_stop: false,
             }],
             service_types: vec![ServiceTypeRules {
                 id: 1,

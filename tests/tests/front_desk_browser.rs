@@ -740,5 +740,67 @@ async fn alerts_show_beside_the_verdict_for_staff_and_never_to_the_guest() {
         station_db.query_row("SELECT COUNT(*) FROM roster_alerts", [], |r| r.get(0)).unwrap()
     };
     eventually("the station's alerts after one ended", count, |n| *n == 1).await;
+
+    // A safety alert where the program asks staff to see the client first: "See staff" at the
+    // station, and only "see the front desk" for the guest.
+    let (ok, out, err) = server_cli(
+        &line.agency.db,
+        &["program", "safety-alerts", "--program", "1", "--stop", "true"],
+    );
+    assert!(ok, "{out}{err}");
+    let wary = c.good[2].clone();
+    let wary_client: i64 = conn
+        .query_row("SELECT client_id FROM cards WHERE code = ?1", [&wary], |r| r.get(0))
+        .unwrap();
+    b.client.goto(&format!("{base}/clients/{wary_client}")).await.unwrap();
+    b.client
+        .find(Locator::Css(&format!("{form} select[name=kind]")))
+        .await
+        .unwrap()
+        .select_by_value("safety")
+        .await
+        .unwrap();
+    b.client
+        .find(Locator::Css(&format!("{form} input[name=note]")))
+        .await
+        .unwrap()
+        .send_keys("Ask the shift lead before service")
+        .await
+        .unwrap();
+    click(&b, &format!("{form} button[type=submit]")).await;
+    b.wait_for("main", "the saved alert", |t| t.contains("Saved: the alert was added.")).await;
+    let safety = || -> i64 {
+        station_db
+            .query_row(
+                "SELECT COUNT(*) FROM roster_alerts WHERE kind = 'safety' AND client_id = ?1",
+                [wary_client],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    eventually("the station's safety alert", safety, |n| *n == 1).await;
+    let rules = || -> bool {
+        let programs: String = station_db
+            .query_row("SELECT value FROM meta WHERE key = 'programs'", [], |r| r.get(0))
+            .unwrap_or_default();
+        programs.contains("\"safety_alerts_stop\":true")
+    };
+    eventually("the program's new rule at the station", rules, |on| *on).await;
+    b.client.goto(&format!("{}/guest", line.station.kiosk)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, shown) = line.kiosk.post("/api/scan", &json!({ "code": wary })).await;
+    assert_eq!(shown["verdict"], "see_staff", "{shown}");
+    b.wait_for("body", "the guest's answer", |t| t.contains("Please see the front desk")).await;
+    assert!(!b.body().await.contains("safety"), "{}", b.body().await);
+    // The server, judging the upload again from its own records, gives the same verdict.
+    let judged = || -> String {
+        conn.query_row(
+            "SELECT COALESCE(MAX(verdict), '') FROM batch_entries WHERE code = ?1",
+            [&wary],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    eventually("the server's verdict", judged, |v| v == "see_staff").await;
     b.close().await;
 }

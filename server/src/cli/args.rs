@@ -111,6 +111,15 @@ pub enum ProgramCmd {
         #[arg(long)]
         auto_exit_after: Option<u32>,
     },
+    /// Whether a safety alert on a client makes a scan "See staff" in the program.
+    SafetyAlerts {
+        /// Program id or name.
+        #[arg(long)]
+        program: String,
+        /// true: a safety alert stops the scan for staff; false: it is only shown.
+        #[arg(long, action = clap::ArgAction::Set)]
+        stop: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -23,33 +23,44 @@ pub(super) fn org(db: &mut Local, cmd: OrgCmd) -> anyhow::Result<()> {
 }
 
 pub(super) fn program(db: &mut Local, cmd: ProgramCmd) -> anyhow::Result<()> {
-    let ProgramCmd::Add {
-        org,
-        name,
-        project_type,
-        capacity,
-        capacity_policy,
-        cutover_hour,
-        enrollment_policy,
-        auto_exit_after,
-    } = cmd;
-    let id = db.transact(|tx| {
-        let organization_id = orgs::resolve(tx, &org)?;
-        programs::insert(
-            tx,
-            &programs::NewProgram {
-                organization_id,
-                name,
-                project_type,
-                capacity,
-                capacity_policy,
-                cutover_hour,
-                enrollment_policy,
-                auto_exit_after_nights: auto_exit_after,
-            },
-        )
-    })?;
-    println!("program {id}");
+    match cmd {
+        ProgramCmd::SafetyAlerts { program, stop } => {
+            db.transact(|tx| {
+                let id = programs::resolve(tx, None, &program)?;
+                programs::set_safety_alerts_stop(tx, id, stop)
+            })?;
+            let what = if stop { "stop the scan for staff" } else { "are only shown" };
+            println!("program {program}: safety alerts {what}");
+        }
+        ProgramCmd::Add {
+            org,
+            name,
+            project_type,
+            capacity,
+            capacity_policy,
+            cutover_hour,
+            enrollment_policy,
+            auto_exit_after,
+        } => {
+            let id = db.transact(|tx| {
+                let organization_id = orgs::resolve(tx, &org)?;
+                programs::insert(
+                    tx,
+                    &programs::NewProgram {
+                        organization_id,
+                        name,
+                        project_type,
+                        capacity,
+                        capacity_policy,
+                        cutover_hour,
+                        enrollment_policy,
+                        auto_exit_after_nights: auto_exit_after,
+                    },
+                )
+            })?;
+            println!("program {id}");
+        }
+    }
     Ok(())
 }
 

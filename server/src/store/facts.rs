@@ -88,6 +88,17 @@ pub fn of_client(
     if ctx.records_bed_nights() && ctx.program.capacity.is_some() {
         facts.night_occupancy = night_occupancy(conn, ctx.program.id, service_date, Some(client))?;
     }
+    // Only asked for where it can change the verdict: the scan path costs nothing more elsewhere.
+    if ctx.program.safety_alerts_stop {
+        facts.safety_alert = super::alerts::shown_at_scan(
+            conn,
+            super::ClientId(client),
+            ctx.program.id,
+            service_date,
+        )?
+        .iter()
+        .any(|a| a.kind == scanline_core::domain::AlertKind::Safety);
+    }
     Ok(facts)
 }
 

@@ -123,7 +123,7 @@ pub fn insert_service_type(conn: &Connection, st: &NewServiceType) -> StoreResul
 }
 
 const PROGRAM_COLUMNS: &str = "id, organization_id, name, project_type, capacity, capacity_policy,
-    cutover_hour, enrollment_policy, auto_exit_after_nights";
+    cutover_hour, enrollment_policy, auto_exit_after_nights, safety_alerts_stop";
 
 fn program_from_row(r: &Row<'_>) -> rusqlite::Result<ProgramRules> {
     let capacity_policy: String = r.get(5)?;
@@ -139,7 +139,19 @@ fn program_from_row(r: &Row<'_>) -> rusqlite::Result<ProgramRules> {
         cutover_hour: r.get(6)?,
         enrollment_policy: EnrollmentPolicy::parse(&enrollment_policy).unwrap_or_default(),
         auto_exit_after_nights: r.get(8)?,
+        safety_alerts_stop: r.get(9)?,
     })
+}
+
+/// Whether a safety alert makes a scan's verdict "See staff" in the program.
+pub fn set_safety_alerts_stop(conn: &Connection, id: ProgramId, stop: bool) -> StoreResult<()> {
+    let n = conn
+        .prepare_cached("UPDATE programs SET safety_alerts_stop = :s WHERE id = :id")?
+        .execute(named_params! {":s": stop, ":id": id})?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("no program {id}")));
+    }
+    Ok(())
 }
 
 pub fn get_rules(conn: &Connection, id: ProgramId) -> StoreResult<ProgramRules> {

@@ -381,6 +381,21 @@ pub fn facts(
         f.night_occupancy =
             occupancy(conn, ctx.program.id, &bed_types, service_date, Some(client))?;
     }
+    // Only asked for where it can change the verdict: the scan path costs nothing more elsewhere.
+    if ctx.program.safety_alerts_stop {
+        f.safety_alert = conn
+            .prepare_cached(
+                "SELECT program_ids FROM roster_alerts WHERE client_id = :c AND kind = 'safety'
+                 AND begin_date <= :d AND end_date >= :d",
+            )?
+            .query_map(named_params! {":c": client, ":d": service_date}, |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?
+            .iter()
+            .any(|ids| {
+                let ids: Vec<i64> = serde_json::from_str(ids).unwrap_or_default();
+                ids.is_empty() || ids.contains(&ctx.program.id)
+            });
+    }
     Ok(f)
 }
 

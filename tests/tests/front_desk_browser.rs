@@ -71,6 +71,22 @@ async fn eventually<T: std::fmt::Debug>(
     }
 }
 
+/// Fills the dashboard's add-alert form and saves it.
+async fn add_alert(b: &Browser, kind: &str, note: &str, for_stations: Option<&str>) {
+    let form = "form[aria-label^='Add an alert']";
+    let field = async |name: &str| {
+        b.client.find(Locator::Css(&format!("{form} [name={name}]"))).await.unwrap()
+    };
+    field("kind").await.select_by_value(kind).await.unwrap();
+    field("note").await.send_keys(note).await.unwrap();
+    if let Some(text) = for_stations {
+        field("for_stations").await.click().await.unwrap();
+        field("station_text").await.send_keys(text).await.unwrap();
+    }
+    click(b, &format!("{form} button[type=submit]")).await;
+    b.wait_for("main", "the saved alert", |t| t.contains("Saved: the alert was added.")).await;
+}
+
 async fn click(b: &Browser, css: &str) {
     b.client.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
 }
@@ -620,47 +636,14 @@ async fn alerts_show_beside_the_verdict_for_staff_and_never_to_the_guest() {
 
     // Two alerts: mail, with a short text for stations; medical, whose words stay here.
     b.client.goto(&format!("{base}/clients/{client}")).await.unwrap();
-    let form = "form[aria-label^='Add an alert']";
-    b.client
-        .find(Locator::Css(&format!("{form} select[name=kind]")))
-        .await
-        .unwrap()
-        .select_by_value("mail")
-        .await
-        .unwrap();
-    b.client
-        .find(Locator::Css(&format!("{form} input[name=note]")))
-        .await
-        .unwrap()
-        .send_keys("Certified letter from the county benefits office")
-        .await
-        .unwrap();
-    click(&b, &format!("{form} input[name=for_stations]")).await;
-    b.client
-        .find(Locator::Css(&format!("{form} input[name=station_text]")))
-        .await
-        .unwrap()
-        .send_keys("Mail at the front desk")
-        .await
-        .unwrap();
-    click(&b, &format!("{form} button[type=submit]")).await;
-    b.wait_for("main", "the saved alert", |t| t.contains("Saved: the alert was added.")).await;
-    b.client
-        .find(Locator::Css(&format!("{form} select[name=kind]")))
-        .await
-        .unwrap()
-        .select_by_value("medical")
-        .await
-        .unwrap();
-    b.client
-        .find(Locator::Css(&format!("{form} input[name=note]")))
-        .await
-        .unwrap()
-        .send_keys("Diabetic: keep juice at the desk")
-        .await
-        .unwrap();
-    click(&b, &format!("{form} button[type=submit]")).await;
-    b.wait_for("main", "the saved alert", |t| t.contains("Saved: the alert was added.")).await;
+    add_alert(
+        &b,
+        "mail",
+        "Certified letter from the county benefits office",
+        Some("Mail at the front desk"),
+    )
+    .await;
+    add_alert(&b, "medical", "Diabetic: keep juice at the desk", None).await;
     assert!(b.text("section.strip").await.contains("Mail waiting: Certified letter"));
     let audited: i64 = conn
         .query_row(
@@ -753,22 +736,7 @@ async fn alerts_show_beside_the_verdict_for_staff_and_never_to_the_guest() {
         .query_row("SELECT client_id FROM cards WHERE code = ?1", [&wary], |r| r.get(0))
         .unwrap();
     b.client.goto(&format!("{base}/clients/{wary_client}")).await.unwrap();
-    b.client
-        .find(Locator::Css(&format!("{form} select[name=kind]")))
-        .await
-        .unwrap()
-        .select_by_value("safety")
-        .await
-        .unwrap();
-    b.client
-        .find(Locator::Css(&format!("{form} input[name=note]")))
-        .await
-        .unwrap()
-        .send_keys("Ask the shift lead before service")
-        .await
-        .unwrap();
-    click(&b, &format!("{form} button[type=submit]")).await;
-    b.wait_for("main", "the saved alert", |t| t.contains("Saved: the alert was added.")).await;
+    add_alert(&b, "safety", "Ask the shift lead before service", None).await;
     let safety = || -> i64 {
         station_db
             .query_row(

@@ -45,7 +45,15 @@ async fn add_a_client_with_the_duplicate_warning_then_enroll_and_exit() {
         post_with_csrf(&h, "/clients/new", &cookie, "/clients/new", &format!("{fields}&confirm=1"))
             .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let id: i64 = p.location.unwrap().trim_start_matches("/clients/").parse().unwrap();
+    // The dashboard of the new client, saying it was saved.
+    let location = p.location.unwrap();
+    let id: i64 = location
+        .trim_start_matches("/clients/")
+        .strip_suffix("?saved=added")
+        .unwrap_or_else(|| panic!("{location}"))
+        .parse()
+        .unwrap();
+    assert!(get(&h, &location, &cookie).await.body.contains("Saved: the client was added."));
     assert_eq!(h.count("SELECT COUNT(*) FROM clients"), before + 1);
 
     // Enroll in the meal program, then exit.

@@ -370,7 +370,7 @@ async fn add_client(
         })
         .await?;
     match outcome {
-        Ok(Ok(id)) => Ok(Redirect::to(&format!("/clients/{id}")).into_response()),
+        Ok(Ok(id)) => Ok(Redirect::to(&format!("/clients/{id}?saved=added")).into_response()),
         Ok(Err(dups)) => render_new(&session, &orgs, &form, "", &dups),
         Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => {
             render_new(&session, &orgs, &form, &m, &[])

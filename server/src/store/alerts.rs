@@ -181,6 +181,27 @@ pub fn shown_at_scan(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Whether a safety alert on `client` is in force in `program` on `day`: one indexed look, for
+/// the verdict of a program that stops such scans.
+pub fn safety_alert(
+    conn: &Connection,
+    client: ClientId,
+    program: i64,
+    day: NaiveDate,
+) -> StoreResult<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM client_alerts a
+             WHERE a.client_id = :c AND a.kind = 'safety' AND a.ended_at IS NULL
+               AND a.begin_date <= :d AND a.end_date >= :d
+               AND a.organization_id = (SELECT organization_id FROM programs WHERE id = :p)
+               AND (NOT EXISTS (SELECT 1 FROM client_alert_programs WHERE alert_id = a.id)
+                    OR EXISTS (SELECT 1 FROM client_alert_programs
+                               WHERE alert_id = a.id AND program_id = :p)))",
+        )?
+        .query_row(named_params! {":c": client, ":p": program, ":d": day}, |r| r.get(0))?)
+}
+
 /// An alert as a station of `org` serving `programs` gets it: in force, not past `from`, and
 /// shown in one of its programs; `None` otherwise (the station drops it).
 pub fn for_station(

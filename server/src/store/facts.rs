@@ -90,14 +90,12 @@ pub fn of_client(
     }
     // Only asked for where it can change the verdict: the scan path costs nothing more elsewhere.
     if ctx.program.safety_alerts_stop {
-        facts.safety_alert = super::alerts::shown_at_scan(
+        facts.safety_alert = super::alerts::safety_alert(
             conn,
             super::ClientId(client),
             ctx.program.id,
             service_date,
-        )?
-        .iter()
-        .any(|a| a.kind == scanline_core::domain::AlertKind::Safety);
+        )?;
     }
     Ok(facts)
 }

@@ -251,10 +251,14 @@ async fn dashboard(
                 let today = now.with_timezone(&zone).date_naive();
                 let d = clients::dashboard(conn, ClientId(id), &orgs, zone, today)?;
                 let mut programs = Vec::new();
+                let mut alert_orgs = Vec::new();
                 for org in &writable {
-                    programs.extend(
-                        programs::list_for_org(conn, *org)?.into_iter().map(|p| (p.id, p.name)),
-                    );
+                    let ps: Vec<(i64, String)> = programs::list_for_org(conn, *org)?
+                        .into_iter()
+                        .map(|p| (p.id, p.name))
+                        .collect();
+                    programs.extend(ps.iter().cloned());
+                    alert_orgs.push((*org, crate::store::orgs::get(conn, *org)?.name, ps));
                 }
                 // A service can be added to an open enrollment in a program the viewer may change.
                 let mut choices = Vec::new();
@@ -280,15 +284,6 @@ async fn dashboard(
                         .map(|p| (p.id, p.name))
                         .collect();
                 let alert_list = crate::store::alerts::for_client(conn, ClientId(id), &orgs)?;
-                let mut alert_orgs = Vec::new();
-                for org in &writable {
-                    let name = crate::store::orgs::get(conn, *org)?.name;
-                    let ps = programs::list_for_org(conn, *org)?
-                        .into_iter()
-                        .map(|p| (p.id, p.name))
-                        .collect();
-                    alert_orgs.push((*org, name, ps));
-                }
                 audit::record(conn, Actor::User(user), "view_client", Some(id), "dashboard", "")?;
                 Ok::<_, crate::store::StoreError>((
                     client,

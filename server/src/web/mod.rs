@@ -293,7 +293,14 @@ async fn error_pages(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let headers = req.headers().clone();
+    // Only what an error page needs: the way back and the session's cookie.
+    let mut headers = axum::http::HeaderMap::new();
+    for name in [axum::http::header::REFERER, axum::http::header::HOST, axum::http::header::COOKIE]
+    {
+        if let Some(v) = req.headers().get(&name) {
+            headers.insert(name, v.clone());
+        }
+    }
     let get = req.method() == axum::http::Method::GET;
     let resp = next.run(req).await;
     let status = resp.status();

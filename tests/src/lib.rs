@@ -13,6 +13,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 pub mod pages;
+pub mod peek;
 pub mod vdev;
 
 /// Path of a workspace binary next to the running test executable.

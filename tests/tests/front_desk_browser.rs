@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use fantoccini::Locator;
-use rusqlite::Connection;
+use scanline_tests::peek::{ServerDb, StationDb};
 use scanline_tests::{
     Browser, Kiosk, StationProcess, agency, cards, ready, serve_new, server_cli, station_config,
 };
@@ -321,14 +321,7 @@ async fn the_web_batch_as_clienttrack_users_know_it() {
     let unenrolled = &c.unenrolled[0];
     scan(unenrolled).await;
     b.wait_text("#banner .label", "No open enrollment").await;
-    let conn = Connection::open(&a.db).unwrap();
-    let (client, name): (i64, String) = conn
-        .query_row(
-            "SELECT c.id, c.first_name || ' ' || c.last_name FROM cards k JOIN clients c ON c.id = k.client_id WHERE k.code = ?1",
-            [unenrolled],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let (client, name) = ServerDb::open(&a.db).holder(unenrolled);
     b.client.goto(&format!("{base}/clients/{client}")).await.unwrap();
     b.client.find(Locator::Css("#program_id")).await.unwrap().select_by_value("1").await.unwrap();
     // Entered yesterday, so today's scan falls inside the enrollment.
@@ -409,10 +402,8 @@ async fn the_dashboard_says_today_first_and_asks_before_a_loss() {
     let server = serve_new(&a.db);
     let base = server.base.clone();
     let c = cards(&a.db);
-    let conn = Connection::open(&a.db).unwrap();
-    let client_of = |code: &str| -> i64 {
-        conn.query_row("SELECT client_id FROM cards WHERE code = ?1", [code], |r| r.get(0)).unwrap()
-    };
+    let db = ServerDb::open(&a.db);
+    let client_of = |code: &str| db.client_of(code);
     let b = Browser::start().await;
     b.client.set_window_size(1366, 768).await.unwrap();
     b.sign_in_admin(&base, a.dir.path()).await;
@@ -458,12 +449,7 @@ async fn the_dashboard_says_today_first_and_asks_before_a_loss() {
     click(&b, "form[aria-label^='Report card'] button").await;
     b.client.dismiss_alert().await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let state: String = conn
-        .query_row("SELECT revoked_at IS NULL FROM cards WHERE code = ?1", [good], |r| {
-            r.get::<_, bool>(0).map(|b| b.to_string())
-        })
-        .unwrap();
-    assert_eq!(state, "true", "the card was revoked without a yes");
+    assert!(db.card_works(good), "the card was revoked without a yes");
     // Issue a new card asks first too; then the card's issued date is today's, in the
     // agency's zone, as the strip says and as the printed card says.
     click(&b, "form[aria-label='Issue a card'] button").await;
@@ -544,23 +530,9 @@ async fn guests_without_a_card_reach_the_reports_and_the_services_file() {
     let (status, _) = line.kiosk.post("/api/post", &json!({})).await;
     assert_eq!(status, 200);
     // The count reaches the server with the batch.
-    let conn = Connection::open(&line.agency.db).unwrap();
-    let guests = || -> i64 {
-        conn.query_row(
-            "SELECT COALESCE(MAX(anonymous), 0) FROM batches WHERE station_id IS NOT NULL",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap()
-    };
-    eventually("the server's count of guests", guests, |n| *n == 3).await;
-    let (uuid, date): (String, String) = conn
-        .query_row(
-            "SELECT uuid, service_date FROM batches WHERE station_id IS NOT NULL AND anonymous = 3",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let db = ServerDb::open(&line.agency.db);
+    let guests = || db.station_guests();
+    let (_, uuid, date) = eventually("the server's count of guests", guests, |g| g.0 == 3).await;
 
     let b = Browser::start().await;
     b.client.set_window_size(1366, 768).await.unwrap();
@@ -626,10 +598,8 @@ async fn alerts_show_beside_the_verdict_for_staff_and_never_to_the_guest() {
     let base = line.server.as_ref().unwrap().base.clone();
     let c = line.cards();
     let code = c.good[0].clone();
-    let conn = Connection::open(&line.agency.db).unwrap();
-    let client: i64 = conn
-        .query_row("SELECT client_id FROM cards WHERE code = ?1", [&code], |r| r.get(0))
-        .unwrap();
+    let db = ServerDb::open(&line.agency.db);
+    let client = db.client_of(&code);
     let b = Browser::start().await;
     b.client.set_window_size(1366, 768).await.unwrap();
     b.sign_in_admin(&base, line.agency.dir.path()).await;
@@ -645,25 +615,12 @@ async fn alerts_show_beside_the_verdict_for_staff_and_never_to_the_guest() {
     .await;
     add_alert(&b, "medical", "Diabetic: keep juice at the desk", None).await;
     assert!(b.text("section.strip").await.contains("Mail waiting: Certified letter"));
-    let audited: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM audit_events WHERE action = 'add_alert' AND client_id = ?1",
-            [client],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(audited, 2);
+    assert_eq!(db.audited("add_alert", client), 2);
 
     // The station gets the kinds and the short text only.
-    let station_db = Connection::open(line.agency.dir.path().join("data/station.db")).unwrap();
+    let station_db = StationDb::open(&line.agency.dir.path().join("data/station.db"));
     let held = || -> Vec<(String, String)> {
-        station_db
-            .prepare("SELECT kind, text FROM roster_alerts ORDER BY kind")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
+        station_db.alerts().into_iter().map(|(_, kind, text)| (kind, text)).collect()
     };
     let held = eventually("the station's alerts", held, |h| h.len() == 2).await;
     assert_eq!(
@@ -673,9 +630,7 @@ async fn alerts_show_beside_the_verdict_for_staff_and_never_to_the_guest() {
             ("medical".to_owned(), String::new())
         ]
     );
-    let everything: String = station_db
-        .query_row("SELECT group_concat(kind || text, ' ') FROM roster_alerts", [], |r| r.get(0))
-        .unwrap();
+    let everything = format!("{held:?}");
     assert!(!everything.contains("Certified") && !everything.contains("Diabetic"), "{everything}");
 
     // The staff kiosk: the alerts beside an OK, which they do not change.
@@ -719,9 +674,7 @@ async fn alerts_show_beside_the_verdict_for_staff_and_never_to_the_guest() {
     click(&b, "#h-alerts ~ table form button").await;
     b.client.accept_alert().await.unwrap();
     b.wait_for("main", "the ended alert", |t| t.contains("Saved: the alert was ended.")).await;
-    let count = || -> i64 {
-        station_db.query_row("SELECT COUNT(*) FROM roster_alerts", [], |r| r.get(0)).unwrap()
-    };
+    let count = || station_db.alerts().len();
     eventually("the station's alerts after one ended", count, |n| *n == 1).await;
 
     // A safety alert where the program asks staff to see the client first: "See staff" at the
@@ -732,27 +685,18 @@ async fn alerts_show_beside_the_verdict_for_staff_and_never_to_the_guest() {
     );
     assert!(ok, "{out}{err}");
     let wary = c.good[2].clone();
-    let wary_client: i64 = conn
-        .query_row("SELECT client_id FROM cards WHERE code = ?1", [&wary], |r| r.get(0))
-        .unwrap();
+    let wary_client = db.client_of(&wary);
     b.client.goto(&format!("{base}/clients/{wary_client}")).await.unwrap();
     add_alert(&b, "safety", "Ask the shift lead before service", None).await;
-    let safety = || -> i64 {
+    let safety = || {
         station_db
-            .query_row(
-                "SELECT COUNT(*) FROM roster_alerts WHERE kind = 'safety' AND client_id = ?1",
-                [wary_client],
-                |r| r.get(0),
-            )
-            .unwrap()
+            .alerts()
+            .iter()
+            .filter(|(c, kind, _)| *c == wary_client && kind == "safety")
+            .count()
     };
     eventually("the station's safety alert", safety, |n| *n == 1).await;
-    let rules = || -> bool {
-        let programs: String = station_db
-            .query_row("SELECT value FROM meta WHERE key = 'programs'", [], |r| r.get(0))
-            .unwrap_or_default();
-        programs.contains("\"safety_alerts_stop\":true")
-    };
+    let rules = || station_db.program_rules().contains("\"safety_alerts_stop\":true");
     eventually("the program's new rule at the station", rules, |on| *on).await;
     b.client.goto(&format!("{}/guest", line.station.kiosk)).await.unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -761,14 +705,7 @@ async fn alerts_show_beside_the_verdict_for_staff_and_never_to_the_guest() {
     b.wait_for("body", "the guest's answer", |t| t.contains("Please see the front desk")).await;
     assert!(!b.body().await.contains("safety"), "{}", b.body().await);
     // The server, judging the upload again from its own records, gives the same verdict.
-    let judged = || -> String {
-        conn.query_row(
-            "SELECT COALESCE(MAX(verdict), '') FROM batch_entries WHERE code = ?1",
-            [&wary],
-            |r| r.get(0),
-        )
-        .unwrap()
-    };
+    let judged = || db.verdict_of(&wary);
     eventually("the server's verdict", judged, |v| v == "see_staff").await;
     b.close().await;
 }

@@ -1,0 +1,103 @@
+//! What the databases hold, read straight from their files, for the checks no page or API
+//! shows: what a station keeps of an alert, what the audit log recorded, the verdict the server
+//! stored. Read-only; each question is one named function, so tests ask them by name.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension};
+
+/// The server's database.
+pub struct ServerDb(Connection);
+
+impl ServerDb {
+    pub fn open(path: &Path) -> Self {
+        Self(Connection::open(path).expect("the server database"))
+    }
+
+    /// The client a card belongs to, and their first and last name.
+    pub fn holder(&self, code: &str) -> (i64, String) {
+        self.0
+            .query_row(
+                "SELECT c.id, c.first_name || ' ' || c.last_name FROM cards k
+                 JOIN clients c ON c.id = k.client_id WHERE k.code = ?1",
+                [code],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("a card of the demo")
+    }
+
+    /// The client a card belongs to.
+    pub fn client_of(&self, code: &str) -> i64 {
+        self.holder(code).0
+    }
+
+    /// Whether the card is not revoked.
+    pub fn card_works(&self, code: &str) -> bool {
+        self.0
+            .query_row("SELECT revoked_at IS NULL FROM cards WHERE code = ?1", [code], |r| r.get(0))
+            .expect("a card of the demo")
+    }
+
+    /// The largest count of guests without a card a station batch holds, with that batch's
+    /// UUID and service date.
+    pub fn station_guests(&self) -> (i64, String, String) {
+        self.0
+            .query_row(
+                "SELECT anonymous, uuid, service_date FROM batches WHERE station_id IS NOT NULL
+                 ORDER BY anonymous DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .expect("the batches")
+            .unwrap_or_default()
+    }
+
+    /// How many audit events of `action` name `client`.
+    pub fn audited(&self, action: &str, client: i64) -> i64 {
+        self.0
+            .query_row(
+                "SELECT COUNT(*) FROM audit_events WHERE action = ?1 AND client_id = ?2",
+                rusqlite::params![action, client],
+                |r| r.get(0),
+            )
+            .expect("the audit log")
+    }
+
+    /// The verdict the server stored for an entry of the code (the largest, if several).
+    pub fn verdict_of(&self, code: &str) -> String {
+        self.0
+            .query_row(
+                "SELECT COALESCE(MAX(verdict), '') FROM batch_entries WHERE code = ?1",
+                [code],
+                |r| r.get(0),
+            )
+            .expect("the entries")
+    }
+}
+
+/// A station's database.
+pub struct StationDb(Connection);
+
+impl StationDb {
+    pub fn open(path: &Path) -> Self {
+        Self(Connection::open(path).expect("the station database"))
+    }
+
+    /// The alerts its roster holds: (client, kind, text), by kind.
+    pub fn alerts(&self) -> Vec<(i64, String, String)> {
+        self.0
+            .prepare("SELECT client_id, kind, text FROM roster_alerts ORDER BY kind, id")
+            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect())
+            .expect("the roster's alerts")
+    }
+
+    /// The program rules its roster holds, as the server sent them (JSON).
+    pub fn program_rules(&self) -> String {
+        self.0
+            .query_row("SELECT value FROM meta WHERE key = 'programs'", [], |r| r.get(0))
+            .optional()
+            .expect("the roster's rules")
+            .unwrap_or_default()
+    }
+}

@@ -115,6 +115,10 @@ pub struct ProgramRules {
     /// A safety alert on a client makes the verdict "See staff" (DESIGN §16).
     #[serde(default)]
     pub safety_alerts_stop: bool,
+    /// In a program with beds, a returning guest's bed is held until this many minutes after
+    /// midnight of the night (DESIGN §16); `None` holds no bed.
+    #[serde(default)]
+    pub bed_release_minutes: Option<u16>,
 }
 
 impl ProgramRules {

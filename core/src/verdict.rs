@@ -5,6 +5,7 @@
 use chrono::{Days, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
+use crate::beds::{self, BedFacts, BedId, Placement};
 use crate::card_code::{self, Misread, ScanCode};
 use crate::domain::{
     BarScope, BarSpan, CardStatus, ClientId, EnrollmentId, EnrollmentPolicy, EnrollmentSpan,
@@ -31,6 +32,9 @@ pub enum Verdict {
     /// A safety alert is on file for the client in a program that asks staff to see them
     /// first (DESIGN §16). The guest is only asked to see the front desk.
     SeeStaff,
+    /// The bed a station gave offline was given to another guest first (DESIGN §16): staff
+    /// choose another bed, then revalidate.
+    BedTaken,
 }
 
 /// How a verdict is presented: words, an icon and a sound class, never colour alone.
@@ -45,7 +49,7 @@ pub enum VerdictClass {
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 12] = [
+    pub const ALL: [Verdict; 13] = [
         Self::Accepted,
         Self::Misread,
         Self::UnknownCard,
@@ -58,6 +62,7 @@ impl Verdict {
         Self::FrequencyLimit,
         Self::CapacityFull,
         Self::SeeStaff,
+        Self::BedTaken,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -74,6 +79,7 @@ impl Verdict {
             Self::FrequencyLimit => "frequency_limit",
             Self::CapacityFull => "capacity_full",
             Self::SeeStaff => "see_staff",
+            Self::BedTaken => "bed_taken",
         }
     }
 
@@ -108,6 +114,7 @@ impl Verdict {
             Self::FrequencyLimit => "Visit limit reached",
             Self::CapacityFull => "Shelter full",
             Self::SeeStaff => "See staff: safety alert",
+            Self::BedTaken => "Bed given twice",
         }
     }
 }
@@ -180,6 +187,8 @@ pub struct ClientFacts {
     pub night_occupancy: u32,
     /// A safety alert on the holder shows in the batch's program on the service date.
     pub safety_alert: bool,
+    /// The program's beds that night, when it has beds: then capacity counts beds.
+    pub beds: Option<BedFacts>,
 }
 
 /// A verdict with what posting needs.
@@ -194,6 +203,8 @@ pub struct Judgement {
     pub warnings: Vec<Warning>,
     /// One sentence for staff on why, without personal data.
     pub detail: String,
+    /// The bed given tonight, in a program with beds (or the bed asked for, when `bed_taken`).
+    pub bed_id: Option<BedId>,
 }
 
 impl Judgement {
@@ -205,6 +216,7 @@ impl Judgement {
             auto_enroll: false,
             warnings: Vec::new(),
             detail: detail.into(),
+            bed_id: None,
         }
     }
 
@@ -343,10 +355,28 @@ pub fn judge_client(
             }
         }
     }
-    if ctx.records_bed_nights()
-        && let Some(capacity) = program.capacity
-        && facts.night_occupancy >= capacity
-    {
+    let mut bed_id = None;
+    let beds = facts.beds.as_ref().filter(|b| ctx.records_bed_nights() && !b.beds.is_empty());
+    let full = match beds.map(|b| beds::place(b, client_id)) {
+        Some(Placement::Bed(id)) => {
+            bed_id = Some(id);
+            None
+        }
+        Some(Placement::Taken(id)) => {
+            let mut j = Judgement::flag(
+                Verdict::BedTaken,
+                client,
+                "this bed was given to another guest first tonight: choose another bed",
+            );
+            j.bed_id = Some(id);
+            return j;
+        }
+        Some(Placement::NoBed) => beds.map(|b| b.beds.len() as u32),
+        None => {
+            program.capacity.filter(|&c| ctx.records_bed_nights() && facts.night_occupancy >= c)
+        }
+    };
+    if let Some(capacity) = full {
         match program.capacity_policy {
             LimitPolicy::Enforce => {
                 return Judgement::flag(
@@ -366,6 +396,7 @@ pub fn judge_client(
         enrollment_id: open.map(|e| e.id),
         auto_enroll,
         warnings,
+        bed_id,
         detail: if auto_enroll {
             format!("enrolled in {} on {service_date} when posted", program.name)
         } else {
@@ -402,6 +433,7 @@ mod tests {
             enrollment_policy: policy,
             auto_exit_after_nights: None,
             safety_alerts_stop: false,
+            bed_release_minutes: None,
         }
     }
 
@@ -417,6 +449,7 @@ mod tests {
             enrollment_policy: policy,
             auto_exit_after_nights: Some(3),
             safety_alerts_stop: false,
+            bed_release_minutes: None,
         }
     }
 

@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::beds::{Bed, BedHold, BedId};
 use crate::domain::{
     AlertKind, BarSpan, ClientId, EnrollmentSpan, OrganizationId, ProgramId, ProgramRules,
     ServiceTypeId, ServiceTypeRules, StationId,
@@ -95,6 +96,9 @@ pub struct RosterServed {
     pub date: NaiveDate,
     /// The batch entry it came from, so a station does not count its own scan twice.
     pub entry_uuid: Option<Uuid>,
+    /// The bed of a bed night, in a program with beds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bed_id: Option<BedId>,
 }
 
 /// An alert on a client as a station may show it beside a scan's verdict on the staff kiosk
@@ -143,6 +147,12 @@ pub struct RosterSnapshot {
     /// Alerts on clients, to show beside a verdict (a server that has none sends none).
     #[serde(default)]
     pub alerts: Vec<RosterAlert>,
+    /// The beds of the station's programs, in board order.
+    #[serde(default)]
+    pub beds: Vec<Bed>,
+    /// Staff holds on those beds that are not released and not over.
+    #[serde(default)]
+    pub holds: Vec<BedHold>,
 }
 
 /// What changed since a cursor: rows to upsert and keys to remove.
@@ -167,6 +177,11 @@ pub struct RosterDelta {
     pub alerts: Vec<RosterAlert>,
     #[serde(default)]
     pub removed_alerts: Vec<i64>,
+    /// Beds and holds are few: sent whole when any of them changed.
+    #[serde(default)]
+    pub beds: Option<Vec<Bed>>,
+    #[serde(default)]
+    pub holds: Option<Vec<BedHold>>,
 }
 
 /// Create a batch. The station makes the UUID, so a retried request creates nothing new.
@@ -243,6 +258,9 @@ pub struct EntryUpload {
     /// The verdict the station showed, so the server can report changes.
     #[serde(default)]
     pub station_verdict: Option<Verdict>,
+    /// The bed the station gave, in a program with beds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bed_id: Option<BedId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -250,6 +268,14 @@ pub struct EntryUpload {
 #[serde(deny_unknown_fields)]
 pub struct UploadEntries {
     pub entries: Vec<EntryUpload>,
+}
+
+/// The bed staff chose for an entry already sent (`PUT /api/v1/entries/{uuid}/bed`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SetBed {
+    pub bed_id: BedId,
 }
 
 /// Entry UUIDs a station asks the server about (after the server was restored from a backup).
@@ -286,6 +312,9 @@ pub struct EntryVerdict {
     pub duplicate_upload: bool,
     pub posted: bool,
     pub deleted: bool,
+    /// The bed given (or, for `bed_taken`, asked for), in a program with beds.
+    #[serde(default)]
+    pub bed_id: Option<BedId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

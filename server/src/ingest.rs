@@ -200,6 +200,7 @@ mod tests {
             code: code.into(),
             scanned_at: "2026-11-21T20:00:00Z".parse().unwrap(),
             station_verdict: None,
+            bed_id: None,
         };
         let work = vec![
             (station.clone(), batch.uuid, vec![entry(&code)], now),

@@ -134,6 +134,7 @@ fn snapshot(n_clients: usize, today: NaiveDate) -> anyhow::Result<RosterSnapshot
         enrollment_policy: EnrollmentPolicy::Reject,
         auto_exit_after_nights: None,
         safety_alerts_stop: false,
+        bed_release_minutes: None,
     };
     let meal = ServiceTypeRules {
         id: MEAL,

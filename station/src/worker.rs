@@ -600,6 +600,7 @@ mod tests {
                 enrollment_policy: EnrollmentPolicy::Reject,
                 auto_exit_after_nights: None,
                 safety_alerts_stop: false,
+                bed_release_minutes: None,
             }],
             service_types: vec![ServiceTypeRules {
                 id: 1,

@@ -6,8 +6,8 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use scanline_core::wire::{
-    AnonymousCount, BatchInfo, CreateBatch, ErrorBody, Health, HeldAnswer, HeldQuery, PostSummary,
-    RosterDelta, RosterSnapshot, UploadEntries, UploadResult,
+    AnonymousCount, BatchInfo, CreateBatch, EntryVerdict, ErrorBody, Health, HeldAnswer, HeldQuery,
+    PostSummary, RosterDelta, RosterSnapshot, SetBed, UploadEntries, UploadResult,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -34,6 +34,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(upload_entries))
         .routes(routes!(held_entries))
         .routes(routes!(delete_entry))
+        .routes(routes!(set_entry_bed))
         .routes(routes!(revalidate_batch))
         .routes(routes!(close_batch))
         .routes(routes!(set_anonymous))
@@ -295,6 +296,39 @@ async fn delete_entry(
         })
         .await??;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Gives an entry another bed (staff chose it at the kiosk) and judges it again.
+#[utoipa::path(
+    put, path = "/api/v1/batches/{batch}/entries/{entry}/bed",
+    security(("station_token" = [])),
+    params(
+        ("batch" = String, Path, description = "batch UUID"),
+        ("entry" = String, Path, description = "entry UUID")
+    ),
+    request_body = SetBed,
+    responses(
+        (status = 200, body = EntryVerdict, description = "the entry's verdict with its new bed"),
+        (status = 404, body = ErrorBody, description = "no such entry or bed"),
+        (status = 409, body = ErrorBody, description = "posted, deleted, or the bed is given")
+    )
+)]
+async fn set_entry_bed(
+    State(state): State<AppState>,
+    station: StationAuth,
+    Path((batch, entry)): Path<(String, String)>,
+    ApiJson(req): ApiJson<SetBed>,
+) -> ApiResult<Json<EntryVerdict>> {
+    let batch = parse_uuid(&batch)?;
+    let entry = parse_uuid(&entry)?;
+    let v = state
+        .db
+        .transact(move |tx| {
+            let b = batches::load_for_station(tx, &station, batch)?;
+            batches::set_bed(tx, &b, entry, req.bed_id)
+        })
+        .await??;
+    Ok(Json(v))
 }
 
 /// Judges every unposted entry again, after staff fixed a cause.

@@ -11,13 +11,23 @@ use scanline_core::verdict::{BatchContext, ClientFacts};
 
 use super::StoreResult;
 
-/// The facts for one scan. `exclude_entry` leaves out the entry being (re)judged itself.
+/// What the entry being judged brings besides its client: the entry itself (left out of what
+/// counts), when it was scanned (a returning guest's bed is held until the release time) and
+/// the bed asked for (DESIGN §16). The default is a service at the desk, now.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Door<'a> {
+    pub entry: Option<&'a str>,
+    pub at: Option<DateTime<Utc>>,
+    pub bed: Option<i64>,
+}
+
+/// The facts for one scan.
 pub fn gather(
     conn: &Connection,
     ctx: &BatchContext<'_>,
     code: &ScanCode,
     service_date: NaiveDate,
-    exclude_entry: Option<&str>,
+    door: Door<'_>,
 ) -> StoreResult<(Option<i64>, ClientFacts)> {
     let Some((card_id, card)) = super::cards::status(conn, &code.key)? else {
         return Ok((None, ClientFacts::default()));
@@ -26,13 +36,13 @@ pub fn gather(
         // The verdict is decided by the card alone; skip the other lookups.
         return Ok((Some(card_id), ClientFacts { card: Some(card), ..ClientFacts::default() }));
     }
-    let mut facts = of_client(conn, ctx, card.client_id, service_date, exclude_entry, None)?;
+    let mut facts = of_client(conn, ctx, card.client_id, service_date, door, None)?;
     facts.card = Some(card);
     Ok((Some(card_id), facts))
 }
 
 /// The facts about one client for a service on `service_date`, whoever picked the client: a
-/// scanned card, or staff at the desk. `exclude_entry` leaves out the entry being (re)judged;
+/// scanned card, or staff at the desk. `door` names the entry being (re)judged;
 /// `bars_made_by` counts only bars made by then (at posting, a bar made after the scan does
 /// not undo a meal already given).
 pub fn of_client(
@@ -40,7 +50,7 @@ pub fn of_client(
     ctx: &BatchContext<'_>,
     client: i64,
     service_date: NaiveDate,
-    exclude_entry: Option<&str>,
+    door: Door<'_>,
     bars_made_by: Option<DateTime<Utc>>,
 ) -> StoreResult<ClientFacts> {
     let mut facts = ClientFacts {
@@ -53,7 +63,7 @@ pub fn of_client(
         ..ClientFacts::default()
     };
     let from = ctx.counts_from(service_date);
-    let exclude = exclude_entry.unwrap_or("");
+    let exclude = door.entry.unwrap_or("");
     let mut services = conn.prepare_cached(
         "SELECT date_provided FROM services
          WHERE client_id = :c AND service_type_id = :st AND deleted_at IS NULL
@@ -85,8 +95,12 @@ pub fn of_client(
             facts.served.push(Served { service_type_id: st.id, date: date? });
         }
     }
-    if ctx.records_bed_nights() && ctx.program.capacity.is_some() {
-        facts.night_occupancy = night_occupancy(conn, ctx.program.id, service_date, Some(client))?;
+    if ctx.records_bed_nights() {
+        facts.beds = super::beds::facts_for(conn, ctx.program, client, service_date, door)?;
+        if facts.beds.is_none() && ctx.program.capacity.is_some() {
+            facts.night_occupancy =
+                night_occupancy(conn, ctx.program.id, service_date, Some(client))?;
+        }
     }
     // Only asked for where it can change the verdict: the scan path costs nothing more elsewhere.
     if ctx.program.safety_alerts_stop {
@@ -193,6 +207,7 @@ mod tests {
             code: code.into(),
             scanned_at: at.parse::<chrono::DateTime<Utc>>().unwrap(),
             station_verdict: None,
+            bed_id: None,
         };
         let (meal_batch, _) = batches::create(
             &f.conn,
@@ -214,7 +229,8 @@ mod tests {
         // The accepted entry is not posted yet, but a second scan is already a duplicate.
         let rules = batches::Rules::load(&f.conn, &meal_batch).unwrap();
         let scan_code = scanline_core::card_code::classify(&codes[0]).unwrap();
-        let (_, facts) = gather(&f.conn, &rules.ctx(), &scan_code, d("2026-11-21"), None).unwrap();
+        let (_, facts) =
+            gather(&f.conn, &rules.ctx(), &scan_code, d("2026-11-21"), Door::default()).unwrap();
         assert_eq!(facts.served.len(), 1);
 
         // Bed nights: two guests on the night of the 21st, one scanned after midnight.

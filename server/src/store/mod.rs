@@ -9,6 +9,7 @@ pub mod audit;
 pub mod bars;
 pub mod batches;
 pub mod bednights;
+pub mod beds;
 pub mod cards;
 pub mod clients;
 pub mod duplicates;

@@ -123,7 +123,7 @@ pub fn insert_service_type(conn: &Connection, st: &NewServiceType) -> StoreResul
 }
 
 const PROGRAM_COLUMNS: &str = "id, organization_id, name, project_type, capacity, capacity_policy,
-    cutover_hour, enrollment_policy, auto_exit_after_nights, safety_alerts_stop";
+    cutover_hour, enrollment_policy, auto_exit_after_nights, safety_alerts_stop, bed_release_minutes";
 
 fn program_from_row(r: &Row<'_>) -> rusqlite::Result<ProgramRules> {
     let capacity_policy: String = r.get(5)?;
@@ -140,6 +140,7 @@ fn program_from_row(r: &Row<'_>) -> rusqlite::Result<ProgramRules> {
         enrollment_policy: EnrollmentPolicy::parse(&enrollment_policy).unwrap_or_default(),
         auto_exit_after_nights: r.get(8)?,
         safety_alerts_stop: r.get(9)?,
+        bed_release_minutes: r.get(10)?,
     })
 }
 

@@ -161,7 +161,6 @@ fn snapshot_in_tx(conn: &Connection, station: &StationAuth) -> StoreResult<Roste
         .filter(|b| scope.bar_applies(b.scope))
         .collect();
 
-    let _ = scope.today;
     let program_ids: Vec<i64> = scope.programs.iter().map(|p| p.id).collect();
     let mut alerts = Vec::new();
     for id in super::alerts::ids_for_org(conn, scope.org, scope.grace_from)? {
@@ -173,8 +172,11 @@ fn snapshot_in_tx(conn: &Connection, station: &StationAuth) -> StoreResult<Roste
             scope.grace_from,
         )?);
     }
+    let (beds, holds) = beds_and_holds(conn, &scope)?;
     Ok(RosterSnapshot {
         alerts,
+        beds,
+        holds,
         cursor,
         server_time: now(),
         station: StationInfo { id: station.id, name: station.name.clone() },
@@ -189,6 +191,16 @@ fn snapshot_in_tx(conn: &Connection, station: &StationAuth) -> StoreResult<Roste
     })
 }
 
+/// The beds of the station's programs and the holds on them from last night on.
+fn beds_and_holds(
+    conn: &Connection,
+    scope: &Scope,
+) -> StoreResult<(Vec<scanline_core::beds::Bed>, Vec<scanline_core::beds::BedHold>)> {
+    let ids: Vec<i64> = scope.programs.iter().map(|p| p.id).collect();
+    let from = scope.today.checked_sub_days(Days::new(1)).unwrap_or(scope.today);
+    Ok((super::beds::of_programs(conn, &ids)?, super::beds::holds(conn, &ids, from)?))
+}
+
 fn served_in_program(
     conn: &Connection,
     program: i64,
@@ -196,7 +208,7 @@ fn served_in_program(
 ) -> StoreResult<Vec<RosterServed>> {
     let mut out = Vec::new();
     let mut services = conn.prepare_cached(
-        "SELECT s.id, s.client_id, s.service_type_id, s.date_provided, e.uuid
+        "SELECT s.id, s.client_id, s.service_type_id, s.date_provided, e.uuid, s.bed_id
          FROM services s LEFT JOIN batch_entries e ON e.id = s.batch_entry_id
          WHERE s.program_id = :p AND s.date_provided >= :from AND s.deleted_at IS NULL",
     )?;
@@ -209,12 +221,13 @@ fn served_in_program(
             service_type_id: r.get(2)?,
             date: r.get(3)?,
             entry_uuid: uuid.and_then(|u| u.parse().ok()),
+            bed_id: r.get(5)?,
         })
     })? {
         out.push(row?);
     }
     let mut pending = conn.prepare_cached(
-        "SELECT e.uuid, e.client_id, bst.service_type_id, e.service_date
+        "SELECT e.uuid, e.client_id, bst.service_type_id, e.service_date, e.bed_id
          FROM batch_entries e JOIN batch_service_types bst ON bst.batch_id = e.batch_id
          WHERE e.program_id = :p AND e.service_date >= :from AND e.verdict = 'accepted'
            AND e.posted_at IS NULL AND e.deleted_at IS NULL",
@@ -238,6 +251,7 @@ fn pending_row(program: i64) -> impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<
             service_type_id: st,
             date: r.get(3)?,
             entry_uuid: uuid.parse().ok(),
+            bed_id: r.get(4)?,
         })
     }
 }
@@ -262,6 +276,8 @@ enum Change {
     /// A program's or a service type's rules.
     Rules,
     Alert(i64),
+    /// A program's beds or the holds on them.
+    Beds,
 }
 
 impl Change {
@@ -278,6 +294,7 @@ impl Change {
             "entry" => Self::Entry(key),
             "rules" => Self::Rules,
             "alert" => Self::Alert(id()?),
+            "beds" => Self::Beds,
             _ => return None,
         })
     }
@@ -328,6 +345,11 @@ fn delta_in_tx(conn: &Connection, station: &StationAuth, since: i64) -> StoreRes
             Change::Rules => {
                 b.d.programs = Some(scope.programs.clone());
                 b.d.service_types = Some(scope.service_types.clone());
+            }
+            Change::Beds => {
+                let (beds, holds) = beds_and_holds(conn, &scope)?;
+                b.d.beds = Some(beds);
+                b.d.holds = Some(holds);
             }
         }
     }
@@ -403,7 +425,7 @@ impl Building<'_> {
             .conn
             .prepare_cached(
                 "SELECT s.client_id, s.program_id, s.service_type_id, s.date_provided,
-                     s.deleted_at IS NOT NULL, e.uuid
+                     s.deleted_at IS NOT NULL, e.uuid, s.bed_id
                  FROM services s LEFT JOIN batch_entries e ON e.id = s.batch_entry_id
                  WHERE s.id = :id",
             )?
@@ -417,6 +439,7 @@ impl Building<'_> {
                         service_type_id: r.get(2)?,
                         date: r.get(3)?,
                         entry_uuid: uuid.and_then(|u| u.parse().ok()),
+                        bed_id: r.get(6)?,
                     },
                     r.get::<_, bool>(4)?,
                 ))
@@ -453,7 +476,7 @@ impl Building<'_> {
         let rows: Vec<RosterServed> = self
             .conn
             .prepare_cached(
-                "SELECT e.uuid, e.client_id, bst.service_type_id, e.service_date
+                "SELECT e.uuid, e.client_id, bst.service_type_id, e.service_date, e.bed_id
                  FROM batch_entries e
                  JOIN batch_service_types bst ON bst.batch_id = e.batch_id
                  WHERE e.uuid = :u AND e.client_id IS NOT NULL",

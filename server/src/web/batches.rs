@@ -366,8 +366,13 @@ async fn scan(
                 "This batch is closed: start a new batch for today's scans.".into(),
             ));
         }
-        let entry =
-            EntryUpload { uuid: Uuid::now_v7(), code, scanned_at: now, station_verdict: None };
+        let entry = EntryUpload {
+            uuid: Uuid::now_v7(),
+            code,
+            scanned_at: now,
+            station_verdict: None,
+            bed_id: None,
+        };
         let v = batches::add_entries(tx, batch, &[entry], now)?;
         let zone = crate::store::orgs::time_zone(
             tx,

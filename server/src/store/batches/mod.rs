@@ -17,11 +17,14 @@ use scanline_core::wire::{
 };
 use uuid::Uuid;
 
+mod fixes;
 mod lists;
 
+pub use fixes::{delete_entry, revalidate, set_bed};
 pub use lists::{BatchListRow, EntryRow, list_for_orgs, missing_for_station, review};
 
 use crate::store::audit::{self, Actor};
+use crate::store::facts::Door;
 use crate::store::stations::StationAuth;
 use crate::store::{OptionalExt, StoreError, StoreResult, now};
 
@@ -352,7 +355,7 @@ pub fn create(
     Ok((load(conn, req.uuid)?, true))
 }
 
-fn warnings_text(w: &[Warning]) -> String {
+pub(crate) fn warnings_text(w: &[Warning]) -> String {
     w.iter()
         .map(|w| match w {
             Warning::FrequencyLimit => "frequency_limit",
@@ -362,7 +365,7 @@ fn warnings_text(w: &[Warning]) -> String {
         .join(",")
 }
 
-fn warnings_parse(s: &str) -> Vec<Warning> {
+pub(crate) fn warnings_parse(s: &str) -> Vec<Warning> {
     s.split(',')
         .filter_map(|w| match w {
             "frequency_limit" => Some(Warning::FrequencyLimit),
@@ -378,14 +381,14 @@ pub fn judge_scan(
     rules: &Rules,
     code: &str,
     service_date: NaiveDate,
-    exclude_entry: Option<&str>,
+    door: Door<'_>,
 ) -> StoreResult<(Option<i64>, Judgement)> {
     match verdict::first_look(code) {
         Err(misread) => Ok((None, misread)),
         Ok(scan) => {
             let ctx = rules.ctx();
             let (card_id, facts) =
-                crate::store::facts::gather(conn, &ctx, &scan, service_date, exclude_entry)?;
+                crate::store::facts::gather(conn, &ctx, &scan, service_date, door)?;
             Ok((card_id, verdict::judge(&ctx, service_date, &facts)))
         }
     }
@@ -400,8 +403,14 @@ pub fn judge_desk(
     client_id: i64,
     service_date: NaiveDate,
 ) -> StoreResult<Judgement> {
-    let facts =
-        crate::store::facts::of_client(conn, &rules.ctx(), client_id, service_date, None, None)?;
+    let facts = crate::store::facts::of_client(
+        conn,
+        &rules.ctx(),
+        client_id,
+        service_date,
+        Door::default(),
+        None,
+    )?;
     Ok(verdict::judge_client(&rules.ctx(), service_date, client_id, &facts))
 }
 
@@ -422,11 +431,14 @@ pub fn service_date_of(batch: &BatchRow, rules: &Rules, scanned_at: DateTime<Utc
     rules.ctx().service_date(batch.service_date, local_time(scanned_at, &rules.time_zone))
 }
 
-fn stored_verdict(conn: &Connection, uuid: &str) -> StoreResult<Option<(i64, EntryVerdict)>> {
+pub(crate) fn stored_verdict(
+    conn: &Connection,
+    uuid: &str,
+) -> StoreResult<Option<(i64, EntryVerdict)>> {
     Ok(conn
         .prepare_cached(
             "SELECT batch_id, verdict, warnings, detail, client_id, service_date, station_verdict,
-                 posted_at IS NOT NULL, deleted_at IS NOT NULL
+                 posted_at IS NOT NULL, deleted_at IS NOT NULL, bed_id
              FROM batch_entries WHERE uuid = :u",
         )?
         .query_row(named_params! {":u": uuid}, |r| {
@@ -447,6 +459,7 @@ fn stored_verdict(conn: &Connection, uuid: &str) -> StoreResult<Option<(i64, Ent
                     duplicate_upload: true,
                     posted: r.get(7)?,
                     deleted: r.get(8)?,
+                    bed_id: r.get(9)?,
                 },
             ))
         })
@@ -495,9 +508,9 @@ pub fn add_entries(
     let mut insert = conn.prepare_cached(
         "INSERT INTO batch_entries (uuid, batch_id, code, card_id, client_id, enrollment_id,
              program_id, service_date, scanned_at, received_at, station_verdict, verdict,
-             warnings, detail, auto_enroll, late)
+             warnings, detail, auto_enroll, late, bed_id)
          VALUES (:uuid, :b, :code, :card, :client, :enr, :p, :date, :scanned, :received,
-             :station_verdict, :verdict, :warnings, :detail, :auto, :late)",
+             :station_verdict, :verdict, :warnings, :detail, :auto, :late, :bed)",
     )?;
     for e in entries {
         let uuid = e.uuid.to_string();
@@ -511,7 +524,8 @@ pub fn add_entries(
             continue;
         }
         let service_date = service_date_of(batch, &rules, e.scanned_at);
-        let (card_id, mut j) = judge_scan(conn, &rules, &e.code, service_date, None)?;
+        let door = Door { entry: None, at: Some(e.scanned_at), bed: e.bed_id };
+        let (card_id, mut j) = judge_scan(conn, &rules, &e.code, service_date, door)?;
         let code: String = e.code.chars().take(MAX_STORED_CODE).collect();
         // A closed batch still takes what an offline station scanned before it learnt of the
         // close: nothing a guest was told is lost. Such an entry is judged like any other and
@@ -530,7 +544,7 @@ pub fn add_entries(
             ":date": service_date, ":scanned": e.scanned_at, ":received": received,
             ":station_verdict": e.station_verdict.map(Verdict::as_str),
             ":verdict": j.verdict.as_str(), ":warnings": warnings_text(&j.warnings),
-            ":detail": j.detail, ":auto": j.auto_enroll, ":late": late,
+            ":detail": j.detail, ":auto": j.auto_enroll, ":late": late, ":bed": j.bed_id,
         })?;
         out.push(EntryVerdict {
             uuid: e.uuid,
@@ -543,81 +557,7 @@ pub fn add_entries(
             duplicate_upload: false,
             posted: false,
             deleted: false,
-        });
-    }
-    Ok(out)
-}
-
-/// Deletes an entry from review (the X in the batch list). Posted entries cannot be deleted
-/// here: their services are soft-deleted by an admin instead.
-pub fn delete_entry(
-    conn: &Connection,
-    batch: &BatchRow,
-    entry: Uuid,
-    by: Option<i64>,
-) -> StoreResult<()> {
-    let row: Option<(i64, bool, bool)> = conn
-        .prepare_cached(
-            "SELECT batch_id, posted_at IS NOT NULL, deleted_at IS NOT NULL
-             FROM batch_entries WHERE uuid = :u",
-        )?
-        .query_row(named_params! {":u": entry.to_string()}, |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .optional()?;
-    match row {
-        Some((b, _, _)) if b != batch.id => Err(StoreError::NotFound(format!("no entry {entry}"))),
-        None => Err(StoreError::NotFound(format!("no entry {entry}"))),
-        Some((_, true, _)) => Err(StoreError::Conflict(format!("entry {entry} is already posted"))),
-        Some((_, _, true)) => Ok(()),
-        Some(_) => {
-            conn.prepare_cached(
-                "UPDATE batch_entries SET deleted_at = :at, deleted_by = :by WHERE uuid = :u",
-            )?
-            .execute(named_params! {":at": now(), ":by": by, ":u": entry.to_string()})?;
-            Ok(())
-        }
-    }
-}
-
-/// Judges every unposted, undeleted entry of a batch again, in scan order, after staff fixed a
-/// cause (enrolled the client, lifted a bar). Returns the new verdicts.
-pub fn revalidate(conn: &Connection, batch: &BatchRow) -> StoreResult<Vec<EntryVerdict>> {
-    let rules = Rules::load(conn, batch)?;
-    let rows: Vec<(String, String, NaiveDate, Option<String>)> = conn
-        .prepare_cached(
-            "SELECT uuid, code, service_date, station_verdict FROM batch_entries
-             WHERE batch_id = :b AND posted_at IS NULL AND deleted_at IS NULL
-             ORDER BY scanned_at, id",
-        )?
-        .query_map(named_params! {":b": batch.id}, |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?
-        .collect::<Result<_, _>>()?;
-    let mut update = conn.prepare_cached(
-        "UPDATE batch_entries SET card_id = :card, client_id = :client, enrollment_id = :enr,
-             verdict = :verdict, warnings = :warnings, detail = :detail, auto_enroll = :auto
-         WHERE uuid = :uuid",
-    )?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (uuid, code, service_date, station_verdict) in rows {
-        let (card_id, j) = judge_scan(conn, &rules, &code, service_date, Some(&uuid))?;
-        update.execute(named_params! {
-            ":card": card_id, ":client": j.client_id, ":enr": j.enrollment_id,
-            ":verdict": j.verdict.as_str(), ":warnings": warnings_text(&j.warnings),
-            ":detail": j.detail, ":auto": j.auto_enroll, ":uuid": uuid,
-        })?;
-        out.push(EntryVerdict {
-            uuid: uuid.parse().unwrap_or_default(),
-            verdict: j.verdict,
-            warnings: j.warnings,
-            detail: j.detail,
-            client_id: j.client_id,
-            service_date,
-            changed: station_verdict.is_some_and(|s| s != j.verdict.as_str()),
-            duplicate_upload: false,
-            posted: false,
-            deleted: false,
+            bed_id: j.bed_id,
         });
     }
     Ok(out)
@@ -629,6 +569,7 @@ struct Pending {
     client_id: i64,
     service_date: NaiveDate,
     scanned_at: DateTime<Utc>,
+    bed_id: Option<i64>,
 }
 
 /// Posts the accepted entries of a batch that are not posted yet: one service per service type,
@@ -644,7 +585,7 @@ pub fn post(conn: &Connection, batch: &BatchRow, actor: Actor) -> StoreResult<Po
     let ctx = rules.ctx();
     let pending: Vec<Pending> = conn
         .prepare_cached(
-            "SELECT id, uuid, client_id, service_date, scanned_at
+            "SELECT id, uuid, client_id, service_date, scanned_at, bed_id
              FROM batch_entries
              WHERE batch_id = :b AND verdict = 'accepted' AND posted_at IS NULL
                AND deleted_at IS NULL AND client_id IS NOT NULL
@@ -657,6 +598,7 @@ pub fn post(conn: &Connection, batch: &BatchRow, actor: Actor) -> StoreResult<Po
                 client_id: r.get(2)?,
                 service_date: r.get(3)?,
                 scanned_at: r.get(4)?,
+                bed_id: r.get(5)?,
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -669,8 +611,9 @@ pub fn post(conn: &Connection, batch: &BatchRow, actor: Actor) -> StoreResult<Po
     };
     let mut insert_service = conn.prepare_cached(
         "INSERT INTO services (enrollment_id, client_id, program_id, service_type_id,
-             date_provided, units, unit_value, batch_entry_id, station_id, created_by, created_at)
-         VALUES (:enr, :c, :p, :st, :date, :units, :value, :entry, :station, :user, :at)
+             date_provided, units, unit_value, batch_entry_id, station_id, created_by, created_at,
+             bed_id)
+         VALUES (:enr, :c, :p, :st, :date, :units, :value, :entry, :station, :user, :at, :bed)
          ON CONFLICT (batch_entry_id, service_type_id) WHERE batch_entry_id IS NOT NULL
          DO NOTHING",
     )?;
@@ -691,7 +634,7 @@ pub fn post(conn: &Connection, batch: &BatchRow, actor: Actor) -> StoreResult<Po
             &ctx,
             p.client_id,
             p.service_date,
-            Some(&p.uuid),
+            Door { entry: Some(&p.uuid), at: Some(p.scanned_at), bed: p.bed_id },
             Some(p.scanned_at),
         )?;
         let j = verdict::judge_client(&ctx, p.service_date, p.client_id, &facts);
@@ -725,6 +668,7 @@ pub fn post(conn: &Connection, batch: &BatchRow, actor: Actor) -> StoreResult<Po
                 ":enr": enrollment_id, ":c": p.client_id, ":p": batch.program_id, ":st": st,
                 ":date": p.service_date, ":units": batch.units, ":value": batch.unit_value,
                 ":entry": p.id, ":station": station_id, ":user": user_id, ":at": at,
+                ":bed": j.bed_id,
             })? as u64;
         }
         mark_posted.execute(named_params! {":at": at, ":enr": enrollment_id, ":id": p.id})?;

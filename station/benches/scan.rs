@@ -230,6 +230,8 @@ fn snapshot(n_clients: usize, today: NaiveDate) -> anyhow::Result<RosterSnapshot
         bars,
         served,
         alerts: Vec::new(),
+        beds: Vec::new(),
+        holds: Vec::new(),
     })
 }
 

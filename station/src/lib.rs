@@ -3,6 +3,7 @@
 //! display. Every scan is judged with exactly the rules in `scanline_core`, the same code the
 //! server runs, and committed before its verdict is shown.
 
+pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod kiosk;

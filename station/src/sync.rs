@@ -9,8 +9,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use rusqlite::Connection;
 use scanline_core::wire::{
-    self, AnonymousCount, ErrorBody, PostSummary, RosterDelta, RosterSnapshot, UploadEntries,
-    UploadResult,
+    self, AnonymousCount, EntryVerdict, ErrorBody, PostSummary, RosterDelta, RosterSnapshot,
+    UploadEntries, UploadResult,
 };
 use serde::Deserialize;
 use tokio::sync::broadcast;
@@ -358,6 +358,7 @@ impl Sync {
             "post" => self.post(batch).await,
             "close" => self.close(batch).await,
             "anonymous" => self.anonymous(batch).await,
+            "bed" => self.bed(batch, op.entry_uuid.as_deref().unwrap_or_default()).await,
             other => Err(SyncError::Rejected(format!("unknown outbox item {other}"))),
         };
         let seq = op.seq;
@@ -374,6 +375,17 @@ impl Sync {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Sends the bed staff chose for an entry already sent, and keeps the server's verdict.
+    async fn bed(&self, batch: &str, entry: &str) -> Result<(), SyncError> {
+        let e = entry.to_owned();
+        let Some(bed_id) = self.db(move |c| batches::bed_of(c, &e)).await? else { return Ok(()) };
+        let url = self.url(&format!("/api/v1/batches/{batch}/entries/{entry}/bed"));
+        let body = scanline_core::wire::SetBed { bed_id };
+        let (_, bytes) = self.send(self.http.put(url).json(&body)).await?;
+        let verdict: EntryVerdict = Self::parse(&bytes)?;
+        self.apply_verdicts(vec![verdict]).await
     }
 
     async fn create_batch(&self, batch: &str) -> Result<(), SyncError> {
@@ -467,10 +479,13 @@ impl Sync {
             .send(self.http.post(self.url(&format!("/api/v1/batches/{batch}/revalidate"))))
             .await?;
         let answer: UploadResult = Self::parse(&bytes)?;
+        self.apply_verdicts(answer.entries).await
+    }
+
+    /// Keeps the server's verdicts and shows the kiosk those that changed.
+    async fn apply_verdicts(&self, verdicts: Vec<EntryVerdict>) -> Result<(), SyncError> {
         let changed = self
-            .db(move |c| {
-                store::immediate(c, |tx| batches::apply_server_verdicts(tx, &answer.entries))
-            })
+            .db(move |c| store::immediate(c, |tx| batches::apply_server_verdicts(tx, &verdicts)))
             .await?;
         self.announce_changes(changed.iter().map(|v| v.uuid.to_string()).collect()).await;
         Ok(())

@@ -45,6 +45,10 @@ pub struct Shown {
     pub scanned_at: DateTime<Utc>,
     /// Alerts on the client for staff, beside the verdict (never on the guest screen).
     pub alerts: Vec<roster::ShownAlert>,
+    /// The bed given (or asked for, when `bed_taken`), in a program with beds.
+    pub bed_id: Option<i64>,
+    /// Its name: "A3".
+    pub bed: String,
 }
 
 pub fn class_of(v: Verdict) -> &'static str {
@@ -124,6 +128,12 @@ pub enum Command {
     NewBatch {
         template: Option<String>,
         reply: Reply<LocalBatch>,
+    },
+    /// Staff chose another bed for a scan at the kiosk.
+    SetBed {
+        uuid: String,
+        bed_id: i64,
+        reply: Reply<Shown>,
     },
 }
 
@@ -238,6 +248,11 @@ impl Worker {
                 self.after_change();
                 let _ = reply.send(r);
             }
+            Command::SetBed { uuid, bed_id, reply } => {
+                let r = self.set_bed(&uuid, bed_id).map_err(|e| e.to_string());
+                self.after_change();
+                let _ = reply.send(r);
+            }
             Command::NewBatch { template, reply } => {
                 let r = self.new_batch(template.as_deref()).map_err(|e| e.to_string());
                 self.after_change();
@@ -304,7 +319,7 @@ impl Worker {
                 .service_types_of(&b.service_type_ids)
                 .iter()
                 .any(ServiceTypeRules::is_bed_night);
-            let today = local_time(Utc::now(), &rules.time_zone).date();
+            let today = local_time(crate::clock::now(), &rules.time_zone).date();
             if !nights
                 && b.service_date < today
                 && self.templates.iter().any(|t| t.name == b.template)
@@ -341,7 +356,7 @@ impl Worker {
         let scanned_at = now(&tx, &self.shared)?;
         let rules = cached_rules(&tx, &mut self.rules)?;
         let (service_date, judgement) =
-            judge(&tx, rules.as_deref(), &batch, first, scanned_at, None, None)?;
+            judge(&tx, rules.as_deref(), &batch, first, Judging::scan(scanned_at))?;
         let (display_name, alerts) = match judgement.client_id {
             Some(c) => (
                 roster::display_name(&tx, c)?,
@@ -363,8 +378,13 @@ impl Worker {
             verdict: judgement.verdict,
             warnings: &judgement.warnings,
             detail: &judgement.detail,
+            bed_id: judgement.bed_id,
         };
         batches::record(&tx, &entry)?;
+        let bed = match judgement.bed_id {
+            Some(b) => store::beds::name_of(&tx, b)?.map(|(name, _)| name).unwrap_or_default(),
+            None => String::new(),
+        };
         tx.commit()?;
         let shown = Shown {
             uuid: uuid.to_string(),
@@ -379,6 +399,8 @@ impl Worker {
             source: source.to_owned(),
             scanned_at,
             alerts,
+            bed_id: judgement.bed_id,
+            bed,
         };
         self.shared.note_scan();
         let _ = self.events.send(Event::Scan(shown.clone()));
@@ -406,33 +428,30 @@ impl Worker {
         let Some(batch) = batches::latest(&self.conn)? else { return Ok(0) };
         let open = batches::open_entries(&self.conn, &batch.uuid)?;
         let mut changed = Vec::new();
+        let rules = roster::rules(&self.conn).ok();
         let tx_results: Vec<_> = open
             .iter()
-            .map(|(uuid, code, date)| {
-                let first = verdict::first_look(code);
-                let rules = roster::rules(&self.conn).ok();
-                judge(
-                    &self.conn,
-                    rules.as_ref(),
-                    &batch,
-                    first,
-                    Utc::now(),
-                    Some(*date),
-                    Some(uuid),
-                )
-                .map(|(_, j)| (uuid.clone(), j))
+            .map(|e| {
+                let how = Judging {
+                    at: e.scanned_at,
+                    date: Some(e.service_date),
+                    exclude: Some(&e.uuid),
+                    bed: e.bed_id,
+                };
+                judge(&self.conn, rules.as_ref(), &batch, verdict::first_look(&e.code), how)
+                    .map(|(_, j)| (e.uuid.clone(), j, e.bed_id))
             })
             .collect::<StoreResult<_>>()?;
         // Judged one by one against the entries as they stand; stored together.
         let mut names = Vec::new();
-        for (_, j) in &tx_results {
+        for (_, j, _) in &tx_results {
             names.push(match j.client_id {
                 Some(c) => roster::display_name(&self.conn, c)?,
                 None => String::new(),
             });
         }
         store::immediate(&mut self.conn, |tx| {
-            for ((uuid, j), name) in tx_results.iter().zip(&names) {
+            for ((uuid, j, bed), name) in tx_results.iter().zip(&names) {
                 let before = batches::entry(tx, uuid)?;
                 batches::set_local_verdict(
                     tx,
@@ -443,6 +462,9 @@ impl Worker {
                     &j.warnings,
                     &j.detail,
                 )?;
+                if let Some(new) = j.bed_id.filter(|b| Some(*b) != *bed) {
+                    batches::set_bed(tx, uuid, new)?;
+                }
                 if before.is_some_and(|b| b.verdict != j.verdict) {
                     changed.push(uuid.clone());
                 }
@@ -457,6 +479,54 @@ impl Worker {
         Ok(changed.len())
     }
 
+    /// Gives a scan another bed, judged again with it: a bed another guest has tonight is
+    /// refused and nothing changes.
+    fn set_bed(&mut self, uuid: &str, bed: i64) -> StoreResult<Shown> {
+        let e = batches::entry(&self.conn, uuid)?
+            .filter(|e| !e.posted && !e.deleted)
+            .ok_or_else(|| StoreError::Invalid("that scan is posted, deleted or unknown".into()))?;
+        let batch = batches::get(&self.conn, &self.batch_uuid_of(uuid)?)?
+            .ok_or_else(|| StoreError::Invalid("that scan's batch is unknown".into()))?;
+        let rules = roster::rules(&self.conn)?;
+        let how = Judging {
+            at: e.scanned_at,
+            date: Some(e.service_date),
+            exclude: Some(uuid),
+            bed: Some(bed),
+        };
+        let (_, j) = judge(&self.conn, Some(&rules), &batch, verdict::first_look(&e.code), how)?;
+        let name = store::beds::name_of(&self.conn, bed)?.map(|(n, _)| n);
+        match (j.verdict, name) {
+            (_, None) => return Err(StoreError::Invalid(format!("no bed {bed} here"))),
+            (Verdict::BedTaken, Some(n)) => {
+                return Err(StoreError::Invalid(format!("bed {n} is already given tonight")));
+            }
+            _ => {}
+        }
+        store::immediate(&mut self.conn, |tx| {
+            batches::set_local_verdict(
+                tx,
+                uuid,
+                j.client_id,
+                &e.display_name,
+                j.verdict,
+                &j.warnings,
+                &j.detail,
+            )?;
+            batches::set_bed(tx, uuid, bed)
+        })?;
+        let shown = batches::entry(&self.conn, uuid)?
+            .map(|e| shown_of(&e))
+            .ok_or_else(|| StoreError::Invalid(format!("no entry {uuid}")))?;
+        let _ = self.events.send(Event::Changed(shown.clone()));
+        Ok(shown)
+    }
+
+    fn batch_uuid_of(&self, uuid: &str) -> StoreResult<String> {
+        batches::batch_of(&self.conn, uuid)?
+            .ok_or_else(|| StoreError::Invalid(format!("no entry {uuid}")))
+    }
+
     fn post(&mut self) -> StoreResult<()> {
         let Some(batch) = batches::latest(&self.conn)? else {
             return Err(StoreError::Invalid("there is no batch to post".into()));
@@ -468,7 +538,7 @@ impl Worker {
 /// The time to record: the clock, unless it runs behind the latest time seen, in which case the
 /// kiosk is told and the scan keeps the latest time seen (never a silently wrong date).
 fn now(conn: &Connection, shared: &Shared) -> StoreResult<DateTime<Utc>> {
-    let now = Utc::now();
+    let now = crate::clock::now();
     match batches::high_water(conn)? {
         Some(s) if now + CLOCK_SLACK < s => {
             shared.set_clock_error(Some(format!(
@@ -507,15 +577,29 @@ fn cached_rules(
     }
 }
 
+/// How a scan is judged: when it was scanned, its known night (when judged again), the entry
+/// left out of what counts, and the bed asked for.
+#[derive(Debug, Clone, Copy)]
+struct Judging<'a> {
+    at: DateTime<Utc>,
+    date: Option<chrono::NaiveDate>,
+    exclude: Option<&'a str>,
+    bed: Option<i64>,
+}
+
+impl Judging<'_> {
+    fn scan(at: DateTime<Utc>) -> Self {
+        Self { at, date: None, exclude: None, bed: None }
+    }
+}
+
 /// The verdict for a payload in a batch, from the roster cache and local entries.
 fn judge(
     conn: &Connection,
     rules: Option<&Rules>,
     batch: &LocalBatch,
     first: Result<scanline_core::ScanCode, Judgement>,
-    scanned_at: DateTime<Utc>,
-    known_date: Option<chrono::NaiveDate>,
-    exclude: Option<&str>,
+    how: Judging<'_>,
 ) -> StoreResult<(chrono::NaiveDate, Judgement)> {
     let Some(rules) = rules else {
         // Never refuse or lose a scan for want of a roster: record it and let the server
@@ -529,6 +613,7 @@ fn judge(
                 auto_enroll: false,
                 warnings: Vec::new(),
                 detail: "the roster is not loaded yet: the server will check this card".into(),
+                bed_id: None,
             },
         };
         return Ok((batch.service_date, j));
@@ -541,13 +626,26 @@ fn judge(
     };
     let service_types = rules.service_types_of(&batch.service_type_ids);
     let ctx = BatchContext { program, service_types: &service_types };
-    let service_date = known_date.unwrap_or_else(|| {
-        ctx.service_date(batch.service_date, local_time(scanned_at, &rules.time_zone))
-    });
+    let local = local_time(how.at, &rules.time_zone);
+    let service_date = how.date.unwrap_or_else(|| ctx.service_date(batch.service_date, local));
     let j = match first {
         Err(j) => j,
         Ok(code) => {
-            let facts = roster::facts(conn, &ctx, &code, service_date, exclude)?;
+            let mut facts = roster::facts(conn, &ctx, &code, service_date, how.exclude)?;
+            if ctx.records_bed_nights()
+                && let Some(card) = facts.card
+            {
+                let client = Some(card.client_id);
+                facts.beds = store::beds::facts(
+                    conn,
+                    program,
+                    service_date,
+                    local,
+                    client,
+                    how.bed,
+                    how.exclude,
+                )?;
+            }
             verdict::judge(&ctx, service_date, &facts)
         }
     };
@@ -569,6 +667,8 @@ pub fn shown_of(e: &batches::EntryView) -> Shown {
         source: e.source.clone(),
         scanned_at: e.scanned_at,
         alerts: Vec::new(),
+        bed_id: e.bed_id,
+        bed: e.bed_name.clone().unwrap_or_default(),
     }
 }
 
@@ -633,6 +733,8 @@ mod tests {
             bars: vec![],
             served: vec![],
             alerts: vec![],
+            beds: vec![],
+            holds: vec![],
         };
         store::immediate(&mut conn, |tx| roster::apply_snapshot(tx, &snapshot)).unwrap();
         let template = BatchTemplate {

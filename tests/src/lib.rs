@@ -140,10 +140,25 @@ impl StationProcess {
 
     /// Like `start`, with every log line at debug level written to `log`.
     pub fn start_with_log(config: &Path, log: Option<&Path>) -> Self {
-        let mut cmd = Command::new(binary("scanline-station"));
-        cmd.arg("run").arg("--config").arg(config).stdout(Stdio::piped());
+        let mut cmd = Self::command(config);
         log_to(&mut cmd, log);
         Self::spawn(cmd)
+    }
+
+    /// Like `start`, with environment variables set for the station (its clock file, say).
+    pub fn start_with_env(config: &Path, env: &[(&str, &Path)]) -> Self {
+        let mut cmd = Self::command(config);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        log_to(&mut cmd, None);
+        Self::spawn(cmd)
+    }
+
+    fn command(config: &Path) -> Command {
+        let mut cmd = Command::new(binary("scanline-station"));
+        cmd.arg("run").arg("--config").arg(config).stdout(Stdio::piped());
+        cmd
     }
 
     /// Like `start`, as the system user `user` with its groups (run as root), as a service

@@ -77,6 +77,54 @@ impl ServerDb {
 }
 
 /// A station's database.
+/// A bed-night entry the server holds: its UUID, client, bed and verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BedEntry {
+    pub uuid: String,
+    pub client_id: i64,
+    pub bed_id: Option<i64>,
+    pub verdict: String,
+}
+
+impl ServerDb {
+    /// The entries of a night in a program that are not deleted, in scan order.
+    pub fn night_entries(&self, program: i64, night: &str) -> Vec<BedEntry> {
+        self.0
+            .prepare(
+                "SELECT uuid, client_id, bed_id, verdict FROM batch_entries
+                 WHERE program_id = ?1 AND service_date = ?2 AND deleted_at IS NULL
+                 ORDER BY scanned_at, id",
+            )
+            .unwrap()
+            .query_map(rusqlite::params![program, night], |r| {
+                Ok(BedEntry {
+                    uuid: r.get(0)?,
+                    client_id: r.get(1)?,
+                    bed_id: r.get(2)?,
+                    verdict: r.get(3)?,
+                })
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    /// The bed nights of a night in a program, posted as services: (client, bed).
+    pub fn posted_beds(&self, program: i64, night: &str) -> Vec<(i64, Option<i64>)> {
+        self.0
+            .prepare(
+                "SELECT client_id, bed_id FROM services
+                 WHERE program_id = ?1 AND date_provided = ?2 AND deleted_at IS NULL
+                 ORDER BY client_id",
+            )
+            .unwrap()
+            .query_map(rusqlite::params![program, night], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+}
+
 pub struct StationDb(Connection);
 
 impl StationDb {

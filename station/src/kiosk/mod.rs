@@ -67,6 +67,8 @@ pub fn router(state: KioskState) -> Router {
         .route("/api/pick", post(pick))
         .route("/api/anonymous", post(anonymous))
         .route("/api/entries/{uuid}/delete", post(delete))
+        .route("/api/entries/{uuid}/bed", post(set_bed))
+        .route("/api/beds", get(beds))
         .route("/api/revalidate", post(revalidate))
         .route("/api/post", post(post_services))
         .route("/api/batches", post(new_batch))
@@ -339,6 +341,36 @@ async fn delete(
     }
 }
 
+/// Tonight's beds at a glance: each with who has or holds it (staff screen only).
+async fn beds(State(state): State<KioskState>) -> Response {
+    match read(&state, |c| crate::store::beds::tonight(c, crate::clock::now())).await {
+        Ok(t) => Json(t).into_response(),
+        Err(r) => r,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BedChoice {
+    bed_id: i64,
+}
+
+/// Staff give a scan another bed.
+async fn set_bed(
+    State(state): State<KioskState>,
+    headers: HeaderMap,
+    Path(uuid): Path<String>,
+    Json(choice): Json<BedChoice>,
+) -> Response {
+    if let Some(r) = header_missing(&headers) {
+        return r;
+    }
+    match state.worker.ask(|reply| Command::SetBed { uuid, bed_id: choice.bed_id, reply }).await {
+        Ok(shown) => Json(shown).into_response(),
+        Err(e) => error(StatusCode::CONFLICT, e),
+    }
+}
+
 async fn revalidate(State(state): State<KioskState>, headers: HeaderMap) -> Response {
     if let Some(r) = header_missing(&headers) {
         return r;
@@ -431,7 +463,8 @@ pub fn guest_view(e: &Event) -> Option<Value> {
     match e {
         Event::Scan(s) => Some(if s.verdict.is_accepted() {
             let first = s.display_name.split_whitespace().next().unwrap_or("").to_owned();
-            json!({"kind": "welcome", "name": first})
+            // The bed given is the guest's to know; who else sleeps where is not.
+            json!({"kind": "welcome", "name": first, "bed": s.bed})
         } else if s.verdict == scanline_core::verdict::Verdict::Misread {
             json!({"kind": "scan_again"})
         } else {

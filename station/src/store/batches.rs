@@ -11,7 +11,7 @@ use scanline_core::wire::{CreateBatch, EntryUpload, EntryVerdict, PostSummary};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{StoreResult, get_meta, set_meta};
+use super::{StoreError, StoreResult, get_meta, set_meta};
 
 /// Records that time `t` has been seen (a scan, or the server's clock), so a clock that later
 /// runs behind it is noticed.
@@ -206,6 +206,8 @@ pub struct NewEntry<'a> {
     pub verdict: Verdict,
     pub warnings: &'a [Warning],
     pub detail: &'a str,
+    /// The bed given, in a program with beds.
+    pub bed_id: Option<i64>,
 }
 
 pub(crate) fn warnings_text(w: &[Warning]) -> String {
@@ -227,13 +229,14 @@ pub fn record(tx: &Transaction<'_>, e: &NewEntry<'_>) -> StoreResult<()> {
     let code: String = e.code.chars().take(256).collect();
     tx.prepare_cached(
         "INSERT INTO entries (uuid, batch_uuid, source, code, client_id, display_name, program_id,
-             service_date, scanned_at, verdict, warnings, detail)
-         VALUES (:u, :b, :src, :code, :c, :name, :p, :d, :at, :v, :w, :detail)",
+             service_date, scanned_at, verdict, warnings, detail, bed_id)
+         VALUES (:u, :b, :src, :code, :c, :name, :p, :d, :at, :v, :w, :detail, :bed)",
     )?
     .execute(named_params! {
         ":u": uuid, ":b": e.batch_uuid, ":src": e.source, ":code": code, ":c": e.client_id,
         ":name": e.display_name, ":p": e.program_id, ":d": e.service_date, ":at": e.scanned_at,
         ":v": e.verdict.as_str(), ":w": warnings_text(e.warnings), ":detail": e.detail,
+        ":bed": e.bed_id,
     })?;
     Ok(())
 }
@@ -299,12 +302,16 @@ pub struct EntryView {
     pub uploaded: bool,
     pub posted: bool,
     pub deleted: bool,
+    pub bed_id: Option<i64>,
+    pub program_id: i64,
+    pub bed_name: Option<String>,
 }
 
 const ENTRY_COLUMNS: &str =
     "uuid, seq, source, code, client_id, display_name, service_date, scanned_at,
     verdict, server_verdict, warnings, COALESCE(server_detail, detail), uploaded_at IS NOT NULL,
-    posted, deleted_at IS NOT NULL";
+    posted, deleted_at IS NOT NULL, bed_id, program_id,
+    (SELECT name FROM roster_beds b WHERE b.id = entries.bed_id)";
 
 fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EntryView> {
     let local: String = r.get(8)?;
@@ -329,6 +336,9 @@ fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EntryView> {
         uploaded: r.get(12)?,
         posted: r.get(13)?,
         deleted: r.get(14)?,
+        bed_id: r.get(15)?,
+        program_id: r.get(16)?,
+        bed_name: r.get(17)?,
     })
 }
 
@@ -347,18 +357,65 @@ pub fn entry(conn: &Connection, uuid: &str) -> StoreResult<Option<EntryView>> {
         .optional()?)
 }
 
+/// An entry of a batch not posted or deleted, for revalidation.
+#[derive(Debug, Clone)]
+pub struct OpenEntry {
+    pub uuid: String,
+    pub code: String,
+    pub service_date: NaiveDate,
+    pub scanned_at: DateTime<Utc>,
+    pub bed_id: Option<i64>,
+}
+
 /// Entries of a batch that are not posted or deleted, in scan order, for revalidation.
-pub fn open_entries(
-    conn: &Connection,
-    batch: &str,
-) -> StoreResult<Vec<(String, String, NaiveDate)>> {
+pub fn open_entries(conn: &Connection, batch: &str) -> StoreResult<Vec<OpenEntry>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT uuid, code, service_date FROM entries
+        "SELECT uuid, code, service_date, scanned_at, bed_id FROM entries
          WHERE batch_uuid = :b AND posted = 0 AND deleted_at IS NULL ORDER BY seq",
     )?;
-    let rows =
-        stmt.query_map(named_params! {":b": batch}, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let rows = stmt.query_map(named_params! {":b": batch}, |r| {
+        Ok(OpenEntry {
+            uuid: r.get(0)?,
+            code: r.get(1)?,
+            service_date: r.get(2)?,
+            scanned_at: r.get(3)?,
+            bed_id: r.get(4)?,
+        })
+    })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Gives an entry another bed. An entry already sent tells the server through the outbox.
+pub fn set_bed(tx: &Transaction<'_>, uuid: &str, bed: i64) -> StoreResult<()> {
+    let row: Option<(String, bool)> = tx
+        .prepare_cached(
+            "UPDATE entries SET bed_id = :bed WHERE uuid = :u RETURNING batch_uuid,
+                 uploaded_at IS NOT NULL",
+        )?
+        .query_row(named_params! {":bed": bed, ":u": uuid}, |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match row {
+        Some((batch, true)) => enqueue(tx, "bed", &batch, Some(uuid)),
+        Some(_) => Ok(()),
+        None => Err(StoreError::Invalid(format!("no entry {uuid}"))),
+    }
+}
+
+/// The batch an entry belongs to.
+pub fn batch_of(conn: &Connection, uuid: &str) -> StoreResult<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT batch_uuid FROM entries WHERE uuid = :u")?
+        .query_row(named_params! {":u": uuid}, |r| r.get(0))
+        .optional()?)
+}
+
+/// The bed of an entry, for the outbox.
+pub fn bed_of(conn: &Connection, uuid: &str) -> StoreResult<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT bed_id FROM entries WHERE uuid = :u")?
+        .query_row(named_params! {":u": uuid}, |r| r.get(0))
+        .optional()?
+        .flatten())
 }
 
 /// Sets a local verdict after revalidation; the server's verdict is cleared until it answers.
@@ -543,22 +600,23 @@ pub fn note_attempt(conn: &Connection, seq: i64, error: &str) -> StoreResult<()>
 
 /// The upload body for some entries.
 pub fn uploads(conn: &Connection, uuids: &[String]) -> StoreResult<Vec<EntryUpload>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT code, scanned_at, verdict FROM entries WHERE uuid = :u")?;
+    let mut stmt = conn
+        .prepare_cached("SELECT code, scanned_at, verdict, bed_id FROM entries WHERE uuid = :u")?;
     let mut out = Vec::with_capacity(uuids.len());
     for u in uuids {
         let row = stmt
             .query_row(named_params! {":u": u}, |r| {
                 let v: String = r.get(2)?;
-                Ok((r.get::<_, String>(0)?, r.get::<_, DateTime<Utc>>(1)?, v))
+                Ok((r.get::<_, String>(0)?, r.get::<_, DateTime<Utc>>(1)?, v, r.get(3)?))
             })
             .optional()?;
-        if let Some((code, scanned_at, v)) = row {
+        if let Some((code, scanned_at, v, bed_id)) = row {
             out.push(EntryUpload {
                 uuid: u.parse().unwrap_or_default(),
                 code,
                 scanned_at,
                 station_verdict: Verdict::parse(&v),
+                bed_id,
             });
         }
     }
@@ -575,7 +633,8 @@ pub fn apply_server_verdicts(
         tx.prepare_cached("SELECT COALESCE(server_verdict, verdict) FROM entries WHERE uuid = :u")?;
     let mut set = tx.prepare_cached(
         "UPDATE entries SET server_verdict = :v, server_detail = :d, client_id = COALESCE(client_id, :c),
-             uploaded_at = COALESCE(uploaded_at, :at), posted = MAX(posted, :posted) WHERE uuid = :u",
+             uploaded_at = COALESCE(uploaded_at, :at), posted = MAX(posted, :posted),
+             bed_id = COALESCE(:bed, bed_id) WHERE uuid = :u",
     )?;
     let at = Utc::now();
     for v in verdicts {
@@ -584,7 +643,7 @@ pub fn apply_server_verdicts(
             get.query_row(named_params! {":u": uuid}, |r| r.get(0)).optional()?;
         set.execute(named_params! {
             ":v": v.verdict.as_str(), ":d": v.detail, ":c": v.client_id, ":at": at,
-            ":posted": v.posted, ":u": uuid,
+            ":posted": v.posted, ":u": uuid, ":bed": v.bed_id,
         })?;
         if shown.is_some_and(|s| s != v.verdict.as_str()) {
             changed.push(v.clone());

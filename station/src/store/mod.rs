@@ -3,6 +3,7 @@
 //! task each own a connection. Only this module contains SQL.
 
 pub mod batches;
+pub mod beds;
 pub mod roster;
 
 use std::path::Path;

@@ -124,13 +124,15 @@ fn upsert_bar(tx: &Transaction<'_>, b: &BarSpan) -> StoreResult<()> {
 
 fn upsert_served(tx: &Transaction<'_>, s: &RosterServed) -> StoreResult<()> {
     tx.prepare_cached(
-        "INSERT INTO roster_served (key, client_id, program_id, service_type_id, date, entry_uuid)
-         VALUES (:k, :c, :p, :st, :d, :u)
-         ON CONFLICT (key) DO UPDATE SET client_id = excluded.client_id, date = excluded.date",
+        "INSERT INTO roster_served (key, client_id, program_id, service_type_id, date, entry_uuid,
+             bed_id)
+         VALUES (:k, :c, :p, :st, :d, :u, :bed)
+         ON CONFLICT (key) DO UPDATE SET client_id = excluded.client_id, date = excluded.date,
+             bed_id = excluded.bed_id",
     )?
     .execute(named_params! {
         ":k": s.key, ":c": s.client_id, ":p": s.program_id, ":st": s.service_type_id,
-        ":d": s.date, ":u": s.entry_uuid.map(|u| u.to_string()),
+        ":d": s.date, ":u": s.entry_uuid.map(|u| u.to_string()), ":bed": s.bed_id,
     })?;
     Ok(())
 }
@@ -241,6 +243,7 @@ pub fn apply_snapshot(tx: &Transaction<'_>, s: &RosterSnapshot) -> StoreResult<(
     for a in &s.alerts {
         upsert_alert(tx, a)?;
     }
+    super::beds::replace(tx, &s.beds, &s.holds)?;
     mark_synced(tx, s.cursor, s.server_time)
 }
 
@@ -286,6 +289,9 @@ pub fn apply_delta(tx: &Transaction<'_>, d: &RosterDelta) -> StoreResult<()> {
     let mut del = tx.prepare_cached("DELETE FROM roster_alerts WHERE id = :k")?;
     for k in &d.removed_alerts {
         del.execute(named_params! {":k": k})?;
+    }
+    if let (Some(beds), Some(holds)) = (&d.beds, &d.holds) {
+        super::beds::replace(tx, beds, holds)?;
     }
     mark_synced(tx, d.cursor, d.server_time)
 }

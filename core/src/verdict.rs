@@ -739,6 +739,61 @@ mod tests {
     }
 
     #[test]
+    fn with_beds_capacity_counts_beds_and_a_bed_given_twice_is_flagged() {
+        use crate::beds::{Bed, BedFacts, Occupant};
+        let beds: Vec<Bed> = (1..=2)
+            .map(|id| Bed {
+                id,
+                program_id: SHELTER,
+                name: format!("A{id}"),
+                group: String::new(),
+                attributes: Vec::new(),
+                position: id,
+            })
+            .collect();
+        // The program's capacity of 2 is not what counts once it has beds.
+        let facts = |tonight: Vec<Occupant>, asked| ClientFacts {
+            card: Some(card()),
+            enrollments: vec![enrolled(SHELTER, "2026-11-01", None)],
+            night_occupancy: 99,
+            beds: Some(BedFacts { beds: beds.clone(), tonight, asked, ..BedFacts::default() }),
+            ..ClientFacts::default()
+        };
+        let enforce = shelter_program(EnrollmentPolicy::Reject, LimitPolicy::Enforce);
+        let j = check(&enforce, &[bed()], "2026-11-21", &facts(vec![], None), Verdict::Accepted);
+        assert_eq!(j.bed_id, Some(1));
+        let other = |bed_id| Occupant { bed_id, client_id: CLIENT + 1 };
+        let j = check(
+            &enforce,
+            &[bed()],
+            "2026-11-21",
+            &facts(vec![other(1)], None),
+            Verdict::Accepted,
+        );
+        assert_eq!(j.bed_id, Some(2));
+        let full = facts(vec![other(1), Occupant { bed_id: 2, client_id: CLIENT + 2 }], None);
+        check(&enforce, &[bed()], "2026-11-21", &full, Verdict::CapacityFull);
+        let warn = shelter_program(EnrollmentPolicy::Reject, LimitPolicy::Warn);
+        let j = check(&warn, &[bed()], "2026-11-21", &full, Verdict::Accepted);
+        assert_eq!((j.bed_id, j.warnings), (None, vec![Warning::CapacityFull]));
+        // A station gave bed 1 offline; another guest has it: flagged, with the bed asked for.
+        let j = check(
+            &enforce,
+            &[bed()],
+            "2026-11-21",
+            &facts(vec![other(1)], Some(1)),
+            Verdict::BedTaken,
+        );
+        assert_eq!(j.bed_id, Some(1));
+        // Beds are for bed nights only.
+        let p = meal_program(EnrollmentPolicy::Reject);
+        let mut f = meal_facts();
+        f.beds = full.beds.clone();
+        let j = check(&p, &[meal(None, 1)], "2026-11-21", &f, Verdict::Accepted);
+        assert_eq!(j.bed_id, None);
+    }
+
+    #[test]
     fn bed_night_batches_date_each_scan_by_its_night() {
         let p = shelter_program(EnrollmentPolicy::Reject, LimitPolicy::Enforce);
         let sts = [bed()];

@@ -191,6 +191,7 @@ fn snapshot(n_clients: usize, today: NaiveDate) -> anyhow::Result<RosterSnapshot
                 date: today - Days::new(1 + (k % 7) as u64),
                 // Some are accepted entries of other stations, not yet posted.
                 entry_uuid: k.is_multiple_of(10).then(Uuid::now_v7),
+                bed_id: None,
             });
         }
     }
@@ -494,6 +495,7 @@ fn record_only(
         verdict: Verdict::Accepted,
         warnings: &[],
         detail: "",
+        bed_id: None,
     };
     let start = Instant::now();
     store::immediate(conn, |tx| batches::record(tx, &entry))?;

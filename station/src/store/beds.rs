@@ -215,7 +215,10 @@ pub fn tonight(
         Err(e) => return Err(e),
     };
     let Some(program) = rules.program(batch.program_id) else { return Ok(None) };
-    let nights = rules.service_types_of(&batch.service_type_ids).iter().any(|s| s.is_bed_night());
+    let nights = rules
+        .service_types_of(&batch.service_type_ids)
+        .iter()
+        .any(scanline_core::domain::ServiceTypeRules::is_bed_night);
     if !nights {
         return Ok(None);
     }

@@ -46,8 +46,8 @@ pub fn delete_entry(
 /// Judges every unposted, undeleted entry of a batch again, in scan order, after staff fixed a
 /// cause (enrolled the client, lifted a bar). Returns the new verdicts.
 pub fn revalidate(conn: &Connection, batch: &BatchRow) -> StoreResult<Vec<EntryVerdict>> {
-    let rules = Rules::load(conn, batch)?;
     type Row = (String, String, NaiveDate, Option<String>, DateTime<Utc>, Option<i64>);
+    let rules = Rules::load(conn, batch)?;
     let rows: Vec<Row> = conn
         .prepare_cached(
             "SELECT uuid, code, service_date, station_verdict, scanned_at, bed_id

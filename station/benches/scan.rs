@@ -191,6 +191,7 @@ fn snapshot(n_clients: usize, today: NaiveDate) -> anyhow::Result<RosterSnapshot
                 date: today - Days::new(1 + (k % 7) as u64),
                 // Some are accepted entries of other stations, not yet posted.
                 entry_uuid: k.is_multiple_of(10).then(Uuid::now_v7),
+                bed_id: None,
             });
         }
     }
@@ -230,6 +231,8 @@ fn snapshot(n_clients: usize, today: NaiveDate) -> anyhow::Result<RosterSnapshot
         bars,
         served,
         alerts: Vec::new(),
+        beds: Vec::new(),
+        holds: Vec::new(),
     })
 }
 

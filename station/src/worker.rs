@@ -529,6 +529,7 @@ fn judge(
                 auto_enroll: false,
                 warnings: Vec::new(),
                 detail: "the roster is not loaded yet: the server will check this card".into(),
+                bed_id: None,
             },
         };
         return Ok((batch.service_date, j));
@@ -633,6 +634,8 @@ mod tests {
             bars: vec![],
             served: vec![],
             alerts: vec![],
+            beds: vec![],
+            holds: vec![],
         };
         store::immediate(&mut conn, |tx| roster::apply_snapshot(tx, &snapshot)).unwrap();
         let template = BatchTemplate {

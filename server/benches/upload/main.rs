@@ -198,6 +198,7 @@ fn plan_station(station: usize, n_entries: usize, fx: &Fixture) -> anyhow::Resul
             code: fx.codes[client].clone(),
             scanned_at: Utc::now(),
             station_verdict: Some(Verdict::Accepted),
+            bed_id: None,
         };
         by_round.last_mut().expect("pushed above").1.push(entry);
     }
@@ -468,6 +469,7 @@ fn store_only_upload(
             code: fx.codes[i % n_clients].clone(),
             scanned_at: Utc::now(),
             station_verdict: Some(Verdict::Accepted),
+            bed_id: None,
         })
         .collect();
     let cpu = own_cpu();
@@ -679,6 +681,7 @@ fn main() -> anyhow::Result<()> {
                     code: fx.codes[i % fx.codes.len()].clone(),
                     scanned_at: Utc::now(),
                     station_verdict: None,
+                    bed_id: None,
                 })
                 .collect(),
         };

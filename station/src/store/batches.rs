@@ -559,6 +559,7 @@ pub fn uploads(conn: &Connection, uuids: &[String]) -> StoreResult<Vec<EntryUplo
                 code,
                 scanned_at,
                 station_verdict: Verdict::parse(&v),
+                bed_id: None,
             });
         }
     }

@@ -1,7 +1,8 @@
 //! `scanline-server demo`: a whole agency in an empty directory. One organization, a meal
-//! program with a Meal service, a night-by-night shelter with Bed Night, 500 synthetic clients
-//! with cards and enrollments (most with made-up HMIS client and enrollment IDs), a few bars, one registered station whose token is written to a
-//! file, and an admin user; then it serves.
+//! program with a Meal service, a night-by-night shelter with Bed Night and twenty beds in two
+//! dorms, 500 synthetic clients with cards and enrollments (most with made-up HMIS client and
+//! enrollment IDs), a few bars, one registered station whose token is written to a file, and an
+//! admin user; then it serves.
 //!
 //! Every name is made up from short lists; no real person is described.
 
@@ -126,7 +127,7 @@ pub fn populate(conn: &mut Connection, clients_wanted: u32, seed: u64) -> Result
                 organization_id: org,
                 name: "Night Shelter".into(),
                 project_type: 1,
-                capacity: Some(80),
+                capacity: Some(SHELTER_BEDS),
                 capacity_policy: LimitPolicy::Enforce,
                 cutover_hour: 12,
                 enrollment_policy: EnrollmentPolicy::AutoEnroll,
@@ -141,6 +142,13 @@ pub fn populate(conn: &mut Connection, clients_wanted: u32, seed: u64) -> Result
                 ..programs::NewServiceType::simple(shelter.0, "Bed Night")
             },
         )?;
+
+        add_beds(tx, shelter)?;
+        let tonight = scanline_core::night::night_of(
+            scanline_core::night::local_time(chrono::Utc::now(), &tz),
+            12,
+        );
+        let mut to_reserve = Vec::new();
 
         let admin_password = random_password(&mut rng);
         let admin =
@@ -206,10 +214,15 @@ pub fn populate(conn: &mut Connection, clients_wanted: u32, seed: u64) -> Result
             } else if samples.iter().filter(|s| s.1 == "no_open_enrollment").count() < 5 {
                 samples.push((code.clone(), "no_open_enrollment"));
             }
-            if roll % 3 == 0 && shelter_guests < 70 {
+            if roll % 3 != 0 && to_reserve.len() < 2 && i % 97 != 0 {
+                to_reserve.push(client);
+            }
+            if roll % 3 == 0 && shelter_guests < SHELTER_BEDS {
                 // Shelter guests came three nights ago and slept there the first two nights
-                // (older stays would have been auto-exited for want of bed nights); the night
-                // now under way, whichever side of the cutover it is, has no bed night yet.
+                // (older stays would have been auto-exited for want of bed nights), each given
+                // a bed; most came back last night too, so their beds are held for them
+                // tonight until the release time. The night now under way, whichever side of
+                // the cutover it is, has no bed night yet.
                 shelter_guests += 1;
                 let entry = today - Days::new(3);
                 let enrollment = enrollments::insert(
@@ -222,7 +235,12 @@ pub fn populate(conn: &mut Connection, clients_wanted: u32, seed: u64) -> Result
                         relationship_to_hoh: 1,
                     },
                 )?;
-                for night in [entry, entry + Days::new(1)] {
+                let mut nights = vec![entry, entry + Days::new(1)];
+                let last_night = tonight - Days::new(1);
+                if shelter_guests <= SHELTER_BEDS * 3 / 5 && !nights.contains(&last_night) {
+                    nights.push(last_night);
+                }
+                for night in nights {
                     let bed_night = services::NewService {
                         client_id: client.0,
                         enrollment_id: enrollment,
@@ -247,6 +265,12 @@ pub fn populate(conn: &mut Connection, clients_wanted: u32, seed: u64) -> Result
                 samples.push((code.clone(), "barred"));
             }
         }
+        // Two guests have a bed reserved for tonight and tomorrow night, at the end of Dorm B.
+        let beds = crate::store::beds::list(tx, shelter.0)?;
+        for (client, bed) in to_reserve.into_iter().zip(beds.iter().rev()) {
+            let nights = (tonight, tonight + Days::new(1));
+            crate::store::beds::hold(tx, shelter.0, bed.id, Some(client), nights, Some(admin))?;
+        }
         samples.push(("8800099999901".to_owned() + "0", "misread"));
         samples.push(("LEGACY-4455".to_owned(), "unknown_card"));
 
@@ -263,6 +287,35 @@ pub fn populate(conn: &mut Connection, clients_wanted: u32, seed: u64) -> Result
             sample_cards: samples,
         })
     })
+}
+
+/// Beds of the demo shelter: two dorms of ten.
+const SHELTER_BEDS: u32 = 20;
+
+/// The shelter's beds (Dorm A for anyone, Dorm B for women), with a few attributes, and its
+/// release time: a returning guest's bed is held for them until 21:00.
+fn add_beds(tx: &Connection, shelter: crate::store::ProgramId) -> Result<(), StoreError> {
+    for (dorm, letter, always) in [("Dorm A", 'A', ""), ("Dorm B", 'B', "women only")] {
+        for n in 1..=SHELTER_BEDS / 2 {
+            let mut attributes: Vec<&str> = Vec::new();
+            if n % 2 == 1 {
+                attributes.push("bottom bunk");
+            }
+            if n == SHELTER_BEDS / 2 {
+                attributes.push("accessible");
+            }
+            if !always.is_empty() {
+                attributes.push(always);
+            }
+            let bed = crate::store::beds::NewBed {
+                name: format!("{letter}{n}"),
+                group: dorm.to_owned(),
+                attributes: attributes.join(", "),
+            };
+            crate::store::beds::add(tx, shelter, &bed)?;
+        }
+    }
+    crate::store::beds::set_release_time(tx, shelter, Some(21 * 60))
 }
 
 fn random_password(rng: &mut StdRng) -> String {
@@ -367,7 +420,18 @@ mod tests {
             )),
             0
         );
-        assert!(count("SELECT COUNT(*) FROM services") > 40);
+        assert!(count("SELECT COUNT(*) FROM services") >= 40);
+        // Every bed night has a bed, and no bed is given twice a night.
+        assert_eq!(count("SELECT COUNT(*) FROM services WHERE bed_id IS NULL"), 0);
+        assert_eq!(
+            count(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM services
+                 GROUP BY bed_id, date_provided HAVING COUNT(*) > 1)"
+            ),
+            0
+        );
+        assert_eq!(count("SELECT COUNT(*) FROM beds"), 20);
+        assert_eq!(count("SELECT COUNT(*) FROM bed_holds"), 2);
         assert_eq!(count("SELECT COUNT(*) FROM stations"), 1);
         assert!(demo.token.starts_with("sls_"));
         assert!(demo.sample_cards.iter().any(|c| c.1 == "replaced_card"));

@@ -61,6 +61,7 @@
     sound(v.class);
     const tr = document.createElement("tr"); tr.dataset.verdict = v.verdict;
     const cells = [v.time, code, null, v.label, v.detail];
+    if (entries.dataset.beds) cells.push(v.bed || "");
     cells.forEach((t, i) => {
       const td = document.createElement("td");
       if (i === 2 && v.client_id) { const a = document.createElement("a"); a.href = "/clients/" + v.client_id; a.textContent = v.display_name; td.appendChild(a); }

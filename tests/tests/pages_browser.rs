@@ -74,6 +74,7 @@ async fn every_page_passes_axe_and_fits_a_phone() {
         ("web-batch".into(), web_batch),
         ("station-batch".into(), format!("{base}/batches/{station_batch}")),
         ("quick".into(), format!("{base}/quick-services")),
+        ("beds".into(), format!("{base}/beds")),
         ("reports".into(), format!("{base}/reports")),
         ("cards-bulk".into(), format!("{base}/cards/bulk")),
         ("print-jobs".into(), format!("{base}/print-jobs")),

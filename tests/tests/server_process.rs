@@ -1,5 +1,5 @@
 //! End to end with the real `scanline-server` binary: the demo command, admin CLI refusals that
-//! change nothing, and kill -9 while stations upload.
+//! change nothing, the bed commands, and kill -9 while stations upload.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -241,6 +241,101 @@ fn cli_refusals_are_clear_and_change_nothing() {
         "not admin",
     );
     assert_eq!(dump(&db), before, "a refused command changed the database");
+}
+
+#[test]
+fn bed_commands_keep_a_board_and_refusals_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("beds.db");
+    let ok = |args: &[&str]| {
+        let (ok, out, err) = server_cli(&db, args);
+        assert!(ok, "{args:?}: {err}");
+        out
+    };
+    ok(&["org", "add", "--name", "North", "--time-zone", "America/New_York"]);
+    ok(&["program", "add", "--org", "North", "--name", "Shelter", "--project-type", "1"]);
+    ok(&["program", "add", "--org", "North", "--name", "Meals", "--project-type", "6"]);
+    ok(&["service-type", "add", "--program", "Shelter", "--name", "Bed", "--record-type", "200"]);
+    ok(&["client", "add", "--org", "North", "--first", "Ida", "--last", "Ibarra"]);
+    let bed = |args: &[&str]| ok(&[&["bed"][..], args].concat());
+    let out = bed(&[
+        "add",
+        "--program",
+        "Shelter",
+        "--name",
+        "A1",
+        "--group",
+        "Dorm A",
+        "--attributes",
+        "bottom bunk, accessible",
+    ]);
+    assert_eq!(out, "bed 1\n");
+    assert_eq!(bed(&["add", "--program", "1", "--name", "A2"]), "bed 2\n");
+    assert_eq!(
+        bed(&["list", "--program", "Shelter"]),
+        "1\tA1\tDorm A\tbottom bunk, accessible\n2\tA2\t\t\n"
+    );
+    assert!(bed(&["release-time", "--program", "Shelter", "--at", "21:00"]).contains("21:00"));
+    let out = bed(&[
+        "hold",
+        "--program",
+        "Shelter",
+        "--bed",
+        "1",
+        "--client",
+        "1",
+        "--first",
+        "2026-12-01",
+        "--last",
+        "2026-12-03",
+    ]);
+    assert_eq!(out, "hold 1\n");
+    assert_eq!(
+        bed(&["hold-all", "--program", "Shelter", "--night", "2026-12-02"]),
+        "1 beds held on 2026-12-02\n"
+    );
+    let before = dump(&db);
+
+    let refuse = |args: &[&str], says: &str| {
+        let (ok, _, err) = server_cli(&db, &[&["bed"][..], args].concat());
+        assert!(!ok, "{args:?} should fail");
+        assert!(err.contains(says), "{args:?}: expected {says:?} in {err:?}");
+    };
+    refuse(&["add", "--program", "Meals", "--name", "M1"], "records no bed nights");
+    refuse(&["add", "--program", "Shelter", "--name", "A1"], "already has a bed named A1");
+    refuse(&["add", "--program", "Shelter", "--name", " "], "must not be empty");
+    refuse(&["add", "--program", "Nowhere", "--name", "Z"], "no program");
+    refuse(&["release-time", "--program", "Shelter", "--at", "24:30"], "not a time of day");
+    let hold = |bed: &str, first: &str, last: &str| {
+        ["hold", "--program", "Shelter", "--bed", bed, "--first", first, "--last", last]
+            .map(str::to_owned)
+            .to_vec()
+    };
+    let refuse_hold = |args: Vec<String>, says: &str| {
+        refuse(&args.iter().map(String::as_str).collect::<Vec<_>>(), says);
+    };
+    refuse_hold(hold("1", "2026-12-02", "2026-12-02"), "already held");
+    refuse_hold(hold("9", "2026-12-05", "2026-12-05"), "no bed 9");
+    refuse_hold(hold("2", "2026-12-05", "2026-12-01"), "before the first");
+    refuse_hold(hold("2", "2026-12-01", "2027-02-01"), "at most 31 nights");
+    refuse_hold(hold("2", "1850-12-01", "1850-12-01"), "between 1900 and 2100");
+    refuse(
+        &["hold", "--program", "Shelter", "--bed", "2", "--client", "99", "--first", "2026-12-09"],
+        "no client number 99",
+    );
+    refuse(&["hold", "--program", "Shelter", "--bed", "2", "--first", "tonight"], "invalid value");
+    refuse(&["retire", "--program", "Shelter", "--bed", "7"], "no bed 7");
+    refuse(&["release", "--program", "Shelter", "--hold", "42"], "no hold 42");
+    refuse(&["hold-all", "--program", "Shelter", "--night", "2200-01-01"], "between 1900");
+    assert_eq!(dump(&db), before, "a refused bed command changed the database");
+
+    assert_eq!(
+        bed(&["release-all", "--program", "Shelter", "--night", "2026-12-02"]),
+        "2 holds released on 2026-12-02\n"
+    );
+    assert!(bed(&["release-time", "--program", "Shelter", "--at", "none"]).contains("no beds"));
+    assert_eq!(bed(&["retire", "--program", "Shelter", "--bed", "2"]), "bed 2 retired\n");
+    assert_eq!(bed(&["list", "--program", "Shelter"]), "1\tA1\tDorm A\tbottom bunk, accessible\n");
 }
 
 /// Several stations upload while the server is killed with SIGKILL; after a restart, every

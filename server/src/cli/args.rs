@@ -60,6 +60,9 @@ pub enum Command {
     /// Bars.
     #[command(subcommand)]
     Bar(BarCmd),
+    /// Beds of a night-by-night program, and the holds staff put on them.
+    #[command(subcommand)]
+    Bed(BedCmd),
     /// Scanner stations.
     #[command(subcommand)]
     Station(StationCmd),
@@ -286,6 +289,80 @@ pub enum BarCmd {
         bar: i64,
         #[arg(long)]
         last_day: NaiveDate,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BedCmd {
+    /// Add a bed at the end of the program's board; prints its id.
+    Add {
+        /// Program id or name.
+        #[arg(long)]
+        program: String,
+        /// What staff and guests call it: "A1".
+        #[arg(long)]
+        name: String,
+        /// Where it is: "Dorm A".
+        #[arg(long, default_value = "")]
+        group: String,
+        /// What matters at the door, comma-separated: "bottom bunk, accessible".
+        #[arg(long, default_value = "")]
+        attributes: String,
+    },
+    /// The program's beds in use: id, name, group, attributes.
+    List {
+        #[arg(long)]
+        program: String,
+    },
+    /// Take a bed out of use; the nights slept in it stay, its holds are released.
+    Retire {
+        #[arg(long)]
+        program: String,
+        #[arg(long)]
+        bed: i64,
+    },
+    /// Until when a returning guest's bed is held for them: HH:MM, or "none".
+    ReleaseTime {
+        #[arg(long)]
+        program: String,
+        #[arg(long)]
+        at: String,
+    },
+    /// Hold a bed for nights FIRST..=LAST, for a guest (a reservation) or for no one.
+    Hold {
+        #[arg(long)]
+        program: String,
+        #[arg(long)]
+        bed: i64,
+        /// The guest's client number; none for a hold with no one named.
+        #[arg(long)]
+        client: Option<u32>,
+        #[arg(long)]
+        first: NaiveDate,
+        /// The last night held; the first when omitted.
+        #[arg(long)]
+        last: Option<NaiveDate>,
+    },
+    /// Hold every bed nobody has or holds on a night (a cold-weather surge); prints how many.
+    HoldAll {
+        #[arg(long)]
+        program: String,
+        #[arg(long)]
+        night: NaiveDate,
+    },
+    /// Release one hold.
+    Release {
+        #[arg(long)]
+        program: String,
+        #[arg(long)]
+        hold: i64,
+    },
+    /// Release every hold covering a night; prints how many.
+    ReleaseAll {
+        #[arg(long)]
+        program: String,
+        #[arg(long)]
+        night: NaiveDate,
     },
 }
 

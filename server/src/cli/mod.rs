@@ -1,9 +1,11 @@
 //! The admin command line of `scanline-server`: `args` declares every command, and each runs
 //! as one function (`serve` in `crate::serve`, the server's upkeep in `ops`, the records of
-//! DESIGN §3 in `records`, HMIS interchange in `crate::hmis::cli`). Every write runs in one
-//! IMMEDIATE transaction, so a bad argument leaves the database exactly as it was.
+//! DESIGN §3 in `records`, beds and holds (§16) in `beds`, HMIS interchange in
+//! `crate::hmis::cli`). Every write runs in one IMMEDIATE transaction, so a bad argument
+//! leaves the database exactly as it was.
 
 mod args;
+mod beds;
 mod ops;
 mod records;
 
@@ -41,6 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Exit(a) => records::exit(&mut open(path)?, &a),
         Command::Card(cmd) => records::card(&mut open(path)?, cmd),
         Command::Bar(cmd) => records::bar(&mut open(path)?, cmd),
+        Command::Bed(cmd) => beds::run(&mut open(path)?, cmd),
         Command::Station(cmd) => records::station(&mut open(path)?, cmd),
         Command::User(cmd) => records::user(&mut open(path)?, cmd),
     }

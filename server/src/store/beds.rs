@@ -69,9 +69,24 @@ pub struct NewBed {
     pub attributes: String,
 }
 
+/// A program that records bed nights, the only kind that has beds.
+pub fn bed_program(conn: &Connection, program: ProgramId) -> StoreResult<ProgramRules> {
+    let rules = super::programs::get_rules(conn, program)?;
+    let nightly = super::programs::service_types_of(conn, &[rules.id])?
+        .iter()
+        .any(scanline_core::domain::ServiceTypeRules::is_bed_night);
+    if !nightly {
+        return Err(StoreError::Invalid(format!(
+            "{} records no bed nights: only a night-by-night program has beds",
+            rules.name
+        )));
+    }
+    Ok(rules)
+}
+
 /// Adds a bed at the end of the program's board; returns its id.
 pub fn add(conn: &Connection, program: ProgramId, b: &NewBed) -> StoreResult<BedId> {
-    let rules = super::programs::get_rules(conn, program)?;
+    let rules = bed_program(conn, program)?;
     let name = required_text("the bed's name", &b.name, 40)?;
     let group = b.group.trim();
     if group.chars().count() > 40 {
@@ -148,6 +163,19 @@ pub fn parse_release_time(s: &str) -> StoreResult<u16> {
     Ok(u16::try_from(chrono::Timelike::num_seconds_from_midnight(&t) / 60).unwrap_or(0))
 }
 
+/// A night given by staff: between 1900 and 2100, like every date typed in (DESIGN §13).
+pub fn night_in_range(night: NaiveDate) -> StoreResult<NaiveDate> {
+    scanline_core::bounds::calendar("night", night).map_err(|_| {
+        StoreError::Invalid(format!("the night {night} is not between 1900 and 2100"))
+    })?;
+    Ok(night)
+}
+
+/// Minutes after midnight as a wall clock: "21:00".
+pub fn clock_text(minutes: u16) -> String {
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
 fn hold_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BedHold> {
     Ok(BedHold {
         id: r.get(0)?,
@@ -187,9 +215,7 @@ pub fn hold(
 ) -> StoreResult<i64> {
     let (first, last) = nights;
     for d in [first, last] {
-        scanline_core::bounds::calendar("night", d).map_err(|_| {
-            StoreError::Invalid(format!("the night {d} is not between 1900 and 2100"))
-        })?;
+        night_in_range(d)?;
     }
     if last < first {
         return Err(StoreError::Invalid(format!(
@@ -227,7 +253,7 @@ pub fn hold_all_empty(
     night: NaiveDate,
     by: Option<i64>,
 ) -> StoreResult<usize> {
-    let f = night_facts(conn, rules, night, None, None)?;
+    let f = night_facts(conn, rules, night_in_range(night)?, None, None)?;
     let empty: Vec<BedId> =
         beds::board(&f).into_iter().filter(|(_, u)| *u == BedUse::Free).map(|(id, _)| id).collect();
     for &bed in &empty {
@@ -264,7 +290,9 @@ pub fn release_all(
              WHERE released_at IS NULL AND first_night <= :n AND last_night >= :n
                AND bed_id IN (SELECT id FROM beds WHERE program_id = :p)",
         )?
-        .execute(named_params! {":at": now(), ":by": by, ":n": night, ":p": program})?)
+        .execute(named_params! {
+            ":at": now(), ":by": by, ":n": night_in_range(night)?, ":p": program,
+        })?)
 }
 
 /// Who had which bed in the program on a night (posted bed nights and accepted entries not yet

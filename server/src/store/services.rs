@@ -51,12 +51,14 @@ pub fn add(conn: &Connection, s: &NewService, as_of: DateTime<Utc>) -> StoreResu
     }
     conn.prepare_cached(
         "INSERT INTO services (enrollment_id, client_id, program_id, service_type_id, date_provided,
-             units, unit_value, created_by, created_at)
-         VALUES (:e, :c, :p, :st, :d, :units, :value, :user, :at)",
+             units, unit_value, created_by, created_at, bed_id)
+         VALUES (:e, :c, :p, :st, :d, :units, :value, :user, :at, :bed)",
     )?
     .execute(named_params! {
         ":e": e.id, ":c": s.client_id, ":p": e.program_id, ":st": st.id, ":d": s.date,
         ":units": s.units, ":value": st.unit_value, ":user": s.user_id, ":at": now(),
+        // A bed night added at the desk is given a bed like a scan at the door.
+        ":bed": j.bed_id.filter(|_| st.is_bed_night()),
     })?;
     Ok(conn.last_insert_rowid())
 }

@@ -33,6 +33,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/batches/{uuid}", get(review))
         .route("/batches/{uuid}/scan", post(scan))
         .route("/batches/{uuid}/entries/{entry}/delete", post(delete_entry))
+        .route("/batches/{uuid}/entries/{entry}/bed", post(give_bed))
         .route("/batches/{uuid}/revalidate", post(revalidate))
         .route("/batches/{uuid}/post", post(post_services))
 }
@@ -155,6 +156,8 @@ struct EntryLine<'a> {
     class: &'static str,
     /// When it was scanned, in the organization's time zone.
     time: String,
+    /// Whether staff may give it another bed here: unposted, accepted or `bed_taken`.
+    give_bed: bool,
 }
 
 /// How many entries of one verdict a batch holds, for the counts above the list.
@@ -193,6 +196,11 @@ struct ReviewPage<'a> {
     revalidated: Option<&'a [String]>,
     /// Guests the batch served without a card and without a record.
     anonymous: u32,
+    /// The program has beds: the list shows each entry's.
+    has_beds: bool,
+    /// (id, name) of the beds free on the batch's night, for "Give bed".
+    free_beds: &'a [(i64, String)],
+    saved: Option<&'static str>,
 }
 
 /// The review's filter and page, from the address.
@@ -202,6 +210,8 @@ struct ReviewQuery {
     show: String,
     #[serde(default)]
     page: Option<usize>,
+    #[serde(default)]
+    saved: String,
 }
 
 async fn review(
@@ -250,16 +260,18 @@ async fn render_review(
 ) -> WebResult<Response> {
     let viewer = session.viewer.clone();
     let u = uuid.clone();
-    let (batch, org, program, entries, zone, anonymous) = state
+    let (batch, org, program, entries, zone, anonymous, beds) = state
         .db
         .read(move |conn| {
             let (batch, org, program) = visible_batch(conn, &viewer, &u)?;
             let entries = batches::review(conn, &batch)?;
             let zone = crate::store::orgs::time_zone(conn, org)?;
             let anonymous = batches::anonymous(conn, &batch)?;
-            Ok::<_, StoreError>((batch, org, program, entries, zone, anonymous))
+            let beds = free_beds(conn, &batch)?;
+            Ok::<_, StoreError>((batch, org, program, entries, zone, anonymous, beds))
         })
         .await??;
+    let (has_beds, free_beds) = beds;
     let show = match q.show.as_str() {
         "" | "all" => "all",
         "flagged" => "flagged",
@@ -288,6 +300,10 @@ async fn render_review(
             label: e.verdict.staff_label(),
             class: class_word(e.verdict),
             time: local_time(e.scanned_at, zone, batch.service_date),
+            give_bed: has_beds
+                && !e.posted
+                && !e.deleted
+                && matches!(e.verdict, Verdict::Accepted | Verdict::BedTaken),
         })
         .collect();
     let (summary, revalidated) = match &outcome {
@@ -314,6 +330,9 @@ async fn render_review(
         pages,
         revalidated,
         anonymous,
+        has_beds,
+        free_beds: &free_beds,
+        saved: super::saved_words(&q.saved),
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -393,6 +412,16 @@ async fn scan(
     let v = &v[0];
     if wants_json(&headers) {
         let served_on = v.service_date;
+        let bed = v.bed_id;
+        let bed_name = match bed {
+            Some(b) => {
+                state
+                    .db
+                    .read(move |conn| crate::store::beds::get(conn, program, b).map(|b| b.name))
+                    .await??
+            }
+            None => String::new(),
+        };
         let (name, alerts) = match v.client_id {
             Some(c) => {
                 state
@@ -424,6 +453,7 @@ async fn scan(
             "uuid": v.uuid, "verdict": v.verdict, "label": v.verdict.staff_label(),
             "class": class_word(v.verdict), "display_name": name, "detail": v.detail,
             "client_id": v.client_id, "time": local_time(now, zone, day), "alerts": alerts,
+            "bed": bed_name,
         }))
         .into_response());
     }
@@ -463,6 +493,56 @@ async fn delete_entry(
         return Ok(Json(json!({ "deleted": entry })).into_response());
     }
     Ok(Redirect::to(&format!("/batches/{uuid}")).into_response())
+}
+
+/// Whether the batch's program has beds, and the beds free on the batch's night (nobody has,
+/// holds or is coming back to them).
+fn free_beds(
+    conn: &rusqlite::Connection,
+    batch: &BatchRow,
+) -> Result<(bool, Vec<(i64, String)>), StoreError> {
+    let rules = programs::get_rules(conn, ProgramId(batch.program_id))?;
+    let facts = crate::store::beds::night_facts(conn, &rules, batch.service_date, None, None)?;
+    let free = scanline_core::beds::board(&facts)
+        .into_iter()
+        .filter(|(_, u)| *u == scanline_core::beds::BedUse::Free)
+        .filter_map(|(id, _)| facts.beds.iter().find(|b| b.id == id))
+        .map(|b| (b.id, b.name.clone()))
+        .collect();
+    Ok((!facts.beds.is_empty(), free))
+}
+
+#[derive(Deserialize)]
+struct BedForm {
+    csrf: String,
+    bed: String,
+}
+
+/// Gives an unposted entry another bed ("Give bed"): a `bed_taken` entry becomes accepted; a
+/// bed another guest already has that night is refused and nothing changes.
+async fn give_bed(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Path((uuid, entry)): Path<(String, String)>,
+    Form(form): Form<BedForm>,
+) -> WebResult<Response> {
+    check_csrf(&session, &form.csrf)?;
+    let entry: Uuid = entry.parse().map_err(|_| WebError::NotFound)?;
+    let bed: i64 =
+        form.bed.trim().parse().map_err(|_| WebError::Invalid("Choose a bed to give.".into()))?;
+    change(&state, &session.viewer, &uuid, move |tx, batch, user| {
+        let v = batches::set_bed(tx, batch, entry, bed)?;
+        crate::store::audit::record(
+            tx,
+            Actor::User(user),
+            "give_bed",
+            v.client_id,
+            &format!("entry {entry}"),
+            &format!("bed {bed}: {}", v.verdict.as_str()),
+        )
+    })
+    .await?;
+    Ok(Redirect::to(&format!("/batches/{uuid}?saved=bed_given")).into_response())
 }
 
 async fn revalidate(

@@ -9,6 +9,7 @@ pub mod assets;
 pub mod auth;
 pub mod bars;
 pub mod batches;
+pub mod beds;
 pub mod cards;
 pub mod clients;
 pub mod hmis;
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .merge(clients::router())
         .merge(bars::router())
         .merge(batches::router())
+        .merge(beds::router())
         .merge(admin::router())
         .merge(quick::router())
         .merge(photos::router())
@@ -154,6 +156,14 @@ pub(crate) fn saved_words(key: &str) -> Option<&'static str> {
         }
         "alert_ended" => "Saved: the alert was ended.",
         "hmis_organization" => "Saved: the organization's HMIS settings.",
+        "bed_added" => "Saved: the bed was added to the board.",
+        "bed_retired" => "Saved: the bed was retired and its holds released.",
+        "release_time" => "Saved: the release time for returning guests' beds.",
+        "bed_reserved" => "Saved: the bed was reserved for the guest.",
+        "beds_held" => "Saved: every empty bed is held for the night.",
+        "hold_released" => "Saved: the hold was released; the bed is free again.",
+        "holds_released" => "Saved: every hold on the night was released.",
+        "bed_given" => "Saved: the entry was given the bed and judged again.",
         _ => return None,
     })
 }

@@ -73,6 +73,10 @@ pub struct EntryRow {
     pub deleted: bool,
     /// Reached the server after the batch was closed.
     pub late: bool,
+    /// The bed given (or asked for, when `bed_taken`), in a program with beds.
+    pub bed_id: Option<i64>,
+    /// That bed's name; empty when there is none.
+    pub bed_name: String,
 }
 
 /// A batch's entries for review, newest first.
@@ -80,8 +84,9 @@ pub fn review(conn: &Connection, batch: &BatchRow) -> StoreResult<Vec<EntryRow>>
     let mut stmt = conn.prepare_cached(
         "SELECT e.uuid, e.code, e.client_id, COALESCE(c.first_name || ' ' || c.last_name, ''),
              e.verdict, e.detail, e.scanned_at, e.posted_at IS NOT NULL,
-             e.deleted_at IS NOT NULL, e.late
+             e.deleted_at IS NOT NULL, e.late, e.bed_id, COALESCE(b.name, '')
          FROM batch_entries e LEFT JOIN clients c ON c.id = e.client_id
+             LEFT JOIN beds b ON b.id = e.bed_id
          WHERE e.batch_id = :b ORDER BY e.scanned_at DESC, e.id DESC",
     )?;
     let rows = stmt.query_map(named_params! {":b": batch.id}, |r| {
@@ -97,6 +102,8 @@ pub fn review(conn: &Connection, batch: &BatchRow) -> StoreResult<Vec<EntryRow>>
             posted: r.get(7)?,
             deleted: r.get(8)?,
             late: r.get(9)?,
+            bed_id: r.get(10)?,
+            bed_name: r.get(11)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

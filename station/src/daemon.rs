@@ -105,6 +105,10 @@ pub async fn start(loaded: Loaded, with_stdin: bool) -> anyhow::Result<Running> 
         events,
         conn: Arc::new(Mutex::new(kiosk_conn)),
         templates: config.batch_templates.iter().map(|t| t.name.clone()).collect(),
+        first_template: config
+            .batch_templates
+            .first()
+            .map(|t| (t.program_id, t.service_type_ids.clone())),
         photos: kiosk::PhotoSource {
             http,
             base: config.server.url.clone(),

@@ -42,6 +42,8 @@ pub struct KioskState {
     /// A read connection for status and the review list.
     pub conn: Arc<Mutex<Connection>>,
     pub templates: Vec<String>,
+    /// The program and service types of the first template: the batch a first scan starts.
+    pub first_template: Option<(i64, Vec<i64>)>,
     /// Where client photos come from: the server, while it is reachable.
     pub photos: PhotoSource,
 }
@@ -343,7 +345,8 @@ async fn delete(
 
 /// Tonight's beds at a glance: each with who has or holds it (staff screen only).
 async fn beds(State(state): State<KioskState>) -> Response {
-    match read(&state, |c| crate::store::beds::tonight(c, crate::clock::now())).await {
+    let first = state.first_template.clone();
+    match read(&state, move |c| crate::store::beds::tonight(c, crate::clock::now(), first)).await {
         Ok(t) => Json(t).into_response(),
         Err(r) => r,
     }

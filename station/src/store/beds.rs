@@ -203,20 +203,23 @@ pub struct Tonight {
     pub beds: Vec<BoardBed>,
 }
 
-/// The board of the open batch's program at `now`; `None` when it has no beds.
+/// The board at `now` of the open batch's program, or before any batch of `first` (the
+/// program and service types the first scan's batch will have); `None` when it has no beds.
 pub fn tonight(
     conn: &Connection,
     now: chrono::DateTime<chrono::Utc>,
+    first: Option<(i64, Vec<i64>)>,
 ) -> StoreResult<Option<Tonight>> {
-    let Some(batch) = super::batches::latest(conn)? else { return Ok(None) };
+    let batch = super::batches::latest(conn)?.map(|b| (b.program_id, b.service_type_ids));
+    let Some((program_id, service_type_ids)) = batch.or(first) else { return Ok(None) };
     let rules = match super::roster::rules(conn) {
         Ok(r) => r,
         Err(super::StoreError::NoRoster) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let Some(program) = rules.program(batch.program_id) else { return Ok(None) };
+    let Some(program) = rules.program(program_id) else { return Ok(None) };
     let nights = rules
-        .service_types_of(&batch.service_type_ids)
+        .service_types_of(&service_type_ids)
         .iter()
         .any(scanline_core::domain::ServiceTypeRules::is_bed_night);
     if !nights {

@@ -145,7 +145,7 @@ fn open_to(u: BedUse, client: ClientId) -> bool {
 /// The bed for `client` tonight. A bed asked for is given unless another guest already has it
 /// tonight (staff may give a held bed on purpose). Otherwise, in this order: a bed reserved for
 /// the guest, their usual bed if it is open to them, the next open bed in the usual bed's
-/// group, the next open bed.
+/// group, the next open bed; among those, a bed without attributes first.
 pub fn place(f: &BedFacts, client: ClientId) -> Placement {
     if let Some(asked) = f.asked.filter(|id| f.beds.iter().any(|b| b.id == *id)) {
         return match use_of(f, asked) {
@@ -164,12 +164,18 @@ pub fn place(f: &BedFacts, client: ClientId) -> Placement {
     if let Some(usual) = f.usual.filter(|&u| open(u)) {
         return Placement::Bed(usual);
     }
+    // Beds with attributes (accessible, women only, bottom bunk) go last, so they stay for the
+    // guests staff give them to.
     let usual_group = f.usual.and_then(|u| f.beds.iter().find(|b| b.id == u)).map(|b| &b.group);
-    let in_group = f.beds.iter().find(|b| Some(&b.group) == usual_group && open(b.id));
-    match in_group.or_else(|| f.beds.iter().find(|b| open(b.id))) {
-        Some(b) => Placement::Bed(b.id),
-        None => Placement::NoBed,
-    }
+    let in_group = |b: &&Bed| Some(&b.group) == usual_group;
+    let plain = |b: &&Bed| b.attributes.is_empty();
+    let open_beds = || f.beds.iter().filter(|b| open(b.id));
+    let next = open_beds()
+        .find(|b| in_group(b) && plain(b))
+        .or_else(|| open_beds().find(in_group))
+        .or_else(|| open_beds().find(plain))
+        .or_else(|| open_beds().next());
+    next.map_or(Placement::NoBed, |b| Placement::Bed(b.id))
 }
 
 /// Beds nobody has or holds tonight.
@@ -200,6 +206,23 @@ mod tests {
 
     fn occ(bed_id: BedId, client_id: ClientId) -> Occupant {
         Occupant { bed_id, client_id }
+    }
+
+    #[test]
+    fn beds_with_attributes_are_proposed_last() {
+        let mut b = beds(4);
+        b[0].attributes = vec!["accessible".into()];
+        b[2].attributes = vec!["women only".into()];
+        let mut f = BedFacts { beds: b, ..BedFacts::default() };
+        assert_eq!(place(&f, 7), Placement::Bed(2));
+        f.usual = Some(3);
+        f.tonight.push(occ(3, 8));
+        assert_eq!(place(&f, 7), Placement::Bed(4), "the usual dorm's plain bed");
+        f.tonight.extend([occ(2, 9), occ(4, 10)]);
+        assert_eq!(place(&f, 7), Placement::Bed(1), "when nothing else is open");
+        f.usual = Some(1);
+        f.tonight.clear();
+        assert_eq!(place(&f, 7), Placement::Bed(1), "the guest's usual bed, attributes or not");
     }
 
     #[test]

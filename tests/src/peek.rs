@@ -109,6 +109,24 @@ impl ServerDb {
             .unwrap()
     }
 
+    /// Current cards of clients with an open enrollment in a program, in card order.
+    pub fn enrolled_cards(&self, program: i64) -> Vec<String> {
+        self.0
+            .prepare(
+                "SELECT k.code FROM cards k
+                 WHERE k.replaced_by IS NULL AND k.revoked_at IS NULL AND EXISTS (
+                     SELECT 1 FROM enrollments e WHERE e.client_id = k.client_id
+                       AND e.program_id = ?1 AND e.exit_date IS NULL)
+                   AND NOT EXISTS (SELECT 1 FROM bars b WHERE b.client_id = k.client_id)
+                 ORDER BY k.code",
+            )
+            .unwrap()
+            .query_map([program], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
     /// The bed nights of a night in a program, posted as services: (client, bed).
     pub fn posted_beds(&self, program: i64, night: &str) -> Vec<(i64, Option<i64>)> {
         self.0

@@ -27,6 +27,26 @@ pub struct Bed {
     pub position: i64,
 }
 
+impl Bed {
+    /// A bed as a database row holds it: the attributes joined by commas (no attribute holds
+    /// one: staff type them comma-separated).
+    pub fn from_stored(
+        (id, program_id): (BedId, ProgramId),
+        (name, group): (String, String),
+        attributes: &str,
+        position: i64,
+    ) -> Self {
+        let attributes =
+            attributes.split(',').filter(|a| !a.is_empty()).map(str::to_owned).collect();
+        Self { id, program_id, name, group, attributes, position }
+    }
+
+    /// The attributes as a database row holds them.
+    pub fn stored_attributes(&self) -> String {
+        self.attributes.join(",")
+    }
+}
+
 /// A bed staff hold for a night or several: for a named guest (a reservation), or for no one
 /// yet (a cold-weather surge), until staff release it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,8 +6,9 @@ CREATE TABLE beds (
     program_id INTEGER NOT NULL REFERENCES programs(id),
     name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 40),
     grp TEXT NOT NULL DEFAULT '' CHECK (length(grp) <= 40),
-    -- A JSON array of short words ("bottom bunk", "accessible").
-    attributes TEXT NOT NULL DEFAULT '[]',
+    -- Short words joined by commas ("bottom bunk,accessible"); staff type them comma-separated,
+    -- so no word holds one.
+    attributes TEXT NOT NULL DEFAULT '',
     position INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL,
     retired_at TEXT

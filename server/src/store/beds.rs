@@ -19,14 +19,7 @@ const MAX_ATTRIBUTE_LEN: usize = 30;
 
 fn bed_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Bed> {
     let attributes: String = r.get(4)?;
-    Ok(Bed {
-        id: r.get(0)?,
-        program_id: r.get(1)?,
-        name: r.get(2)?,
-        group: r.get(3)?,
-        attributes: serde_json::from_str(&attributes).unwrap_or_default(),
-        position: r.get(5)?,
-    })
+    Ok(Bed::from_stored((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?), &attributes, r.get(5)?))
 }
 
 /// The beds of a program in use, in board order.
@@ -120,7 +113,7 @@ pub fn add(conn: &Connection, program: ProgramId, b: &NewBed) -> StoreResult<Bed
     )?
     .execute(named_params! {
         ":p": rules.id, ":n": name, ":g": group,
-        ":a": serde_json::to_string(&attributes).unwrap_or_else(|_| "[]".into()), ":at": now(),
+        ":a": attributes.join(","), ":at": now(),
     })?;
     Ok(conn.last_insert_rowid())
 }

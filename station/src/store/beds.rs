@@ -19,7 +19,7 @@ pub fn replace(tx: &Transaction<'_>, beds: &[Bed], holds: &[BedHold]) -> StoreRe
     for b in beds {
         add.execute(named_params! {
             ":id": b.id, ":p": b.program_id, ":n": b.name, ":g": b.group,
-            ":a": serde_json::to_string(&b.attributes).expect("words serialise"),
+            ":a": b.stored_attributes(),
             ":pos": b.position,
         })?;
     }
@@ -44,14 +44,7 @@ pub fn list(conn: &Connection, program: i64) -> StoreResult<Vec<Bed>> {
     )?;
     let rows = stmt.query_map(named_params! {":p": program}, |r| {
         let attributes: String = r.get(4)?;
-        Ok(Bed {
-            id: r.get(0)?,
-            program_id: r.get(1)?,
-            name: r.get(2)?,
-            group: r.get(3)?,
-            attributes: serde_json::from_str(&attributes).unwrap_or_default(),
-            position: r.get(5)?,
-        })
+        Ok(Bed::from_stored((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?), &attributes, r.get(5)?))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

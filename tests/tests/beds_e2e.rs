@@ -245,6 +245,18 @@ async fn twenty_beds_twenty_five_guests_two_nights_and_an_offline_bed_given_twic
         "{board}"
     );
 
+    // Staff may still give the newcomer told it is full a bed held for someone else.
+    let uuid = v["uuid"].as_str().unwrap();
+    let (status, given) = one
+        .kiosk
+        .post(&format!("/api/entries/{uuid}/bed"), &json!({ "bed_id": first_bed[18] }))
+        .await;
+    assert_eq!(status, 200, "{given}");
+    assert_eq!(
+        (given["verdict"].as_str(), given["bed_id"].as_i64()),
+        (Some("accepted"), Some(first_bed[18]))
+    );
+
     // Staff reserve the bed of guest 19 (who is not coming) for guest 21, by name.
     let reserved = first_bed[19];
     ok(

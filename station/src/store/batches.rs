@@ -385,18 +385,16 @@ pub fn open_entries(conn: &Connection, batch: &str) -> StoreResult<Vec<OpenEntry
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Gives an entry another bed. An entry already sent tells the server through the outbox.
+/// Gives an entry another bed, and tells the server through the outbox once the entry has
+/// been sent (even when an upload of it is on its way now, with the bed it had). The server's
+/// answers never replace a bed the station holds (`apply_server_verdicts`).
 pub fn set_bed(tx: &Transaction<'_>, uuid: &str, bed: i64) -> StoreResult<()> {
-    let row: Option<(String, bool)> = tx
-        .prepare_cached(
-            "UPDATE entries SET bed_id = :bed WHERE uuid = :u RETURNING batch_uuid,
-                 uploaded_at IS NOT NULL",
-        )?
-        .query_row(named_params! {":bed": bed, ":u": uuid}, |r| Ok((r.get(0)?, r.get(1)?)))
+    let batch: Option<String> = tx
+        .prepare_cached("UPDATE entries SET bed_id = :bed WHERE uuid = :u RETURNING batch_uuid")?
+        .query_row(named_params! {":bed": bed, ":u": uuid}, |r| r.get(0))
         .optional()?;
-    match row {
-        Some((batch, true)) => enqueue(tx, "bed", &batch, Some(uuid)),
-        Some(_) => Ok(()),
+    match batch {
+        Some(batch) => enqueue(tx, "bed", &batch, Some(uuid)),
         None => Err(StoreError::Invalid(format!("no entry {uuid}"))),
     }
 }
@@ -634,7 +632,7 @@ pub fn apply_server_verdicts(
     let mut set = tx.prepare_cached(
         "UPDATE entries SET server_verdict = :v, server_detail = :d, client_id = COALESCE(client_id, :c),
              uploaded_at = COALESCE(uploaded_at, :at), posted = MAX(posted, :posted),
-             bed_id = COALESCE(:bed, bed_id) WHERE uuid = :u",
+             bed_id = COALESCE(bed_id, :bed) WHERE uuid = :u",
     )?;
     let at = Utc::now();
     for v in verdicts {

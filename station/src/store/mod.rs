@@ -152,6 +152,52 @@ mod tests {
     }
 
     #[test]
+    fn work_queued_before_beds_is_kept_and_the_roster_is_taken_again() {
+        use super::batches::{self, BatchTemplate};
+        let mut conn = Connection::open_in_memory().unwrap();
+        configure(&conn).unwrap();
+        MIGRATIONS.migrations().to_version(&mut conn, 4).unwrap();
+        set_meta(&conn, "cursor", "41").unwrap();
+        let template = BatchTemplate {
+            name: "Night check-in".into(),
+            program_id: 2,
+            service_type_ids: vec![2],
+            units: None,
+            auto_post: false,
+        };
+        let day = "2026-12-01".parse().unwrap();
+        let batch = immediate(&mut conn, |tx| batches::start(tx, &template, day)).unwrap().uuid;
+        let uuid = uuid::Uuid::now_v7();
+        conn.execute(
+            "INSERT INTO entries (uuid, batch_uuid, source, code, program_id, service_date,
+                 scanned_at, verdict)
+             VALUES (?1, ?2, 'front', '88000000090011', 2, '2026-12-01',
+                 '2026-12-01T20:00:00Z', 'accepted')",
+            [uuid.to_string(), batch.clone()],
+        )
+        .unwrap();
+        migrate(&mut conn, "upgrade").unwrap();
+        // The batch still waits to be made on the server, the scan is still there to send, and
+        // the next refresh takes a whole roster, beds included.
+        let op = batches::next_op(&conn).unwrap().unwrap();
+        assert_eq!((op.kind.as_str(), op.batch_uuid.as_str()), ("create_batch", batch.as_str()));
+        let e = batches::entry(&conn, &uuid.to_string()).unwrap().unwrap();
+        assert_eq!((e.bed_id, e.verdict), (None, scanline_core::Verdict::Accepted));
+        assert_eq!(super::roster::delta_cursor(&conn).unwrap(), None);
+        // A bed staff give it now is queued for the server behind the scan.
+        immediate(&mut conn, |tx| batches::set_bed(tx, &uuid.to_string(), 3)).unwrap();
+        assert_eq!(batches::bed_of(&conn, &uuid.to_string()).unwrap(), Some(3));
+        let kinds: Vec<String> = conn
+            .prepare("SELECT kind FROM outbox ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(kinds, ["create_batch", "bed"]);
+    }
+
+    #[test]
     fn guests_counted_before_the_outbox_carried_them_are_sent_once() {
         use super::batches::{self, BatchTemplate};
         let mut conn = Connection::open_in_memory().unwrap();

@@ -270,7 +270,6 @@ const MIN_SWAPPED_LAST: usize = 3;
 
 /// Clients matching a query that the viewer may see: restricted clients only inside their own
 /// organizations. At most `limit`.
-
 pub fn search(
     conn: &Connection,
     viewer_orgs: &[i64],

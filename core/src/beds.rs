@@ -62,6 +62,14 @@ pub struct BedHold {
 }
 
 impl BedHold {
+    /// A hold as a database row holds it.
+    pub fn from_stored(
+        (id, bed_id, client_id): (i64, BedId, Option<ClientId>),
+        (first_night, last_night): (NaiveDate, NaiveDate),
+    ) -> Self {
+        Self { id, bed_id, client_id, first_night, last_night }
+    }
+
     pub fn covers(&self, night: NaiveDate) -> bool {
         self.first_night <= night && night <= self.last_night
     }

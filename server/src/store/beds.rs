@@ -170,13 +170,7 @@ pub fn clock_text(minutes: u16) -> String {
 }
 
 fn hold_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BedHold> {
-    Ok(BedHold {
-        id: r.get(0)?,
-        bed_id: r.get(1)?,
-        client_id: r.get(2)?,
-        first_night: r.get(3)?,
-        last_night: r.get(4)?,
-    })
+    Ok(BedHold::from_stored((r.get(0)?, r.get(1)?, r.get(2)?), (r.get(3)?, r.get(4)?)))
 }
 
 /// Holds on the beds of `programs` that are not released and last until `from` or later.

@@ -106,13 +106,7 @@ pub fn facts(
              WHERE first_night <= :n AND last_night >= :n ORDER BY id",
         )?
         .query_map(named_params! {":n": night}, |r| {
-            Ok(BedHold {
-                id: r.get(0)?,
-                bed_id: r.get(1)?,
-                client_id: r.get(2)?,
-                first_night: r.get(3)?,
-                last_night: r.get(4)?,
-            })
+            Ok(BedHold::from_stored((r.get(0)?, r.get(1)?, r.get(2)?), (r.get(3)?, r.get(4)?)))
         })?
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()

@@ -112,16 +112,17 @@ pub fn facts(
         .into_iter()
         .filter(|h| beds.iter().any(|b| b.id == h.bed_id))
         .collect();
-    let usual = match client {
-        Some(c) => occupants(conn, program.id, last, exclude)?
-            .into_iter()
-            .find(|o| o.client_id == c)
-            .map(|o| o.bed_id),
-        None => None,
+    // Last night's beds are read once: for the guest's usual bed, and (before the release
+    // time) for the beds held for returning guests.
+    let last_beds = if client.is_some() || !released {
+        occupants(conn, program.id, last, exclude)?
+    } else {
+        Vec::new()
     };
+    let usual = client.and_then(|c| last_beds.iter().find(|o| o.client_id == c)).map(|o| o.bed_id);
     Ok(Some(BedFacts {
         tonight: occupants(conn, program.id, night, exclude)?,
-        last_night: if released { Vec::new() } else { occupants(conn, program.id, last, exclude)? },
+        last_night: if released { Vec::new() } else { last_beds },
         holds,
         beds,
         usual,

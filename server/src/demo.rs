@@ -430,8 +430,10 @@ mod tests {
             ),
             0
         );
-        assert_eq!(count("SELECT COUNT(*) FROM beds"), 20);
-        assert_eq!(count("SELECT COUNT(*) FROM bed_holds"), 2);
+        let shelter = [demo.shelter_program];
+        assert_eq!(crate::store::beds::of_programs(&conn, &shelter).unwrap().len(), 20);
+        let holds = crate::store::beds::holds(&conn, &shelter, chrono::NaiveDate::MIN).unwrap();
+        assert_eq!(holds.len(), 2);
         assert_eq!(count("SELECT COUNT(*) FROM stations"), 1);
         assert!(demo.token.starts_with("sls_"));
         assert!(demo.sample_cards.iter().any(|c| c.1 == "replaced_card"));

@@ -59,8 +59,9 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// The Content-Security-Policy of every HTML page: scripts, styles and pictures only from this
-/// server (the webcam's picture is a `blob:`), no framing, forms post only here.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+/// server (the webcam's picture is a `blob:`), no framing, forms post only here. WebAssembly
+/// may be compiled: the camera's card-code reader is.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
     style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; \
     connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
     frame-ancestors 'none'";

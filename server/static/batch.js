@@ -79,6 +79,13 @@
     const show = entries.dataset.show;
     if (show === "all" || show === v.verdict || (show === "flagged" && v.class !== "ok")) entries.prepend(tr);
     bump("all", 1); bump(v.verdict, 1);
-    input.focus();
+    if (!camera || !camera.on()) input.focus();
+  });
+  // Scan with camera: each code read takes the typed code's path.
+  const button = document.getElementById("camera");
+  const camera = button && window.ScanlineCamera && window.ScanlineCamera.attach({
+    button, video: document.getElementById("camera-view"), status: document.getElementById("camera-state"),
+    reader: "/static/reader.wasm",
+    onCode: (code) => { document.getElementById("code").value = code; form.requestSubmit(); },
   });
 })();

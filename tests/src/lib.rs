@@ -558,6 +558,17 @@ impl Browser {
             .await
     }
 
+    /// A browser whose webcam shows a video file (Y4M, see `y4m`), allowed without asking.
+    pub async fn start_with_video(video: &Path) -> Self {
+        let file = format!("--use-file-for-fake-video-capture={}", video.display());
+        Self::launch(&[
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            &file,
+        ])
+        .await
+    }
+
     async fn launch(extra: &[&str]) -> Self {
         let port = free_port();
         let driver = Command::new("chromedriver")
@@ -662,4 +673,28 @@ impl Browser {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
+}
+
+/// A picture as an uncompressed video Chromium's fake camera plays (YUV4MPEG2, 4:2:0), the
+/// picture centred on a grey table in every frame. `width` and `height` are even.
+pub fn y4m(picture: &image::RgbImage, width: u32, height: u32, frames: u32) -> Vec<u8> {
+    let mut luma = vec![110u8; (width * height) as usize];
+    let (dx, dy) =
+        (width.saturating_sub(picture.width()) / 2, height.saturating_sub(picture.height()) / 2);
+    for (x, y, p) in picture.enumerate_pixels() {
+        let (fx, fy) = (x + dx, y + dy);
+        if fx < width && fy < height {
+            let [r, g, b] = p.0.map(u32::from);
+            luma[(fy * width + fx) as usize] = ((77 * r + 150 * g + 29 * b) >> 8) as u8;
+        }
+    }
+    let chroma = vec![128u8; (width / 2 * (height / 2)) as usize];
+    let mut out = format!("YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n").into_bytes();
+    for _ in 0..frames {
+        out.extend_from_slice(b"FRAME\n");
+        out.extend_from_slice(&luma);
+        out.extend_from_slice(&chroma);
+        out.extend_from_slice(&chroma);
+    }
+    out
 }

@@ -1,4 +1,4 @@
-//! The staff pages' style sheet and scripts, built into the binary and served from
+//! The staff pages' style sheet and scripts (and the camera's card-code reader), built into the binary and served from
 //! `/static/`, so every page can forbid inline script and style in its Content-Security-Policy
 //! (DESIGN §13). They hold no client data and may be cached briefly.
 
@@ -25,11 +25,26 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 async fn file(Path(name): Path<String>) -> Response {
-    match FILES.iter().find(|(n, _, _)| *n == name) {
-        Some((_, kind, body)) => {
-            ([(header::CONTENT_TYPE, *kind), (header::CACHE_CONTROL, "public, max-age=300")], *body)
-                .into_response()
+    const CACHE: (header::HeaderName, &str) = (header::CACHE_CONTROL, "public, max-age=300");
+    match name.as_str() {
+        "camera.js" => {
+            return (
+                [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), CACHE],
+                scanline_camera::SCRIPT,
+            )
+                .into_response();
         }
+        "reader.wasm" => {
+            return (
+                [(header::CONTENT_TYPE, scanline_camera::READER_CONTENT_TYPE), CACHE],
+                scanline_camera::READER,
+            )
+                .into_response();
+        }
+        _ => {}
+    }
+    match FILES.iter().find(|(n, _, _)| *n == name) {
+        Some((_, kind, body)) => ([(header::CONTENT_TYPE, *kind), CACHE], *body).into_response(),
         None => WebError::NotFound.into_response(),
     }
 }

@@ -75,6 +75,16 @@ pub fn router(state: KioskState) -> Router {
         .route("/api/post", post(post_services))
         .route("/api/batches", post(new_batch))
         .route("/api/photo/{client}", get(photo))
+        .route(
+            "/camera.js",
+            get(|| async {
+                asset("text/javascript; charset=utf-8", scanline_camera::SCRIPT.as_bytes())
+            }),
+        )
+        .route(
+            "/reader.wasm",
+            get(|| async { asset(scanline_camera::READER_CONTENT_TYPE, scanline_camera::READER) }),
+        )
         .with_state(state)
 }
 
@@ -87,6 +97,12 @@ fn page(html: &'static str) -> Response {
         ],
         Html(html),
     )
+        .into_response()
+}
+
+/// The camera's script and card-code reader: no client data, so they may be cached.
+fn asset(kind: &'static str, body: &'static [u8]) -> Response {
+    ([(header::CONTENT_TYPE, kind), (header::CACHE_CONTROL, "public, max-age=300")], body)
         .into_response()
 }
 

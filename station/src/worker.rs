@@ -673,6 +673,9 @@ pub fn shown_of(e: &batches::EntryView) -> Shown {
 }
 
 #[cfg(test)]
+mod equivalence;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use chrono::Days;

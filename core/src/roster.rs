@@ -178,6 +178,11 @@ impl Roster {
         self.clients.get(&id)
     }
 
+    /// A bed's name, for the verdict.
+    pub fn bed_name(&self, id: BedId) -> Option<String> {
+        self.beds.iter().find(|b| b.id == id).map(|b| b.name.clone())
+    }
+
     pub fn client_count(&self) -> usize {
         self.clients.len()
     }

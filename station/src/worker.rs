@@ -673,6 +673,7 @@ pub fn shown_of(e: &batches::EntryView) -> Shown {
 }
 
 #[cfg(test)]
+#[path = "worker/tests/equivalence.rs"]
 mod equivalence;
 
 #[cfg(test)]

@@ -30,14 +30,21 @@ async fn file(Path(name): Path<String>) -> Response {
         "camera.js" => {
             return (
                 [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), CACHE],
-                scanline_camera::SCRIPT,
+                scanline_browser::SCRIPT,
             )
                 .into_response();
         }
         "reader.wasm" => {
             return (
-                [(header::CONTENT_TYPE, scanline_camera::READER_CONTENT_TYPE), CACHE],
-                scanline_camera::READER,
+                [(header::CONTENT_TYPE, scanline_browser::WASM_CONTENT_TYPE), CACHE],
+                scanline_browser::READER,
+            )
+                .into_response();
+        }
+        "phone.wasm" => {
+            return (
+                [(header::CONTENT_TYPE, scanline_browser::WASM_CONTENT_TYPE), CACHE],
+                scanline_browser::PHONE,
             )
                 .into_response();
         }

@@ -78,12 +78,12 @@ pub fn router(state: KioskState) -> Router {
         .route(
             "/camera.js",
             get(|| async {
-                asset("text/javascript; charset=utf-8", scanline_camera::SCRIPT.as_bytes())
+                asset("text/javascript; charset=utf-8", scanline_browser::SCRIPT.as_bytes())
             }),
         )
         .route(
             "/reader.wasm",
-            get(|| async { asset(scanline_camera::READER_CONTENT_TYPE, scanline_camera::READER) }),
+            get(|| async { asset(scanline_browser::WASM_CONTENT_TYPE, scanline_browser::READER) }),
         )
         .with_state(state)
 }

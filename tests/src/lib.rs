@@ -543,6 +543,8 @@ impl Line {
 /// A chromedriver process and a session on a fresh, throwaway Chromium profile.
 pub struct Browser {
     driver: Child,
+    /// chromedriver's port, for its own commands (network conditions).
+    port: u16,
     pub client: fantoccini::Client,
     _profile: tempfile::TempDir,
 }
@@ -612,7 +614,7 @@ impl Browser {
         .connect(&format!("http://127.0.0.1:{port}"))
         .await
         .expect("a Chromium session");
-        Self { driver, client, _profile: profile }
+        Self { driver, port, client, _profile: profile }
     }
 
     /// The element's text; empty while it is missing or the page is being replaced (a
@@ -664,6 +666,27 @@ impl Browser {
         self.wait_for("h1", "the find client page", |t| t == "Find client").await;
     }
 
+    /// Takes the page's network away (`true`) or gives it back, as DevTools' "Offline" does.
+    pub async fn offline(&self, off: bool) {
+        let id = self.client.session_id().await.unwrap().expect("a session");
+        let url =
+            format!("http://127.0.0.1:{}/session/{id}/chromium/network_conditions", self.port);
+        let http = reqwest::Client::new();
+        let resp = if off {
+            let conditions = serde_json::json!({ "network_conditions": {
+                "offline": true, "latency": 0, "download_throughput": 0, "upload_throughput": 0 } });
+            http.post(url).json(&conditions).send().await
+        } else {
+            http.delete(url).send().await
+        };
+        let resp = resp.expect("chromedriver answers");
+        assert!(
+            resp.status().is_success(),
+            "network conditions: {}",
+            resp.text().await.unwrap_or_default()
+        );
+    }
+
     pub async fn body(&self) -> String {
         self.text("body").await
     }
@@ -678,23 +701,30 @@ impl Browser {
 /// A picture as an uncompressed video Chromium's fake camera plays (YUV4MPEG2, 4:2:0), the
 /// picture centred on a grey table in every frame. `width` and `height` are even.
 pub fn y4m(picture: &image::RgbImage, width: u32, height: u32, frames: u32) -> Vec<u8> {
-    let mut luma = vec![110u8; (width * height) as usize];
-    let (dx, dy) =
-        (width.saturating_sub(picture.width()) / 2, height.saturating_sub(picture.height()) / 2);
-    for (x, y, p) in picture.enumerate_pixels() {
-        let (fx, fy) = (x + dx, y + dy);
-        if fx < width && fy < height {
-            let [r, g, b] = p.0.map(u32::from);
-            luma[(fy * width + fx) as usize] = ((77 * r + 150 * g + 29 * b) >> 8) as u8;
-        }
-    }
+    y4m_clips(&[(picture, frames)], width, height, 10)
+}
+
+/// Pictures one after another, each for its number of frames, at `fps` frames a second.
+pub fn y4m_clips(clips: &[(&image::RgbImage, u32)], width: u32, height: u32, fps: u32) -> Vec<u8> {
+    let mut out = format!("YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n").into_bytes();
     let chroma = vec![128u8; (width / 2 * (height / 2)) as usize];
-    let mut out = format!("YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n").into_bytes();
-    for _ in 0..frames {
-        out.extend_from_slice(b"FRAME\n");
-        out.extend_from_slice(&luma);
-        out.extend_from_slice(&chroma);
-        out.extend_from_slice(&chroma);
+    for (picture, frames) in clips {
+        let mut luma = vec![110u8; (width * height) as usize];
+        let dx = width.saturating_sub(picture.width()) / 2;
+        let dy = height.saturating_sub(picture.height()) / 2;
+        for (x, y, p) in picture.enumerate_pixels() {
+            let (fx, fy) = (x + dx, y + dy);
+            if fx < width && fy < height {
+                let [r, g, b] = p.0.map(u32::from);
+                luma[(fy * width + fx) as usize] = ((77 * r + 150 * g + 29 * b) >> 8) as u8;
+            }
+        }
+        for _ in 0..*frames {
+            out.extend_from_slice(b"FRAME\n");
+            out.extend_from_slice(&luma);
+            out.extend_from_slice(&chroma);
+            out.extend_from_slice(&chroma);
+        }
     }
     out
 }

@@ -167,3 +167,47 @@ impl StationDb {
             .unwrap_or_default()
     }
 }
+
+/// An entry of a batch as the server holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldEntry {
+    pub uuid: String,
+    pub code: String,
+    pub verdict: String,
+    pub station_verdict: Option<String>,
+}
+
+impl ServerDb {
+    /// The entries of the batch of a UUID, in scan order.
+    pub fn batch_entries(&self, batch: &str) -> Vec<HeldEntry> {
+        self.0
+            .prepare(
+                "SELECT e.uuid, e.code, e.verdict, e.station_verdict FROM batch_entries e
+                 JOIN batches b ON b.id = e.batch_id WHERE b.uuid = ?1 ORDER BY e.scanned_at, e.id",
+            )
+            .expect("the entries")
+            .query_map([batch], |r| {
+                Ok(HeldEntry {
+                    uuid: r.get(0)?,
+                    code: r.get(1)?,
+                    verdict: r.get(2)?,
+                    station_verdict: r.get(3)?,
+                })
+            })
+            .expect("the entries")
+            .collect::<Result<_, _>>()
+            .expect("the entries")
+    }
+
+    /// Services recorded from the batch of a UUID (not deleted).
+    pub fn batch_services(&self, batch: &str) -> i64 {
+        self.0
+            .query_row(
+                "SELECT COUNT(*) FROM services s JOIN batch_entries e ON e.id = s.batch_entry_id
+                 JOIN batches b ON b.id = e.batch_id WHERE b.uuid = ?1 AND s.deleted_at IS NULL",
+                [batch],
+                |r| r.get(0),
+            )
+            .expect("the services")
+    }
+}

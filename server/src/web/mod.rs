@@ -18,6 +18,7 @@ pub mod letters;
 pub mod photos;
 pub mod quick;
 pub mod reports;
+pub mod station;
 
 use askama::Template;
 use axum::Router;
@@ -46,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .merge(cards::router())
         .merge(hmis::router())
         .merge(assets::router())
+        .merge(station::router())
 }
 
 /// The staff pages, with their error pages drawn by `error_pages`.

@@ -2,7 +2,8 @@
 //! make the phone a station, scan 20 cards by typing and 2 by camera, lose the network, scan 30
 //! more (duplicates in the offline spell among them) and reload the page while offline, get the
 //! network back: the server holds exactly those 52 entries, each with the verdict the phone
-//! showed, and Post Services makes no service twice. Signing out of the station clears it.
+//! showed, and Post Services makes no service twice. Signing out of the station, or the
+//! station being revoked, clears what the phone holds.
 
 use std::time::Duration;
 
@@ -164,10 +165,44 @@ async fn a_phone_is_a_station_that_keeps_working_offline() {
     // Leaving clears what the phone held.
     cl.find(Locator::Css("#leave")).await.unwrap().click().await.unwrap();
     b.wait_for("#setup-said", "cleared", |t| t.contains("cleared")).await;
-    let left = cl
+    let left = kept(&b).await;
+    assert_eq!(left, serde_json::json!(0), "no roster, token or scan is left on the phone");
+    b.close().await;
+}
+
+/// What the phone keeps, as a number of rows in its storage.
+async fn kept(b: &Browser) -> serde_json::Value {
+    b.client
         .execute("return new Promise((ok) => { const r = indexedDB.open('scanline-station'); r.onsuccess = () => { const t = r.result.transaction(['kv', 'scans']); const a = t.objectStore('kv').count(); const s = t.objectStore('scans').count(); t.oncomplete = () => ok(a.result + s.result); }; });", vec![])
         .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_a_phone_station_clears_what_the_phone_holds() {
+    let line = Line::start(40, false, 1).await;
+    let base = format!("http://127.0.0.1:{}", line.port);
+    let c = line.cards();
+    let b = Browser::start().await;
+    resize(&b, 390, 844).await;
+    b.sign_in_admin(&base, line.agency.dir.path()).await;
+    let cl = &b.client;
+    cl.goto(&format!("{base}/station/")).await.unwrap();
+    b.wait_for("#start", "the start form", |t| t.contains("Start station")).await;
+    cl.find(Locator::Css("#start button")).await.unwrap().click().await.unwrap();
+    b.wait_text("#link", "● Online").await;
+    type_code(&b, &c.good[0]).await;
+    b.wait_for("#counts", "sent", |t| t == "1 scan, 0 not sent yet").await;
+    assert_ne!(kept(&b).await, serde_json::json!(0));
+    let id = cl
+        .execute("return new Promise((ok) => { const r = indexedDB.open('scanline-station'); r.onsuccess = () => { const g = r.result.transaction('kv').objectStore('kv').get('station'); g.onsuccess = () => ok(g.result.station_id); }; });", vec![])
+        .await
         .unwrap();
-    assert_eq!(left, serde_json::json!(0), "no roster, token or scan is left on the phone");
+    let (ok, _, err) = server_cli(&line.agency.db, &["station", "revoke", "--id", &id.to_string()]);
+    assert!(ok, "{err}");
+    // The next upload or roster read is refused: the phone clears itself.
+    type_code(&b, &c.good[1]).await;
+    b.wait_for("#setup-said", "the phone cleared", |t| t.contains("no longer a station")).await;
+    assert_eq!(kept(&b).await, serde_json::json!(0), "nothing is left on the phone");
     b.close().await;
 }

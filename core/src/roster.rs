@@ -7,6 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Days, NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::beds::{self, Bed, BedFacts, BedHold, BedId, Occupant};
@@ -21,7 +22,8 @@ use crate::wire::{
 };
 
 /// One of the station's own scans, as far as the facts of the next scan need it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LocalScan {
     pub uuid: Uuid,
     pub client_id: Option<ClientId>,
@@ -31,7 +33,9 @@ pub struct LocalScan {
     pub service_date: NaiveDate,
     /// The server's verdict once it gave one, else the station's.
     pub verdict: Verdict,
+    #[serde(default)]
     pub deleted: bool,
+    #[serde(default)]
     pub bed_id: Option<BedId>,
 }
 

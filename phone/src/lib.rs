@@ -10,49 +10,18 @@
 use std::cell::RefCell;
 
 use chrono::{NaiveDate, NaiveDateTime};
+use scanline_core::BatchContext;
 use scanline_core::beds::BedId;
-use scanline_core::domain::{ClientId, ProgramId, ServiceTypeId};
+use scanline_core::domain::{ProgramId, ServiceTypeId};
 use scanline_core::roster::{LocalScan, Roster};
 use scanline_core::verdict::{self, VerdictClass};
 use scanline_core::wire::{RosterDelta, RosterSnapshot};
-use scanline_core::{BatchContext, Verdict};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 /// The largest request accepted: a roster snapshot of some hundred thousand clients.
 pub const MAX_REQUEST: usize = 256 << 20;
-
-/// One of the station's own scans, as the page keeps it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Scan {
-    pub uuid: Uuid,
-    pub client_id: Option<ClientId>,
-    pub program_id: ProgramId,
-    pub service_type_ids: Vec<ServiceTypeId>,
-    pub service_date: NaiveDate,
-    pub verdict: Verdict,
-    #[serde(default)]
-    pub deleted: bool,
-    #[serde(default)]
-    pub bed_id: Option<BedId>,
-}
-
-impl From<Scan> for LocalScan {
-    fn from(s: Scan) -> Self {
-        LocalScan {
-            uuid: s.uuid,
-            client_id: s.client_id,
-            program_id: s.program_id,
-            service_type_ids: s.service_type_ids,
-            service_date: s.service_date,
-            verdict: s.verdict,
-            deleted: s.deleted,
-            bed_id: s.bed_id,
-        }
-    }
-}
 
 /// A scan to judge: the payload, the batch it is for, and its local time in the
 /// organization's time zone.
@@ -105,9 +74,8 @@ impl Station {
                 Ok(json!({ "cursor": r.cursor, "clients": r.client_count() }))
             }
             3 => {
-                let scans: Vec<Scan> = serde_json::from_slice(request)
+                self.scans = serde_json::from_slice(request)
                     .map_err(|e| format!("{}: {e}", parse("scan list")))?;
-                self.scans = scans.into_iter().map(LocalScan::from).collect();
                 Ok(json!({ "scans": self.scans.len() }))
             }
             4 => {
@@ -116,9 +84,8 @@ impl Station {
                 self.judge(&j)
             }
             5 => {
-                let s: Scan = serde_json::from_slice(request)
+                let s: LocalScan = serde_json::from_slice(request)
                     .map_err(|e| format!("{}: {e}", parse("scan")))?;
-                let s = LocalScan::from(s);
                 match self.scans.iter_mut().find(|x| x.uuid == s.uuid) {
                     Some(x) => *x = s,
                     None => self.scans.push(s),

@@ -97,11 +97,7 @@ async fn create(
     Form(form): Form<CreateForm>,
 ) -> WebResult<Response> {
     check_csrf(&session, &form.csrf)?;
-    let (program_id, service_type_id) = form
-        .service
-        .split_once(':')
-        .and_then(|(p, t)| Some((p.parse::<i64>().ok()?, t.parse::<i64>().ok()?)))
-        .ok_or_else(|| WebError::Invalid("Choose a program and service.".into()))?;
+    let (program_id, service_type_id) = super::service_choice(&form.service)?;
     let service_date = date_field("service date", &form.service_date)?;
     let viewer = session.viewer.clone();
     let uuid = Uuid::now_v7();

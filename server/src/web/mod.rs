@@ -106,6 +106,14 @@ pub(crate) fn wall_clock_text(at: &str, zone: chrono_tz::Tz) -> String {
         .map_or_else(|_| at.to_owned(), |t| wall_clock(t, zone))
 }
 
+/// The program and service type of a `program:service type` choice.
+pub(crate) fn service_choice(value: &str) -> WebResult<(i64, i64)> {
+    value
+        .split_once(':')
+        .and_then(|(p, t)| Some((p.parse::<i64>().ok()?, t.parse::<i64>().ok()?)))
+        .ok_or_else(|| WebError::Invalid("Choose a program and service.".into()))
+}
+
 /// `program:service type` values with the words a choice list shows for them.
 pub(crate) type Choices = Vec<(String, String)>;
 

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::auth::{SignedIn, check_csrf};
-use super::{WebError, WebResult, audited};
+use super::{WebResult, audited};
 use crate::state::AppState;
 use crate::store::{ProgramId, StoreError, programs, stations};
 
@@ -70,11 +70,7 @@ async fn start(
     Form(form): Form<StartForm>,
 ) -> WebResult<Response> {
     check_csrf(&session, &form.csrf)?;
-    let (program_id, service_type_id) = form
-        .service
-        .split_once(':')
-        .and_then(|(p, t)| Some((p.parse::<i64>().ok()?, t.parse::<i64>().ok()?)))
-        .ok_or_else(|| WebError::Invalid("Choose a program and service.".into()))?;
+    let (program_id, service_type_id) = super::service_choice(&form.service)?;
     let viewer = session.viewer.clone();
     let now = state.clock.now();
     let user = session.viewer.user_id;

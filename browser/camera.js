@@ -100,7 +100,9 @@ window.ScanlineCamera = (function () {
     }
     opts.button.setAttribute("aria-pressed", "false");
     opts.button.addEventListener("click", () => (stream ? stop() : start()));
-    return { stop, on: () => stream !== null };
+    // New words for the button (the page changed language).
+    function relabel(words) { Object.assign(labels, words); opts.button.textContent = stream ? labels.stop : labels.start; }
+    return { stop, relabel, on: () => stream !== null };
   }
   return { attach };
 })();

@@ -64,11 +64,37 @@
   }
   const asScan = (s) => ({ uuid: s.uuid, client_id: s.client_id, program_id: s.program_id, service_type_ids: s.service_type_ids, service_date: s.service_date, verdict: s.server_verdict || s.verdict, deleted: false, bed_id: s.bed_id });
 
+  // --- Words, in English or Spanish (the choice is kept on the phone).
+  const WORDS = {
+    en: { setup: "Make this phone a station", records: "What this phone records", start: "Start station", card: "Card number", post: "Post Services", leave: "Sign out of this station", scans: "Scans", time: "Time", verdict: "Verdict", name: "Name", camera: "Scan with camera", stopCamera: "Stop camera", ready: "Ready", scanCard: "Scan a card", online: "● Online", offline: "✖ Offline: scans are kept", starting: "… Starting", other: "Español", bed: "Bed ",
+      count: (n, w) => n + (n === 1 ? " scan, " : " scans, ") + w + " not sent yet" },
+    es: { setup: "Convertir este teléfono en estación", records: "Qué registra este teléfono", start: "Iniciar estación", card: "Número de tarjeta", post: "Registrar servicios", leave: "Salir de esta estación", scans: "Escaneos", time: "Hora", verdict: "Resultado", name: "Nombre", camera: "Escanear con la cámara", stopCamera: "Apagar la cámara", ready: "Listo", scanCard: "Escanee una tarjeta", online: "● En línea", offline: "✖ Sin conexión: los escaneos se guardan", starting: "… Iniciando", other: "English", bed: "Cama ",
+      count: (n, w) => n + (n === 1 ? " escaneo, " : " escaneos, ") + w + " sin enviar",
+      verdicts: { accepted: "OK", misread: "Lectura fallida: escanee otra vez", unknown_card: "Tarjeta desconocida", replaced_card: "Tarjeta reemplazada", expired_card: "Tarjeta vencida", barred: "Suspendido: vea al personal", no_open_enrollment: "Sin inscripción abierta", queued_for_intake: "En espera de admisión", duplicate: "Ya recibió el servicio", frequency_limit: "Límite de visitas alcanzado", capacity_full: "Albergue lleno", see_staff: "Vea al personal: alerta de seguridad", bed_taken: "Cama dada dos veces" } },
+  };
+  let lang = localStorage.getItem("scanline-lang") === "es" ? "es" : "en";
+  const t = (k) => WORDS[lang][k];
+  const labelOf = (s) => (lang === "es" && WORDS.es.verdicts[s.verdict]) || s.label;
+  function applyWords() {
+    document.documentElement.lang = lang;
+    for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+    const other = $("lang"); other.textContent = t("other"); other.lang = lang === "es" ? "en" : "es";
+    if (camera) camera.relabel({ start: t("camera"), stop: t("stopCamera") });
+    if (station) { setLink(link); render(); if (shown) show(shown, true); }
+  }
+  // The icons ship with the page, so a phone without an emoji font shows them too.
+  const SVG = (body) => '<svg viewBox="0 0 24 24" width="1em" height="1em" aria-hidden="true" focusable="false">' + body + "</svg>";
+  const ICONS = {
+    ok: SVG('<path d="M4 12.5l5 5L20 6.5" fill="none" stroke="currentColor" stroke-width="3" stroke-linecap="round" stroke-linejoin="round"/>'),
+    retry: SVG('<path d="M19 12a7 7 0 1 1-2.05-4.95" fill="none" stroke="currentColor" stroke-width="2.6" stroke-linecap="round"/><path d="M20 3.5v5h-5" fill="none" stroke="currentColor" stroke-width="2.6" stroke-linecap="round" stroke-linejoin="round"/>'),
+    stop: SVG('<path d="M8 2h8l6 6v8l-6 6H8l-6-6V8z" fill="currentColor"/><path d="M7 12h10" stroke="#fff" stroke-width="3" stroke-linecap="round"/>'),
+  };
+  let camera = null, shown = null;
+
   function say(el, words) { $(el).textContent = words; }
   function setLink(state) {
     link = state;
-    const words = { online: "● Online", offline: "✖ Offline: scans are kept", starting: "… Starting" };
-    say("link", words[state] || state); $("link").className = state === "online" ? "good" : "bad";
+    say("link", t(state) || state); $("link").className = state === "online" ? "good" : "bad";
   }
 
   // --- The station API, with the phone's token.
@@ -98,19 +124,21 @@
   // --- Scans.
   function render() {
     const sent = scans.filter((s) => s.sent).length;
-    say("counts", scans.length + (scans.length === 1 ? " scan, " : " scans, ") + (scans.length - sent) + " not sent yet");
+    say("counts", t("count")(scans.length, scans.length - sent));
     const body = $("entries"); body.replaceChildren();
     for (const s of scans.slice(-50).reverse()) {
       const tr = document.createElement("tr"); tr.dataset.verdict = s.server_verdict || s.verdict;
-      for (const t of [s.time, s.label, s.display_name]) { const td = document.createElement("td"); td.textContent = t; tr.appendChild(td); }
+      for (const text of [s.time, labelOf(s), s.display_name]) { const td = document.createElement("td"); td.textContent = text; tr.appendChild(td); }
       body.appendChild(tr);
     }
   }
-  function show(v) {
+  function show(v, quiet) {
+    shown = v;
     const b = $("banner"); b.className = v.class;
-    b.querySelector(".label").textContent = v.label; b.querySelector(".name").textContent = v.display_name || "";
-    b.querySelector(".detail").textContent = (v.bed_name ? "Bed " + v.bed_name + ". " : "") + (v.detail || "");
-    sound(v.class);
+    const icon = b.querySelector(".icon"); icon.innerHTML = ICONS[v.class] || ""; icon.dataset.icon = v.class;
+    b.querySelector(".label").textContent = labelOf(v); b.querySelector(".name").textContent = v.display_name || "";
+    b.querySelector(".detail").textContent = (v.bed_name ? t("bed") + v.bed_name + ". " : "") + (v.detail || "");
+    if (!quiet) sound(v.class);
   }
   let audio = null;
   function tone(f, ms, at) { const o = audio.createOscillator(), g = audio.createGain(); o.frequency.value = f; g.gain.value = 0.25; o.connect(g); g.connect(audio.destination); const t = audio.currentTime + (at || 0); o.start(t); o.stop(t + ms / 1000); }
@@ -242,7 +270,9 @@
     await loadRules();
     $("manual").onsubmit = (ev) => { ev.preventDefault(); const i = $("code"); const c = i.value; i.value = ""; enqueue(c); };
     $("post").onclick = post; $("leave").onclick = leave;
-    if (window.ScanlineCamera) window.ScanlineCamera.attach({ button: $("camera"), video: $("camera-view"), status: $("camera-state"), reader: "/static/reader.wasm", onCode: enqueue });
+    if (window.ScanlineCamera) camera = window.ScanlineCamera.attach({ button: $("camera"), video: $("camera-view"), status: $("camera-state"), reader: "/static/reader.wasm", onCode: enqueue, labels: { start: t("camera"), stop: t("stopCamera") } });
+    $("lang").onclick = () => { lang = lang === "es" ? "en" : "es"; localStorage.setItem("scanline-lang", lang); applyWords(); };
+    applyWords();
     station = (await kvGet("station")) || null;
     if (station) await begin(); else await showSetup();
     document.body.dataset.ready = "1";

@@ -3,12 +3,13 @@
 //! more (duplicates in the offline spell among them) and reload the page while offline, get the
 //! network back: the server holds exactly those 52 entries, each with the verdict the phone
 //! showed, and Post Services makes no service twice. Signing out of the station, or the
-//! station being revoked, clears what the phone holds.
+//! station being revoked, clears what the phone holds. The page passes axe-core and shows the
+//! kiosk's big verdict with its icon, in English and in Spanish.
 
 use std::time::Duration;
 
 use fantoccini::Locator;
-use scanline_tests::pages::{resize, screenshots};
+use scanline_tests::pages::{problems, resize, screenshots};
 use scanline_tests::peek::ServerDb;
 use scanline_tests::{Browser, Line, server_cli, y4m_clips};
 
@@ -161,6 +162,23 @@ async fn a_phone_is_a_station_that_keeps_working_offline() {
     cl.find(Locator::Css("#post")).await.unwrap().click().await.unwrap();
     b.wait_for("#said", "nothing posted twice", |t| t.starts_with("Posted now: 0.")).await;
     assert_eq!(db.batch_services(&batch), accepted, "no service twice");
+
+    // The kiosk's layout on the phone, in Spanish: big words, an icon, the same verdicts.
+    let found = problems(&b, true).await;
+    assert!(found.is_empty(), "axe-core and touch targets on the phone station: {found:#?}");
+    cl.find(Locator::Css("#lang")).await.unwrap().click().await.unwrap();
+    b.wait_text("#link", "● En línea").await;
+    assert_eq!(b.text("#lang").await, "English");
+    b.wait_text("#camera", "Escanear con la cámara").await;
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    type_code(&b, &c.good[1]).await;
+    b.wait_text("#banner .label", "Ya recibió el servicio").await;
+    b.wait_for("#counts", "53 in Spanish", |t| t == "53 escaneos, 0 sin enviar").await;
+    let icon = cl.execute("return document.querySelector('#banner .icon svg') ? document.querySelector('#banner .icon').dataset.icon : 'none';", vec![]);
+    assert_eq!(icon.await.unwrap(), serde_json::json!("stop"));
+    let found = problems(&b, true).await;
+    assert!(found.is_empty(), "axe-core in Spanish: {found:#?}");
+    std::fs::write(shots.join("espanol.png"), cl.screenshot().await.unwrap()).unwrap();
 
     // Leaving clears what the phone held.
     cl.find(Locator::Css("#leave")).await.unwrap().click().await.unwrap();

@@ -80,6 +80,7 @@ fn boot(
     }
     let mut child = cmd.arg("--").arg(&path).spawn().expect("running vng");
     let deadline = started + std::time::Duration::from_secs(900);
+    let mut cut = false;
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
@@ -89,10 +90,12 @@ fn boot(
             let _ = child.wait();
             panic!("the guest ran for 15 minutes");
         }
-        if power_cut() {
+        // One cut a boot: QEMU is gone after it, while vng may take a moment more to end.
+        if !cut && power_cut() {
             let pid = std::fs::read_to_string(&pidfile).expect("QEMU's pid file");
             let killed = Command::new("kill").args(["-9", pid.trim()]).status().unwrap();
             assert!(killed.success());
+            cut = true;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     };

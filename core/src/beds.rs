@@ -101,6 +101,32 @@ pub struct BedFacts {
     pub asked: Option<BedId>,
 }
 
+impl BedFacts {
+    /// The facts from what a station or server found: the guest's usual bed is theirs of last
+    /// night, and last night's beds are held for returning guests only before the release time.
+    pub fn from_nights(
+        beds: Vec<Bed>,
+        tonight: Vec<Occupant>,
+        last_beds: Vec<Occupant>,
+        holds: Vec<BedHold>,
+        client: Option<ClientId>,
+        released: bool,
+        asked: Option<BedId>,
+    ) -> Self {
+        let usual =
+            client.and_then(|c| last_beds.iter().find(|o| o.client_id == c)).map(|o| o.bed_id);
+        Self {
+            tonight,
+            last_night: if released { Vec::new() } else { last_beds },
+            holds,
+            beds,
+            usual,
+            released,
+            asked,
+        }
+    }
+}
+
 /// Who a bed is for tonight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", content = "client_id", rename_all = "snake_case")]

@@ -392,17 +392,8 @@ impl Roster {
         } else {
             Vec::new()
         };
-        let usual =
-            client.and_then(|c| last_beds.iter().find(|o| o.client_id == c)).map(|o| o.bed_id);
-        Some(BedFacts {
-            tonight: self.occupants(program.id, night, scans, exclude),
-            last_night: if released { Vec::new() } else { last_beds },
-            holds,
-            beds,
-            usual,
-            released,
-            asked,
-        })
+        let tonight = self.occupants(program.id, night, scans, exclude);
+        Some(BedFacts::from_nights(beds, tonight, last_beds, holds, client, released, asked))
     }
 }
 

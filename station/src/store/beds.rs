@@ -119,16 +119,8 @@ pub fn facts(
     } else {
         Vec::new()
     };
-    let usual = client.and_then(|c| last_beds.iter().find(|o| o.client_id == c)).map(|o| o.bed_id);
-    Ok(Some(BedFacts {
-        tonight: occupants(conn, program.id, night, exclude)?,
-        last_night: if released { Vec::new() } else { last_beds },
-        holds,
-        beds,
-        usual,
-        released,
-        asked,
-    }))
+    let tonight = occupants(conn, program.id, night, exclude)?;
+    Ok(Some(BedFacts::from_nights(beds, tonight, last_beds, holds, client, released, asked)))
 }
 
 /// One bed on the kiosk's board.

@@ -51,6 +51,7 @@ pub async fn start(loaded: Loaded, with_stdin: bool) -> anyhow::Result<Running> 
     let worker_conn =
         store::open(&db_path).with_context(|| format!("opening {}", db_path.display()))?;
     let sync_conn = store::open(&db_path)?;
+    store::relax_durability(&sync_conn)?;
     let kiosk_conn = store::open(&db_path)?;
 
     let shared = Arc::new(Shared::default());

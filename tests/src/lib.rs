@@ -12,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+pub mod floor;
 pub mod pages;
 pub mod peek;
 pub mod vdev;

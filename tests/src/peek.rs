@@ -74,6 +74,14 @@ impl ServerDb {
             )
             .expect("the entries")
     }
+
+    /// How many entries all batches hold.
+    pub fn entry_count(&self) -> usize {
+        self.0
+            .query_row("SELECT COUNT(*) FROM batch_entries", [], |r| r.get::<_, i64>(0))
+            .map(|n| usize::try_from(n).unwrap_or(0))
+            .expect("the entries")
+    }
 }
 
 /// A station's database.

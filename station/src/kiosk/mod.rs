@@ -233,16 +233,18 @@ struct EntryLine {
     class: &'static str,
 }
 
+/// How many of the batch's entries the review list shows, newest first; the counts cover all.
+const REVIEW_LIST: usize = 200;
+
 async fn entries(State(state): State<KioskState>) -> Response {
     let result = read(&state, |c| match batches::latest(c)? {
-        Some(b) => batches::entries(c, &b.uuid),
+        Some(b) => batches::recent_entries(c, &b.uuid, REVIEW_LIST),
         None => Ok(Vec::new()),
     })
     .await;
     match result {
         Ok(list) => Json(
             list.into_iter()
-                .rev()
                 .map(|e| EntryLine {
                     label: e.verdict.staff_label(),
                     class: crate::worker::class_of(e.verdict),

@@ -167,6 +167,18 @@ impl StationDb {
     }
 
     /// The program rules its roster holds, as the server sent them (JSON).
+    /// Every entry the station holds, in scan order: its code, its own verdict and the
+    /// server's (once the server answered).
+    pub fn entries(&self) -> Vec<(String, String, Option<String>)> {
+        self.0
+            .prepare("SELECT code, verdict, server_verdict FROM entries ORDER BY seq")
+            .expect("the entries")
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .expect("the entries")
+            .collect::<Result<_, _>>()
+            .expect("the entries")
+    }
+
     pub fn program_rules(&self) -> String {
         self.0
             .query_row("SELECT value FROM meta WHERE key = 'programs'", [], |r| r.get(0))

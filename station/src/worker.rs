@@ -741,13 +741,7 @@ mod tests {
             holds: vec![],
         };
         store::immediate(&mut conn, |tx| roster::apply_snapshot(tx, &snapshot)).unwrap();
-        let template = BatchTemplate {
-            name: "Lunch line".into(),
-            program_id: 1,
-            service_type_ids: vec![1],
-            units: None,
-            auto_post: false,
-        };
+        let template = crate::store::tests::template("Lunch line", 1, 1);
         let (events, _) = broadcast::channel(16);
         let worker =
             Worker::new(conn, vec![template], Duration::from_millis(500), Arc::default(), events);

@@ -137,8 +137,23 @@ pub fn immediate<T>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A batch template of one program and one service type, for tests.
+    pub(crate) fn template(
+        name: &str,
+        program_id: i64,
+        service_type: i64,
+    ) -> batches::BatchTemplate {
+        batches::BatchTemplate {
+            name: name.into(),
+            program_id,
+            service_type_ids: vec![service_type],
+            units: None,
+            auto_post: false,
+        }
+    }
 
     #[test]
     fn a_writer_waits_for_another_writer_and_then_writes() {
@@ -229,18 +244,12 @@ mod tests {
 
     #[test]
     fn work_queued_before_beds_is_kept_and_the_roster_is_taken_again() {
-        use super::batches::{self, BatchTemplate};
+        use super::batches;
         let mut conn = Connection::open_in_memory().unwrap();
         configure(&conn).unwrap();
         MIGRATIONS.migrations().to_version(&mut conn, 4).unwrap();
         set_meta(&conn, "cursor", "41").unwrap();
-        let template = BatchTemplate {
-            name: "Night check-in".into(),
-            program_id: 2,
-            service_type_ids: vec![2],
-            units: None,
-            auto_post: false,
-        };
+        let template = template("Night check-in", 2, 2);
         let day = "2026-12-01".parse().unwrap();
         let batch = immediate(&mut conn, |tx| batches::start(tx, &template, day)).unwrap().uuid;
         let uuid = uuid::Uuid::now_v7();
@@ -275,17 +284,11 @@ mod tests {
 
     #[test]
     fn guests_counted_before_the_outbox_carried_them_are_sent_once() {
-        use super::batches::{self, BatchTemplate};
+        use super::batches;
         let mut conn = Connection::open_in_memory().unwrap();
         configure(&conn).unwrap();
         MIGRATIONS.migrations().to_version(&mut conn, 2).unwrap();
-        let template = BatchTemplate {
-            name: "Lunch line".into(),
-            program_id: 1,
-            service_type_ids: vec![1],
-            units: None,
-            auto_post: false,
-        };
+        let template = template("Lunch line", 1, 1);
         let day = "2026-12-01".parse().unwrap();
         let uuid = immediate(&mut conn, |tx| batches::start(tx, &template, day)).unwrap().uuid;
         // A version-2 station counted two guests, which only it knew of.
@@ -311,15 +314,9 @@ mod tests {
 
     #[test]
     fn the_review_list_is_the_batch_s_newest_entries_first() {
-        use super::batches::{self, BatchTemplate, NewEntry};
+        use super::batches::{self, NewEntry};
         let mut conn = open_in_memory().unwrap();
-        let template = BatchTemplate {
-            name: "Lunch line".into(),
-            program_id: 1,
-            service_type_ids: vec![1],
-            units: None,
-            auto_post: false,
-        };
+        let template = template("Lunch line", 1, 1);
         let day = "2026-12-01".parse().unwrap();
         let batch = immediate(&mut conn, |tx| batches::start(tx, &template, day)).unwrap().uuid;
         let mut uuids = Vec::new();

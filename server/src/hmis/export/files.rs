@@ -73,6 +73,9 @@ pub(super) fn services(
     // Each enrollment's last bed night written: services come in date order, so a second bed
     // night for the same night follows the first.
     let mut last_night: IdMap<[u8; 10]> = IdMap::default();
+    // Each staff member's UserID, made once (0: Scanline's own user).
+    let mut users: IdMap<String> = IdMap::default();
+    let mut id = String::new();
     for program in programs {
         let mut ids: IdMap<(String, String)> = outgoing::enrollment_ids(conn, *program)?
             .into_iter()
@@ -98,11 +101,20 @@ pub(super) fn services(
                 other_programs.insert(other);
             }
             named.enrollments.insert(s.enrollment_id);
-            let record = service_record(out, &s, &ids[&s.enrollment_id], codes);
-            if !named.users.contains(&record.user_id) {
-                named.users.insert(record.user_id.clone());
+            if s.kept.kept.is_none() {
+                let user = users.entry(s.created_by.unwrap_or(0)).or_insert_with(|| {
+                    let user = s.created_by.map_or_else(|| SCANLINE_USER.to_owned(), user_id);
+                    named.users.insert(user.clone());
+                    user
+                });
+                put_own_service(&mut file, out, &s, &ids[&s.enrollment_id], codes, user, &mut id);
+            } else {
+                let record = service_record(out, &s, &ids[&s.enrollment_id], codes);
+                if !named.users.contains(&record.user_id) {
+                    named.users.insert(record.user_id.clone());
+                }
+                file.put(&record);
             }
-            file.put(&record);
             count += 1;
             Ok(())
         })?;
@@ -125,6 +137,56 @@ struct HudCodes {
     text: (String, String),
 }
 
+/// A staff member's UserID.
+fn user_id(user: i64) -> String {
+    format!("SL-U{user}")
+}
+
+/// Scanline's own service, the million-row case: its fields written straight to the file, in
+/// `ServicesRecord`'s column order, with no record built; `id` is a reused buffer.
+fn put_own_service(
+    file: &mut CsvFile,
+    out: &Out<'_>,
+    s: &outgoing::HudService,
+    (enrollment_id, personal_id): &(String, String),
+    codes: &HudCodes,
+    user: &str,
+    id: &mut String,
+) {
+    use std::fmt::Write as _;
+    id.clear();
+    match &s.hmis_services_id {
+        Some(hmis) => id.push_str(hmis),
+        None => {
+            let _ = write!(id, "SL-S{}", s.id);
+        }
+    }
+    let created = out.local_text(&s.created_at);
+    let deleted = s.deleted_at.as_deref().map(|d| out.local_text(d));
+    let updated = deleted.as_deref().unwrap_or(&created);
+    file.put_fields([
+        id.as_str(),
+        enrollment_id,
+        personal_id,
+        &s.date_provided,
+        &codes.text.0,
+        &codes.text.1,
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        &created,
+        updated,
+        user,
+        deleted.as_deref().unwrap_or(""),
+        &out.export_id,
+    ]);
+}
+
+/// A service as the HMIS sent it, with what Scanline changed since written over it.
 fn service_record(
     out: &Out<'_>,
     s: &outgoing::HudService,
@@ -143,16 +205,6 @@ fn service_record(
         r.date_updated = out.local_text(s.deleted_at.as_deref().unwrap_or(&s.created_at));
         r.export_id.clone_from(&out.export_id);
     };
-    if s.kept.kept.is_none() {
-        // Scanline's own service, the million-row case: built in place.
-        let mut record = ServicesRecord {
-            date_created: out.local_text(&s.created_at),
-            user_id: s.created_by.map_or_else(|| SCANLINE_USER.to_owned(), |u| format!("SL-U{u}")),
-            ..ServicesRecord::default()
-        };
-        put(&mut record);
-        return record;
-    }
     let now = || ServiceOwned {
         id: services_id(),
         enrollment_id: enrollment_id.clone(),
@@ -416,4 +468,56 @@ pub(super) fn users(out: &Out<'_>, named: &Named) -> Result<Vec<u8>, StoreError>
         file.put(&record);
     }
     Ok(file.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scanline_s_own_service_is_the_row_its_record_makes() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let o = super::super::tests::everything();
+        let out = super::super::tests::chicago(&conn, &o, "SL-X1");
+        let codes =
+            HudCodes { record_type: 200, type_provided: 200, text: ("200".into(), "200".into()) };
+        let ids = ("SL-E7".to_owned(), "SL\"12, b".to_owned());
+        for (deleted, hmis) in [(None, None), (Some("2026-03-09 02:00:00"), Some("S,1".to_owned()))]
+        {
+            let s = outgoing::HudService {
+                id: 41,
+                hmis_services_id: hmis.clone(),
+                enrollment_id: 7,
+                service_type_id: 3,
+                date_provided: "2026-03-08".into(),
+                created_at: "2026-03-08 07:59:59.000+00:00".into(),
+                created_by: Some(5),
+                deleted_at: deleted.map(str::to_owned),
+                kept: KeptText::default(),
+            };
+            let mut fast = CsvFile::new::<ServicesRecord>();
+            put_own_service(&mut fast, &out, &s, &ids, &codes, "SL-U5", &mut String::new());
+            let mut record = CsvFile::new::<ServicesRecord>();
+            record.put(&ServicesRecord {
+                services_id: hmis.unwrap_or_else(|| "SL-S41".into()),
+                enrollment_id: ids.0.clone(),
+                personal_id: ids.1.clone(),
+                date_provided: "2026-03-08".into(),
+                record_type: "200".into(),
+                type_provided: "200".into(),
+                date_created: "2026-03-08 01:59:59".into(),
+                date_updated: if deleted.is_some() {
+                    "2026-03-08 21:00:00"
+                } else {
+                    "2026-03-08 01:59:59"
+                }
+                .into(),
+                user_id: "SL-U5".into(),
+                date_deleted: if deleted.is_some() { "2026-03-08 21:00:00" } else { "" }.into(),
+                export_id: "SL-X1".into(),
+                ..ServicesRecord::default()
+            });
+            assert_eq!(String::from_utf8(fast.finish()), String::from_utf8(record.finish()));
+        }
+    }
 }

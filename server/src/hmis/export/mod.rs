@@ -295,6 +295,11 @@ impl CsvFile {
         self.writer.serialize(record).expect("writing to memory");
     }
 
+    /// One row from its fields, in the file's column order.
+    fn put_fields<'f>(&mut self, fields: impl IntoIterator<Item = &'f str>) {
+        self.writer.write_record(fields).expect("writing to memory");
+    }
+
     fn finish(self) -> Vec<u8> {
         self.writer.into_inner().expect("writing to memory")
     }
@@ -324,25 +329,35 @@ mod tests {
         );
     }
 
-    #[test]
-    fn local_times_follow_the_zone_across_a_change_of_clocks() {
-        let conn = Connection::open_in_memory().unwrap();
-        let o = ExportOptions {
+    /// Options for everything, for tests.
+    pub(super) fn everything() -> ExportOptions {
+        ExportOptions {
             start: NaiveDate::MIN,
             end: NaiveDate::MAX,
             programs: Vec::new(),
             organizations: Vec::new(),
             hashed: false,
             time_zone: None,
-        };
-        let out = Out {
-            conn: &conn,
-            o: &o,
+        }
+    }
+
+    /// An export's writer in Chicago's time, for tests.
+    pub(super) fn chicago<'a>(conn: &'a Connection, o: &'a ExportOptions, id: &str) -> Out<'a> {
+        Out {
+            conn,
+            o,
             zone: chrono_tz::America::Chicago,
-            export_id: String::new(),
+            export_id: id.to_owned(),
             now: Utc::now(),
             offset: (i64::MIN, 0).into(),
-        };
+        }
+    }
+
+    #[test]
+    fn local_times_follow_the_zone_across_a_change_of_clocks() {
+        let conn = Connection::open_in_memory().unwrap();
+        let o = everything();
+        let out = chicago(&conn, &o, "");
         // Clocks in Chicago went forward at 08:00 UTC on 8 March 2026.
         assert_eq!(out.local_text("2026-03-08 07:59:59.000+00:00"), "2026-03-08 01:59:59");
         assert_eq!(out.local_text("2026-03-08 08:00:00.000+00:00"), "2026-03-08 03:00:00");

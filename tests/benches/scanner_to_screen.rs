@@ -20,7 +20,6 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
@@ -33,8 +32,9 @@ const ROUNDS: usize = 5;
 /// Between one verdict and the next scan: a fast line, still leaving the station's background
 /// work (the upload each scan wakes) room to meet the next scan.
 const PACE: Duration = Duration::from_millis(10);
-/// The station's upload is done when no more than this is left (scans keep coming meanwhile).
-const DRAINED: usize = 5;
+/// The station's upload is done when the kiosk's status shows no more than this left (scans
+/// keep coming meanwhile).
+const DRAINED: i64 = 5;
 /// How often the kiosk page reads the status and the review list while scans come.
 const PAGE_REFRESH: Duration = Duration::from_millis(150);
 
@@ -135,41 +135,37 @@ fn print_series(name: &str, s: &Stats) {
     );
 }
 
+/// What the kiosk page emulation saw: the time of each of its reads (for the diagnostic line)
+/// and the last outbox depth the status showed, with when.
+#[derive(Default)]
+struct Page {
+    reads: Vec<Duration>,
+    pending: Option<(Instant, i64)>,
+}
+
 /// Reads the kiosk's status and review list every `PAGE_REFRESH`, as the kiosk page does while
 /// scans come (it refreshes both shortly after each event).
-/// The time of each of these reads is kept, for the diagnostic line.
-fn kiosk_page(rt: &tokio::runtime::Runtime, kiosk: &Kiosk) -> Arc<Mutex<Vec<Duration>>> {
-    let (times, kiosk) = (Arc::new(Mutex::new(Vec::new())), kiosk.clone());
-    let out = Arc::clone(&times);
+fn kiosk_page(rt: &tokio::runtime::Runtime, kiosk: &Kiosk) -> Arc<Mutex<Page>> {
+    let (page, kiosk) = (Arc::new(Mutex::new(Page::default())), kiosk.clone());
+    let out = Arc::clone(&page);
     rt.spawn(async move {
         loop {
             tokio::time::sleep(PAGE_REFRESH).await;
             let start = Instant::now();
-            kiosk.get("/api/status").await;
+            let status = kiosk.get("/api/status").await;
             kiosk.get("/api/entries").await;
-            out.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(start.elapsed());
+            let mut page = out.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            page.reads.push(start.elapsed());
+            page.pending = status["outbox_pending"].as_i64().map(|p| (start, p));
         }
     });
-    times
+    page
 }
 
-/// Watches the server's database until it holds all but `DRAINED` of the entries scanned so
-/// far; the instant it did.
-fn watch_drained(db: &std::path::Path, expected: Arc<AtomicUsize>) -> Arc<Mutex<Option<Instant>>> {
-    let drained = Arc::new(Mutex::new(None));
-    let (out, db) = (Arc::clone(&drained), db.to_owned());
-    std::thread::spawn(move || {
-        let server = ServerDb::open(&db);
-        loop {
-            if server.entry_count() + DRAINED >= expected.load(Ordering::SeqCst) {
-                *out.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
-                    Some(Instant::now());
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-    });
-    drained
+/// When the page saw the station's backlog sent (all but `DRAINED`), if it has since `since`.
+fn drained_at(page: &Mutex<Page>, since: Instant) -> Option<Instant> {
+    let page = page.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    page.pending.and_then(|(at, pending)| (at > since && pending <= DRAINED).then_some(at))
 }
 
 fn main() -> anyhow::Result<()> {
@@ -179,12 +175,11 @@ fn main() -> anyhow::Result<()> {
     let backlog = env("SCANLINE_BENCH_BACKLOG", 10_000);
     let cycles = env("SCANLINE_BENCH_CYCLES", 5);
     let mut line = rt.block_on(Line::start(u32::try_from(clients)?, true, 0));
-    let held_before = ServerDb::open(&line.agency.db).entry_count();
     let mut cards = line.cards().good.into_iter();
     let events = subscribe(&line.station.kiosk)?;
     let mut floor = DurableFloor::open(line.agency.dir.path())?;
     let Some(mut scanner) = line.scanner.take() else { bail!("the line has no scanner") };
-    let page_reads = kiosk_page(&rt, &line.kiosk);
+    let page = kiosk_page(&rt, &line.kiosk);
     let mut next = || cards.next().context("more scans than enrolled clients");
 
     // 1. Online and idle between scans, alternating with the floor.
@@ -218,22 +213,19 @@ fn main() -> anyhow::Result<()> {
         ensure!(before >= backlog as i64, "only {before} entries waited to be sent");
         line.server = Some(serve(&line.agency.db, line.port));
         let restarted = Instant::now();
-        let scanned = 20 + online.len() + offline.len() + uploading.len();
-        let expected = Arc::new(AtomicUsize::new(held_before + scanned));
-        let drained = watch_drained(&line.agency.db, Arc::clone(&expected));
-        while drained.lock().unwrap_or_else(std::sync::PoisonError::into_inner).is_none() {
+        let at = loop {
+            if let Some(at) = drained_at(&page, restarted) {
+                break at;
+            }
             ensure!(restarted.elapsed() < Duration::from_secs(300), "the backlog was not sent");
             std::thread::sleep(PACE);
             uploading.push(scan(&mut scanner, &events, &next()?)?);
-            expected.fetch_add(1, Ordering::SeqCst);
-        }
-        let at =
-            drained.lock().unwrap_or_else(std::sync::PoisonError::into_inner).unwrap_or(restarted);
+        };
         took += at - restarted;
         sent += before;
     }
     let total = 20 + online.len() + offline.len() + uploading.len();
-    let held = wait_all_sent(&rt, &kiosk, &line, held_before + total)? - held_before;
+    let held = wait_all_sent(&rt, &kiosk, &line, total)?;
 
     let (floor_s, online_s) = (stats(floors), stats(online));
     let (offline_s, uploading_s) = (stats(offline), stats(uploading));
@@ -253,7 +245,7 @@ fn main() -> anyhow::Result<()> {
         sent as f64 / took.as_secs_f64().max(1e-9)
     );
     let page_s =
-        stats(page_reads.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone());
+        stats(page.lock().unwrap_or_else(std::sync::PoisonError::into_inner).reads.clone());
     println!(
         "  diagnostic: the kiosk page's reads (status and review list) took p50 {:.2} ms, p99 \
          {:.2} ms ({} reads)",
@@ -269,10 +261,13 @@ fn main() -> anyhow::Result<()> {
             ms(s.p99)
         );
     }
+    // The kiosk page's reads stop before the station does.
+    rt.shutdown_background();
     Ok(())
 }
 
-/// Waits until the server holds every entry scanned: nothing shown was lost.
+/// Waits until the server holds every entry scanned into the station's batch: nothing shown
+/// was lost.
 fn wait_all_sent(
     rt: &tokio::runtime::Runtime,
     kiosk: &Kiosk,
@@ -288,7 +283,9 @@ fn wait_all_sent(
         ensure!(Instant::now() < deadline, "entries still unsent: {s}");
         std::thread::sleep(Duration::from_millis(100));
     }
-    let held = ServerDb::open(&line.agency.db).entry_count();
+    let status = rt.block_on(kiosk.get("/api/status"));
+    let batch = status["batch"]["uuid"].as_str().context("the station has no batch")?;
+    let held = ServerDb::open(&line.agency.db).batch_entries(batch).len();
     ensure!(held == total, "the server holds {held} entries of {total} scanned");
     Ok(held)
 }

@@ -1,43 +1,60 @@
-//! The floor benchmarks measure against: a bare durable insert-and-commit into a SQLite file
-//! with the settings Scanline's databases use (WAL, `synchronous=FULL`), one small row per
-//! `BEGIN IMMEDIATE` ... `COMMIT`. Nothing can record a scan durably in less time than this on
-//! the same disk, so a latency is reported as this floor plus what Scanline adds.
+//! The floor benchmarks measure against: a bare durable insert-and-commit, one entry row into a
+//! fresh station database (the real migrations and settings: WAL, `synchronous=FULL`) in one
+//! `BEGIN IMMEDIATE` ... `COMMIT`, through the station's own store, with no roster read. Nothing
+//! can record a scan durably in less time than this on the same disk, so a latency is reported
+//! as this floor plus what Scanline adds.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, TransactionBehavior, params};
+use scanline_core::verdict::Verdict;
+use scanline_station::config::BatchTemplate;
+use scanline_station::store::{self, batches};
 
 pub struct DurableFloor {
-    conn: Connection,
-    n: i64,
+    conn: rusqlite::Connection,
+    batch: String,
+    n: u64,
 }
 
 impl DurableFloor {
-    /// A fresh database `floor.db` in `dir`, on the disk being measured.
-    pub fn open(dir: &Path) -> rusqlite::Result<Self> {
-        let conn = Connection::open(dir.join("floor.db"))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS rows (
-                 id INTEGER PRIMARY KEY, uuid TEXT NOT NULL UNIQUE, code TEXT NOT NULL,
-                 at TEXT NOT NULL)",
-        )?;
-        Ok(Self { conn, n: 0 })
+    /// A fresh database `floor.db` in `dir`, on the disk being measured, with one open batch.
+    pub fn open(dir: &Path) -> anyhow::Result<Self> {
+        let mut conn = store::open(&dir.join("floor.db"))?;
+        let template = BatchTemplate {
+            name: "Floor".into(),
+            program_id: 1,
+            service_type_ids: vec![1],
+            units: None,
+            auto_post: false,
+        };
+        let today = chrono::Utc::now().date_naive();
+        let batch = store::immediate(&mut conn, |tx| batches::start(tx, &template, today))?.uuid;
+        Ok(Self { conn, batch, n: 0 })
     }
 
-    /// One row inserted and committed durably; its time.
-    pub fn commit_one(&mut self) -> rusqlite::Result<Duration> {
+    /// One row inserted and committed durably; its time. The row is made before the clock
+    /// starts.
+    pub fn commit_one(&mut self) -> anyhow::Result<Duration> {
         self.n += 1;
-        let uuid = uuid::Uuid::now_v7().to_string();
         let code = format!("{:014}", self.n);
-        let at = chrono::Utc::now().to_rfc3339();
+        let entry = batches::NewEntry {
+            uuid: uuid::Uuid::now_v7(),
+            batch_uuid: &self.batch,
+            source: "floor",
+            code: &code,
+            client_id: None,
+            display_name: "",
+            program_id: 1,
+            service_date: chrono::Utc::now().date_naive(),
+            scanned_at: chrono::Utc::now(),
+            verdict: Verdict::Accepted,
+            warnings: &[],
+            detail: "",
+            bed_id: None,
+        };
         let start = Instant::now();
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.prepare_cached("INSERT INTO rows (uuid, code, at) VALUES (?1, ?2, ?3)")?
-            .execute(params![uuid, code, at])?;
-        tx.commit()?;
+        store::immediate(&mut self.conn, |tx| batches::record(tx, &entry))?;
         Ok(start.elapsed())
     }
 }

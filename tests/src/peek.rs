@@ -74,14 +74,6 @@ impl ServerDb {
             )
             .expect("the entries")
     }
-
-    /// How many entries all batches hold.
-    pub fn entry_count(&self) -> usize {
-        self.0
-            .query_row("SELECT COUNT(*) FROM batch_entries", [], |r| r.get::<_, i64>(0))
-            .map(|n| usize::try_from(n).unwrap_or(0))
-            .expect("the entries")
-    }
 }
 
 /// A station's database.
@@ -167,18 +159,6 @@ impl StationDb {
     }
 
     /// The program rules its roster holds, as the server sent them (JSON).
-    /// Every entry the station holds, in scan order: its code, its own verdict and the
-    /// server's (once the server answered).
-    pub fn entries(&self) -> Vec<(String, String, Option<String>)> {
-        self.0
-            .prepare("SELECT code, verdict, server_verdict FROM entries ORDER BY seq")
-            .expect("the entries")
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .expect("the entries")
-            .collect::<Result<_, _>>()
-            .expect("the entries")
-    }
-
     pub fn program_rules(&self) -> String {
         self.0
             .query_row("SELECT value FROM meta WHERE key = 'programs'", [], |r| r.get(0))

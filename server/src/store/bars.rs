@@ -49,20 +49,22 @@ pub(crate) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BarSpan> {
 
 pub const COLUMNS: &str = "id, client_id, scope_kind, scope_id, begin_date, end_date";
 
-/// A client's bars that are still in force on or after `from`; with `made_by`, only those
-/// made by then.
-pub fn of_client(
+/// The bars of the clients in `clients` (a JSON array of ids) still in force on or after
+/// `from`; with `made_by`, only those made by then. One statement for any number of clients.
+pub fn of_clients(
     conn: &Connection,
-    client: i64,
+    clients: &str,
     from: NaiveDate,
     made_by: Option<DateTime<Utc>>,
 ) -> StoreResult<Vec<BarSpan>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM bars WHERE client_id = :c AND end_date >= :from
-           AND (:made_by IS NULL OR created_at <= :made_by)"
+        "SELECT {COLUMNS} FROM bars
+         WHERE client_id IN (SELECT value FROM json_each(:c)) AND end_date >= :from
+           AND (:made_by IS NULL OR created_at <= :made_by)
+         ORDER BY id"
     ))?;
-    let rows =
-        stmt.query_map(named_params! {":c": client, ":from": from, ":made_by": made_by}, from_row)?;
+    let rows = stmt
+        .query_map(named_params! {":c": clients, ":from": from, ":made_by": made_by}, from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

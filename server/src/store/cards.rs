@@ -125,26 +125,35 @@ pub fn revoke(conn: &Connection, card_id: i64, reason: &str) -> StoreResult<()> 
 
 /// The card table's answer for a normalised code.
 pub fn status(conn: &Connection, key: &str) -> StoreResult<Option<(i64, CardStatus)>> {
-    conn.prepare_cached(
-        "SELECT id, client_id, replaced_by IS NOT NULL, revoked_at IS NOT NULL, expires_on
-         FROM cards WHERE code = :code",
-    )?
-    .query_row(named_params! {":code": key}, |r| {
+    Ok(statuses(conn, &[key])?.remove(key))
+}
+
+/// The card table's answers for many normalised codes, by code, in one statement; codes no
+/// card has are missing from the map.
+pub fn statuses(
+    conn: &Connection,
+    keys: &[&str],
+) -> StoreResult<std::collections::HashMap<String, (i64, CardStatus)>> {
+    let keys = serde_json::to_string(keys).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT code, id, client_id, replaced_by IS NOT NULL, revoked_at IS NOT NULL, expires_on
+         FROM cards WHERE code IN (SELECT value FROM json_each(:codes))",
+    )?;
+    let rows = stmt.query_map(named_params! {":codes": keys}, |r| {
         Ok((
             r.get(0)?,
-            CardStatus {
-                client_id: r.get(1)?,
-                replaced: r.get(2)?,
-                revoked: r.get(3)?,
-                expires_on: r.get(4)?,
-            },
+            (
+                r.get(1)?,
+                CardStatus {
+                    client_id: r.get(2)?,
+                    replaced: r.get(3)?,
+                    revoked: r.get(4)?,
+                    expires_on: r.get(5)?,
+                },
+            ),
         ))
-    })
-    .map(Some)
-    .or_else(|e| match e {
-        rusqlite::Error::QueryReturnedNoRows => Ok(None),
-        other => Err(other.into()),
-    })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// The card id behind a code, for the CLI.

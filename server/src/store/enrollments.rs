@@ -6,7 +6,7 @@ use rusqlite::{Connection, named_params};
 use scanline_core::bounds;
 use scanline_core::domain::EnrollmentSpan;
 
-use super::ids::{ClientId, ProgramId};
+use super::ids::ProgramId;
 use super::{OptionalExt, StoreError, StoreResult, now};
 
 #[derive(Debug, Clone)]
@@ -82,17 +82,19 @@ pub(crate) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EnrollmentSpan
     Ok(EnrollmentSpan::from_stored((r.get(0)?, r.get(1)?, r.get(2)?), (r.get(3)?, r.get(4)?)))
 }
 
-/// A client's enrollments in one program.
-pub fn of_client(
+/// The enrollments in one program of the clients in `clients` (a JSON array of ids), in the
+/// order they were made. One statement for any number of clients.
+pub fn of_clients(
     conn: &Connection,
-    client: ClientId,
+    clients: &str,
     program: ProgramId,
 ) -> StoreResult<Vec<EnrollmentSpan>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, client_id, program_id, entry_date, exit_date FROM enrollments
-         WHERE client_id = :c AND program_id = :p",
+         WHERE client_id IN (SELECT value FROM json_each(:c)) AND program_id = :p
+         ORDER BY id",
     )?;
-    let rows = stmt.query_map(named_params! {":c": client, ":p": program}, from_row)?;
+    let rows = stmt.query_map(named_params! {":c": clients, ":p": program}, from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

@@ -3,10 +3,13 @@
 //! services and accepted entries not yet posted, from every station), and the night's
 //! occupancy. The station gathers the same facts from its roster cache.
 
+use std::collections::HashMap;
+use std::ops::RangeInclusive;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, named_params};
 use scanline_core::ScanCode;
-use scanline_core::domain::Served;
+use scanline_core::domain::{BarSpan, CardStatus, EnrollmentSpan, Served};
 use scanline_core::verdict::{BatchContext, ClientFacts};
 
 use super::StoreResult;
@@ -29,14 +32,24 @@ pub fn gather(
     service_date: NaiveDate,
     door: Door<'_>,
 ) -> StoreResult<(Option<i64>, ClientFacts)> {
-    let Some((card_id, card)) = super::cards::status(conn, &code.key)? else {
+    let card = super::cards::status(conn, &code.key)?;
+    with_card(card, |client| of_client(conn, ctx, client, service_date, door, None))
+}
+
+/// The facts for a scan whose card the card table answered with `card`: the card alone
+/// decides when it is unknown, revoked or replaced; otherwise `holder` gives its client's.
+pub fn with_card(
+    card: Option<(i64, CardStatus)>,
+    holder: impl FnOnce(i64) -> StoreResult<ClientFacts>,
+) -> StoreResult<(Option<i64>, ClientFacts)> {
+    let Some((card_id, card)) = card else {
         return Ok((None, ClientFacts::default()));
     };
     if card.revoked || card.replaced {
         // The verdict is decided by the card alone; skip the other lookups.
         return Ok((Some(card_id), ClientFacts { card: Some(card), ..ClientFacts::default() }));
     }
-    let mut facts = of_client(conn, ctx, card.client_id, service_date, door, None)?;
+    let mut facts = holder(card.client_id)?;
     facts.card = Some(card);
     Ok((Some(card_id), facts))
 }
@@ -53,65 +66,178 @@ pub fn of_client(
     door: Door<'_>,
     bars_made_by: Option<DateTime<Utc>>,
 ) -> StoreResult<ClientFacts> {
-    let mut facts = ClientFacts {
-        bars: super::bars::of_client(conn, client, service_date, bars_made_by)?,
-        enrollments: super::enrollments::of_client(
-            conn,
-            super::ClientId(client),
-            super::ProgramId(ctx.program.id),
-        )?,
-        ..ClientFacts::default()
-    };
-    let from = ctx.counts_from(service_date);
-    let exclude = door.entry.unwrap_or("");
-    let mut services = conn.prepare_cached(
-        "SELECT date_provided FROM services
-         WHERE client_id = :c AND service_type_id = :st AND deleted_at IS NULL
-           AND date_provided BETWEEN :from AND :to",
-    )?;
-    let mut pending = conn.prepare_cached(
-        "SELECT e.service_date FROM batch_entries e
-           JOIN batch_service_types bst ON bst.batch_id = e.batch_id
-         WHERE e.client_id = :c AND e.program_id = :p AND e.service_date BETWEEN :from AND :to
-           AND e.verdict = 'accepted' AND e.posted_at IS NULL AND e.deleted_at IS NULL
-           AND bst.service_type_id = :st AND e.uuid != :exclude",
-    )?;
-    for st in ctx.service_types {
-        let rows = services.query_map(
-            named_params! {":c": client, ":st": st.id, ":from": from, ":to": service_date},
-            |r| r.get::<_, NaiveDate>(0),
-        )?;
-        for date in rows {
-            facts.served.push(Served { service_type_id: st.id, date: date? });
+    Known::load(conn, ctx, &[client], service_date..=service_date, bars_made_by)?.facts(
+        conn,
+        ctx,
+        client,
+        service_date,
+        door,
+    )
+}
+
+/// A service already recorded, or an accepted entry not yet posted (with its UUID), that
+/// counts toward duplicates and limits.
+#[derive(Debug, Clone)]
+struct Counted {
+    served: Served,
+    entry: Option<String>,
+}
+
+/// What the system of record holds about some clients for services in one batch context on
+/// dates in a range: their bars, their enrollments in the program, and what they were
+/// already served. Read with one statement per kind for any number of clients, so a station's
+/// upload of 200 scans reads each kind once rather than once per scan. Every door judges from
+/// it: one client at the desk is a set of one.
+#[derive(Debug, Default)]
+pub struct Known {
+    bars: HashMap<i64, Vec<BarSpan>>,
+    enrollments: HashMap<i64, Vec<EnrollmentSpan>>,
+    counted: HashMap<i64, Vec<Counted>>,
+}
+
+impl Known {
+    /// Reads what is known about `clients` for services on dates in `dates`.
+    pub fn load(
+        conn: &Connection,
+        ctx: &BatchContext<'_>,
+        clients: &[i64],
+        dates: RangeInclusive<NaiveDate>,
+        bars_made_by: Option<DateTime<Utc>>,
+    ) -> StoreResult<Self> {
+        let mut known = Self::default();
+        if clients.is_empty() {
+            return Ok(known);
         }
+        let ids = json_ids(clients.iter().copied());
+        let (first, last) = (*dates.start(), *dates.end());
+        for bar in super::bars::of_clients(conn, &ids, first, bars_made_by)? {
+            known.bars.entry(bar.client_id).or_default().push(bar);
+        }
+        let program = super::ProgramId(ctx.program.id);
+        for e in super::enrollments::of_clients(conn, &ids, program)? {
+            known.enrollments.entry(e.client_id).or_default().push(e);
+        }
+        let types = json_ids(ctx.service_types.iter().map(|st| st.id));
+        let from = ctx.counts_from(first);
+        let mut services = conn.prepare_cached(
+            "SELECT client_id, service_type_id, date_provided FROM services
+             WHERE client_id IN (SELECT value FROM json_each(:c))
+               AND service_type_id IN (SELECT value FROM json_each(:st))
+               AND deleted_at IS NULL AND date_provided BETWEEN :from AND :to",
+        )?;
+        let rows = services.query_map(
+            named_params! {":c": ids, ":st": types, ":from": from, ":to": last},
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, None)),
+        )?;
+        known.count(rows)?;
+        let mut pending = conn.prepare_cached(
+            "SELECT e.client_id, bst.service_type_id, e.service_date, e.uuid FROM batch_entries e
+               JOIN batch_service_types bst ON bst.batch_id = e.batch_id
+             WHERE e.client_id IN (SELECT value FROM json_each(:c)) AND e.program_id = :p
+               AND e.service_date BETWEEN :from AND :to
+               AND e.verdict = 'accepted' AND e.posted_at IS NULL AND e.deleted_at IS NULL
+               AND bst.service_type_id IN (SELECT value FROM json_each(:st))",
+        )?;
         let rows = pending.query_map(
             named_params! {
-                ":c": client, ":p": ctx.program.id, ":from": from, ":to": service_date,
-                ":st": st.id, ":exclude": exclude,
+                ":c": ids, ":p": ctx.program.id, ":from": from, ":to": last, ":st": types,
             },
-            |r| r.get::<_, NaiveDate>(0),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, Some(r.get(3)?))),
         )?;
-        for date in rows {
-            facts.served.push(Served { service_type_id: st.id, date: date? });
+        known.count(rows)?;
+        Ok(known)
+    }
+
+    fn count(
+        &mut self,
+        rows: impl Iterator<Item = rusqlite::Result<(i64, i64, NaiveDate, Option<String>)>>,
+    ) -> StoreResult<()> {
+        for row in rows {
+            let (client, service_type_id, date, entry) = row?;
+            self.counted
+                .entry(client)
+                .or_default()
+                .push(Counted { served: Served { service_type_id, date }, entry });
+        }
+        Ok(())
+    }
+
+    /// Counts an entry accepted in this transaction after the load, for the batch's service
+    /// types, as a fresh read would find it.
+    pub fn count_accepted(
+        &mut self,
+        ctx: &BatchContext<'_>,
+        client: i64,
+        date: NaiveDate,
+        entry: &str,
+    ) {
+        let counted = self.counted.entry(client).or_default();
+        for st in ctx.service_types {
+            counted.push(Counted {
+                served: Served { service_type_id: st.id, date },
+                entry: Some(entry.to_owned()),
+            });
         }
     }
-    if ctx.records_bed_nights() {
-        facts.beds = super::beds::facts_for(conn, ctx.program, client, service_date, door)?;
-        if facts.beds.is_none() && ctx.program.capacity.is_some() {
-            facts.night_occupancy =
-                night_occupancy(conn, ctx.program.id, service_date, Some(client))?;
+
+    /// The facts about one loaded client for a service on `service_date` (within the loaded
+    /// dates). The rarer facts (beds, the night's occupancy, a safety alert) are read here,
+    /// and only where they can change the verdict.
+    pub fn facts(
+        &self,
+        conn: &Connection,
+        ctx: &BatchContext<'_>,
+        client: i64,
+        service_date: NaiveDate,
+        door: Door<'_>,
+    ) -> StoreResult<ClientFacts> {
+        let from = ctx.counts_from(service_date);
+        let exclude = door.entry.unwrap_or("");
+        let mut facts = ClientFacts {
+            bars: (self.bars.get(&client).into_iter().flatten())
+                .filter(|b| b.end_date >= service_date)
+                .copied()
+                .collect(),
+            enrollments: self.enrollments.get(&client).cloned().unwrap_or_default(),
+            served: (self.counted.get(&client).into_iter().flatten())
+                .filter(|c| c.served.date >= from && c.served.date <= service_date)
+                .filter(|c| c.entry.as_deref() != Some(exclude))
+                .map(|c| c.served)
+                .collect(),
+            ..ClientFacts::default()
+        };
+        if ctx.records_bed_nights() {
+            facts.beds = super::beds::facts_for(conn, ctx.program, client, service_date, door)?;
+            if facts.beds.is_none() && ctx.program.capacity.is_some() {
+                facts.night_occupancy =
+                    night_occupancy(conn, ctx.program.id, service_date, Some(client))?;
+            }
         }
+        // Only asked for where it can change the verdict: the scan path costs nothing more
+        // elsewhere.
+        if ctx.program.safety_alerts_stop {
+            facts.safety_alert = super::alerts::safety_alert(
+                conn,
+                super::ClientId(client),
+                ctx.program.id,
+                service_date,
+            )?;
+        }
+        Ok(facts)
     }
-    // Only asked for where it can change the verdict: the scan path costs nothing more elsewhere.
-    if ctx.program.safety_alerts_stop {
-        facts.safety_alert = super::alerts::safety_alert(
-            conn,
-            super::ClientId(client),
-            ctx.program.id,
-            service_date,
-        )?;
+}
+
+/// Ids as a JSON array, the form `json_each` reads a set of ids in.
+fn json_ids(ids: impl Iterator<Item = i64>) -> String {
+    let mut out = String::from("[");
+    for (i, id) in ids.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&id.to_string());
     }
-    Ok(facts)
+    out.push(']');
+    out
 }
 
 /// Clients with a bed night (posted or accepted) in a program on a night, optionally leaving

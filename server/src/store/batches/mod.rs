@@ -5,6 +5,8 @@
 //! Idempotency lives in the schema: entry UUIDs and batch UUIDs are unique, and services are
 //! unique per (entry, service type), so a retried request finds its rows and writes nothing.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, named_params};
 use scanline_core::bounds;
@@ -19,12 +21,14 @@ use uuid::Uuid;
 
 mod fixes;
 mod lists;
+#[cfg(test)]
+mod upload_tests;
 
 pub use fixes::{delete_entry, revalidate, set_bed};
 pub use lists::{BatchListRow, EntryRow, list_for_orgs, missing_for_station, review};
 
 use crate::store::audit::{self, Actor};
-use crate::store::facts::Door;
+use crate::store::facts::{Door, Known};
 use crate::store::stations::StationAuth;
 use crate::store::{OptionalExt, StoreError, StoreResult, now};
 
@@ -435,35 +439,43 @@ pub(crate) fn stored_verdict(
     conn: &Connection,
     uuid: &str,
 ) -> StoreResult<Option<(i64, EntryVerdict)>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT batch_id, verdict, warnings, detail, client_id, service_date, station_verdict,
-                 posted_at IS NOT NULL, deleted_at IS NOT NULL, bed_id
-             FROM batch_entries WHERE uuid = :u",
-        )?
-        .query_row(named_params! {":u": uuid}, |r| {
-            let verdict: String = r.get(1)?;
-            let warnings: String = r.get(2)?;
-            let station: Option<String> = r.get(6)?;
-            let verdict = Verdict::parse(&verdict).unwrap_or(Verdict::Misread);
-            Ok((
-                r.get(0)?,
-                EntryVerdict {
-                    uuid: uuid.parse().unwrap_or_default(),
-                    verdict,
-                    warnings: warnings_parse(&warnings),
-                    detail: r.get(3)?,
-                    client_id: r.get(4)?,
-                    service_date: r.get(5)?,
-                    changed: station.is_some_and(|s| s != verdict.as_str()),
-                    duplicate_upload: true,
-                    posted: r.get(7)?,
-                    deleted: r.get(8)?,
-                    bed_id: r.get(9)?,
-                },
-            ))
-        })
-        .optional()?)
+    Ok(stored_verdicts(conn, &[uuid.to_owned()])?.remove(uuid))
+}
+
+/// The stored entries among `uuids`, by UUID: each one's batch and the verdict it was
+/// answered with, marked as a duplicate upload. One statement for any number of entries.
+fn stored_verdicts(
+    conn: &Connection,
+    uuids: &[String],
+) -> StoreResult<HashMap<String, (i64, EntryVerdict)>> {
+    let list = serde_json::to_string(uuids).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT uuid, batch_id, verdict, warnings, detail, client_id, service_date,
+             station_verdict, posted_at IS NOT NULL, deleted_at IS NOT NULL, bed_id
+         FROM batch_entries WHERE uuid IN (SELECT value FROM json_each(:u))",
+    )?;
+    let rows = stmt.query_map(named_params! {":u": list}, |r| {
+        let uuid: String = r.get(0)?;
+        let verdict: String = r.get(2)?;
+        let warnings: String = r.get(3)?;
+        let station: Option<String> = r.get(7)?;
+        let verdict = Verdict::parse(&verdict).unwrap_or(Verdict::Misread);
+        let answer = EntryVerdict {
+            uuid: uuid.parse().unwrap_or_default(),
+            verdict,
+            warnings: warnings_parse(&warnings),
+            detail: r.get(4)?,
+            client_id: r.get(5)?,
+            service_date: r.get(6)?,
+            changed: station.is_some_and(|s| s != verdict.as_str()),
+            duplicate_upload: true,
+            posted: r.get(8)?,
+            deleted: r.get(9)?,
+            bed_id: r.get(10)?,
+        };
+        Ok((uuid, (r.get(1)?, answer)))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Stores a station's entries with the server's verdicts, in order, in the caller's
@@ -503,7 +515,28 @@ pub fn add_entries(
             .map_err(|err| StoreError::Invalid(format!("entry {}: {err}", e.uuid)))?;
     }
     let rules = Rules::load(conn, batch)?;
+    let ctx = rules.ctx();
     let received = now();
+    // What the request needs from the database is read once for all its entries: those
+    // already stored, the cards scanned, and what is known about their holders.
+    let uuids: Vec<String> = entries.iter().map(|e| e.uuid.to_string()).collect();
+    let mut stored = stored_verdicts(conn, &uuids)?;
+    let looks: Vec<_> = entries.iter().map(|e| verdict::first_look(&e.code)).collect();
+    let keys: Vec<&str> = looks.iter().flatten().map(|scan| scan.key.as_str()).collect();
+    let cards = crate::store::cards::statuses(conn, &keys)?;
+    let mut holders: Vec<i64> = (cards.values())
+        .filter(|(_, card)| !card.revoked && !card.replaced)
+        .map(|(_, card)| card.client_id)
+        .collect();
+    holders.sort_unstable();
+    holders.dedup();
+    let dates: Vec<NaiveDate> =
+        entries.iter().map(|e| service_date_of(batch, &rules, e.scanned_at)).collect();
+    let (Some(&first), Some(&last)) = (dates.iter().min(), dates.iter().max()) else {
+        return Ok(Vec::new());
+    };
+    let mut known = Known::load(conn, &ctx, &holders, first..=last, None)?;
+
     let mut out = Vec::with_capacity(entries.len());
     let mut insert = conn.prepare_cached(
         "INSERT INTO batch_entries (uuid, batch_id, code, card_id, client_id, enrollment_id,
@@ -512,20 +545,29 @@ pub fn add_entries(
          VALUES (:uuid, :b, :code, :card, :client, :enr, :p, :date, :scanned, :received,
              :station_verdict, :verdict, :warnings, :detail, :auto, :late, :bed)",
     )?;
-    for e in entries {
-        let uuid = e.uuid.to_string();
-        if let Some((batch_id, stored)) = stored_verdict(conn, &uuid)? {
-            if batch_id != batch.id {
+    for ((e, uuid), (look, &service_date)) in
+        entries.iter().zip(&uuids).zip(looks.iter().zip(&dates))
+    {
+        if let Some((batch_id, answer)) = stored.get(uuid) {
+            if *batch_id != batch.id {
                 return Err(StoreError::Conflict(format!(
                     "entry {uuid} was uploaded to another batch"
                 )));
             }
-            out.push(stored);
+            out.push(answer.clone());
             continue;
         }
-        let service_date = service_date_of(batch, &rules, e.scanned_at);
         let door = Door { entry: None, at: Some(e.scanned_at), bed: e.bed_id };
-        let (card_id, mut j) = judge_scan(conn, &rules, &e.code, service_date, door)?;
+        let (card_id, mut j) = match look {
+            Err(misread) => (None, misread.clone()),
+            Ok(scan) => {
+                let card = cards.get(&scan.key).copied();
+                let (card_id, facts) = crate::store::facts::with_card(card, |client| {
+                    known.facts(conn, &ctx, client, service_date, door)
+                })?;
+                (card_id, verdict::judge(&ctx, service_date, &facts))
+            }
+        };
         let code: String = e.code.chars().take(MAX_STORED_CODE).collect();
         // A closed batch still takes what an offline station scanned before it learnt of the
         // close: nothing a guest was told is lost. Such an entry is judged like any other and
@@ -546,7 +588,11 @@ pub fn add_entries(
             ":verdict": j.verdict.as_str(), ":warnings": warnings_text(&j.warnings),
             ":detail": j.detail, ":auto": j.auto_enroll, ":late": late, ":bed": j.bed_id,
         })?;
-        out.push(EntryVerdict {
+        // The next entries of this request count this one, as a fresh read would.
+        if let (true, Some(client)) = (j.verdict.is_accepted(), j.client_id) {
+            known.count_accepted(&ctx, client, service_date, uuid);
+        }
+        let answer = EntryVerdict {
             uuid: e.uuid,
             verdict: j.verdict,
             warnings: j.warnings,
@@ -558,7 +604,13 @@ pub fn add_entries(
             posted: false,
             deleted: false,
             bed_id: j.bed_id,
-        });
+        };
+        // The same UUID again in this request is answered as a repeated upload.
+        stored.insert(
+            uuid.clone(),
+            (batch.id, EntryVerdict { duplicate_upload: true, ..answer.clone() }),
+        );
+        out.push(answer);
     }
     Ok(out)
 }

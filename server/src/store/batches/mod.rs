@@ -545,6 +545,9 @@ pub fn add_entries(
          VALUES (:uuid, :b, :code, :card, :client, :enr, :p, :date, :scanned, :received,
              :station_verdict, :verdict, :warnings, :detail, :auto, :late, :bed)",
     )?;
+    let mut changed = conn.prepare_cached(
+        "INSERT INTO roster_changes (entity, entity_key) VALUES ('entry', :uuid)",
+    )?;
     for ((e, uuid), (look, &service_date)) in
         entries.iter().zip(&uuids).zip(looks.iter().zip(&dates))
     {
@@ -588,9 +591,13 @@ pub fn add_entries(
             ":verdict": j.verdict.as_str(), ":warnings": warnings_text(&j.warnings),
             ":detail": j.detail, ":auto": j.auto_enroll, ":late": late, ":bed": j.bed_id,
         })?;
-        // The next entries of this request count this one, as a fresh read would.
-        if let (true, Some(client)) = (j.verdict.is_accepted(), j.client_id) {
-            known.count_accepted(&ctx, client, service_date, uuid);
+        if j.verdict.is_accepted() {
+            // Stations learn of it in their next roster delta.
+            changed.execute(named_params! {":uuid": uuid})?;
+            // The next entries of this request count this one, as a fresh read would.
+            if let Some(client) = j.client_id {
+                known.count_accepted(&ctx, client, service_date, uuid);
+            }
         }
         let answer = EntryVerdict {
             uuid: e.uuid,

@@ -95,7 +95,7 @@ fn agency() -> Agency {
         }
         codes.push(code);
     }
-    let mut agency = Agency { f, station, limited, codes };
+    let agency = Agency { f, station, limited, codes };
     // Lunch already posted: on the 19th for the first two guests, on the 20th for the first.
     for (date, holders) in [("2026-11-19", 1..3), ("2026-11-20", 1..2)] {
         let history = agency.batch(agency.f.meals, vec![agency.limited], day(date));
@@ -195,7 +195,8 @@ fn verdicts_both_ways(kind: Kind, picks: &[Pick]) -> (Vec<String>, Vec<String>) 
     let one_by_one: Vec<EntryVerdict> = scans
         .iter()
         .flat_map(|s| {
-            upload(&single.f.conn, &single.station, bs.uuid, &[s.clone()], now()).unwrap()
+            upload(&single.f.conn, &single.station, bs.uuid, std::slice::from_ref(s), now())
+                .unwrap()
         })
         .collect();
     (at_once.iter().map(told).collect(), one_by_one.iter().map(told).collect())

@@ -266,8 +266,10 @@ async fn run_station(
     Ok(latencies)
 }
 
-/// Inserts the same rows the server writes straight into a fresh database with the same
-/// migrations and PRAGMAs: prepared statement, `BEGIN IMMEDIATE`, 200 rows per commit.
+/// Inserts the same entry rows the server writes straight into a fresh database with the same
+/// migrations and PRAGMAs: prepared statement, `BEGIN IMMEDIATE`, 200 rows per commit. It
+/// writes no roster change row beside each entry, as the server does, so it is the stricter
+/// floor.
 fn raw_baseline(
     path: &Path,
     fx: &Fixture,
@@ -730,12 +732,12 @@ fn main() -> anyhow::Result<()> {
         println!("setup                    {:>10.1} s", setup.as_secs_f64());
         println!(
             "upload ({STATIONS} stations)     {upload_rate:>10.0} entries/s  ({:.2} s for \
-             {n_entries}; target >= 20000)",
+             {n_entries}; target >= 50000)",
             upload_time.as_secs_f64()
         );
         println!("  rows stored            {stored:>10}");
         println!("raw insert (200/commit)  {raw_rate:>10.0} rows/s     ({:.2} s)", raw_time.as_secs_f64());
-        println!("upload / raw time        {ratio:>10.1} x          (target <= 3.0)");
+        println!("upload / raw time        {ratio:>10.1} x          (target <= 2.0)");
         println!("raw, synchronous=NORMAL  {raw_normal_rate:>10.0} rows/s     (diagnostic)");
         println!("store-only upload        {store_rate:>10.0} entries/s  (diagnostic: no HTTP)");
         println!(

@@ -120,8 +120,8 @@ fn snapshot_in_tx(conn: &Connection, station: &StationAuth) -> StoreResult<Roste
         .prepare_cached(
             "SELECT id, first_name, preferred_name, last_name, restricted, organization_id,
                  client_number
-             FROM clients c
-             WHERE EXISTS (SELECT 1 FROM cards WHERE client_id = c.id AND revoked_at IS NULL)
+             FROM clients
+             WHERE id IN (SELECT client_id FROM cards WHERE revoked_at IS NULL)
              ORDER BY id",
         )?
         .query_map([], client_row(scope.org))?

@@ -516,7 +516,8 @@ pub fn add_entries(
     }
     let rules = Rules::load(conn, batch)?;
     let ctx = rules.ctx();
-    let received = now();
+    // Bound as text once for the whole request rather than formatted again for each entry.
+    let received = bound_text(&now())?;
     // What the request needs from the database is read once for all its entries: those
     // already stored, the cards scanned, and what is known about their holders.
     let uuids: Vec<String> = entries.iter().map(|e| e.uuid.to_string()).collect();
@@ -532,6 +533,12 @@ pub fn add_entries(
     holders.dedup();
     let dates: Vec<NaiveDate> =
         entries.iter().map(|e| service_date_of(batch, &rules, e.scanned_at)).collect();
+    let mut date_text: HashMap<NaiveDate, String> = HashMap::new();
+    for &d in &dates {
+        if let std::collections::hash_map::Entry::Vacant(slot) = date_text.entry(d) {
+            slot.insert(bound_text(&d)?);
+        }
+    }
     let (Some(&first), Some(&last)) = (dates.iter().min(), dates.iter().max()) else {
         return Ok(Vec::new());
     };
@@ -586,7 +593,7 @@ pub fn add_entries(
         insert.execute(named_params! {
             ":uuid": uuid, ":b": batch.id, ":code": code, ":card": card_id,
             ":client": j.client_id, ":enr": j.enrollment_id, ":p": batch.program_id,
-            ":date": service_date, ":scanned": e.scanned_at, ":received": received,
+            ":date": date_text[&service_date], ":scanned": e.scanned_at, ":received": received,
             ":station_verdict": e.station_verdict.map(Verdict::as_str),
             ":verdict": j.verdict.as_str(), ":warnings": warnings_text(&j.warnings),
             ":detail": j.detail, ":auto": j.auto_enroll, ":late": late, ":bed": j.bed_id,
@@ -620,6 +627,16 @@ pub fn add_entries(
         out.push(answer);
     }
     Ok(out)
+}
+
+/// The text SQLite stores for a value bound as a parameter (a date or a time).
+fn bound_text(value: &dyn rusqlite::ToSql) -> StoreResult<String> {
+    use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+    match value.to_sql()? {
+        ToSqlOutput::Owned(Value::Text(text)) => Ok(text),
+        ToSqlOutput::Borrowed(ValueRef::Text(text)) => Ok(String::from_utf8_lossy(text).into()),
+        other => Err(StoreError::Invalid(format!("not bound as text: {other:?}"))),
+    }
 }
 
 struct Pending {

@@ -258,8 +258,8 @@ proptest! {
 
 #[test]
 fn dates_and_times_are_bound_as_the_text_they_are_stored_as() {
-    assert_eq!(super::bound_text(&day("2026-11-21")).unwrap(), "2026-11-21");
+    assert_eq!(super::intake::bound_text(&day("2026-11-21")).unwrap(), "2026-11-21");
     let at: DateTime<Utc> = "2026-11-21T18:30:05.25Z".parse().unwrap();
-    assert_eq!(super::bound_text(&at).unwrap(), "2026-11-21 18:30:05.250+00:00");
-    assert!(super::bound_text(&7_i64).is_err());
+    assert_eq!(super::intake::bound_text(&at).unwrap(), "2026-11-21 18:30:05.250+00:00");
+    assert!(super::intake::bound_text(&7_i64).is_err());
 }

@@ -3,10 +3,15 @@
 //! (made-up names, dates of birth and SSNs), imports it into a new file database (WAL,
 //! synchronous=FULL, the real migrations) through the same read-and-apply path as the CLI and
 //! the admin page, then adds bed nights night by night until there are 1,000,000 services and times the HUD
-//! export (query, CSV, zip) over the whole range. It prints the figures; it asserts nothing.
+//! export (query, CSV, zip) over the whole range. Last, in a process of its own, it imports that
+//! export into a new database while a station uploads (`under_load`): the time, the time the
+//! database writer is held, the peak memory and the station's upload latency during it. It
+//! prints the figures; it asserts nothing.
 //!
 //! Run: `cargo bench -p scanline-server --bench hmis`. `SCANLINE_BENCH_CLIENTS` and
 //! `SCANLINE_BENCH_SERVICES` make it smaller.
+
+mod under_load;
 
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -75,7 +80,19 @@ fn synthetic_export(clients: usize) -> Files {
     files
 }
 
+/// Set in the child process that imports the export: the zip to import.
+const IMPORT_ZIP: &str = "SCANLINE_BENCH_IMPORT_ZIP";
+
 fn main() {
+    if let Some(zip) = std::env::var_os(IMPORT_ZIP) {
+        let zip = std::path::PathBuf::from(zip);
+        let db = zip.with_extension("db");
+        if let Err(e) = under_load::run(&zip, &db) {
+            eprintln!("import under load: {e:#}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let clients = env("SCANLINE_BENCH_CLIENTS", 100_000);
     let services = env("SCANLINE_BENCH_SERVICES", 1_000_000);
     let dir = tempfile::tempdir().unwrap();
@@ -140,6 +157,7 @@ fn main() {
         hashed: false,
         time_zone: None,
     };
+    let mut last_zip = Vec::new();
     for round in 0..2 {
         let start = Instant::now();
         let tx = conn.transaction().unwrap();
@@ -158,5 +176,15 @@ fn main() {
             total.as_secs_f64(),
             zip.len() / 1_000_000
         );
+        last_zip = zip;
     }
+
+    let zip_path = dir.path().join("export.zip");
+    std::fs::write(&zip_path, &last_zip).unwrap();
+    drop(conn);
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .env(IMPORT_ZIP, &zip_path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "the import under load failed");
 }

@@ -18,7 +18,7 @@ mod fixes;
 mod intake;
 mod lists;
 #[cfg(test)]
-mod upload_tests;
+mod tests;
 
 pub use fixes::{delete_entry, revalidate, set_bed};
 pub(crate) use intake::stored_verdict;

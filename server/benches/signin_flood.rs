@@ -14,7 +14,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use scanline_core::domain::{EnrollmentPolicy, LimitPolicy};
 use scanline_server::app::app;
 use scanline_server::db::{self, Db, immediate};
 use scanline_server::state::AppState;
@@ -39,19 +38,7 @@ fn populate(path: &std::path::Path) -> anyhow::Result<Fixture> {
     let mut conn = db::open_and_migrate(path)?;
     Ok(immediate(&mut conn, |tx| {
         let org = orgs::insert(tx, "Bench Agency", "America/Los_Angeles")?;
-        let program = programs::insert(
-            tx,
-            &programs::NewProgram {
-                organization_id: org,
-                name: "Meals".into(),
-                project_type: 6,
-                capacity: None,
-                capacity_policy: LimitPolicy::Enforce,
-                cutover_hour: 12,
-                enrollment_policy: EnrollmentPolicy::Reject,
-                auto_exit_after_nights: None,
-            },
-        )?;
+        let program = programs::insert(tx, &programs::NewProgram::meal_line(org, "Meals"))?;
         let meal = programs::insert_service_type(
             tx,
             &programs::NewServiceType::simple(program.0, "Meal"),

@@ -101,19 +101,7 @@ pub fn populate(conn: &mut Connection, clients_wanted: u32, seed: u64) -> Result
         orgs::set_contact(tx, org, "(555) 010-0199", "100 Example Way, Springfield")?;
         let tz = orgs::time_zone(tx, org)?;
         let today = today_in(tz);
-        let meals = programs::insert(
-            tx,
-            &programs::NewProgram {
-                organization_id: org,
-                name: "Community Meals".into(),
-                project_type: 6,
-                capacity: None,
-                capacity_policy: LimitPolicy::Enforce,
-                cutover_hour: 12,
-                enrollment_policy: EnrollmentPolicy::Reject,
-                auto_exit_after_nights: None,
-            },
-        )?;
+        let meals = programs::insert(tx, &programs::NewProgram::meal_line(org, "Community Meals"))?;
         let meal = programs::insert_service_type(
             tx,
             &programs::NewServiceType {

@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use chrono::{NaiveDate, Utc};
-use scanline_core::domain::{EnrollmentPolicy, LimitPolicy};
 use scanline_core::wire::{CreateBatch, EntryUpload};
 use scanline_server::db::Db;
 use scanline_server::hmis::{self, Files};
@@ -38,19 +37,7 @@ struct Line {
 
 fn line(conn: &rusqlite::Connection) -> anyhow::Result<Line> {
     let org = orgs::insert(conn, "Harbor Light Meals", "America/Los_Angeles")?;
-    let program = programs::insert(
-        conn,
-        &programs::NewProgram {
-            organization_id: org,
-            name: "Community Meals".into(),
-            project_type: 6,
-            capacity: None,
-            capacity_policy: LimitPolicy::Enforce,
-            cutover_hour: 12,
-            enrollment_policy: EnrollmentPolicy::Reject,
-            auto_exit_after_nights: None,
-        },
-    )?;
+    let program = programs::insert(conn, &programs::NewProgram::meal_line(org, "Community Meals"))?;
     let meal =
         programs::insert_service_type(conn, &programs::NewServiceType::simple(program.0, "Meal"))?;
     let mut codes = Vec::with_capacity(CLIENTS);

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail, ensure};
 use chrono::{Days, NaiveDate, Utc};
 use rusqlite::{Connection, params};
-use scanline_core::domain::{BarScope, EnrollmentPolicy, LimitPolicy};
+use scanline_core::domain::BarScope;
 use scanline_core::verdict::Verdict;
 use scanline_core::wire::{CreateBatch, EntryUpload, RosterDelta, RosterSnapshot, UploadEntries};
 use scanline_server::app::app;
@@ -108,19 +108,8 @@ fn populate(path: &Path, n_clients: usize) -> anyhow::Result<Fixture> {
     immediate(&mut conn, |tx| -> anyhow::Result<Fixture> {
         let org = orgs::insert(tx, "Harbor Light Bench", "America/Los_Angeles")?;
         let today = store::today_in(orgs::time_zone(tx, org)?);
-        let program = programs::insert(
-            tx,
-            &programs::NewProgram {
-                organization_id: org,
-                name: "Community Meals".into(),
-                project_type: 6,
-                capacity: None,
-                capacity_policy: LimitPolicy::Enforce,
-                cutover_hour: 12,
-                enrollment_policy: EnrollmentPolicy::Reject,
-                auto_exit_after_nights: None,
-            },
-        )?;
+        let program =
+            programs::insert(tx, &programs::NewProgram::meal_line(org, "Community Meals"))?;
         let meal = programs::insert_service_type(
             tx,
             &programs::NewServiceType::simple(program.0, "Meal"),

@@ -165,20 +165,9 @@ pub(crate) mod testing {
     pub(crate) fn fixture() -> Fixture {
         let conn = crate::db::open_in_memory().unwrap();
         let org = orgs::insert(&conn, "Harbor Light", "America/Los_Angeles").unwrap();
-        let meals = programs::insert(
-            &conn,
-            &programs::NewProgram {
-                organization_id: org,
-                name: "Community Meals".into(),
-                project_type: 6,
-                capacity: None,
-                capacity_policy: LimitPolicy::Enforce,
-                cutover_hour: 12,
-                enrollment_policy: EnrollmentPolicy::Reject,
-                auto_exit_after_nights: None,
-            },
-        )
-        .unwrap();
+        let meals =
+            programs::insert(&conn, &programs::NewProgram::meal_line(org, "Community Meals"))
+                .unwrap();
         let meal = programs::insert_service_type(
             &conn,
             &programs::NewServiceType::simple(meals.0, "Meal"),

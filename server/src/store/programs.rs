@@ -20,6 +20,23 @@ pub struct NewProgram {
     pub auto_exit_after_nights: Option<u32>,
 }
 
+impl NewProgram {
+    /// A meal line: services only (HMIS project type 6), no capacity, the day turning at noon,
+    /// and only guests already enrolled are served.
+    pub fn meal_line(organization_id: i64, name: &str) -> Self {
+        Self {
+            organization_id,
+            name: name.to_owned(),
+            project_type: 6,
+            capacity: None,
+            capacity_policy: LimitPolicy::Enforce,
+            cutover_hour: 12,
+            enrollment_policy: EnrollmentPolicy::Reject,
+            auto_exit_after_nights: None,
+        }
+    }
+}
+
 pub fn insert(conn: &Connection, p: &NewProgram) -> StoreResult<ProgramId> {
     let name = required_text("program name", &p.name, 200)?;
     if p.project_type > 14 {

@@ -11,73 +11,19 @@
 //! Run: `cargo bench -p scanline-server --bench hmis`. `SCANLINE_BENCH_CLIENTS` and
 //! `SCANLINE_BENCH_SERVICES` make it smaller.
 
+#[path = "../common/hmis_export.rs"]
+mod hmis_export;
 mod under_load;
 
-use std::fmt::Write as _;
 use std::time::Instant;
 
 use scanline_server::db;
+use scanline_server::hmis;
 use scanline_server::hmis::export::{ExportOptions, export};
-use scanline_server::hmis::{self, Files};
 use scanline_server::store::hmis::ImportOptions;
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-const FIRST: &[&str] =
-    &["Ana", "Ben", "Carla", "Dario", "Elena", "Femi", "Grace", "Hugo", "Ines", "Jamal"];
-const LAST: &[&str] =
-    &["Alder", "Brook", "Castell", "Dunmore", "Ellery", "Fairholm", "Gale", "Holt"];
-
-fn synthetic_export(clients: usize) -> Files {
-    let t = "2026-09-01 10:00:00";
-    let mut files = Files::default();
-    files.insert(
-        "Export.csv",
-        b"ExportID,SourceType,ExportDate,ExportStartDate,ExportEndDate,SoftwareName,CSVVersion,ExportPeriodType,ExportDirective,HashStatus,ImplementationID\r\nB1,1,2026-10-01 00:00:00,2026-01-01,2026-09-30,Bench,2026 v1.0,3,2,1,B\r\n".to_vec(),
-    );
-    files.insert(
-        "Organization.csv",
-        format!("OrganizationID,OrganizationName,VictimServiceProvider,DateCreated,DateUpdated,UserID,ExportID\r\nO1,Bench Agency,0,{t},{t},U1,B1\r\n").into_bytes(),
-    );
-    files.insert(
-        "Project.csv",
-        format!(
-            "ProjectID,OrganizationID,ProjectName,OperatingStartDate,ContinuumProject,ProjectType,TargetPopulation,DateCreated,DateUpdated,UserID,ExportID\r\n\
-             PN,O1,Night Shelter,2020-01-01,1,1,4,{t},{t},U1,B1\r\n\
-             PS,O1,Street Outreach,2020-01-01,1,4,4,{t},{t},U1,B1\r\n"
-        )
-        .into_bytes(),
-    );
-    let mut c = String::from(
-        "PersonalID,FirstName,MiddleName,LastName,NameSuffix,NameDataQuality,SSN,SSNDataQuality,DOB,DOBDataQuality,DateCreated,DateUpdated,UserID,DateDeleted,ExportID\r\n",
-    );
-    let mut e = String::from(
-        "EnrollmentID,PersonalID,ProjectID,EntryDate,HouseholdID,RelationshipToHoH,DateCreated,DateUpdated,UserID,DateDeleted,ExportID\r\n",
-    );
-    for i in 0..clients {
-        let _ = write!(
-            c,
-            "P{i},{},,{},,1,{:09},1,19{:02}-{:02}-{:02},1,{t},{t},U1,,B1\r\n",
-            FIRST[i % FIRST.len()],
-            LAST[(i / 7) % LAST.len()],
-            100_000_000 + i,
-            40 + i % 60,
-            1 + i % 12,
-            1 + i % 28
-        );
-        for (k, project) in ["PN", "PS"].iter().enumerate() {
-            let _ = write!(
-                e,
-                "E{i}-{k},P{i},{project},2026-0{}-01,H{i}-{k},1,{t},{t},U1,,B1\r\n",
-                1 + k
-            );
-        }
-    }
-    files.insert("Client.csv", c.into_bytes());
-    files.insert("Enrollment.csv", e.into_bytes());
-    files
 }
 
 /// Set in the child process that imports the export: the zip to import.
@@ -98,7 +44,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let mut conn = db::open_and_migrate(&dir.path().join("bench.db")).unwrap();
 
-    let files = synthetic_export(clients);
+    let files = hmis_export::synthetic(clients, 0);
     let start = Instant::now();
     let parsed = hmis::read::read(&files, chrono::Utc::now().date_naive());
     let read_time = start.elapsed();

@@ -9,6 +9,9 @@
 //!
 //! Run: `cargo bench -p scanline-server --bench signin_flood`.
 
+#[path = "common/guests.rs"]
+mod guests;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -17,9 +20,7 @@ use anyhow::Context as _;
 use scanline_server::app::app;
 use scanline_server::db::{self, Db, immediate};
 use scanline_server::state::AppState;
-use scanline_server::store::{
-    StoreError, cards, clients, enrollments, orgs, programs, stations, users,
-};
+use scanline_server::store::{StoreError, orgs, programs, stations, users};
 use scanline_server::throttle::SignIns;
 
 const CLIENTS: usize = 2_000;
@@ -47,26 +48,8 @@ fn populate(path: &std::path::Path) -> anyhow::Result<Fixture> {
         users::insert(tx, "desk", "Desk", "a long bench password", org, users::Role::Staff)?;
         let mut codes = Vec::with_capacity(CLIENTS);
         for i in 0..CLIENTS {
-            let (id, _) = clients::insert(
-                tx,
-                &clients::NewClient {
-                    organization_id: org,
-                    first_name: format!("Guest{i}"),
-                    last_name: "Bench".into(),
-                    ..clients::NewClient::default()
-                },
-            )?;
-            enrollments::insert(
-                tx,
-                &enrollments::NewEnrollment {
-                    client_id: id.0,
-                    program_id: program.0,
-                    entry_date: "2020-01-01".parse().unwrap(),
-                    household_id: None,
-                    relationship_to_hoh: 1,
-                },
-            )?;
-            codes.push(cards::issue_scanline(tx, id.0, None)?.1);
+            let name = format!("Guest{i}");
+            codes.push(guests::enrolled_with_card(tx, org, program.0, (&name, "Bench"))?.1);
         }
         Ok::<_, StoreError>(Fixture { token, program: program.0, meal, codes })
     })?)

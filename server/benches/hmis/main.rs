@@ -11,6 +11,8 @@
 //! Run: `cargo bench -p scanline-server --bench hmis`. `SCANLINE_BENCH_CLIENTS` and
 //! `SCANLINE_BENCH_SERVICES` make it smaller.
 
+#[path = "../common/guests.rs"]
+mod guests;
 #[path = "../common/hmis_export.rs"]
 mod hmis_export;
 mod under_load;

@@ -13,15 +13,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use scanline_core::wire::{CreateBatch, EntryUpload};
 use scanline_server::db::Db;
 use scanline_server::hmis::{self, Files};
 use scanline_server::ingest::Ingest;
 use scanline_server::store::hmis::ImportOptions;
-use scanline_server::store::{
-    self, batches, cards, clients, enrollments, orgs, programs, stations,
-};
+use scanline_server::store::{self, batches, orgs, programs, stations};
 use uuid::Uuid;
 
 const CLIENTS: usize = 1000;
@@ -42,26 +40,8 @@ fn line(conn: &rusqlite::Connection) -> anyhow::Result<Line> {
         programs::insert_service_type(conn, &programs::NewServiceType::simple(program.0, "Meal"))?;
     let mut codes = Vec::with_capacity(CLIENTS);
     for i in 0..CLIENTS {
-        let (id, _) = clients::insert(
-            conn,
-            &clients::NewClient {
-                organization_id: org,
-                first_name: format!("Guest{i}"),
-                last_name: "Meal".into(),
-                ..clients::NewClient::default()
-            },
-        )?;
-        enrollments::insert(
-            conn,
-            &enrollments::NewEnrollment {
-                client_id: id.0,
-                program_id: program.0,
-                entry_date: NaiveDate::from_ymd_opt(2020, 1, 1).context("a date")?,
-                household_id: None,
-                relationship_to_hoh: 1,
-            },
-        )?;
-        codes.push(cards::issue_scanline(conn, id.0, None)?.1);
+        let name = format!("Guest{i}");
+        codes.push(crate::guests::enrolled_with_card(conn, org, program.0, (&name, "Meal"))?.1);
     }
     let (_, token) = stations::insert(conn, org, "Meal line", &[program.0])?;
     let station = stations::authenticate(conn, &token)?.context("the station signs in")?;

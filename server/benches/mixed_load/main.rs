@@ -21,6 +21,8 @@
 //!
 //! Run: `cargo bench -p scanline-server --bench mixed_load`.
 
+#[path = "../common/guests.rs"]
+mod guests;
 #[path = "../common/hmis_export.rs"]
 mod hmis_export;
 mod load;
@@ -29,39 +31,19 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context as _, ensure};
+use anyhow::ensure;
 use chrono::NaiveDate;
 use scanline_server::app::app;
 use scanline_server::db::{self, Db, immediate};
 use scanline_server::hmis::{self, Files};
 use scanline_server::state::AppState;
 use scanline_server::store::hmis::ImportOptions;
-use scanline_server::store::{self, cards, clients, enrollments, orgs, programs, stations, users};
+use scanline_server::store::{self, orgs, programs, stations, users};
 use scanline_server::throttle::SignIns;
 
 use load::{Latencies, Totals};
 
 pub(crate) const PASSWORD: &str = "a long bench password";
-const FIRST: &[&str] = &[
-    "Avery", "Blake", "Casey", "Dana", "Emery", "Finley", "Gray", "Harper", "Indy", "Jordan",
-    "Kai", "Logan", "Morgan", "Noel", "Oakley", "Parker", "Quinn", "Reese", "Sage", "Taylor",
-];
-const LAST: &[&str] = &[
-    "Ashdown",
-    "Brightwater",
-    "Coldbrook",
-    "Dunmore",
-    "Eastlake",
-    "Fairweather",
-    "Glenrock",
-    "Hollowell",
-    "Ironwood",
-    "Juniper",
-    "Kettleby",
-    "Larkspur",
-    "Millbank",
-    "Northcott",
-];
 
 pub(crate) fn env(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.replace('_', "").parse().ok()).unwrap_or(default)
@@ -95,7 +77,6 @@ fn populate(path: &Path, n_clients: usize) -> anyhow::Result<Fixture> {
             tx,
             &programs::NewServiceType::simple(program.0, "Meal"),
         )?;
-        let entry_date = NaiveDate::from_ymd_opt(2020, 1, 1).context("a date")?;
         let mut fx = Fixture {
             program: program.0,
             meal,
@@ -108,28 +89,10 @@ fn populate(path: &Path, n_clients: usize) -> anyhow::Result<Fixture> {
             import: Vec::new(),
         };
         for i in 0..n_clients {
-            let (first, last) = (FIRST[i % FIRST.len()], LAST[(i / FIRST.len()) % LAST.len()]);
-            let (id, _) = clients::insert(
-                tx,
-                &clients::NewClient {
-                    organization_id: org,
-                    first_name: first.to_owned(),
-                    last_name: last.to_owned(),
-                    ..clients::NewClient::default()
-                },
-            )?;
-            enrollments::insert(
-                tx,
-                &enrollments::NewEnrollment {
-                    client_id: id.0,
-                    program_id: program.0,
-                    entry_date,
-                    household_id: None,
-                    relationship_to_hoh: 1,
-                },
-            )?;
-            fx.codes.push(cards::issue_scanline(tx, id.0, None)?.1);
-            fx.client_ids.push(id.0);
+            let (first, last) = guests::name(i);
+            let (id, code) = guests::enrolled_with_card(tx, org, program.0, (first, last))?;
+            fx.codes.push(code);
+            fx.client_ids.push(id);
             fx.names.push((first.to_owned(), last.to_owned()));
         }
         for s in 0..n_stations {

@@ -34,6 +34,8 @@ use scanline_server::store::{
 };
 use uuid::Uuid;
 
+#[path = "../common/guests.rs"]
+mod guests;
 mod measure;
 use measure::{cpu_between, cpu_note, mb, median, ms, own_cpu, percentile, thread_cpu};
 
@@ -43,34 +45,6 @@ const ENTRIES_PER_REQUEST: usize = 200;
 const REPEAT_EVERY: usize = 100;
 const SNAPSHOT_RUNS: usize = 5;
 const DELTA_RUNS: usize = 20;
-
-const FIRST_NAMES: [&str; 24] = [
-    "Avery", "Blake", "Casey", "Dana", "Emery", "Finley", "Gray", "Harper", "Indy", "Jordan",
-    "Kai", "Logan", "Morgan", "Noel", "Oakley", "Parker", "Quinn", "Reese", "Sage", "Taylor",
-    "Umber", "Val", "Wren", "Yael",
-];
-const LAST_NAMES: [&str; 20] = [
-    "Ashdown",
-    "Brightwater",
-    "Coldbrook",
-    "Dunmore",
-    "Eastlake",
-    "Fairweather",
-    "Glenrock",
-    "Hollowell",
-    "Ironwood",
-    "Juniper",
-    "Kettleby",
-    "Larkspur",
-    "Millbank",
-    "Northcott",
-    "Oakhurst",
-    "Pennywhistle",
-    "Quarrington",
-    "Redfern",
-    "Stillwater",
-    "Thornbury",
-];
 
 /// Entry UUIDs as stations make them: time-ordered (v7, the default), which keeps the unique
 /// index on `batch_entries.uuid` append-only, or random (v4, with `SCANLINE_BENCH_UUID=v4`).
@@ -123,8 +97,8 @@ fn populate(path: &Path, n_clients: usize) -> anyhow::Result<Fixture> {
                 &clients::NewClient {
                     organization_id: org,
                     client_number: Some(u32::try_from(i + 1)?),
-                    first_name: FIRST_NAMES[i % FIRST_NAMES.len()].to_owned(),
-                    last_name: LAST_NAMES[(i / FIRST_NAMES.len()) % LAST_NAMES.len()].to_owned(),
+                    first_name: guests::name(i).0.to_owned(),
+                    last_name: guests::name(i).1.to_owned(),
                     ..clients::NewClient::default()
                 },
             )?;

@@ -274,6 +274,49 @@ impl Db {
         .await
     }
 
+    /// `transact` with the database file `other` attached to the writer as `alias` for the
+    /// transaction's length: a job's work done on a copy lands in one short write
+    /// (`store::staged`). The file is detached again however `f` ends.
+    pub async fn transact_attached<T, E, F>(
+        &self,
+        other: PathBuf,
+        alias: &'static str,
+        f: F,
+    ) -> Result<Result<T, E>, DbError>
+    where
+        T: Send + 'static,
+        E: From<rusqlite::Error> + Send + 'static,
+        F: FnOnce(&mut rusqlite::Transaction<'_>) -> Result<T, E> + Send + 'static,
+    {
+        Self::run(&self.writer, move |conn| {
+            let attached: bool = conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM pragma_database_list WHERE name = ?1)",
+                [alias],
+                |r| r.get(0),
+            )?;
+            // Left attached by a job that panicked: its file is gone.
+            if attached {
+                conn.execute("DETACH DATABASE ?1", [alias])?;
+            }
+            conn.execute(
+                "ATTACH DATABASE ?1 AS ?2",
+                rusqlite::params![other.to_string_lossy(), alias],
+            )?;
+            let outcome = (|| {
+                let mut tx =
+                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let value = f(&mut tx)?;
+                tx.commit()?;
+                Ok(value)
+            })();
+            // Statements kept for reuse may name the attached file; it cannot go while they do.
+            conn.flush_prepared_statement_cache();
+            conn.execute("DETACH DATABASE ?1", [alias])?;
+            outcome
+        })
+        .await
+    }
+
     /// Runs `f` on a reader inside one read transaction, so every statement sees the same
     /// moment of the database (an export that reads many tables).
     pub async fn snapshot<T, E, F>(&self, f: F) -> Result<Result<T, E>, DbError>

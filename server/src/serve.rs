@@ -44,6 +44,8 @@ pub struct ServeArgs {
 /// Runs `serve` on the database at `path` until it is stopped.
 pub fn run(path: &Path, a: ServeArgs) -> anyhow::Result<()> {
     let _hold = crate::db::Hold::take(path, "serving it again")?;
+    // Copies an import was worked out on when the server last stopped in the middle of it.
+    crate::store::staged::remove_leftovers(path);
     let db = Db::open(path).with_context(|| format!("opening {}", path.display()))?;
     let web = WebSettings {
         idle_timeout: chrono::Duration::minutes(i64::from(a.idle_minutes)),

@@ -9,6 +9,7 @@ pub mod export;
 pub mod model;
 pub mod read;
 pub mod services;
+pub mod staged;
 
 use std::collections::HashMap;
 

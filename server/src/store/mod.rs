@@ -26,6 +26,7 @@ pub mod reports;
 pub mod roster;
 pub mod services;
 pub mod sessions;
+pub mod staged;
 pub mod stations;
 pub mod users;
 

@@ -228,8 +228,8 @@ async fn import(
     let user = session.viewer.user_id;
     // The import acts only inside the organizations this admin administers.
     let opts = ImportOptions { time_zone: tz, scope: Some(admin) };
-    let outcome = state.db.transact(move |tx| hmis::import(tx, &parsed, &opts, &mut |_, _, _| {}));
-    let report = hmis::report_of(outcome.await?)?;
+    // Worked out on a copy of the database; the writer is held only while it lands.
+    let report = hmis::staged::import(&state.db, std::sync::Arc::new(parsed), opts).await?.report;
     // The attempt is recorded whether it was applied or refused (and rolled back).
     let detail = format!(
         "applied {}, {} errors, {} warnings",

@@ -12,6 +12,7 @@ mod organizations;
 pub mod outgoing;
 mod projects;
 mod services;
+pub use services::night_recorded_meanwhile;
 pub mod settings;
 mod users;
 

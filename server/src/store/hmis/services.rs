@@ -232,3 +232,34 @@ impl<'a> Run<'a> {
         }
     }
 }
+
+/// For an import staged on a copy (`store::staged`): a bed night the live database recorded
+/// after the copy was taken, for an enrollment and night the copy adds one for. The copy could
+/// not link the two, so landing it would double the night.
+pub fn night_recorded_meanwhile(
+    tx: &rusqlite::Connection,
+    moves: &crate::store::staged::Moves,
+) -> Result<Option<String>, StoreError> {
+    let s = crate::store::staged::ALIAS;
+    let found: Option<(i64, String)> = tx
+        .query_row(
+            &format!(
+                "SELECT m.enrollment_id, m.date_provided FROM main.services m
+                   JOIN main.service_types mt ON mt.id = m.service_type_id AND mt.record_type = 200
+                   JOIN {s}.services c ON c.enrollment_id = m.enrollment_id
+                                      AND c.date_provided = m.date_provided
+                                      AND c.deleted_at IS NULL
+                   JOIN {s}.service_types ct ON ct.id = c.service_type_id AND ct.record_type = 200
+                 WHERE m.id > ?1 AND m.deleted_at IS NULL AND m.enrollment_id <= ?2
+                   AND c.rowid IN {added}
+                 LIMIT 1",
+                added = moves.added("services"),
+            ),
+            params![moves.newest("services"), moves.newest("enrollments")],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(found.map(|(enrollment, night)| {
+        format!("a bed night was recorded meanwhile for enrollment {enrollment} on {night}")
+    }))
+}

@@ -1,0 +1,171 @@
+//! An import staged off the database writer (DESIGN §12): the export is applied, with every
+//! rule of `store::hmis`, to a copy of the database taken while the server keeps serving; an
+//! export with errors is reported without the writer ever being asked. What the copy's
+//! import changed then lands on the live database in one transaction on the writer, which is
+//! held only for that. If the live database moved under the copy (a row the import changes was
+//! changed meanwhile, or a bed night was recorded for a night the import adds), that
+//! transaction rolls back and the import runs again on a new copy; after the last attempt it
+//! runs on the writer itself, as an in-memory database always does. Either way it is all or
+//! nothing.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::model::Parsed;
+use super::{ImportError, Report, import as apply_to};
+use crate::db::Db;
+use crate::store::StoreError;
+use crate::store::hmis::{ImportOptions, night_recorded_meanwhile};
+use crate::store::staged::{self, Conflict, Copy, Landed};
+
+/// The numbers the import gives its new rows by counting up: clients' numbers.
+const SERIALS: &[(&str, &str)] = &[("clients", "client_number")];
+
+/// How many times an import is worked out on a copy before it runs on the writer itself.
+pub const ATTEMPTS: u32 = 3;
+
+/// What a staged import did, and what it cost the writer.
+#[derive(Debug)]
+pub struct Staged {
+    pub report: Report,
+    /// Copies the import was worked out on (0: it ran on the writer).
+    pub attempts: u32,
+    /// Why earlier copies did not land.
+    pub conflicts: Vec<String>,
+    /// Taking the copies and importing into them, all off the writer.
+    pub off_writer: Duration,
+    /// How long the writer was held by the import.
+    pub writer_held: Duration,
+    /// What landed from the copy, when it did.
+    pub landed: Option<Landed>,
+}
+
+/// An import worked out on a copy.
+pub enum Plan {
+    /// Refused on the copy: the report, and nothing to land.
+    Refused(Report),
+    Ready(Copy, Report),
+}
+
+/// Imports `parsed` into the database behind `db`, staged on copies beside its file.
+pub async fn import(
+    db: &Db,
+    parsed: Arc<Parsed>,
+    opts: ImportOptions,
+) -> Result<Staged, StoreError> {
+    let mut staged = Staged {
+        report: Report::default(),
+        attempts: 0,
+        conflicts: Vec::new(),
+        off_writer: Duration::ZERO,
+        writer_held: Duration::ZERO,
+        landed: None,
+    };
+    if let Some(path) = db.path().map(ToOwned::to_owned) {
+        while staged.attempts < ATTEMPTS {
+            staged.attempts += 1;
+            let started = Instant::now();
+            let (source, p, o) = (path.clone(), Arc::clone(&parsed), opts.clone());
+            let plan = tokio::task::spawn_blocking(move || plan(&source, &p, &o))
+                .await
+                .map_err(|e| StoreError::Invalid(format!("the import stopped: {e}")))??;
+            staged.off_writer += started.elapsed();
+            let (copy, report) = match plan {
+                Plan::Refused(report) => {
+                    staged.report = report;
+                    return Ok(staged);
+                }
+                Plan::Ready(copy, report) => (copy, report),
+            };
+            let outcome = land(db, copy).await?;
+            match outcome {
+                Ok((landed, held)) => {
+                    staged.writer_held += held;
+                    staged.landed = Some(landed);
+                    staged.report = report;
+                    return Ok(staged);
+                }
+                Err(Conflict(why)) => {
+                    tracing::info!(attempt = staged.attempts, %why, "the import runs again on a new copy");
+                    staged.conflicts.push(why);
+                }
+            }
+        }
+    }
+    let started = Instant::now();
+    let outcome = db
+        .transact(move |tx| {
+            let held = Instant::now();
+            apply_to(tx, &parsed, &opts, &mut |_, _, _| {}).map(|r| (r, held.elapsed()))
+        })
+        .await
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let (report, held) = match outcome {
+        Ok((report, held)) => (report, held),
+        Err(e) => (super::report_of(Err(e))?, started.elapsed()),
+    };
+    staged.writer_held += held;
+    staged.report = report;
+    Ok(staged)
+}
+
+/// Lands what the import changed on `copy` in one transaction on the writer: what landed and
+/// how long the writer was held, or the conflict that rolled it back.
+pub async fn land(
+    db: &Db,
+    mut copy: Copy,
+) -> Result<Result<(Landed, Duration), Conflict>, StoreError> {
+    copy.close();
+    let file = copy.path().to_owned();
+    let outcome = db
+        .transact_attached(file, staged::ALIAS, move |tx| {
+            let started = Instant::now();
+            let landed = staged::apply(tx, &night_recorded_meanwhile)?;
+            Ok::<_, Landing>((landed.map_err(Landing::Conflict)?, started.elapsed()))
+        })
+        .await
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    drop(copy);
+    match outcome {
+        Ok(done) => Ok(Ok(done)),
+        Err(Landing::Conflict(c)) => Ok(Err(c)),
+        Err(Landing::Store(e)) => Err(e),
+    }
+}
+
+/// Takes a copy beside `source` and imports into it, committed on the copy alone.
+pub fn plan(
+    source: &std::path::Path,
+    parsed: &Parsed,
+    opts: &ImportOptions,
+) -> Result<Plan, StoreError> {
+    let mut copy = Copy::take(source, &staged::copy_path(source, "import"), SERIALS)?;
+    let conn = copy.conn()?;
+    let tx = conn.transaction()?;
+    match apply_to(&tx, parsed, opts, &mut |_, _, _| {}) {
+        Ok(report) => {
+            tx.commit()?;
+            Ok(Plan::Ready(copy, report))
+        }
+        Err(ImportError::Refused(report)) => Ok(Plan::Refused(*report)),
+        Err(ImportError::Store(e)) => Err(e),
+    }
+}
+
+/// Why a landing did not commit.
+enum Landing {
+    Conflict(Conflict),
+    Store(StoreError),
+}
+
+impl From<rusqlite::Error> for Landing {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+impl From<StoreError> for Landing {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}

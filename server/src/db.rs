@@ -381,6 +381,28 @@ pub fn copy_database(source: &Path, dest: &Path) -> Result<(), DbError> {
     copy_into(&src, dest)
 }
 
+/// A copy of the database `source` at `dest` for a job that works on it and throws it away
+/// (`store::staged`): copied in one backup step, so it is one moment of the database even while
+/// the server writes (the step holds a read transaction, never the write lock); written fast,
+/// with no durability, since a failure anywhere discards it; foreign keys on.
+pub fn working_copy(source: &Path, dest: &Path) -> Result<Connection, DbError> {
+    let src = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    src.busy_timeout(std::time::Duration::from_secs(10))?;
+    let mut conn = Connection::open(dest)?;
+    {
+        let step = rusqlite::backup::Backup::new(&src, &mut conn)?;
+        while step.step(-1)? != rusqlite::backup::StepResult::Done {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+    conn.pragma_update(None, "journal_mode", "MEMORY")?;
+    conn.pragma_update(None, "synchronous", "OFF")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "cache_size", -65_536)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    Ok(conn)
+}
+
 fn copy_into(src: &Connection, dest: &Path) -> Result<(), DbError> {
     let mut out = Connection::open(dest)?;
     {

@@ -139,7 +139,12 @@ pub fn plan(
     parsed: &Parsed,
     opts: &ImportOptions,
 ) -> Result<Plan, StoreError> {
-    let mut copy = Copy::take(source, &staged::copy_path(source, "import"), SERIALS)?;
+    let path = staged::copy_path(source, "import");
+    let conn = crate::db::working_copy(source, &path).map_err(|e| {
+        staged::remove(&path);
+        StoreError::Invalid(format!("the database could not be copied for the import: {e}"))
+    })?;
+    let mut copy = Copy::take(conn, &path, SERIALS)?;
     let conn = copy.conn()?;
     let tx = conn.transaction()?;
     match apply_to(&tx, parsed, opts, &mut |_, _, _| {}) {

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, backup};
+use rusqlite::{Connection, OptionalExtension};
 
 use super::StoreError;
 
@@ -42,33 +42,16 @@ pub struct Landed {
 }
 
 impl Copy {
-    /// Copies the database at `source` into `dest` in one backup step, so the copy is one
-    /// moment of the database even while the server writes (the step holds a read transaction,
-    /// never the write lock), then readies it: fast writes (the copy is thrown away on any
-    /// failure), foreign keys on, and the triggers that note each change.
-    /// `serials` are the columns (table, column) the job numbers its new rows in by counting up
-    /// from the newest, as clients' numbers are: they move up on landing as rowids do.
-    pub fn take(source: &Path, dest: &Path, serials: &[(&str, &str)]) -> Result<Self, StoreError> {
-        let src = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-        src.busy_timeout(std::time::Duration::from_secs(10))?;
-        remove(dest);
-        let mut copy = Self { path: dest.to_owned(), conn: None };
-        let mut conn = Connection::open(dest)?;
-        {
-            let step = backup::Backup::new(&src, &mut conn)?;
-            loop {
-                match step.step(-1)? {
-                    backup::StepResult::Done => break,
-                    backup::StepResult::More => {}
-                    _ => std::thread::sleep(std::time::Duration::from_millis(20)),
-                }
-            }
-        }
-        conn.pragma_update(None, "journal_mode", "MEMORY")?;
-        conn.pragma_update(None, "synchronous", "OFF")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.pragma_update(None, "cache_size", -65_536)?;
-        conn.pragma_update(None, "temp_store", "MEMORY")?;
+    /// Readies a copy of the database (`db::working_copy`) at `path` for a job: the triggers
+    /// that note each change. `serials` are the columns (table, column) the job numbers its new
+    /// rows in by counting up from the newest, as clients' numbers are: they move up on
+    /// landing as rowids do. The file is removed when the `Copy` goes, whatever happens.
+    pub fn take(
+        conn: Connection,
+        path: &Path,
+        serials: &[(&str, &str)],
+    ) -> Result<Self, StoreError> {
+        let mut copy = Self { path: path.to_owned(), conn: None };
         note_changes(&conn, serials)?;
         copy.conn = Some(conn);
         Ok(copy)
@@ -96,7 +79,8 @@ impl Drop for Copy {
     }
 }
 
-fn remove(path: &Path) {
+/// Removes a copy's file and its journal.
+pub fn remove(path: &Path) {
     let _ = std::fs::remove_file(path);
     let mut journal = path.as_os_str().to_owned();
     journal.push("-journal");
@@ -283,10 +267,7 @@ pub type Recheck = dyn Fn(&Connection, &Moves) -> Result<Option<String>, StoreEr
 /// `tx`. `recheck` asks the job's own questions of the live database before anything is
 /// written (for the import: a bed night recorded meanwhile for a night the copy adds); a
 /// reason it gives is a conflict. A conflict leaves `tx` to be rolled back.
-pub fn apply(
-    tx: &Connection,
-    recheck: &Recheck,
-) -> Result<Result<Landed, Conflict>, StoreError> {
+pub fn apply(tx: &Connection, recheck: &Recheck) -> Result<Result<Landed, Conflict>, StoreError> {
     let s = ALIAS;
     let mut moves = Moves::default();
     let listed: Vec<(String, i64)> = tx

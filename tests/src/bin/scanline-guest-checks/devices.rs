@@ -45,6 +45,9 @@ fn setup() {
         sh(&format!("cp {} /etc/udev/rules.d/", rules.display()));
         sh("printf '%s\\n' 'SUBSYSTEM==\"input\", KERNEL==\"event*\", ATTRS{name}==\"scanline-test-*\", SYMLINK+=\"input/$attr{name}\"' > /etc/udev/rules.d/99-scanline-test.rules");
         sh("udevadm control --reload");
+        // virtme-ng may mount a file of its own over /etc/shadow, which useradd cannot replace;
+        // the overlay's /etc/shadow beneath it can be.
+        sh("! mountpoint -q /etc/shadow || umount /etc/shadow");
         sh("for g in input plugdev dialout; do getent group $g >/dev/null || groupadd --system $g; done");
         sh(&format!("id {USER} >/dev/null 2>&1 || useradd --system --user-group --groups input,plugdev,dialout {USER}"));
     });

@@ -35,34 +35,6 @@ fn import(conn: &mut Connection, set: &str) -> Report {
     import_files(conn, &Files::from_dir(&fixture(set)).unwrap())
 }
 
-/// Everything an import can change, as text, to compare databases.
-fn dump(conn: &Connection) -> String {
-    let mut out = String::new();
-    for sql in [
-        "SELECT name, time_zone, hmis_organization_id, hmis_updated_at FROM organizations ORDER BY name",
-        "SELECT p.name, p.project_type, p.hmis_project_id, p.hmis_updated_at FROM programs p ORDER BY p.hmis_project_id",
-        "SELECT personal_id, first_name, middle_name, last_name, name_data_quality, ssn, ssn_data_quality, dob, dob_data_quality, hmis_updated_at FROM clients ORDER BY personal_id",
-        "SELECT e.hmis_enrollment_id, c.personal_id, p.hmis_project_id, e.entry_date, e.household_id, e.relationship_to_hoh, e.exit_date, e.destination, e.hmis_exit_id, e.hmis_updated_at FROM enrollments e JOIN clients c ON c.id = e.client_id JOIN programs p ON p.id = e.program_id ORDER BY e.hmis_enrollment_id",
-        "SELECT s.hmis_services_id, e.hmis_enrollment_id, c.personal_id, s.date_provided, st.name, st.record_type, st.type_provided, s.deleted_at IS NOT NULL, s.hmis_updated_at FROM services s JOIN enrollments e ON e.id = s.enrollment_id JOIN clients c ON c.id = s.client_id JOIN service_types st ON st.id = s.service_type_id ORDER BY s.hmis_services_id",
-    ] {
-        let mut stmt = conn.prepare(sql).unwrap();
-        let n = stmt.column_count();
-        let rows = stmt
-            .query_map([], |r| {
-                (0..n)
-                    .map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}")))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .unwrap();
-        for row in rows {
-            out.push_str(&row.unwrap().join("|"));
-            out.push('\n');
-        }
-        out.push_str("--\n");
-    }
-    out
-}
-
 fn count(conn: &Connection, sql: &str) -> i64 {
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }
@@ -123,11 +95,11 @@ fn a_normal_export_imports_with_its_bed_nights_and_data_quality_warnings() {
     );
 
     // Importing the same export again changes nothing.
-    let before = dump(&conn);
+    let before = harness::hmis_records(&conn);
     let again = import(&mut conn, "normal");
     assert!(again.applied);
     assert!(again.counts.iter().all(|(_, c)| c.added == 0 && c.updated == 0), "{:?}", again.counts);
-    assert_eq!(dump(&conn), before);
+    assert_eq!(harness::hmis_records(&conn), before);
 }
 
 #[test]
@@ -157,10 +129,10 @@ fn a_byte_order_mark_lower_case_headers_and_date_variants_are_read() {
 #[test]
 fn bad_values_change_nothing_and_the_report_names_each_row() {
     let (_d, mut conn) = fresh();
-    let before = dump(&conn);
+    let before = harness::hmis_records(&conn);
     let r = import(&mut conn, "bad_values");
     assert!(!r.applied);
-    assert_eq!(dump(&conn), before, "nothing was written");
+    assert_eq!(harness::hmis_records(&conn), before, "nothing was written");
     for (file, line, column, reason) in [
         ("Enrollment.csv", 3, "EntryDate", "not a date"),
         ("Enrollment.csv", 4, "RelationshipToHoH", "HUD list 3.15.1"),
@@ -273,13 +245,13 @@ fn import_export_and_reimport_give_the_same_data() {
     let (_d2, mut second) = fresh();
     let r = import_files(&mut second, &Files::from_zip(&zip).unwrap());
     assert!(r.applied, "{:#?}", r.errors);
-    assert_eq!(dump(&second), dump(&first));
+    assert_eq!(harness::hmis_records(&second), harness::hmis_records(&first));
 
     // Into the first database again: nothing changes.
-    let before = dump(&first);
+    let before = harness::hmis_records(&first);
     let r = import_files(&mut first, &Files::from_zip(&zip).unwrap());
     assert!(r.applied, "{:#?}", r.errors);
-    assert_eq!(dump(&first), before);
+    assert_eq!(harness::hmis_records(&first), before);
 
     // Hashed: names and SSNs follow HashStatus 4, the rest is untouched.
     let hashed =

@@ -51,34 +51,6 @@ fn direct(files: &Files) -> (tempfile::TempDir, Connection) {
     (dir, conn)
 }
 
-/// The records an import writes, by their HMIS IDs, with what each refers to.
-fn records(conn: &Connection) -> String {
-    let mut out = String::new();
-    for sql in [
-        "SELECT name, time_zone, hmis_organization_id, hmis_updated_at FROM organizations ORDER BY name",
-        "SELECT p.name, o.name, p.project_type, p.hmis_project_id, p.hmis_updated_at FROM programs p JOIN organizations o ON o.id = p.organization_id ORDER BY p.hmis_project_id",
-        "SELECT personal_id, first_name, last_name, dob, hmis_updated_at FROM clients ORDER BY personal_id, first_name",
-        "SELECT e.hmis_enrollment_id, c.personal_id, p.hmis_project_id, e.entry_date, e.exit_date, e.hmis_exit_id FROM enrollments e JOIN clients c ON c.id = e.client_id JOIN programs p ON p.id = e.program_id ORDER BY e.hmis_enrollment_id, c.first_name",
-        "SELECT s.hmis_services_id, e.hmis_enrollment_id, c.personal_id, p.hmis_project_id, s.date_provided, st.name, s.deleted_at IS NOT NULL FROM services s JOIN enrollments e ON e.id = s.enrollment_id JOIN clients c ON c.id = s.client_id JOIN programs p ON p.id = s.program_id JOIN service_types st ON st.id = s.service_type_id ORDER BY s.hmis_services_id, c.first_name",
-    ] {
-        let mut stmt = conn.prepare(sql).unwrap();
-        let n = stmt.column_count();
-        let rows = stmt
-            .query_map([], |r| {
-                (0..n)
-                    .map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}")))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .unwrap();
-        for row in rows {
-            out.push_str(&row.unwrap().join("|"));
-            out.push('\n');
-        }
-        out.push_str("--\n");
-    }
-    out
-}
-
 fn count(conn: &Connection, sql: &str) -> i64 {
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }
@@ -153,7 +125,7 @@ async fn a_staged_import_lands_what_the_writer_would_have_written() {
     for name in ["normal", "updated_newer", "deleted"] {
         hmis::import_now(&mut expected, &parsed(&set(name)), &opts(), &mut |_, _, _| {}).unwrap();
     }
-    assert_eq!(records(&conn), records(&expected));
+    assert_eq!(harness::hmis_records(&conn), harness::hmis_records(&expected));
     assert!(count(&conn, "SELECT COUNT(*) FROM services") > 0);
     // The stations hear of every record changed, through the live database's own change log
     // (once a record: the copy's steps land as one change).
@@ -182,7 +154,7 @@ async fn rows_the_server_adds_meanwhile_keep_their_numbers_beside_the_imports() 
     walk_in_records_match(&conn, walk_in, service);
     // Everything but the walk-in is as the import alone makes it.
     let without = |c: &Connection| {
-        records(c)
+        harness::hmis_records(c)
             .lines()
             .filter(|l| !l.contains("Walk-In") && !l.contains("Null|"))
             .collect::<Vec<_>>()
@@ -219,10 +191,10 @@ async fn a_row_changed_meanwhile_sends_the_import_round_again_with_nothing_lande
     let copy = plan(&db, &set("updated_newer"));
     // Staff correct the client the newer export also changes, before it lands.
     conn.execute("UPDATE clients SET dob = '1980-02-02' WHERE personal_id = 'P100'", []).unwrap();
-    let before = records(&conn);
+    let before = harness::hmis_records(&conn);
     let conflict = staged::land(&db, copy).await.unwrap().expect_err("a conflict");
     assert!(conflict.0.contains("clients"), "{conflict:?}");
-    assert_eq!(records(&conn), before, "nothing landed");
+    assert_eq!(harness::hmis_records(&conn), before, "nothing landed");
     // Round again, on a copy that holds the correction.
     let done = staged::import(&db, parsed(&set("updated_newer")), opts()).await.unwrap();
     assert!(done.report.applied && done.landed.is_some(), "{:?}", done.report.errors);
@@ -247,10 +219,10 @@ async fn a_bed_night_recorded_meanwhile_is_linked_not_doubled() {
     // Meanwhile the shelter's station records the same night for the same stay.
     let e100: i64 = count(&conn, "SELECT id FROM enrollments WHERE hmis_enrollment_id = 'E100'");
     bed_night(&conn, e100, "2026-09-10");
-    let before = records(&conn);
+    let before = harness::hmis_records(&conn);
     let conflict = staged::land(&db, copy).await.unwrap().expect_err("a conflict");
     assert!(conflict.0.contains("bed night"), "{conflict:?}");
-    assert_eq!(records(&conn), before, "nothing landed");
+    assert_eq!(harness::hmis_records(&conn), before, "nothing landed");
 
     let done = staged::import(&db, parsed(&files), opts()).await.unwrap();
     assert!(done.report.applied, "{:?}", done.report.errors);
@@ -267,10 +239,10 @@ async fn a_bed_night_recorded_meanwhile_is_linked_not_doubled() {
 #[tokio::test]
 async fn a_refused_import_never_asks_the_writer() {
     let (_dir, db, conn) = served();
-    let before = records(&conn);
+    let before = harness::hmis_records(&conn);
     let done = staged::import(&db, parsed(&set("bad_values")), opts()).await.unwrap();
     assert!(!done.report.applied && !done.report.errors.is_empty());
     assert_eq!((done.attempts, done.writer_held), (1, std::time::Duration::ZERO));
     assert!(done.landed.is_none());
-    assert_eq!(records(&conn), before);
+    assert_eq!(harness::hmis_records(&conn), before);
 }

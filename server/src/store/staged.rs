@@ -438,8 +438,8 @@ fn add_and_change(
     };
     let added = tx.execute(
         &format!(
-            "INSERT INTO main.{q} ({into}) SELECT {from} FROM {s}.{q} c
-             WHERE c.rowid IN (SELECT _row FROM {s}.{new}) ORDER BY c.rowid"
+            "INSERT INTO main.{q} ({into}) SELECT {from} FROM {s}.{new} n
+             CROSS JOIN {s}.{q} c ON c.rowid = n._row"
         ),
         [],
     )? as u64;

@@ -346,3 +346,31 @@ pub fn verdicts(body: &Value) -> Vec<String> {
         .map(|e| e["verdict"].as_str().unwrap().to_owned())
         .collect()
 }
+
+/// Everything an HMIS import can change, by HMIS IDs, as text, to compare databases.
+pub fn hmis_records(conn: &Connection) -> String {
+    let mut out = String::new();
+    for sql in [
+        "SELECT name, time_zone, hmis_organization_id, hmis_updated_at FROM organizations ORDER BY name",
+        "SELECT p.name, p.project_type, p.hmis_project_id, p.hmis_updated_at FROM programs p ORDER BY p.hmis_project_id",
+        "SELECT personal_id, first_name, middle_name, last_name, name_data_quality, ssn, ssn_data_quality, dob, dob_data_quality, hmis_updated_at FROM clients ORDER BY personal_id",
+        "SELECT e.hmis_enrollment_id, c.personal_id, p.hmis_project_id, e.entry_date, e.household_id, e.relationship_to_hoh, e.exit_date, e.destination, e.hmis_exit_id, e.hmis_updated_at FROM enrollments e JOIN clients c ON c.id = e.client_id JOIN programs p ON p.id = e.program_id ORDER BY e.hmis_enrollment_id",
+        "SELECT s.hmis_services_id, e.hmis_enrollment_id, c.personal_id, s.date_provided, st.name, st.record_type, st.type_provided, s.deleted_at IS NOT NULL, s.hmis_updated_at FROM services s JOIN enrollments e ON e.id = s.enrollment_id JOIN clients c ON c.id = s.client_id JOIN service_types st ON st.id = s.service_type_id ORDER BY s.hmis_services_id",
+    ] {
+        let mut stmt = conn.prepare(sql).unwrap();
+        let n = stmt.column_count();
+        let rows = stmt
+            .query_map([], |r| {
+                (0..n)
+                    .map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}")))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .unwrap();
+        for row in rows {
+            out.push_str(&row.unwrap().join("|"));
+            out.push('\n');
+        }
+        out.push_str("--\n");
+    }
+    out
+}

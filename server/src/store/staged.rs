@@ -20,6 +20,8 @@ pub const ALIAS: &str = "staged";
 /// The change log the server's own triggers write; the live database writes it again as the
 /// changes land, so the copy neither writes nor carries it.
 const TRIGGER_WRITTEN: &str = "roster_changes";
+/// How many new rows of a table land in one statement.
+const RUN: usize = 20_000;
 /// The prefix of the copy's bookkeeping tables.
 const NOTES: &str = "_staged";
 
@@ -436,13 +438,21 @@ fn add_and_change(
             format!("{}, {}", moves.landed(&t.name, "c.rowid"), values.join(", ")),
         ),
     };
-    let added = tx.execute(
-        &format!(
-            "INSERT INTO main.{q} ({into}) SELECT {from} FROM {s}.{new} n
-             CROSS JOIN {s}.{q} c ON c.rowid = n._row"
-        ),
-        [],
-    )? as u64;
+    // In runs of rows, each its own statement: a statement keeps, until it ends, a copy of
+    // every page it changes that it may have to undo, in memory.
+    let mut added = 0;
+    let mut after = 0i64;
+    let mut next_run = tx.prepare(&format!(
+        "SELECT MAX(_row) FROM (SELECT _row FROM {s}.{new} WHERE _row > ?1 ORDER BY _row LIMIT {RUN})"
+    ))?;
+    let mut insert = tx.prepare(&format!(
+        "INSERT INTO main.{q} ({into}) SELECT {from} FROM {s}.{new} n
+         CROSS JOIN {s}.{q} c ON c.rowid = n._row WHERE n._row > ?1 AND n._row <= ?2"
+    ))?;
+    while let Some(upto) = next_run.query_row([after], |r| r.get::<_, Option<i64>>(0))? {
+        added += insert.execute([after, upto])? as u64;
+        after = upto;
+    }
     let settable: Vec<&String> =
         t.columns.iter().filter(|c| t.key.as_deref() != Some(c.as_str())).collect();
     if settable.is_empty() {

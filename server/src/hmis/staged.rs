@@ -66,9 +66,7 @@ pub async fn import(
             staged.attempts += 1;
             let started = Instant::now();
             let (source, p, o) = (path.clone(), Arc::clone(&parsed), opts.clone());
-            let plan = tokio::task::spawn_blocking(move || plan(&source, &p, &o))
-                .await
-                .map_err(|e| StoreError::Invalid(format!("the import stopped: {e}")))??;
+            let plan = aside(move || plan(&source, &p, &o)).await??;
             staged.off_writer += started.elapsed();
             let (copy, report) = match plan {
                 Plan::Refused(report) => {
@@ -107,6 +105,26 @@ pub async fn import(
     staged.writer_held += held;
     staged.report = report;
     Ok(staged)
+}
+
+/// Runs `f` on a thread of its own that the kernel schedules behind every other thread of the
+/// server (nice 10): on a small machine the import's hard work on the copy then takes the time
+/// the stations' uploads and the staff's pages leave.
+async fn aside<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, StoreError> {
+    let (done, result) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("hmis-import".into())
+        .spawn(move || {
+            let me = rustix::thread::gettid();
+            if let Err(e) = rustix::process::setpriority_process(Some(me), 10) {
+                tracing::warn!(error = %e, "the import runs at the server's own priority");
+            }
+            let _ = done.send(f());
+        })
+        .map_err(|e| StoreError::Invalid(format!("the import could not start: {e}")))?;
+    result.await.map_err(|_| StoreError::Invalid("the import stopped unexpectedly".into()))
 }
 
 /// Lands what the import changed on `copy` in one transaction on the writer: what landed and

@@ -47,6 +47,8 @@ impl Kept {
             }
         }
         out.push('}');
+        // An import holds a million of these at once: no room to grow.
+        out.shrink_to_fit();
         Self(out)
     }
 

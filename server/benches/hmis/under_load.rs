@@ -137,6 +137,7 @@ pub(crate) fn run(zip: &Path, db_path: &Path) -> anyhow::Result<()> {
         })
         .await??;
         let read = started.elapsed();
+        let read_mb = peak_mb();
         let opts = ImportOptions { time_zone: "America/Chicago".into(), scope: None };
         let done = hmis::staged::import(&db, Arc::new(parsed), opts).await?;
         let finished = Instant::now();
@@ -169,13 +170,14 @@ pub(crate) fn run(zip: &Path, db_path: &Path) -> anyhow::Result<()> {
         let applying = part(apply_start, apply_end);
         let services = report.counts.iter().find(|(f, _)| f.starts_with("Services")).map_or(0, |(_, c)| c.read);
         println!(
-            "import of an export with {services} services: {:.1} s (reading and checking the files {:.1} s, importing into a copy {:.1} s, both off the writer; writer held {:.2} s to land it; {} attempt(s)); peak memory {:.0} MB ({:.0} MB before)",
+            "import of an export with {services} services: {:.1} s (reading and checking the files {:.1} s, importing into a copy {:.1} s, both off the writer; writer held {:.2} s to land it; {} attempt(s)); peak memory {:.0} MB ({:.0} MB by the end of reading, {:.0} MB before)",
             total.as_secs_f64(),
             read.as_secs_f64(),
             done.off_writer.as_secs_f64(),
             done.writer_held.as_secs_f64(),
             done.attempts,
             peak_mb().unwrap_or(0.0),
+            read_mb.unwrap_or(0.0),
             before_mb.unwrap_or(0.0),
         );
         println!("  station upload without an import:        {}", quantiles(outside));

@@ -110,9 +110,7 @@ pub async fn import(
 /// Runs `f` on a thread of its own that the kernel schedules behind every other thread of the
 /// server (nice 10): on a small machine the import's hard work on the copy then takes the time
 /// the stations' uploads and the staff's pages leave.
-async fn aside<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, StoreError> {
+async fn aside<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, StoreError> {
     let (done, result) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name("hmis-import".into())

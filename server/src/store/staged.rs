@@ -475,3 +475,31 @@ fn add_and_change(
     )? as u64;
     Ok((added, changed))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_copy_left_by_a_stopped_server_goes_and_nothing_else_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("server.db");
+        let left = copy_path(&db, "import");
+        let keep = [
+            "server.db",
+            "server.db-wal",
+            "server.db-shm",
+            "server.db.lock",
+            "other.db.import-staged-1",
+        ];
+        for name in keep {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        std::fs::write(&left, b"x").unwrap();
+        remove_leftovers(&db);
+        assert!(!left.exists());
+        for name in keep {
+            assert!(dir.path().join(name).exists(), "{name} stays");
+        }
+    }
+}

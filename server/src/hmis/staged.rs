@@ -5,8 +5,8 @@
 //! held only for that. If the live database moved under the copy (a row the import changes was
 //! changed meanwhile, or a bed night was recorded for a night the import adds), that
 //! transaction rolls back and the import runs again on a new copy; after the last attempt it
-//! runs on the writer itself, as an in-memory database always does. Either way it is all or
-//! nothing.
+//! runs on the writer itself, as an in-memory database always does, and as it does when no
+//! copy can be made (a disk without room for one). Either way it is all or nothing.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,7 +30,7 @@ pub struct Staged {
     pub report: Report,
     /// Copies the import was worked out on (0: it ran on the writer).
     pub attempts: u32,
-    /// Why earlier copies did not land.
+    /// Why earlier copies did not land, or why none could be made.
     pub conflicts: Vec<String>,
     /// Taking the copies and importing into them, all off the writer.
     pub off_writer: Duration,
@@ -66,7 +66,15 @@ pub async fn import(
             staged.attempts += 1;
             let started = Instant::now();
             let (source, p, o) = (path.clone(), Arc::clone(&parsed), opts.clone());
-            let plan = aside(move || plan(&source, &p, &o)).await??;
+            let plan = match aside(move || plan(&source, &p, &o)).await? {
+                Ok(plan) => plan,
+                // No room for the copy, say: the import runs on the writer instead.
+                Err(e) => {
+                    tracing::warn!(error = %e, "the import could not be worked out on a copy");
+                    staged.conflicts.push(e.to_string());
+                    break;
+                }
+            };
             staged.off_writer += started.elapsed();
             let (copy, report) = match plan {
                 Plan::Refused(report) => {

@@ -163,6 +163,30 @@ async fn idle_sessions_expire() {
 }
 
 #[tokio::test]
+async fn activity_is_recorded_once_a_minute_not_on_every_page() {
+    let h = Harness::new();
+    add_user(&h, "ana", h.org_a, users::Role::Staff);
+    let cookie = sign_in(&h, "ana", PASSWORD).await.unwrap();
+    let seen = || -> String {
+        h.conn().query_row("SELECT last_seen_at FROM sessions", [], |r| r.get(0)).unwrap()
+    };
+    // Seen moments ago: the page is served without a write.
+    h.conn()
+        .execute("UPDATE sessions SET last_seen_at = datetime('now', '-5 seconds') || '+00:00'", [])
+        .unwrap();
+    let before = seen();
+    assert_eq!(get(&h, "/clients", &cookie).await.status, StatusCode::OK);
+    assert_eq!(seen(), before, "activity seconds old is not written again");
+    // Seen two minutes ago: the page records the activity, so the idle clock starts again.
+    h.conn()
+        .execute("UPDATE sessions SET last_seen_at = datetime('now', '-2 minutes') || '+00:00'", [])
+        .unwrap();
+    let stale = seen();
+    assert_eq!(get(&h, "/clients", &cookie).await.status, StatusCode::OK);
+    assert!(seen() > stale, "{} after {stale}", seen());
+}
+
+#[tokio::test]
 async fn a_restricted_client_is_invisible_to_other_organizations() {
     let h = Harness::new();
     add_user(&h, "north", h.org_a, users::Role::Viewer);

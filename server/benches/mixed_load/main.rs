@@ -191,6 +191,11 @@ fn report(name: &str, t: &Totals, secs: u64) {
 }
 
 fn main() -> anyhow::Result<()> {
+    // What the server logs of the imports it runs: how long each step took.
+    tracing_subscriber::fmt()
+        .with_env_filter("scanline_server::hmis::staged=info")
+        .with_writer(std::io::stderr)
+        .init();
     let n_clients = env("SCANLINE_BENCH_CLIENTS", 100_000);
     let secs = env("SCANLINE_BENCH_SECONDS", 60) as u64;
     let dir = tempfile::tempdir()?;

@@ -86,6 +86,13 @@ pub async fn import(
             let outcome = land(db, copy).await?;
             match outcome {
                 Ok((landed, held)) => {
+                    tracing::info!(
+                        writer_ms = held.as_millis() as u64,
+                        added = landed.added,
+                        changed = landed.changed,
+                        removed = landed.removed,
+                        "the import landed"
+                    );
                     staged.writer_held += held;
                     staged.landed = Some(landed);
                     staged.report = report;
@@ -163,17 +170,24 @@ pub fn plan(
     parsed: &Parsed,
     opts: &ImportOptions,
 ) -> Result<Plan, StoreError> {
+    let started = Instant::now();
     let path = staged::copy_path(source, "import");
     let conn = crate::db::working_copy(source, &path).map_err(|e| {
         staged::remove(&path);
         StoreError::Invalid(format!("the database could not be copied for the import: {e}"))
     })?;
+    let copied = started.elapsed();
     let mut copy = Copy::take(conn, &path, SERIALS)?;
     let conn = copy.conn()?;
     let tx = conn.transaction()?;
     match apply_to(&tx, parsed, opts, &mut |_, _, _| {}) {
         Ok(report) => {
             tx.commit()?;
+            tracing::info!(
+                copy_ms = copied.as_millis() as u64,
+                import_ms = started.elapsed().saturating_sub(copied).as_millis() as u64,
+                "the import was worked out on a copy"
+            );
             Ok(Plan::Ready(copy, report))
         }
         Err(ImportError::Refused(report)) => Ok(Plan::Refused(*report)),

@@ -75,26 +75,31 @@ impl FromRequestParts<AppState> for SignedIn {
             return Err(WebError::SignIn { expired: false });
         }
         let idle = state.web.idle_timeout;
-        let found = state
-            .db
-            .transact(
-                move |conn| -> Result<Option<Result<Session, ()>>, crate::store::StoreError> {
-                    let Some(s) = sessions::find(conn, &token)? else { return Ok(None) };
-                    if Utc::now() - s.last_seen_at > idle {
-                        sessions::delete(conn, &s.id)?;
-                        return Ok(Some(Err(())));
-                    }
-                    sessions::touch(conn, &s.id)?;
-                    Ok(Some(Ok(s)))
-                },
-            )
-            .await??;
-        match found {
-            None => Err(WebError::SignIn { expired: false }),
-            Some(Err(())) => Err(WebError::SignIn { expired: true }),
-            Some(Ok(s)) => Ok(Self(s)),
+        // Looked up on a reader, so a page never waits for the writer only to be signed in;
+        // the writer records activity at most every `touch_after` of it, and ends a session
+        // found idle.
+        let Some(s) = state.db.read(move |conn| sessions::find(conn, &token)).await?? else {
+            return Err(WebError::SignIn { expired: false });
+        };
+        let quiet = Utc::now() - s.last_seen_at;
+        if quiet > idle {
+            let id = s.id.clone();
+            state.db.transact(move |conn| sessions::delete(conn, &id)).await??;
+            return Err(WebError::SignIn { expired: true });
         }
+        if quiet > touch_after(idle) {
+            let id = s.id.clone();
+            state.db.transact(move |conn| sessions::touch(conn, &id)).await??;
+        }
+        Ok(Self(s))
     }
+}
+
+/// How stale a session's recorded activity may be before a request records it again: a tenth
+/// of the idle timeout, at most a minute. A session then ends at most that much before the
+/// idle timeout after its last request.
+fn touch_after(idle: chrono::Duration) -> chrono::Duration {
+    std::cmp::min(idle / 10, chrono::Duration::minutes(1))
 }
 
 /// The session a request's cookie names, if it is still live, looked up without recording

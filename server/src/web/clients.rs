@@ -59,30 +59,28 @@ async fn find(
     let results = match parsed {
         None => Vec::new(),
         Some(parsed) => {
+            // The query itself may be a name or an SSN: only its kind and the count go to the
+            // audit log.
+            let kind = match parsed {
+                ClientQuery::Names { .. } => "name",
+                ClientQuery::Dob(_) => "date of birth",
+                ClientQuery::Ssn4(_) => "SSN last 4",
+                ClientQuery::Number(_) => "client number",
+                ClientQuery::Card(_) => "card",
+            };
+            // Searched on a reader; only the audit row waits for the writer.
+            let found = state
+                .db
+                .read(move |conn| clients::search(conn, &orgs, &parsed, MAX_RESULTS + 1))
+                .await??;
+            let counted = format!("{} results", found.len());
             state
                 .db
-                .transact(move |conn| {
-                    let found = clients::search(conn, &orgs, &parsed, MAX_RESULTS + 1)?;
-                    // The query itself may be a name or an SSN: only its kind and the count go
-                    // to the audit log.
-                    let kind = match parsed {
-                        ClientQuery::Names { .. } => "name",
-                        ClientQuery::Dob(_) => "date of birth",
-                        ClientQuery::Ssn4(_) => "SSN last 4",
-                        ClientQuery::Number(_) => "client number",
-                        ClientQuery::Card(_) => "card",
-                    };
-                    audit::record(
-                        conn,
-                        Actor::User(user),
-                        "search_clients",
-                        None,
-                        kind,
-                        &format!("{} results", found.len()),
-                    )?;
-                    Ok::<_, crate::store::StoreError>(found)
+                .transact(move |tx| {
+                    audit::record(tx, Actor::User(user), "search_clients", None, kind, &counted)
                 })
-                .await??
+                .await??;
+            found
         }
     };
     // A card scanned into the box opens that client at once, as at the front desk.
@@ -244,7 +242,7 @@ async fn dashboard(
     let (client, d, programs, today, choices, deletable, printer_list, alert_list, alert_orgs) =
         state
             .db
-            .transact(move |conn| {
+            .snapshot(move |conn| {
                 let client = clients::get_visible(conn, &orgs, ClientId(id))?;
                 // Form defaults are the organization's date, not the server's.
                 let zone = crate::store::orgs::time_zone(conn, client.organization_id)?;
@@ -284,7 +282,6 @@ async fn dashboard(
                         .map(|p| (p.id, p.name))
                         .collect();
                 let alert_list = crate::store::alerts::for_client(conn, ClientId(id), &orgs)?;
-                audit::record(conn, Actor::User(user), "view_client", Some(id), "dashboard", "")?;
                 Ok::<_, crate::store::StoreError>((
                     client,
                     d,
@@ -298,6 +295,13 @@ async fn dashboard(
                 ))
             })
             .await??;
+    // Read on a reader in one moment of the database; the view is audited before it is shown.
+    state
+        .db
+        .transact(move |tx| {
+            audit::record(tx, Actor::User(user), "view_client", Some(id), "dashboard", "")
+        })
+        .await??;
     let strip = Strip::new(&d, today, q.scanned.trim());
     let page = DashboardPage {
         strip: &strip,

@@ -311,7 +311,10 @@ impl Db {
             })();
             // Statements kept for reuse may name the attached file; it cannot go while they do.
             conn.flush_prepared_statement_cache();
-            conn.execute("DETACH DATABASE ?1", [alias])?;
+            // What `f` did stands either way; a file left attached is detached by the next call.
+            if let Err(e) = conn.execute("DETACH DATABASE ?1", [alias]) {
+                tracing::warn!(error = %e, "an attached file could not be detached");
+            }
             outcome
         })
         .await

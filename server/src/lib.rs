@@ -21,6 +21,7 @@ pub mod print_queue;
 pub mod printing;
 pub mod secret_file;
 pub mod serve;
+pub mod stamp;
 pub mod state;
 pub mod store;
 pub mod throttle;

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, named_params};
+use rusqlite::{Connection, named_params, params};
 use scanline_core::bounds;
 use scanline_core::verdict::{self, Verdict};
 use scanline_core::wire::{BatchState, EntryUpload, EntryVerdict, MAX_ENTRIES_PER_UPLOAD};
@@ -101,7 +101,7 @@ pub fn add_entries(
     let rules = Rules::load(conn, batch)?;
     let ctx = rules.ctx();
     // Bound as text once for the whole request rather than formatted again for each entry.
-    let received = bound_text(&now())?;
+    let received = crate::stamp::stored(&now());
     // What the request needs from the database is read once for all its entries: those
     // already stored, the cards scanned, and what is known about their holders.
     let uuids: Vec<String> = entries.iter().map(|e| e.uuid.to_string()).collect();
@@ -133,12 +133,10 @@ pub fn add_entries(
         "INSERT INTO batch_entries (uuid, batch_id, code, card_id, client_id, enrollment_id,
              program_id, service_date, scanned_at, received_at, station_verdict, verdict,
              warnings, detail, auto_enroll, late, bed_id)
-         VALUES (:uuid, :b, :code, :card, :client, :enr, :p, :date, :scanned, :received,
-             :station_verdict, :verdict, :warnings, :detail, :auto, :late, :bed)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )?;
-    let mut changed = conn.prepare_cached(
-        "INSERT INTO roster_changes (entity, entity_key) VALUES ('entry', :uuid)",
-    )?;
+    let mut changed = conn
+        .prepare_cached("INSERT INTO roster_changes (entity, entity_key) VALUES ('entry', ?1)")?;
     for ((e, uuid), (look, &service_date)) in
         entries.iter().zip(&uuids).zip(looks.iter().zip(&dates))
     {
@@ -174,17 +172,30 @@ pub fn add_entries(
                 format!("{}; {LATE_NOTE}", j.detail)
             };
         }
-        insert.execute(named_params! {
-            ":uuid": uuid, ":b": batch.id, ":code": code, ":card": card_id,
-            ":client": j.client_id, ":enr": j.enrollment_id, ":p": batch.program_id,
-            ":date": date_text[&service_date], ":scanned": e.scanned_at, ":received": received,
-            ":station_verdict": e.station_verdict.map(Verdict::as_str),
-            ":verdict": j.verdict.as_str(), ":warnings": warnings_text(&j.warnings),
-            ":detail": j.detail, ":auto": j.auto_enroll, ":late": late, ":bed": j.bed_id,
-        })?;
+        // Bound by position, the scan time as text made here: per entry, looking up names
+        // and chrono's format parsing were a tenth of the writer's time.
+        insert.execute(params![
+            uuid,
+            batch.id,
+            code,
+            card_id,
+            j.client_id,
+            j.enrollment_id,
+            batch.program_id,
+            date_text[&service_date],
+            crate::stamp::stored(&e.scanned_at),
+            received,
+            e.station_verdict.map(Verdict::as_str),
+            j.verdict.as_str(),
+            warnings_text(&j.warnings),
+            j.detail,
+            j.auto_enroll,
+            late,
+            j.bed_id,
+        ])?;
         if j.verdict.is_accepted() {
             // Stations learn of it in their next roster delta.
-            changed.execute(named_params! {":uuid": uuid})?;
+            changed.execute([uuid])?;
             // The next entries of this request count this one, as a fresh read would.
             if let Some(client) = j.client_id {
                 known.count_accepted(&ctx, client, service_date, uuid);

@@ -88,6 +88,62 @@ pub fn stored(t: &DateTime<Utc>) -> String {
     out
 }
 
+/// The stored text of a date or a time, held inline when it is as short as they are: an
+/// export reads a million of them, and each would otherwise be an allocation made on the
+/// thread that reads and freed on the one that writes. Longer text is held as a `String`.
+#[derive(Clone)]
+pub enum Short {
+    Inline { len: u8, bytes: [u8; SHORT] },
+    Long(String),
+}
+
+/// The longest text `Short` holds inline: a stored time with nanoseconds and its offset.
+pub const SHORT: usize = 38;
+
+impl Short {
+    pub fn new(text: &str) -> Self {
+        match u8::try_from(text.len()) {
+            Ok(len) if text.len() <= SHORT => {
+                let mut bytes = [0; SHORT];
+                bytes[..text.len()].copy_from_slice(text.as_bytes());
+                Self::Inline { len, bytes }
+            }
+            _ => Self::Long(text.to_owned()),
+        }
+    }
+}
+
+impl From<&str> for Short {
+    fn from(text: &str) -> Self {
+        Self::new(text)
+    }
+}
+
+impl std::ops::Deref for Short {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            // Always whole characters: it was copied from a `&str`.
+            Self::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            Self::Long(text) => text,
+        }
+    }
+}
+
+impl std::fmt::Debug for Short {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl rusqlite::types::FromSql for Short {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        value.as_str().map(Self::new)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,8 @@
 //! changed since the import; Scanline's own row otherwise.
 
 use std::collections::BTreeSet;
+use std::collections::hash_map::Entry;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
@@ -15,7 +17,8 @@ use super::super::model::records::{
     ClientRecord, EnrollmentRecord, ExitRecord, OrganizationRecord, ProjectRecord, ServicesRecord,
     UserRecord,
 };
-use super::{CsvFile, DATE, IdMap, Named, Out, hash_name, hash_ssn};
+use super::pipe::pipe;
+use super::{CsvFile, DATE, Fmt, IdMap, Named, Out, hash_name, hash_ssn};
 use crate::store::StoreError;
 use crate::store::hmis::outgoing::{self, KeptText};
 
@@ -48,7 +51,8 @@ fn compose<T: DeserializeOwned + Default, O: Owned>(
 /// Services.csv: the HUD services of each program in the period, program by program in date
 /// order, with each enrollment's export IDs and each HUD service type's codes looked up once.
 /// Services of types without HUD codes (meals) are not HUD data and are left out, and so is a
-/// second bed night for an enrollment on the same night.
+/// second bed night for an enrollment on the same night. Read here, written on a second
+/// thread (`pipe`).
 pub(super) fn services(
     out: &Out<'_>,
     programs: &[i64],
@@ -68,66 +72,96 @@ pub(super) fn services(
             )
         })
         .collect();
-    let mut file = CsvFile::new::<ServicesRecord>();
+    let hud = &hud_types;
     let mut count = 0u64;
     // Each enrollment's last bed night written: services come in date order, so a second bed
     // night for the same night follows the first.
     let mut last_night: IdMap<[u8; 10]> = IdMap::default();
+    let (o, fmt) = (out.o, out.fmt.clone());
+    let (file, users) = pipe(
+        |put| {
+            for program in programs {
+                let mut ids: IdMap<Arc<(String, String)>> =
+                    outgoing::enrollment_ids(conn, *program)?
+                        .into_iter()
+                        .map(|(id, e, p)| (id, Arc::new((e, p))))
+                        .collect();
+                let mut other_programs = BTreeSet::new();
+                let before = count;
+                outgoing::for_each_service(conn, *program, o.start, o.end, |s| {
+                    let Some(codes) = hud.get(&s.service_type_id) else { return Ok(()) };
+                    if codes.record_type == 200 && s.deleted_at.is_none() {
+                        let mut night = [0u8; 10];
+                        let date = s.date_provided.as_bytes();
+                        night[..date.len().min(10)].copy_from_slice(&date[..date.len().min(10)]);
+                        if last_night.insert(s.enrollment_id, night) == Some(night) {
+                            return Ok(());
+                        }
+                    }
+                    let of = match ids.entry(s.enrollment_id) {
+                        Entry::Occupied(known) => Arc::clone(known.get()),
+                        // A service recorded against an enrollment of another program: it is
+                        // exported with that enrollment, which the enrollment pass then
+                        // writes too.
+                        Entry::Vacant(slot) => {
+                            let (eid, pid, other) =
+                                outgoing::enrollment_ids_of(conn, s.enrollment_id)?;
+                            other_programs.insert(other);
+                            Arc::clone(slot.insert(Arc::new((eid, pid))))
+                        }
+                    };
+                    named.enrollments.insert(s.enrollment_id);
+                    count += 1;
+                    put((s, of, codes));
+                    Ok(())
+                })?;
+                if count > before {
+                    other_programs.insert(*program);
+                }
+                for p in other_programs {
+                    if !named.programs.contains(&p) {
+                        named.programs.push(p);
+                    }
+                }
+            }
+            Ok(())
+        },
+        move |rows| write_services(&fmt, rows),
+    )?;
+    named.users.extend(users);
+    Ok((file, count))
+}
+
+/// A service to write: the service, its enrollment's export IDs and its type's HUD codes.
+type ServiceRow<'c> = (outgoing::HudService, Arc<(String, String)>, &'c HudCodes);
+
+/// Services.csv from the services read, and the UserIDs its rows name.
+fn write_services(
+    fmt: &Fmt<'_>,
+    rows: &mut dyn Iterator<Item = ServiceRow<'_>>,
+) -> (Vec<u8>, BTreeSet<String>) {
+    let mut file = CsvFile::new::<ServicesRecord>();
     // Each staff member's UserID, made once (0: Scanline's own user).
     let mut users: IdMap<String> = IdMap::default();
+    let mut named = BTreeSet::new();
     let mut id = String::new();
-    for program in programs {
-        let mut ids: IdMap<(String, String)> = outgoing::enrollment_ids(conn, *program)?
-            .into_iter()
-            .map(|(id, e, p)| (id, (e, p)))
-            .collect();
-        let mut other_programs = BTreeSet::new();
-        let before = count;
-        outgoing::for_each_service(conn, *program, out.o.start, out.o.end, |s| {
-            let Some(codes) = hud_types.get(&s.service_type_id) else { return Ok(()) };
-            if codes.record_type == 200 && s.deleted_at.is_none() {
-                let mut night = [0u8; 10];
-                let date = s.date_provided.as_bytes();
-                night[..date.len().min(10)].copy_from_slice(&date[..date.len().min(10)]);
-                if last_night.insert(s.enrollment_id, night) == Some(night) {
-                    return Ok(());
-                }
+    for (s, ids, codes) in rows {
+        if s.kept.kept.is_none() {
+            let user = users.entry(s.created_by.unwrap_or(0)).or_insert_with(|| {
+                let user = s.created_by.map_or_else(|| SCANLINE_USER.to_owned(), user_id);
+                named.insert(user.clone());
+                user
+            });
+            put_own_service(&mut file, fmt, &s, &ids, codes, user, &mut id);
+        } else {
+            let record = service_record(fmt, &s, &ids, codes);
+            if !named.contains(&record.user_id) {
+                named.insert(record.user_id.clone());
             }
-            if let std::collections::hash_map::Entry::Vacant(slot) = ids.entry(s.enrollment_id) {
-                // A service recorded against an enrollment of another program: it is exported
-                // with that enrollment, which the enrollment pass then writes too.
-                let (eid, pid, other) = outgoing::enrollment_ids_of(conn, s.enrollment_id)?;
-                slot.insert((eid, pid));
-                other_programs.insert(other);
-            }
-            named.enrollments.insert(s.enrollment_id);
-            if s.kept.kept.is_none() {
-                let user = users.entry(s.created_by.unwrap_or(0)).or_insert_with(|| {
-                    let user = s.created_by.map_or_else(|| SCANLINE_USER.to_owned(), user_id);
-                    named.users.insert(user.clone());
-                    user
-                });
-                put_own_service(&mut file, out, &s, &ids[&s.enrollment_id], codes, user, &mut id);
-            } else {
-                let record = service_record(out, &s, &ids[&s.enrollment_id], codes);
-                if !named.users.contains(&record.user_id) {
-                    named.users.insert(record.user_id.clone());
-                }
-                file.put(&record);
-            }
-            count += 1;
-            Ok(())
-        })?;
-        if count > before {
-            other_programs.insert(*program);
-        }
-        for p in other_programs {
-            if !named.programs.contains(&p) {
-                named.programs.push(p);
-            }
+            file.put(&record);
         }
     }
-    Ok((file.finish(), count))
+    (file.finish(), named)
 }
 
 /// A HUD service type's codes, as numbers and as the text the file holds.
@@ -146,7 +180,7 @@ fn user_id(user: i64) -> String {
 /// `ServicesRecord`'s column order, with no record built; `id` is a reused buffer.
 fn put_own_service(
     file: &mut CsvFile,
-    out: &Out<'_>,
+    out: &Fmt<'_>,
     s: &outgoing::HudService,
     (enrollment_id, personal_id): &(String, String),
     codes: &HudCodes,
@@ -188,7 +222,7 @@ fn put_own_service(
 
 /// A service as the HMIS sent it, with what Scanline changed since written over it.
 fn service_record(
-    out: &Out<'_>,
+    out: &Fmt<'_>,
     s: &outgoing::HudService,
     (enrollment_id, personal_id): &(String, String),
     codes: &HudCodes,
@@ -198,7 +232,7 @@ fn service_record(
         r.services_id = services_id();
         r.enrollment_id.clone_from(enrollment_id);
         r.personal_id.clone_from(personal_id);
-        r.date_provided.clone_from(&s.date_provided);
+        r.date_provided = s.date_provided.to_string();
         r.record_type.clone_from(&codes.text.0);
         r.type_provided.clone_from(&codes.text.1);
         r.date_deleted = s.deleted_at.as_deref().map(|d| out.local_text(d)).unwrap_or_default();
@@ -224,28 +258,42 @@ pub(super) fn enrollments_and_exits(
     out: &Out<'_>,
     named: &mut Named,
 ) -> Result<(Vec<u8>, Vec<u8>), StoreError> {
-    let mut enrollments = CsvFile::new::<EnrollmentRecord>();
-    let mut exits = CsvFile::new::<ExitRecord>();
-    for program in named.programs.clone() {
-        for e in outgoing::enrollments_of(out.conn, program)? {
-            if !named.enrollments.contains(&e.id) {
-                continue;
+    let fmt = out.fmt.clone();
+    let (enrollments, exits, users) = pipe(
+        |put| {
+            for program in named.programs.clone() {
+                outgoing::for_each_enrollment(out.conn, program, |e| {
+                    if named.enrollments.contains(&e.id) {
+                        named.written_programs.insert(program);
+                        named.clients.insert(e.client_id);
+                        put(e);
+                    }
+                    Ok(())
+                })?;
             }
-            named.written_programs.insert(program);
-            named.clients.insert(e.client_id);
-            let record = enrollment_record(out, &e);
-            named.users.insert(record.user_id.clone());
-            enrollments.put(&record);
-            if let Some(record) = exit_record(out, &e) {
-                named.users.insert(record.user_id.clone());
-                exits.put(&record);
+            Ok(())
+        },
+        move |rows| {
+            let mut enrollments = CsvFile::new::<EnrollmentRecord>();
+            let mut exits = CsvFile::new::<ExitRecord>();
+            let mut users = BTreeSet::new();
+            for e in rows {
+                let record = enrollment_record(&fmt, &e);
+                users.insert(record.user_id.clone());
+                enrollments.put(&record);
+                if let Some(record) = exit_record(&fmt, &e) {
+                    users.insert(record.user_id.clone());
+                    exits.put(&record);
+                }
             }
-        }
-    }
-    Ok((enrollments.finish(), exits.finish()))
+            (enrollments.finish(), exits.finish(), users)
+        },
+    )?;
+    named.users.extend(users);
+    Ok((enrollments, exits))
 }
 
-fn enrollment_record(out: &Out<'_>, e: &outgoing::EnrollmentOut) -> EnrollmentRecord {
+fn enrollment_record(out: &Fmt<'_>, e: &outgoing::EnrollmentOut) -> EnrollmentRecord {
     let now = || EnrollmentOwned {
         id: e.enrollment_id.clone(),
         personal_id: e.personal_id.clone(),
@@ -256,7 +304,7 @@ fn enrollment_record(out: &Out<'_>, e: &outgoing::EnrollmentOut) -> EnrollmentRe
     };
     let fresh = || EnrollmentRecord {
         disabling_condition: NOT_COLLECTED.into(),
-        date_created: out.local(e.created_at),
+        date_created: out.local_text(&e.created_at),
         user_id: SCANLINE_USER.into(),
         ..EnrollmentRecord::default()
     };
@@ -264,16 +312,16 @@ fn enrollment_record(out: &Out<'_>, e: &outgoing::EnrollmentOut) -> EnrollmentRe
         r.enrollment_id.clone_from(&e.enrollment_id);
         r.personal_id.clone_from(&e.personal_id);
         r.project_id.clone_from(&e.project_id);
-        r.entry_date = e.entry_date.format(DATE).to_string();
+        r.entry_date = crate::stamp::date(e.entry_date);
         r.household_id.clone_from(&e.household_id);
         r.relationship_to_hoh = e.relationship_to_hoh.to_string();
-        r.date_updated = out.local(e.updated_at);
+        r.date_updated = out.local_text(&e.updated_at);
     });
     record.export_id.clone_from(&out.export_id);
     record
 }
 
-fn exit_record(out: &Out<'_>, e: &outgoing::EnrollmentOut) -> Option<ExitRecord> {
+fn exit_record(out: &Fmt<'_>, e: &outgoing::EnrollmentOut) -> Option<ExitRecord> {
     let exit_date = e.exit_date?;
     let destination = e.destination.unwrap_or(99);
     let now = || ExitOwned {
@@ -284,7 +332,7 @@ fn exit_record(out: &Out<'_>, e: &outgoing::EnrollmentOut) -> Option<ExitRecord>
         destination,
     };
     let fresh = || ExitRecord {
-        date_created: out.local(e.updated_at),
+        date_created: out.local_text(&e.updated_at),
         user_id: SCANLINE_USER.into(),
         ..ExitRecord::default()
     };
@@ -292,9 +340,9 @@ fn exit_record(out: &Out<'_>, e: &outgoing::EnrollmentOut) -> Option<ExitRecord>
         r.exit_id.clone_from(&e.exit_id);
         r.enrollment_id.clone_from(&e.enrollment_id);
         r.personal_id.clone_from(&e.personal_id);
-        r.exit_date = exit_date.format(DATE).to_string();
+        r.exit_date = crate::stamp::date(exit_date);
         r.destination = destination.to_string();
-        r.date_updated = out.local(e.updated_at);
+        r.date_updated = out.local_text(&e.updated_at);
     });
     record.export_id.clone_from(&out.export_id);
     Some(record)
@@ -302,31 +350,46 @@ fn exit_record(out: &Out<'_>, e: &outgoing::EnrollmentOut) -> Option<ExitRecord>
 
 /// Client.csv: the clients of those enrollments, hashed as HashStatus 4 when asked.
 pub(super) fn clients(out: &Out<'_>, named: &mut Named) -> Result<Vec<u8>, StoreError> {
-    let mut file = CsvFile::new::<ClientRecord>();
-    let mut written = BTreeSet::new();
-    for program in &named.written_programs {
-        for c in outgoing::clients_of(out.conn, *program)? {
-            if !named.clients.contains(&c.id) || !written.insert(c.id) {
-                continue;
+    let fmt = out.fmt.clone();
+    let (file, users) = pipe(
+        |put| {
+            let mut written = BTreeSet::new();
+            for program in &named.written_programs {
+                outgoing::for_each_client(out.conn, *program, |c| {
+                    if named.clients.contains(&c.id) && written.insert(c.id) {
+                        put(c);
+                    }
+                    Ok(())
+                })?;
             }
-            let mut record = client_record(out, &c);
-            if out.o.hashed {
-                for name in [&mut record.first_name, &mut record.middle_name, &mut record.last_name]
-                {
-                    *name = hash_name(name);
+            Ok(())
+        },
+        move |rows| {
+            let mut file = CsvFile::new::<ClientRecord>();
+            let mut users = BTreeSet::new();
+            for c in rows {
+                let mut record = client_record(&fmt, &c);
+                if fmt.o.hashed {
+                    for name in
+                        [&mut record.first_name, &mut record.middle_name, &mut record.last_name]
+                    {
+                        *name = hash_name(name);
+                    }
+                    if !record.ssn.is_empty() {
+                        record.ssn = hash_ssn(&record.ssn);
+                    }
                 }
-                if !record.ssn.is_empty() {
-                    record.ssn = hash_ssn(&record.ssn);
-                }
+                users.insert(record.user_id.clone());
+                file.put(&record);
             }
-            named.users.insert(record.user_id.clone());
-            file.put(&record);
-        }
-    }
-    Ok(file.finish())
+            (file.finish(), users)
+        },
+    )?;
+    named.users.extend(users);
+    Ok(file)
 }
 
-fn client_record(out: &Out<'_>, c: &outgoing::ClientOut) -> ClientRecord {
+fn client_record(out: &Fmt<'_>, c: &outgoing::ClientOut) -> ClientRecord {
     let now = || ClientOwned {
         id: c.personal_id.clone(),
         first: c.first_name.clone(),
@@ -351,7 +414,7 @@ fn client_record(out: &Out<'_>, c: &outgoing::ClientOut) -> ClientRecord {
         white: no(),
         race_none: NOT_COLLECTED.into(),
         veteran_status: NOT_COLLECTED.into(),
-        date_created: out.local(c.created_at),
+        date_created: out.local_text(&c.created_at),
         user_id: SCANLINE_USER.into(),
         ..ClientRecord::default()
     };
@@ -364,9 +427,9 @@ fn client_record(out: &Out<'_>, c: &outgoing::ClientOut) -> ClientRecord {
         r.name_data_quality = c.name_data_quality.to_string();
         r.ssn = c.ssn.clone().unwrap_or_default();
         r.ssn_data_quality = c.ssn_data_quality.to_string();
-        r.dob = c.dob.map(|d| d.format(DATE).to_string()).unwrap_or_default();
+        r.dob = c.dob.map(crate::stamp::date).unwrap_or_default();
         r.dob_data_quality = c.dob_data_quality.to_string();
-        r.date_updated = out.local(c.updated_at);
+        r.date_updated = out.local_text(&c.updated_at);
     });
     record.export_id.clone_from(&out.export_id);
     record
@@ -492,7 +555,7 @@ mod tests {
                 date_provided: "2026-03-08".into(),
                 created_at: "2026-03-08 07:59:59.000+00:00".into(),
                 created_by: Some(5),
-                deleted_at: deleted.map(str::to_owned),
+                deleted_at: deleted.map(Into::into),
                 kept: KeptText::default(),
             };
             let mut fast = CsvFile::new::<ServicesRecord>();

@@ -15,17 +15,20 @@
 //! the services provided in it and what they refer to) and ExportDirective 1 (delta refresh:
 //! records to add or update, never a full replacement of the HMIS's data for the period).
 
+mod csv_file;
 mod files;
 pub mod hash;
+mod pipe;
 
 use std::collections::BTreeSet;
 use std::io::Write as _;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::Connection;
-use serde::Serialize;
 
 pub use hash::{hash_name, hash_ssn, soundex};
+
+use csv_file::CsvFile;
 
 use super::model::records::ExportRecord;
 use crate::store::ProgramId;
@@ -112,9 +115,24 @@ type Ids = std::hash::BuildHasherDefault<IdHasher>;
 type IdSet = std::collections::HashSet<i64, Ids>;
 type IdMap<V> = std::collections::HashMap<i64, V, Ids>;
 
-/// What every file's writer needs.
+/// What every file's writer needs: the connection its rows are read from, and what writing
+/// them takes (`Fmt`, through `Deref`).
 struct Out<'a> {
     conn: &'a Connection,
+    fmt: Fmt<'a>,
+}
+
+impl<'a> std::ops::Deref for Out<'a> {
+    type Target = Fmt<'a>;
+    fn deref(&self) -> &Fmt<'a> {
+        &self.fmt
+    }
+}
+
+/// What writing a record takes, without the connection: a second thread writes the rows the
+/// first reads (`pipe`).
+#[derive(Clone)]
+struct Fmt<'a> {
     o: &'a ExportOptions,
     zone: chrono_tz::Tz,
     export_id: String,
@@ -124,7 +142,7 @@ struct Out<'a> {
     offset: std::cell::Cell<(i64, i32)>,
 }
 
-impl Out<'_> {
+impl Fmt<'_> {
     /// A Scanline time as HUD writes it, in the export's zone.
     fn local(&self, t: DateTime<Utc>) -> String {
         use chrono::{Offset as _, TimeZone as _};
@@ -138,7 +156,7 @@ impl Out<'_> {
             self.offset.set((quarter, seconds));
             seconds
         };
-        hud_datetime(t.naive_utc() + chrono::Duration::seconds(i64::from(seconds)))
+        crate::stamp::datetime(t.naive_utc() + chrono::Duration::seconds(i64::from(seconds)))
     }
 
     /// A time as the database stores it (UTC text) as HUD writes it, in the export's zone.
@@ -173,25 +191,7 @@ fn parse_stored(stored: &str) -> Option<DateTime<Utc>> {
     Some(date.and_hms_opt(digits(11, 2)?, digits(14, 2)?, digits(17, 2)?)?.and_utc())
 }
 
-/// HUD's `yyyy-mm-dd hh:mm:ss`, written digit by digit.
-fn hud_datetime(t: chrono::NaiveDateTime) -> String {
-    use chrono::{Datelike as _, Timelike as _};
-    let mut b = *b"0000-00-00 00:00:00";
-    let mut put = |at: usize, width: usize, mut n: u32| {
-        for i in (0..width).rev() {
-            b[at + i] = b'0' + (n % 10) as u8;
-            n /= 10;
-        }
-    };
-    put(0, 4, u32::try_from(t.year()).unwrap_or_default());
-    put(5, 2, t.month());
-    put(8, 2, t.day());
-    put(11, 2, t.hour());
-    put(14, 2, t.minute());
-    put(17, 2, t.second());
-    String::from_utf8(b.to_vec()).unwrap_or_default()
-}
-
+/// HUD's date, for reading one back.
 const DATE: &str = "%Y-%m-%d";
 
 /// An ExportID no other export shares: the time to the millisecond and a random part.
@@ -215,7 +215,8 @@ pub fn export(
         }
         (None, None) => chrono_tz::UTC,
     };
-    let out = Out { conn, o, zone, export_id: export_id(now), now, offset: (i64::MIN, 0).into() };
+    let fmt = Fmt { o, zone, export_id: export_id(now), now, offset: (i64::MIN, 0).into() };
+    let out = Out { conn, fmt };
     let mut named = Named::default();
     let (services, count) = files::services(&out, &programs, &mut named)?;
     let (enrollments, exits) = files::enrollments_and_exits(&out, &mut named)?;
@@ -229,8 +230,8 @@ pub fn export(
         source_type: "2".into(),
         source_name: "Scanline".into(),
         export_date: out.local(now),
-        export_start_date: o.start.format(DATE).to_string(),
-        export_end_date: o.end.format(DATE).to_string(),
+        export_start_date: crate::stamp::date(o.start),
+        export_end_date: crate::stamp::date(o.end),
         software_name: "Scanline".into(),
         software_version: env!("CARGO_PKG_VERSION").into(),
         csv_version: "2026 v1.0".into(),
@@ -241,7 +242,7 @@ pub fn export(
         ..ExportRecord::default()
     });
     Ok(Exported {
-        export_id: out.export_id,
+        export_id: out.fmt.export_id,
         services: count,
         files: vec![
             ("Export.csv", export_file.finish()),
@@ -276,35 +277,6 @@ fn programs_to_export(conn: &Connection, o: &ExportOptions) -> Result<Vec<i64>, 
     Ok(allowed)
 }
 
-/// One CSV file being written, its header always there (an empty file is a header alone).
-struct CsvFile {
-    writer: csv::Writer<Vec<u8>>,
-}
-
-impl CsvFile {
-    fn new<T: Serialize + Default>() -> Self {
-        let mut writer = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::CRLF)
-            .has_headers(false)
-            .from_writer(Vec::new());
-        writer.write_record(super::model::records::columns::<T>()).expect("writing to memory");
-        Self { writer }
-    }
-
-    fn put<T: Serialize>(&mut self, record: &T) {
-        self.writer.serialize(record).expect("writing to memory");
-    }
-
-    /// One row from its fields, in the file's column order.
-    fn put_fields<'f>(&mut self, fields: impl IntoIterator<Item = &'f str>) {
-        self.writer.write_record(fields).expect("writing to memory");
-    }
-
-    fn finish(self) -> Vec<u8> {
-        self.writer.into_inner().expect("writing to memory")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,7 +296,7 @@ mod tests {
         assert_eq!(t("2026-03-08T04:30:05-05:00"), want, "another offset takes chrono's path");
         assert_eq!(t("2026-02-30 09:30:05"), None);
         assert_eq!(
-            hud_datetime(parse_stored("0999-01-02 03:04:05").unwrap().naive_utc()),
+            crate::stamp::datetime(parse_stored("0999-01-02 03:04:05").unwrap().naive_utc()),
             "0999-01-02 03:04:05"
         );
     }
@@ -345,11 +317,13 @@ mod tests {
     pub(super) fn chicago<'a>(conn: &'a Connection, o: &'a ExportOptions, id: &str) -> Out<'a> {
         Out {
             conn,
-            o,
-            zone: chrono_tz::America::Chicago,
-            export_id: id.to_owned(),
-            now: Utc::now(),
-            offset: (i64::MIN, 0).into(),
+            fmt: Fmt {
+                o,
+                zone: chrono_tz::America::Chicago,
+                export_id: id.to_owned(),
+                now: Utc::now(),
+                offset: (i64::MIN, 0).into(),
+            },
         }
     }
 

@@ -131,12 +131,12 @@ pub fn datetime(s: &str, today: NaiveDate) -> Option<(NaiveDateTime, bool)> {
 
 /// HUD's form of a date.
 pub fn hud_date(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
+    crate::stamp::date(d)
 }
 
 /// HUD's form of a date and time.
 pub fn hud_datetime(t: NaiveDateTime) -> String {
-    t.format("%Y-%m-%d %H:%M:%S").to_string()
+    crate::stamp::datetime(t)
 }
 
 #[cfg(test)]

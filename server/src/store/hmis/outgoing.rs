@@ -5,6 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension as _, params_from_iter};
 
+use crate::stamp::Short;
 use crate::store::StoreError;
 
 /// A service with no HUD code, as the services files need it.
@@ -103,11 +104,11 @@ pub struct HudService {
     pub hmis_services_id: Option<String>,
     pub enrollment_id: i64,
     pub service_type_id: i64,
-    pub date_provided: String,
+    pub date_provided: Short,
     /// Stored UTC text, read as it is: the export reads a million.
-    pub created_at: String,
+    pub created_at: Short,
     pub created_by: Option<i64>,
-    pub deleted_at: Option<String>,
+    pub deleted_at: Option<Short>,
     pub kept: KeptText,
 }
 
@@ -197,8 +198,9 @@ pub struct EnrollmentOut {
     pub entry_date: NaiveDate,
     pub household_id: String,
     pub relationship_to_hoh: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    /// As stored (UTC text).
+    pub created_at: String,
+    pub updated_at: String,
     pub exit_date: Option<NaiveDate>,
     pub destination: Option<i32>,
     pub exit_id: String,
@@ -206,8 +208,12 @@ pub struct EnrollmentOut {
     pub exit_kept: KeptText,
 }
 
-/// Every enrollment of a program.
-pub fn enrollments_of(conn: &Connection, program: i64) -> Result<Vec<EnrollmentOut>, StoreError> {
+/// Calls `each` with every enrollment of a program.
+pub fn for_each_enrollment(
+    conn: &Connection,
+    program: i64,
+    mut each: impl FnMut(EnrollmentOut) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT e.id, e.client_id, COALESCE(e.hmis_enrollment_id, 'SL-E' || e.id),
                 COALESCE(c.personal_id, 'SL' || c.client_number),
@@ -219,8 +225,9 @@ pub fn enrollments_of(conn: &Connection, program: i64) -> Result<Vec<EnrollmentO
            JOIN programs p ON p.id = e.program_id
          WHERE e.program_id = ?",
     )?;
-    let rows = stmt.query_map([program], |r| {
-        Ok(EnrollmentOut {
+    let mut rows = stmt.query([program])?;
+    while let Some(r) = rows.next()? {
+        each(EnrollmentOut {
             id: r.get(0)?,
             client_id: r.get(1)?,
             enrollment_id: r.get(2)?,
@@ -236,9 +243,9 @@ pub fn enrollments_of(conn: &Connection, program: i64) -> Result<Vec<EnrollmentO
             exit_id: r.get(12)?,
             kept: KeptText { kept: r.get(13)?, owned: r.get(14)? },
             exit_kept: KeptText { kept: r.get(15)?, owned: r.get(16)? },
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        })?;
+    }
+    Ok(())
 }
 
 /// A client as the export writes it.
@@ -255,21 +262,27 @@ pub struct ClientOut {
     pub ssn_data_quality: i32,
     pub dob: Option<NaiveDate>,
     pub dob_data_quality: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    /// As stored (UTC text).
+    pub created_at: String,
+    pub updated_at: String,
     pub kept: KeptText,
 }
 
-/// The clients enrolled in a program.
-pub fn clients_of(conn: &Connection, program: i64) -> Result<Vec<ClientOut>, StoreError> {
+/// Calls `each` with every client enrolled in a program.
+pub fn for_each_client(
+    conn: &Connection,
+    program: i64,
+    mut each: impl FnMut(ClientOut) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, COALESCE(personal_id, 'SL' || client_number), first_name, middle_name,
                 last_name, name_suffix, name_data_quality, ssn, ssn_data_quality, dob,
                 dob_data_quality, created_at, updated_at, hmis_kept, hmis_owned
          FROM clients WHERE id IN (SELECT client_id FROM enrollments WHERE program_id = ?)",
     )?;
-    let rows = stmt.query_map([program], |r| {
-        Ok(ClientOut {
+    let mut rows = stmt.query([program])?;
+    while let Some(r) = rows.next()? {
+        each(ClientOut {
             id: r.get(0)?,
             personal_id: r.get(1)?,
             first_name: r.get(2)?,
@@ -284,9 +297,9 @@ pub fn clients_of(conn: &Connection, program: i64) -> Result<Vec<ClientOut>, Sto
             created_at: r.get(11)?,
             updated_at: r.get(12)?,
             kept: KeptText { kept: r.get(13)?, owned: r.get(14)? },
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        })?;
+    }
+    Ok(())
 }
 
 /// A program as the export writes it.

@@ -85,11 +85,16 @@ fn sql_lives_only_in_the_store_modules() {
 
 #[test]
 fn the_store_imports_nothing_above_it() {
-    // What a store module may name inside its own crate: the store itself, the database seam
-    // and the leaf models that hold plain rows.
-    let allowed = ["crate::store", "crate::db", "crate::hmis::model", "crate::card::model"];
+    // What a store module may name inside its own crate: the store itself, the database seam,
+    // the leaf models that hold plain rows and `stamp`, which writes times as text and names
+    // nothing of the crate itself.
+    let allowed =
+        ["crate::store", "crate::db", "crate::hmis::model", "crate::card::model", "crate::stamp"];
     let mut found = Vec::new();
     for (rel, text) in sources() {
+        if rel == "server/src/stamp.rs" && shipped(&text).contains("crate::") {
+            found.push(format!("{rel}: stamp names the crate, so it is no longer a leaf"));
+        }
         if !in_store(&rel) {
             continue;
         }

@@ -15,7 +15,12 @@ pub(super) struct CsvFile {
 
 impl CsvFile {
     pub(super) fn new<T: Serialize + Default>() -> Self {
-        let mut file = Self { out: Vec::new(), records: None };
+        Self::with_room::<T>(0)
+    }
+
+    /// A file with room for `bytes` before its buffer grows.
+    pub(super) fn with_room<T: Serialize + Default>(bytes: usize) -> Self {
+        let mut file = Self { out: Vec::with_capacity(bytes), records: None };
         file.put_fields(super::super::model::records::columns::<T>().iter().map(String::as_str));
         file
     }

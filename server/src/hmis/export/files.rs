@@ -3,7 +3,6 @@
 //! changed since the import; Scanline's own row otherwise.
 
 use std::collections::BTreeSet;
-use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -17,6 +16,7 @@ use super::super::model::records::{
     ClientRecord, EnrollmentRecord, ExitRecord, OrganizationRecord, ProjectRecord, ServicesRecord,
     UserRecord,
 };
+use super::by_id::ById;
 use super::pipe::pipe;
 use super::{CsvFile, DATE, Fmt, IdMap, Named, Out, hash_name, hash_ssn};
 use crate::store::StoreError;
@@ -76,16 +76,21 @@ pub(super) fn services(
     let mut count = 0u64;
     // Each enrollment's last bed night written: services come in date order, so a second bed
     // night for the same night follows the first.
-    let mut last_night: IdMap<[u8; 10]> = IdMap::default();
+    let mut last_night: ById<[u8; 10]> = ById::default();
     let (o, fmt) = (out.o, out.fmt.clone());
+    // Room for the file at once: a million rows grown by doubling cost the writing thread a
+    // copy of the file and twice its pages. Room not written to is never given memory.
+    let mut bound = 0u64;
+    for program in programs {
+        bound += outgoing::count_services(conn, *program, o.start, o.end)?;
+    }
+    let room = usize::try_from(bound.saturating_mul(ROW_ROOM)).unwrap_or(usize::MAX).min(MAX_ROOM);
     let (file, users) = pipe(
         |put| {
             for program in programs {
-                let mut ids: IdMap<Arc<(String, String)>> =
-                    outgoing::enrollment_ids(conn, *program)?
-                        .into_iter()
-                        .map(|(id, e, p)| (id, Arc::new((e, p))))
-                        .collect();
+                // The program's enrollments' export IDs, read at its first HUD service: a
+                // meal program has many enrollments and none.
+                let mut ids: Option<ById<Option<ExportIds>>> = None;
                 let mut other_programs = BTreeSet::new();
                 let before = count;
                 outgoing::for_each_service(conn, *program, o.start, o.end, |s| {
@@ -94,23 +99,36 @@ pub(super) fn services(
                         let mut night = [0u8; 10];
                         let date = s.date_provided.as_bytes();
                         night[..date.len().min(10)].copy_from_slice(&date[..date.len().min(10)]);
-                        if last_night.insert(s.enrollment_id, night) == Some(night) {
+                        let last = last_night.slot(s.enrollment_id);
+                        if *last == night {
                             return Ok(());
                         }
+                        *last = night;
                     }
-                    let of = match ids.entry(s.enrollment_id) {
-                        Entry::Occupied(known) => Arc::clone(known.get()),
+                    let ids = match &mut ids {
+                        Some(ids) => ids,
+                        None => {
+                            let mut of = ById::default();
+                            for (id, e, p) in outgoing::enrollment_ids(conn, *program)? {
+                                *of.slot(id) = Some(Arc::new((e, p)));
+                            }
+                            ids.insert(of)
+                        }
+                    };
+                    let slot = ids.slot(s.enrollment_id);
+                    let of = match slot {
+                        Some(known) => Arc::clone(known),
                         // A service recorded against an enrollment of another program: it is
                         // exported with that enrollment, which the enrollment pass then
                         // writes too.
-                        Entry::Vacant(slot) => {
+                        None => {
                             let (eid, pid, other) =
                                 outgoing::enrollment_ids_of(conn, s.enrollment_id)?;
                             other_programs.insert(other);
                             Arc::clone(slot.insert(Arc::new((eid, pid))))
                         }
                     };
-                    named.enrollments.insert(s.enrollment_id);
+                    *named.enrollments.slot(s.enrollment_id) = true;
                     count += 1;
                     put((s, of, codes));
                     Ok(())
@@ -126,11 +144,20 @@ pub(super) fn services(
             }
             Ok(())
         },
-        move |rows| write_services(&fmt, rows),
+        move |rows| write_services(&fmt, room, rows),
     )?;
     named.users.extend(users);
     Ok((file, count))
 }
+
+/// Bytes set aside for each service the period holds: a row of Scanline's own IDs is about
+/// 160 bytes.
+const ROW_ROOM: u64 = 176;
+/// At most this much is set aside; a larger file grows as it is written.
+const MAX_ROOM: usize = 1 << 29;
+
+/// An enrollment's EnrollmentID and PersonalID, shared by the rows of its services.
+type ExportIds = Arc<(String, String)>;
 
 /// A service to write: the service, its enrollment's export IDs and its type's HUD codes.
 type ServiceRow<'c> = (outgoing::HudService, Arc<(String, String)>, &'c HudCodes);
@@ -138,9 +165,10 @@ type ServiceRow<'c> = (outgoing::HudService, Arc<(String, String)>, &'c HudCodes
 /// Services.csv from the services read, and the UserIDs its rows name.
 fn write_services(
     fmt: &Fmt<'_>,
+    room: usize,
     rows: &mut dyn Iterator<Item = ServiceRow<'_>>,
 ) -> (Vec<u8>, BTreeSet<String>) {
-    let mut file = CsvFile::new::<ServicesRecord>();
+    let mut file = CsvFile::with_room::<ServicesRecord>(room);
     // Each staff member's UserID, made once (0: Scanline's own user).
     let mut users: IdMap<String> = IdMap::default();
     let mut named = BTreeSet::new();
@@ -263,9 +291,11 @@ pub(super) fn enrollments_and_exits(
         |put| {
             for program in named.programs.clone() {
                 outgoing::for_each_enrollment(out.conn, program, |e| {
-                    if named.enrollments.contains(&e.id) {
+                    let first = named.first_entry.entry(program).or_insert(e.entry_date);
+                    *first = (*first).min(e.entry_date);
+                    if named.enrollments.get(e.id) == Some(&true) {
                         named.written_programs.insert(program);
-                        named.clients.insert(e.client_id);
+                        *named.clients.slot(e.client_id) = true;
                         put(e);
                     }
                     Ok(())
@@ -353,11 +383,15 @@ pub(super) fn clients(out: &Out<'_>, named: &mut Named) -> Result<Vec<u8>, Store
     let fmt = out.fmt.clone();
     let (file, users) = pipe(
         |put| {
-            let mut written = BTreeSet::new();
+            let mut written: ById<bool> = ById::default();
             for program in &named.written_programs {
                 outgoing::for_each_client(out.conn, *program, |c| {
-                    if named.clients.contains(&c.id) && written.insert(c.id) {
-                        put(c);
+                    if named.clients.get(c.id) == Some(&true) {
+                        let written = written.slot(c.id);
+                        if !*written {
+                            *written = true;
+                            put(c);
+                        }
                     }
                     Ok(())
                 })?;
@@ -449,7 +483,11 @@ pub(super) fn projects(out: &Out<'_>, named: &mut Named) -> Result<Vec<u8>, Stor
         let created = p.created_at.with_timezone(&out.zone).date_naive();
         let fresh = || ProjectRecord {
             // The program has run at least since it was made, or since its first enrollment.
-            operating_start_date: p.first_entry.map_or(created, |d| d.min(created)).to_string(),
+            operating_start_date: named
+                .first_entry
+                .get(id)
+                .map_or(created, |d| (*d).min(created))
+                .to_string(),
             continuum_project: "0".into(),
             target_population: "4".into(),
             date_created: out.local(p.created_at),

@@ -15,6 +15,7 @@
 //! the services provided in it and what they refer to) and ExportDirective 1 (delta refresh:
 //! records to add or update, never a full replacement of the HMIS's data for the period).
 
+mod by_id;
 mod csv_file;
 mod files;
 pub mod hash;
@@ -79,14 +80,19 @@ impl Exported {
 /// What the services of an export named, for the files that follow them.
 #[derive(Default)]
 struct Named {
-    enrollments: IdSet,
+    /// Enrollments the services named.
+    enrollments: by_id::ById<bool>,
     /// UserIDs the written records name.
     users: BTreeSet<String>,
     /// Programs whose enrollments the services named, in the order first seen.
     programs: Vec<i64>,
-    clients: BTreeSet<i64>,
+    /// Clients of the enrollments written.
+    clients: by_id::ById<bool>,
     /// Programs with an enrollment written, for Client.csv and Project.csv.
     written_programs: BTreeSet<i64>,
+    /// Each program's first entry date among all its enrollments, seen as Enrollment.csv is
+    /// written: a program has run at least since then (Project.csv's OperatingStartDate).
+    first_entry: std::collections::BTreeMap<i64, NaiveDate>,
     organizations: BTreeSet<i64>,
 }
 
@@ -112,7 +118,6 @@ impl std::hash::Hasher for IdHasher {
 }
 
 type Ids = std::hash::BuildHasherDefault<IdHasher>;
-type IdSet = std::collections::HashSet<i64, Ids>;
 type IdMap<V> = std::collections::HashMap<i64, V, Ids>;
 
 /// What every file's writer needs: the connection its rows are read from, and what writing

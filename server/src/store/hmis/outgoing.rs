@@ -187,6 +187,22 @@ pub fn for_each_service(
     Ok(())
 }
 
+/// How many services a program has in the period, of every type: a bound on the rows
+/// `for_each_service` gives, read from the index alone.
+pub fn count_services(
+    conn: &Connection,
+    program: i64,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Result<u64, StoreError> {
+    let n: i64 = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM services WHERE program_id = ? AND date_provided BETWEEN ? AND ?",
+        )?
+        .query_row(rusqlite::params![program, start.to_string(), end.to_string()], |r| r.get(0))?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 /// An enrollment, and its exit when it has one, as the export writes them.
 #[derive(Debug, Clone)]
 pub struct EnrollmentOut {
@@ -311,7 +327,6 @@ pub struct ProjectOut {
     pub name: String,
     pub project_type: i32,
     pub created_at: DateTime<Utc>,
-    pub first_entry: Option<NaiveDate>,
     pub kept: KeptText,
 }
 
@@ -321,7 +336,6 @@ pub fn project(conn: &Connection, program: i64) -> Result<ProjectOut, StoreError
             "SELECT COALESCE(p.hmis_project_id, 'SL-P' || p.id),
                     COALESCE(o.hmis_organization_id, 'SL-O' || o.id), p.organization_id,
                     p.name, p.project_type, p.created_at,
-                    (SELECT MIN(entry_date) FROM enrollments WHERE program_id = p.id),
                     p.hmis_kept, p.hmis_owned
              FROM programs p JOIN organizations o ON o.id = p.organization_id WHERE p.id = ?",
         )?
@@ -333,8 +347,7 @@ pub fn project(conn: &Connection, program: i64) -> Result<ProjectOut, StoreError
                 name: r.get(3)?,
                 project_type: r.get(4)?,
                 created_at: r.get(5)?,
-                first_entry: r.get(6)?,
-                kept: KeptText { kept: r.get(7)?, owned: r.get(8)? },
+                kept: KeptText { kept: r.get(6)?, owned: r.get(7)? },
             })
         })?)
 }

@@ -227,8 +227,7 @@ mod tests {
         let third = answers[2].as_ref().unwrap();
         assert_eq!(third[0].verdict, Verdict::Duplicate, "the group sees its own earlier requests");
         assert_eq!(third[1].verdict, Verdict::UnknownCard);
-        let stored: i64 =
-            f.conn.query_row("SELECT COUNT(*) FROM batch_entries", [], |r| r.get(0)).unwrap();
+        let stored = crate::store::batches::stored_entries(&f.conn).unwrap();
         assert_eq!(stored, 3);
     }
 }

@@ -764,7 +764,7 @@ mod tests {
         assert!(matches!(w.scan("front", &code).unwrap(), ScanOutcome::DoubleRead));
         let s = shown(w.scan("front", "8800000000501x").unwrap());
         assert_eq!(s.verdict, Verdict::UnknownCard);
-        let n: i64 = w.conn.query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0)).unwrap();
+        let n = crate::store::batches::stored_entries(&w.conn).unwrap();
         assert_eq!(n, 2);
     }
 

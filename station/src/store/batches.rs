@@ -543,6 +543,12 @@ pub fn mark_entries_failed(tx: &Transaction<'_>, uuids: &[String], error: &str) 
     Ok(())
 }
 
+/// How many entries are stored, deleted ones too: what the worker checks in its tests.
+#[cfg(test)]
+pub(crate) fn stored_entries(conn: &Connection) -> StoreResult<i64> {
+    Ok(conn.query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))?)
+}
+
 /// Scans and other work waiting for the server.
 pub fn outbox_depth(conn: &Connection) -> StoreResult<i64> {
     let ops: i64 = conn

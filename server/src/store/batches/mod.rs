@@ -602,3 +602,9 @@ pub fn close(
     let summary = if batch.auto_post { Some(post(conn, batch, actor)?) } else { None };
     Ok((load(conn, batch.uuid)?, summary))
 }
+
+/// How many entries are stored, deleted ones too: what the layers above check in their tests.
+#[cfg(test)]
+pub(crate) fn stored_entries(conn: &Connection) -> StoreResult<i64> {
+    Ok(conn.query_row("SELECT COUNT(*) FROM batch_entries", [], |r| r.get(0))?)
+}

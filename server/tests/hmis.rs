@@ -484,7 +484,7 @@ async fn admins_import_and_export_from_the_hmis_page() {
     assert_eq!(zip.status, axum::http::StatusCode::OK, "{}", zip.body);
     assert_eq!(zip.content_type, "application/zip");
     let files = Files::from_zip(&zip.bytes).unwrap();
-    assert!(files.get("Services.csv").is_some() && files.get("Export.csv").is_some());
+    assert!(files.source("Services.csv").is_some() && files.get("Export.csv").is_some());
     let bad_range = get(&h, "/admin/hmis/export.zip?from=2026-12-31&to=2026-01-01", &admin).await;
     assert_eq!(bad_range.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
     let other_org = get(

@@ -352,3 +352,72 @@ fn hmis_times_are_local_to_the_zone_given_and_export_ids_never_repeat() {
     assert_eq!(ids.len(), 50, "fifty exports at the same instant have fifty ExportIDs");
     assert!(ids.iter().all(|id| id.len() <= 32));
 }
+
+#[test]
+fn services_are_read_row_by_row_from_the_archive_with_their_lines() {
+    use std::io::Write as _;
+    let enrollment =
+        format!("{ENROLLMENT_HEADER}\nE1,P1,J1,2026-08-01,H1,1,2026-09-01 10:00:00,X1\n");
+    let row = |id: &str, night: &str| format!("{id},E1,P1,{night},200,200,2026-09-01 10:00:00,X1,");
+    // After a byte-order mark, with CRLF line ends and a column Scanline does not read, whose
+    // value on line 6 runs over two lines.
+    let lines = [
+        format!("{SERVICES_HEADER},Note"),
+        row("S1", "2026-08-02"),
+        row("S2", "not a date"),
+        row("S1", "2026-08-03"),
+        "S4,E1,P1".to_owned(),
+        format!("{}\"two\r\nlines\"", row("S5", "2026-08-04")),
+        row("S6", "2026-08-05"),
+        row("S7", "someday"),
+    ];
+    let services = format!("\u{feff}{}\r\n", lines.join("\r\n"));
+    let archive = |services: &str| {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, body) in [
+            ("Export.csv", EXPORT.to_owned()),
+            ("Organization.csv", ORGANIZATION.to_owned()),
+            ("Project.csv", PROJECT.to_owned()),
+            ("Client.csv", format!("{CLIENT_HEADER}\n{}\n", client("P1", "1980-01-01", "", "99"))),
+            ("Enrollment.csv", enrollment.clone()),
+            ("Services.csv", services.to_owned()),
+        ] {
+            let options = zip::write::SimpleFileOptions::default();
+            w.start_file(format!("export/{name}"), options).unwrap();
+            w.write_all(body.as_bytes()).unwrap();
+        }
+        Files::from_zip(&w.finish().unwrap().into_inner()).unwrap()
+    };
+    let (_d, mut conn) = fresh();
+    let r = import(&mut conn, &archive(&services));
+    assert!(!r.applied);
+    let at =
+        |needle: &str| -> Vec<u64> { find(&r.errors, needle).iter().map(|i| i.line).collect() };
+    assert_eq!(at("not a date"), [3, 9], "{:#?}", r.errors);
+    assert_eq!(at("the same ID is on line 2"), [4], "{:#?}", r.errors);
+    assert_eq!(at("the row has 3 values"), [5], "{:#?}", r.errors);
+    assert!(r.errors.iter().all(|e| e.file == "Services.csv"), "{:#?}", r.errors);
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM services"), 0, "all or nothing");
+
+    // The good rows alone import, read again from the archive on each attempt, and the
+    // progress ends at the rows read.
+    let good = [&lines[0], &lines[1], &lines[5], &lines[6]].map(String::as_str).join("\r\n");
+    let files = archive(&format!("\u{feff}{good}\r\n"));
+    let parsed = read::read(&files, harness::d(harness::TODAY));
+    let opts = ImportOptions { time_zone: "America/Chicago".into(), scope: None };
+    let mut last = (0, 0);
+    let mut progress = |file: &str, done: u64, total: u64| {
+        if file == "Services.csv" {
+            last = (done, total);
+        }
+    };
+    let (_d, mut refused_first) = fresh();
+    let r = hmis::import_now(&mut refused_first, &parsed, &opts, &mut progress).unwrap();
+    assert!(r.applied, "{:#?}", r.errors);
+    assert_eq!(last, (3, 3));
+    let services = r.counts.iter().find(|(f, _)| f == "Services.csv").unwrap().1;
+    assert_eq!((services.read, services.added), (3, 3));
+    let again = hmis::import_now(&mut conn, &parsed, &opts, &mut |_, _, _| {}).unwrap();
+    assert!(again.applied, "{:#?}", again.errors);
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM services"), 3);
+}

@@ -12,10 +12,11 @@ pub mod services;
 pub mod staged;
 
 use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
 
 pub use model::{Counts, Issue, records};
-use std::io::Read as _;
-use std::path::Path;
 
 /// What an import found and did.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -52,10 +53,62 @@ impl Report {
     }
 }
 
-/// The files of one export, by lower-case file name.
+/// The files of one export, by lower-case file name. Services.csv, which holds most of an
+/// export's rows, is not inflated into memory with the others: it is kept as it came (`Source`)
+/// and read row by row while the import applies it.
 #[derive(Debug, Default)]
 pub struct Files {
     files: HashMap<String, Vec<u8>>,
+    streamed: HashMap<String, Source>,
+}
+
+/// The files read row by row as they are applied rather than held whole.
+pub const STREAMED: [&str; 1] = ["services.csv"];
+
+/// A file of the export kept so that it can be read again from its start, each time the import
+/// is worked out: in memory as it is, or as a member of the zip archive it came in, inflated
+/// again on each reading.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Bytes(Arc<[u8]>),
+    Zipped {
+        archive: Arc<[u8]>,
+        index: usize,
+        /// What the member inflates to, counted when the archive was opened.
+        size: u64,
+        /// Its lines, counted then too: how far the import has got is shown against them.
+        lines: u64,
+    },
+}
+
+impl Source {
+    /// Reads the file from its start with `f`.
+    pub fn read<T>(&self, f: impl FnOnce(&mut dyn Read) -> T) -> Result<T, String> {
+        match self {
+            Self::Bytes(bytes) => Ok(f(&mut &bytes[..])),
+            Self::Zipped { archive, index, size, .. } => {
+                let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&archive[..]))
+                    .map_err(|e| format!("the zip archive cannot be read again: {e}"))?;
+                let member = zip
+                    .by_index(*index)
+                    .map_err(|e| format!("the zip archive cannot be read again: {e}"))?;
+                // The member was measured when the archive was opened; no more is read.
+                Ok(f(&mut member.take(*size)))
+            }
+        }
+    }
+
+    /// About how many lines the file has, header included.
+    pub fn lines(&self) -> u64 {
+        match self {
+            Self::Bytes(bytes) => count_lines(bytes),
+            Self::Zipped { lines, .. } => *lines,
+        }
+    }
+}
+
+fn count_lines(bytes: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', bytes).count() as u64
 }
 
 /// The files of an export the importer reads; every other member of a folder or archive is
@@ -106,7 +159,11 @@ impl Files {
             }
             files.insert(name, data);
         }
-        Ok(Self { files })
+        let mut out = Self::default();
+        for (name, data) in files {
+            out.insert(&name, data);
+        }
+        Ok(out)
     }
 
     /// The CSV files of a zip archive (in any folder inside it) that the importer reads, within
@@ -121,30 +178,46 @@ impl Files {
                 archive.len()
             ));
         }
-        let mut files = HashMap::new();
+        let mut out = Self::default();
+        let mut shared: Option<Arc<[u8]>> = None;
         let mut total = 0u64;
         for i in 0..archive.len() {
             let f = archive.by_index(i).map_err(|e| format!("the zip archive is damaged: {e}"))?;
             let full = f.name().map_err(|e| format!("the zip archive is damaged: {e}"))?;
             let name = full.rsplit('/').next().unwrap_or_default().to_ascii_lowercase();
-            if !f.is_file() || !FILES_READ.contains(&name.as_str()) || files.contains_key(&name) {
+            if !f.is_file()
+                || !FILES_READ.contains(&name.as_str())
+                || out.files.contains_key(&name)
+                || out.streamed.contains_key(&name)
+            {
                 continue;
             }
             if total.saturating_add(f.size()) > MAX_TOTAL_BYTES {
                 return Err(too_large());
             }
             let budget = MAX_TOTAL_BYTES - total;
+            let unreadable =
+                |e: std::io::Error| format!("{name} in the zip archive cannot be read: {e}");
+            if STREAMED.contains(&name.as_str()) {
+                // Inflated once here to measure it and count its lines, and left compressed.
+                let (size, lines) = measure(f.take(budget + 1)).map_err(unreadable)?;
+                if size > budget {
+                    return Err(too_large());
+                }
+                total += size;
+                let archive = Arc::clone(shared.get_or_insert_with(|| Arc::from(bytes)));
+                out.streamed.insert(name, Source::Zipped { archive, index: i, size, lines });
+                continue;
+            }
             let mut data = Vec::new();
-            f.take(budget + 1)
-                .read_to_end(&mut data)
-                .map_err(|e| format!("{name} in the zip archive cannot be read: {e}"))?;
+            f.take(budget + 1).read_to_end(&mut data).map_err(unreadable)?;
             if data.len() as u64 > budget {
                 return Err(too_large());
             }
             total += data.len() as u64;
-            files.insert(name, data);
+            out.files.insert(name, data);
         }
-        Ok(Self { files })
+        Ok(out)
     }
 
     /// A folder, or a zip archive by its content.
@@ -158,15 +231,42 @@ impl Files {
     }
 
     pub fn insert(&mut self, name: &str, data: Vec<u8>) {
-        self.files.insert(name.to_ascii_lowercase(), data);
+        let name = name.to_ascii_lowercase();
+        if STREAMED.contains(&name.as_str()) {
+            self.streamed.insert(name, Source::Bytes(Arc::from(data)));
+        } else {
+            self.files.insert(name, data);
+        }
     }
 
+    /// A file held whole; the streamed files are not (`source`).
     pub fn get(&self, name: &str) -> Option<&[u8]> {
         self.files.get(&name.to_ascii_lowercase()).map(Vec::as_slice)
     }
 
+    /// A file read row by row (`STREAMED`).
+    pub fn source(&self, name: &str) -> Option<&Source> {
+        self.streamed.get(&name.to_ascii_lowercase())
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
+        self.files.is_empty() && self.streamed.is_empty()
+    }
+}
+
+/// How many bytes a reader gives and how many lines they hold, reading it to its end.
+fn measure(mut r: impl Read) -> std::io::Result<(u64, u64)> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let (mut size, mut lines) = (0u64, 0u64);
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => return Ok((size, lines)),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        size += n as u64;
+        lines += count_lines(&buf[..n]);
     }
 }
 

@@ -170,6 +170,22 @@ pub struct UserRow {
     pub kept: Kept,
 }
 
+/// What reading Services.csv gives, in the file's order: each row read and checked, and each
+/// problem found with a row or with the file.
+pub enum Read<'a> {
+    Row(&'a ServiceRow),
+    Error(Issue),
+    Warning(Issue),
+}
+
+/// Services.csv, read from its start each time the import is worked out (the reader is
+/// `hmis::read`). `each` gives everything it reads to `f` until `f` breaks.
+pub trait ServiceRows: Send + Sync + std::fmt::Debug {
+    /// About how many rows the file has, for progress.
+    fn rows_hint(&self) -> u64;
+    fn each(&self, f: &mut dyn FnMut(Read<'_>) -> std::ops::ControlFlow<()>);
+}
+
 /// An export read and checked file by file.
 #[derive(Debug, Default)]
 pub struct Parsed {
@@ -183,7 +199,9 @@ pub struct Parsed {
     pub clients: Vec<ClientRow>,
     pub enrollments: Vec<EnrollmentRow>,
     pub exits: Vec<ExitRow>,
-    pub services: Vec<ServiceRow>,
+    /// Services.csv, read row by row as the import applies it: an export's services are most
+    /// of its rows, too many to hold at once.
+    pub services: Option<std::sync::Arc<dyn ServiceRows>>,
     pub errors: Vec<Issue>,
     pub warnings: Vec<Issue>,
 }

@@ -4,11 +4,11 @@
 use super::super::model::codes::{self, CodeList};
 use super::super::model::records::{
     ClientRecord, EnrollmentRecord, ExitRecord, ExportRecord, OrganizationRecord, ProjectRecord,
-    ServicesRecord, UserRecord, columns,
+    UserRecord, columns,
 };
 use super::super::model::{
     ClientRow, CsvVersion, EnrollmentRow, ExitRow, ExportRow, OrganizationRow, Parsed, ProjectRow,
-    ServiceRow, UserRow,
+    UserRow,
 };
 use super::{Context, Files, Row, issue, load, require_columns, rows};
 
@@ -21,7 +21,7 @@ pub(super) fn export(files: &Files, p: &mut Parsed, today: chrono::NaiveDate) ->
         return None;
     };
     let cx = Context { export_id: None, today, version: CsvVersion::Fy2026 };
-    let mut list = rows(&t, "ExportID", p, &cx, |r| {
+    let mut list = rows(t, "ExportID", p, &cx, |r| {
         let id = r.id("ExportID");
         let hash_status = r.int("HashStatus", Some(&codes::HASH_STATUS), false).unwrap_or(1);
         if hash_status != 1 {
@@ -101,10 +101,14 @@ pub(super) fn version(files: &Files, p: &mut Parsed) -> Option<CsvVersion> {
 pub(super) fn organizations(files: &Files, p: &mut Parsed, cx: &Context<'_>) {
     let cols = columns::<OrganizationRecord>();
     let Some(t) = load(files, "Organization.csv", &cols, &mut p.errors) else { return };
-    if !require_columns(&t, &["OrganizationID", "OrganizationName", "DateUpdated"], &mut p.errors) {
+    if !require_columns(
+        &t.table,
+        &["OrganizationID", "OrganizationName", "DateUpdated"],
+        &mut p.errors,
+    ) {
         return;
     }
-    p.organizations = rows(&t, "OrganizationID", p, cx, |r| {
+    p.organizations = rows(t, "OrganizationID", p, cx, |r| {
         let id = r.id("OrganizationID");
         let name = r.text("OrganizationName");
         if name.is_empty() {
@@ -119,10 +123,10 @@ pub(super) fn projects(files: &Files, p: &mut Parsed, cx: &Context<'_>) {
         return;
     };
     let required = ["ProjectID", "OrganizationID", "ProjectName", "DateUpdated"];
-    if !require_columns(&t, &required, &mut p.errors) {
+    if !require_columns(&t.table, &required, &mut p.errors) {
         return;
     }
-    p.projects = rows(&t, "ProjectID", p, cx, |r| {
+    p.projects = rows(t, "ProjectID", p, cx, |r| {
         let id = r.id("ProjectID");
         let organization_id = r.id("OrganizationID");
         let name = r.text("ProjectName");
@@ -174,11 +178,14 @@ pub(super) fn clients(files: &Files, p: &mut Parsed, cx: &Context<'_>) {
     let Some(t) = load(files, "Client.csv", &columns::<ClientRecord>(), &mut p.errors) else {
         return;
     };
-    if !require_columns(&t, &["PersonalID", "FirstName", "LastName", "DateUpdated"], &mut p.errors)
-    {
+    if !require_columns(
+        &t.table,
+        &["PersonalID", "FirstName", "LastName", "DateUpdated"],
+        &mut p.errors,
+    ) {
         return;
     }
-    p.clients = rows(&t, "PersonalID", p, cx, |r| {
+    p.clients = rows(t, "PersonalID", p, cx, |r| {
         let id = r.id("PersonalID");
         let name_dq = quality(r, "NameDataQuality", &codes::NAME_DATA_QUALITY);
         let ssn_dq = quality(r, "SSNDataQuality", &codes::SSN_DATA_QUALITY);
@@ -227,10 +234,10 @@ pub(super) fn enrollments(files: &Files, p: &mut Parsed, cx: &Context<'_>) {
     let cols = columns::<EnrollmentRecord>();
     let Some(t) = load(files, "Enrollment.csv", &cols, &mut p.errors) else { return };
     let required = ["EnrollmentID", "PersonalID", "ProjectID", "EntryDate", "DateUpdated"];
-    if !require_columns(&t, &required, &mut p.errors) {
+    if !require_columns(&t.table, &required, &mut p.errors) {
         return;
     }
-    p.enrollments = rows(&t, "EnrollmentID", p, cx, |r| {
+    p.enrollments = rows(t, "EnrollmentID", p, cx, |r| {
         let id = r.id("EnrollmentID");
         let personal_id = r.id("PersonalID");
         let project_id = r.id("ProjectID");
@@ -289,10 +296,10 @@ pub(super) fn exits(files: &Files, p: &mut Parsed, cx: &Context<'_>) {
         return;
     };
     let required = ["ExitID", "EnrollmentID", "PersonalID", "ExitDate", "DateUpdated"];
-    if !require_columns(&t, &required, &mut p.errors) {
+    if !require_columns(&t.table, &required, &mut p.errors) {
         return;
     }
-    p.exits = rows(&t, "ExitID", p, cx, |r| {
+    p.exits = rows(t, "ExitID", p, cx, |r| {
         let id = r.id("ExitID");
         let enrollment_id = r.id("EnrollmentID");
         let personal_id = r.id("PersonalID");
@@ -310,55 +317,15 @@ pub(super) fn exits(files: &Files, p: &mut Parsed, cx: &Context<'_>) {
     });
 }
 
-pub(super) fn services(files: &Files, p: &mut Parsed, cx: &Context<'_>) {
-    let Some(t) = load(files, "Services.csv", &columns::<ServicesRecord>(), &mut p.errors) else {
-        return;
-    };
-    let required = [
-        "ServicesID",
-        "EnrollmentID",
-        "PersonalID",
-        "DateProvided",
-        "RecordType",
-        "TypeProvided",
-        "DateUpdated",
-    ];
-    if !require_columns(&t, &required, &mut p.errors) {
-        return;
-    }
-    p.services = rows(&t, "ServicesID", p, cx, |r| {
-        let id = r.id("ServicesID");
-        let enrollment_id = r.id("EnrollmentID");
-        let personal_id = r.id("PersonalID");
-        let date = r.date("DateProvided", true);
-        let record_type = r.int("RecordType", Some(&codes::RECORD_TYPE), true);
-        let type_provided = match record_type.and_then(codes::type_provided_list) {
-            Some(list) => r.int("TypeProvided", Some(list), true),
-            None => r.int("TypeProvided", None, true),
-        };
-        r.date("FAStartDate", false);
-        r.date("FAEndDate", false);
-        Some(ServiceRow {
-            id,
-            enrollment_id,
-            personal_id,
-            date: date?,
-            record_type: record_type?,
-            type_provided: type_provided?,
-            common: r.common()?,
-        })
-    });
-}
-
 /// User.csv: kept as received, for the users the other records name.
 pub(super) fn users(files: &Files, p: &mut Parsed, cx: &Context<'_>) {
     let Some(t) = load(files, "User.csv", &columns::<UserRecord>(), &mut p.errors) else {
         return;
     };
-    if !require_columns(&t, &["UserID"], &mut p.errors) {
+    if !require_columns(&t.table, &["UserID"], &mut p.errors) {
         return;
     }
-    p.users = rows(&t, "UserID", p, cx, |r| {
+    p.users = rows(t, "UserID", p, cx, |r| {
         let id = r.id("UserID");
         Some(UserRow { id, kept: r.kept() })
     });

@@ -8,8 +8,11 @@
 
 pub mod dates;
 mod files;
+mod services;
 
 use std::collections::HashMap;
+
+use std::io::Read as _;
 
 use chrono::{NaiveDate, NaiveDateTime};
 
@@ -19,52 +22,102 @@ use super::model::records::{DATE_COLUMNS, DATETIME_COLUMNS};
 use super::model::{Common, CsvVersion, Issue, Kept, Parsed};
 use dates::Century;
 
-/// One CSV file: its header map, the FY2026 name of each column and its rows with their line.
+/// The header of one CSV file: its header map and the FY2026 name of each column.
 struct Table {
     file: &'static str,
     headers: HashMap<String, usize>,
     /// Each column's name in the FY2026 record, when the record has the column.
     canonical: Vec<Option<String>>,
-    rows: Vec<(u64, csv::StringRecord)>,
 }
 
 /// Columns FY2024 spelt otherwise, by lower-case name, with their FY2026 name.
 const RENAMED: [(&str, &str); 1] = [("hispaniclatinaeo", "HispanicLatinao")];
 
-/// Where each line starts, to give a row its 1-based line whatever the line ends are.
-struct Lines<'a> {
-    bytes: &'a [u8],
-    newlines: Vec<usize>,
+/// The input of a CSV reader, noting where each line ends as it passes, to give a row its
+/// 1-based line whatever the line ends are. The line ends are kept only until the rows before
+/// them have been placed, so a file of any length is read in little memory.
+struct Lines<R> {
+    inner: R,
+    /// Bytes read so far.
+    at: u64,
+    /// Each CR and LF read and not yet passed: its byte, and whether it is an LF.
+    ends: std::collections::VecDeque<(u64, bool)>,
+    /// LFs passed.
+    passed: u64,
 }
 
-impl<'a> Lines<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
-        let newlines = bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i);
-        Self { bytes, newlines: newlines.collect() }
+impl<R: std::io::Read> std::io::Read for Lines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for i in memchr::memchr2_iter(b'\r', b'\n', &buf[..n]) {
+            self.ends.push_back((self.at + i as u64, buf[i] == b'\n'));
+        }
+        self.at += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R> Lines<R> {
+    fn new(inner: R) -> Self {
+        Self { inner, at: 0, ends: std::collections::VecDeque::new(), passed: 0 }
     }
 
     /// The line of a record that the reader says starts at `byte`: what it starts with of the
-    /// previous line's end (a CRLF reader stops at the CR) is skipped first.
-    fn line_at(&self, byte: u64) -> u64 {
-        let mut b = usize::try_from(byte).unwrap_or(usize::MAX).min(self.bytes.len());
-        while b < self.bytes.len() && matches!(self.bytes[b], b'\r' | b'\n') {
-            b += 1;
+    /// previous line's end (a CRLF reader stops at the CR) is skipped first. Asked in the
+    /// order of the file.
+    fn line_at(&mut self, byte: u64) -> u64 {
+        let mut b = byte;
+        while let Some(&(at, lf)) = self.ends.front() {
+            if at > b {
+                break;
+            }
+            if at == b {
+                b += 1;
+            }
+            self.passed += u64::from(lf);
+            self.ends.pop_front();
         }
-        self.newlines.partition_point(|n| *n < b) as u64 + 1
+        self.passed + 1
     }
 }
 
-fn load(
-    files: &Files,
+/// The input without a leading byte-order mark.
+fn without_bom(mut r: impl std::io::Read) -> std::io::Result<impl std::io::Read> {
+    let mut start = [0u8; 3];
+    let mut n = 0;
+    while n < start.len() {
+        match r.read(&mut start[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let kept = if start[..n] == *b"\xEF\xBB\xBF" { 0 } else { n };
+    Ok(std::io::Cursor::new(start[..kept].to_vec()).chain(r))
+}
+
+/// A CSV file being read record by record: its header and the record last read.
+struct Records<R: std::io::Read> {
+    table: Table,
+    reader: csv::Reader<Lines<R>>,
+    width: usize,
+    record: csv::StringRecord,
+    /// About how many rows it has, when that is known ahead.
+    hint: usize,
+}
+
+/// Opens a file of the export for reading record by record: the header is read and checked.
+fn open<R: std::io::Read>(
     file: &'static str,
+    input: R,
     columns: &[String],
     errors: &mut Vec<Issue>,
-) -> Option<Table> {
-    let bytes = files.get(file)?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let lines = Lines::new(bytes);
-    let mut reader =
-        csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(bytes);
+) -> Option<Records<R>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(Lines::new(input));
     let names: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|n| n.trim().to_ascii_lowercase()).collect(),
         Err(e) => {
@@ -88,36 +141,61 @@ fn load(
             })
         })
         .collect();
-    let width = names.len();
-    let mut rows = Vec::new();
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                let line = lines.line_at(record.position().map_or(0, csv::Position::byte));
-                if record.iter().all(str::is_empty) {
-                    continue;
+    let table = Table { file, headers, canonical };
+    Some(Records { table, reader, width: names.len(), record: csv::StringRecord::new(), hint: 0 })
+}
+
+impl<R: std::io::Read> Records<R> {
+    /// Reads the next record with a value into `self.record`: its line, or `None` at the end
+    /// of the file. A row that cannot be read, or has more or fewer values than the header, is
+    /// reported and passed over.
+    fn next(&mut self, errors: &mut Vec<Issue>) -> Option<u64> {
+        let file = self.table.file;
+        loop {
+            match self.reader.read_record(&mut self.record) {
+                Ok(false) => return None,
+                Ok(true) => {
+                    let at = self.record.position().map_or(0, csv::Position::byte);
+                    let line = self.reader.get_mut().line_at(at);
+                    if self.record.iter().all(str::is_empty) {
+                        continue;
+                    }
+                    if self.record.len() != self.width {
+                        let reason = format!(
+                            "the row has {} values where the header has {}",
+                            self.record.len(),
+                            self.width
+                        );
+                        errors.push(issue(file, line, "", "", &reason));
+                        continue;
+                    }
+                    return Some(line);
                 }
-                if record.len() != width {
-                    let reason =
-                        format!("the row has {} values where the header has {width}", record.len());
-                    errors.push(issue(file, line, "", "", &reason));
-                    continue;
-                }
-                rows.push((line, record.clone()));
-            }
-            Err(e) => {
-                let line = lines.line_at(e.position().map_or(0, csv::Position::byte));
-                errors.push(issue(file, line, "", "", &format!("the row cannot be read: {e}")));
-                // A row that is not UTF-8 is skipped; anything else ends the file.
-                if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
-                    break;
+                Err(e) => {
+                    let at = e.position().map_or(0, csv::Position::byte);
+                    let line = self.reader.get_mut().line_at(at);
+                    errors.push(issue(file, line, "", "", &format!("the row cannot be read: {e}")));
+                    // A row that is not UTF-8 is skipped; anything else ends the file.
+                    if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
+                        return None;
+                    }
                 }
             }
         }
     }
-    Some(Table { file, headers, canonical, rows })
+}
+
+/// A file of the export, opened to be read row by row (`rows`).
+fn load<'f>(
+    files: &'f Files,
+    file: &'static str,
+    columns: &[String],
+    errors: &mut Vec<Issue>,
+) -> Option<Records<impl std::io::Read + 'f>> {
+    let bytes = files.get(file)?;
+    let mut records = open(file, without_bom(bytes).ok()?, columns, errors)?;
+    records.hint = memchr::memchr_iter(b'\n', bytes).count();
+    Some(records)
 }
 
 fn issue(file: &str, line: u64, column: &str, value: &str, reason: &str) -> Issue {
@@ -360,22 +438,22 @@ fn require_columns(table: &Table, columns: &[&str], errors: &mut Vec<Issue>) -> 
 
 /// Reads every row of a file with `f`, which returns `None` for a row it refused; duplicate
 /// primary keys are errors. The keys of refused rows are noted in `refused`.
-fn rows<T>(
-    table: &Table,
+fn rows<T, R: std::io::Read>(
+    mut records: Records<R>,
     key: &str,
     p: &mut Parsed,
     cx: &Context<'_>,
     mut f: impl FnMut(&mut Row<'_>) -> Option<T>,
 ) -> Vec<T> {
-    let mut out = Vec::with_capacity(table.rows.len());
-    let mut seen: HashMap<String, u64> = HashMap::with_capacity(table.rows.len());
+    let mut out = Vec::with_capacity(records.hint);
+    let mut seen: HashMap<String, u64> = HashMap::with_capacity(records.hint);
     let (errors, warnings) = (&mut p.errors, &mut p.warnings);
     let mut refused = Vec::new();
-    for (line, record) in &table.rows {
+    while let Some(line) = records.next(errors) {
         let mut row = Row {
-            table,
-            line: *line,
-            record,
+            table: &records.table,
+            line,
+            record: &records.record,
             errors,
             warnings,
             cx,
@@ -389,16 +467,17 @@ fn rows<T>(
                 row.error(key, &id, &reason);
                 continue;
             }
-            seen.insert(id.clone(), *line);
+            seen.insert(id.clone(), line);
         }
         let value = f(&mut row);
         match value {
             Some(v) if !row.bad => out.push(v),
-            _ if !id.is_empty() => refused.push((id, *line)),
+            _ if !id.is_empty() => refused.push((id, line)),
             _ => {}
         }
     }
-    if let Some(map) = p.refused.of_file(table.file) {
+    out.shrink_to_fit();
+    if let Some(map) = p.refused.of_file(records.table.file) {
         map.extend(refused);
     }
     out
@@ -418,7 +497,15 @@ pub fn read(files: &Files, today: NaiveDate) -> Parsed {
     files::clients(files, &mut p, &cx);
     files::enrollments(files, &mut p, &cx);
     files::exits(files, &mut p, &cx);
-    files::services(files, &mut p, &cx);
+    p.services = files.source("Services.csv").map(|source| {
+        let file = services::ServicesFile {
+            source: source.clone(),
+            export_id: export_id.clone(),
+            today,
+            version,
+        };
+        std::sync::Arc::new(file) as std::sync::Arc<dyn super::model::ServiceRows>
+    });
     files::users(files, &mut p, &cx);
     p
 }

@@ -5,6 +5,7 @@
 //! is linked to Scanline's record instead of doubling it. Each keeps the row as received.
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 
 use chrono::NaiveDate;
 use rusqlite::{OptionalExtension, params};
@@ -13,8 +14,8 @@ use super::{
     Counts, EnrollmentRef, OUTSIDE, Run, StoreError, find, newer, service_org, service_type_for,
     tick,
 };
-use crate::hmis::model::ServiceRow;
 use crate::hmis::model::kept::{Owned as _, ServiceOwned};
+use crate::hmis::model::{Read, ServiceRow};
 
 /// What the services pass remembers between rows.
 #[derive(Default)]
@@ -33,7 +34,7 @@ enum Night {
     Recorded,
 }
 
-impl<'a> Run<'a> {
+impl Run<'_> {
     fn service_owned(&self, s: &ServiceRow) -> String {
         ServiceOwned {
             id: s.id.clone(),
@@ -47,13 +48,38 @@ impl<'a> Run<'a> {
         .fingerprint()
     }
 
+    /// Applies Services.csv as it is read, row by row; the problems reading finds are
+    /// reported with the others.
     pub(super) fn services(&mut self) -> Result<(), StoreError> {
-        let p = self.p;
-        let mut counts = Counts { read: p.services.len() as u64, ..Counts::default() };
+        let Some(file) = self.p.services.clone() else {
+            self.counts.push(("Services.csv".to_owned(), Counts::default()));
+            return Ok(());
+        };
+        let total = usize::try_from(file.rows_hint()).unwrap_or(usize::MAX);
+        let mut counts = Counts::default();
         let mut seen = Seen::default();
-        for (i, s) in p.services.iter().enumerate() {
-            tick(&mut self.progress, "Services.csv", i, p.services.len());
-            self.service(s, &mut seen, &mut counts)?;
+        let mut failed = None;
+        file.each(&mut |read| {
+            match read {
+                Read::Row(s) => {
+                    tick(&mut self.progress, "Services.csv", counts.read as usize, total);
+                    counts.read += 1;
+                    if let Err(e) = self.service(s, &mut seen, &mut counts) {
+                        failed = Some(e);
+                        return ControlFlow::Break(());
+                    }
+                }
+                Read::Error(e) => self.cx.errors.push(e),
+                Read::Warning(w) => self.cx.warnings.push(w),
+            }
+            ControlFlow::Continue(())
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        // The lines counted ahead are only about the rows: the bar ends at the rows read.
+        if counts.read > 0 && counts.read as usize != total {
+            (self.progress)("Services.csv", counts.read, counts.read);
         }
         self.counts.push(("Services.csv".to_owned(), counts));
         Ok(())
@@ -61,7 +87,7 @@ impl<'a> Run<'a> {
 
     fn service(
         &mut self,
-        s: &'a ServiceRow,
+        s: &ServiceRow,
         seen: &mut Seen,
         counts: &mut Counts,
     ) -> Result<(), StoreError> {

@@ -88,6 +88,13 @@ pub fn stored(t: &DateTime<Utc>) -> String {
     out
 }
 
+/// `t` as SQLite holds a bound `NaiveDateTime`: chrono's `%F %T%.f`.
+pub fn naive(t: NaiveDateTime) -> String {
+    let mut out = stored(&t.and_utc());
+    out.truncate(out.len() - "+00:00".len());
+    out
+}
+
 /// The stored text of a date or a time, held inline when it is as short as they are: an
 /// export reads a million of them, and each would otherwise be an allocation made on the
 /// thread that reads and freed on the one that writes. Longer text is held as a `String`.
@@ -171,6 +178,7 @@ mod tests {
             let t = Utc.timestamp_opt(secs, nanos).single().unwrap();
             prop_assert_eq!(stored(&t), bound(&t));
             prop_assert_eq!(date(t.date_naive()), bound(&t.date_naive()));
+            prop_assert_eq!(naive(t.naive_utc()), bound(&t.naive_utc()));
             prop_assert_eq!(
                 datetime(t.naive_utc()),
                 t.naive_utc().format("%Y-%m-%d %H:%M:%S").to_string()
@@ -186,6 +194,7 @@ mod tests {
             .unwrap();
         let t = Utc.from_utc_datetime(&leap);
         assert_eq!(stored(&t), bound(&t));
+        assert_eq!(naive(leap), bound(&leap));
         assert_eq!(datetime(leap), leap.format("%Y-%m-%d %H:%M:%S").to_string());
         for year in [-1, 10_000, 262_000] {
             let d = NaiveDate::from_ymd_opt(year, 3, 4).unwrap();

@@ -16,6 +16,7 @@ use super::{
 };
 use crate::hmis::model::kept::{Owned as _, ServiceOwned};
 use crate::hmis::model::{Read, ServiceRow};
+use crate::stamp;
 
 /// What the services pass remembers between rows.
 #[derive(Default)]
@@ -163,9 +164,9 @@ impl Run<'_> {
                     en.client,
                     en.program,
                     service_type,
-                    s.date,
+                    stamp::date(s.date),
                     s.id,
-                    s.common.updated,
+                    stamp::naive(s.common.updated),
                     s.common.kept.0,
                     self.service_owned(s),
                     id
@@ -185,10 +186,10 @@ impl Run<'_> {
                     en.client,
                     en.program,
                     service_type,
-                    s.date,
-                    self.utc(s.common.created),
+                    stamp::date(s.date),
+                    stamp::stored(&self.utc(s.common.created)),
                     s.id,
-                    s.common.updated,
+                    stamp::naive(s.common.updated),
                     s.common.kept.0,
                     self.service_owned(s)
                 ])?;
@@ -244,7 +245,7 @@ impl Run<'_> {
                    AND s.deleted_at IS NULL
                  ORDER BY s.id LIMIT 1",
             )?
-            .query_row(params![en.id, s.date], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(params![en.id, stamp::date(s.date)], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         match found {
             Some((id, None)) => Ok(Night::Unnamed(id)),

@@ -20,6 +20,9 @@ use crate::store::staged::{self, Conflict, Copy, Landed};
 
 /// The numbers the import gives its new rows by counting up: clients' numbers.
 const SERIALS: &[(&str, &str)] = &[("clients", "client_number")];
+/// The tables the import only adds rows to and changes rows of, never removing one: services
+/// (which are never removed at all, only marked). An import adds a million of them.
+const APPENDED: &[&str] = &["services"];
 
 /// How many times an import is worked out on a copy before it runs on the writer itself.
 pub const ATTEMPTS: u32 = 3;
@@ -177,7 +180,7 @@ pub fn plan(
         StoreError::Invalid(format!("the database could not be copied for the import: {e}"))
     })?;
     let copied = started.elapsed();
-    let mut copy = Copy::take(conn, &path, SERIALS)?;
+    let mut copy = Copy::take(conn, &path, SERIALS, APPENDED)?;
     let conn = copy.conn()?;
     let tx = conn.transaction()?;
     match apply_to(&tx, parsed, opts, &mut |_, _, _| {}) {

@@ -48,13 +48,20 @@ impl Copy {
     /// that note each change. `serials` are the columns (table, column) the job numbers its new
     /// rows in by counting up from the newest, as clients' numbers are: they move up on
     /// landing as rowids do. The file is removed when the `Copy` goes, whatever happens.
+    ///
+    /// The rows added to an `appended` table are not noted one by one: they are the rows above
+    /// its newest when the copy was taken, and the copy refuses to remove any of its rows, so
+    /// that no new row can take an old one's place. A note written by a trigger makes every
+    /// insert a statement of two writes, which SQLite journals page by page in case it must
+    /// undo the statement alone; a table a job adds a million rows to is spared that.
     pub fn take(
         conn: Connection,
         path: &Path,
         serials: &[(&str, &str)],
+        appended: &[&str],
     ) -> Result<Self, StoreError> {
         let mut copy = Self { path: path.to_owned(), conn: None };
-        note_changes(&conn, serials)?;
+        note_changes(&conn, serials, appended)?;
         copy.conn = Some(conn);
         Ok(copy)
     }
@@ -166,8 +173,13 @@ fn tables(conn: &Connection, schema: &str) -> Result<Vec<Table>, StoreError> {
 }
 
 /// Installs the notes on a fresh copy: each table's newest rowid at the copy, a table of the
-/// rows added and one of the rows changed or removed, as they were (first change wins).
-fn note_changes(conn: &Connection, serials: &[(&str, &str)]) -> Result<(), StoreError> {
+/// rows added (but for `appended` tables, whose new rows are those above the newest) and one of
+/// the rows changed or removed, as they were (first change wins).
+fn note_changes(
+    conn: &Connection,
+    serials: &[(&str, &str)],
+    appended: &[&str],
+) -> Result<(), StoreError> {
     let triggers: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND sql LIKE ?1")?
         .query_map([format!("%{TRIGGER_WRITTEN}%")], |r| r.get(0))?
@@ -177,7 +189,8 @@ fn note_changes(conn: &Connection, serials: &[(&str, &str)]) -> Result<(), Store
         script.push_str(&format!("DROP TRIGGER {};\n", quoted(&t)));
     }
     script.push_str(&format!(
-        "CREATE TABLE {NOTES}_tables (name TEXT PRIMARY KEY, newest INTEGER NOT NULL);
+        "CREATE TABLE {NOTES}_tables (name TEXT PRIMARY KEY, newest INTEGER NOT NULL,
+                                      appended INTEGER NOT NULL);
          CREATE TABLE {NOTES}_serials (name TEXT, col TEXT, newest INTEGER NOT NULL, PRIMARY KEY (name, col));\n"
     ));
     for (table, column) in serials {
@@ -197,22 +210,38 @@ fn note_changes(conn: &Connection, serials: &[(&str, &str)]) -> Result<(), Store
         let olds: Vec<String> = t.columns.iter().map(|c| format!("OLD.{}", quoted(c))).collect();
         let cols = cols.join(", ");
         let olds = olds.join(", ");
-        script.push_str(&format!(
-            "INSERT INTO {NOTES}_tables SELECT '{}', COALESCE(MAX(rowid), 0) FROM {q};
-             CREATE TABLE {old} (_row INTEGER PRIMARY KEY, {cols});
-             CREATE TABLE {new} (_row INTEGER PRIMARY KEY);
-             CREATE TRIGGER {} AFTER INSERT ON {q}
-             BEGIN INSERT OR IGNORE INTO {new} VALUES (NEW.rowid); END;
-             CREATE TRIGGER {} BEFORE UPDATE ON {q}
-             WHEN NOT EXISTS (SELECT 1 FROM {new} WHERE _row = OLD.rowid)
-             BEGIN INSERT OR IGNORE INTO {old} VALUES (OLD.rowid, {olds}); END;
-             CREATE TRIGGER {} BEFORE DELETE ON {q}
-             WHEN NOT EXISTS (SELECT 1 FROM {new} WHERE _row = OLD.rowid)
-             BEGIN INSERT OR IGNORE INTO {old} VALUES (OLD.rowid, {olds}); END;\n",
-            name.replace('\'', "''"),
+        let literal = name.replace('\'', "''");
+        let (ins, upd, del) = (
             quoted(&format!("{NOTES}_ins_{name}")),
             quoted(&format!("{NOTES}_upd_{name}")),
             quoted(&format!("{NOTES}_del_{name}")),
+        );
+        let appends = appended.contains(&name.as_str());
+        script.push_str(&format!(
+            "INSERT INTO {NOTES}_tables SELECT '{literal}', COALESCE(MAX(rowid), 0), {} FROM {q};
+             CREATE TABLE {old} (_row INTEGER PRIMARY KEY, {cols});
+             CREATE TABLE {new} (_row INTEGER PRIMARY KEY);\n",
+            i32::from(appends),
+        ));
+        if appends {
+            script.push_str(&format!(
+                "CREATE TRIGGER {upd} BEFORE UPDATE ON {q}
+                 WHEN OLD.rowid <= (SELECT newest FROM {NOTES}_tables WHERE name = '{literal}')
+                 BEGIN INSERT OR IGNORE INTO {old} VALUES (OLD.rowid, {olds}); END;
+                 CREATE TRIGGER {del} BEFORE DELETE ON {q}
+                 BEGIN SELECT RAISE(ABORT, 'a job on a copy removes no row of {literal}'); END;\n"
+            ));
+            continue;
+        }
+        script.push_str(&format!(
+            "CREATE TRIGGER {ins} AFTER INSERT ON {q}
+             BEGIN INSERT OR IGNORE INTO {new} VALUES (NEW.rowid); END;
+             CREATE TRIGGER {upd} BEFORE UPDATE ON {q}
+             WHEN NOT EXISTS (SELECT 1 FROM {new} WHERE _row = OLD.rowid)
+             BEGIN INSERT OR IGNORE INTO {old} VALUES (OLD.rowid, {olds}); END;
+             CREATE TRIGGER {del} BEFORE DELETE ON {q}
+             WHEN NOT EXISTS (SELECT 1 FROM {new} WHERE _row = OLD.rowid)
+             BEGIN INSERT OR IGNORE INTO {old} VALUES (OLD.rowid, {olds}); END;\n"
         ));
     }
     script.push_str("COMMIT;");
@@ -225,6 +254,8 @@ fn note_changes(conn: &Connection, serials: &[(&str, &str)]) -> Result<(), Store
 #[derive(Debug, Default, Clone)]
 pub struct Moves {
     newest: HashMap<String, i64>,
+    /// The tables whose new rows are those above their newest (`Copy::take`).
+    appended: Vec<String>,
     shift: HashMap<String, i64>,
     /// (table, column) -> (newest at the copy, how far new values move up).
     serials: HashMap<(String, String), (i64, i64)>,
@@ -238,7 +269,18 @@ impl Moves {
 
     /// The SQL for the set of rowids (in the attached copy) of the rows the job added to `table`.
     pub fn added(&self, table: &str) -> String {
+        if self.appends(table) {
+            return format!(
+                "(SELECT rowid FROM {ALIAS}.{} WHERE rowid > {})",
+                quoted(table),
+                self.newest(table)
+            );
+        }
         format!("(SELECT _row FROM {ALIAS}.{})", quoted(&format!("{NOTES}_new_{table}")))
+    }
+
+    fn appends(&self, table: &str) -> bool {
+        self.appended.iter().any(|t| t == table)
     }
 
     /// The SQL for a value that refers to `table` by rowid, as it lands.
@@ -272,13 +314,16 @@ pub type Recheck = dyn Fn(&Connection, &Moves) -> Result<Option<String>, StoreEr
 pub fn apply(tx: &Connection, recheck: &Recheck) -> Result<Result<Landed, Conflict>, StoreError> {
     let s = ALIAS;
     let mut moves = Moves::default();
-    let listed: Vec<(String, i64)> = tx
-        .prepare(&format!("SELECT name, newest FROM {s}.{NOTES}_tables"))?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+    let listed: Vec<(String, i64, bool)> = tx
+        .prepare(&format!("SELECT name, newest, appended FROM {s}.{NOTES}_tables"))?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<Result<_, _>>()?;
     let all = tables(tx, "main")?;
     let by_name: BTreeMap<&str, &Table> = all.iter().map(|t| (t.name.as_str(), t)).collect();
-    for (name, newest) in &listed {
+    for (name, newest, appends) in &listed {
+        if *appends {
+            moves.appended.push(name.clone());
+        }
         if !by_name.contains_key(name.as_str()) {
             return Ok(Err(Conflict(format!("the table {name} is no longer in the database"))));
         }
@@ -441,14 +486,25 @@ fn add_and_change(
     // In runs of rows, each its own statement: a statement keeps, until it ends, a copy of
     // every page it changes that it may have to undo, in memory.
     let mut added = 0;
-    let mut after = 0i64;
-    let mut next_run = tx.prepare(&format!(
-        "SELECT MAX(_row) FROM (SELECT _row FROM {s}.{new} WHERE _row > ?1 ORDER BY _row LIMIT {RUN})"
-    ))?;
-    let mut insert = tx.prepare(&format!(
-        "INSERT INTO main.{q} ({into}) SELECT {from} FROM {s}.{new} n
-         CROSS JOIN {s}.{q} c ON c.rowid = n._row WHERE n._row > ?1 AND n._row <= ?2"
-    ))?;
+    let (mut after, mut next_run, mut insert) = if moves.appends(&t.name) {
+        let next_run = tx.prepare(&format!(
+            "SELECT MAX(rowid) FROM (SELECT rowid FROM {s}.{q} WHERE rowid > ?1 ORDER BY rowid LIMIT {RUN})"
+        ))?;
+        let insert = tx.prepare(&format!(
+            "INSERT INTO main.{q} ({into}) SELECT {from} FROM {s}.{q} c
+             WHERE c.rowid > ?1 AND c.rowid <= ?2"
+        ))?;
+        (moves.newest(&t.name), next_run, insert)
+    } else {
+        let next_run = tx.prepare(&format!(
+            "SELECT MAX(_row) FROM (SELECT _row FROM {s}.{new} WHERE _row > ?1 ORDER BY _row LIMIT {RUN})"
+        ))?;
+        let insert = tx.prepare(&format!(
+            "INSERT INTO main.{q} ({into}) SELECT {from} FROM {s}.{new} n
+             CROSS JOIN {s}.{q} c ON c.rowid = n._row WHERE n._row > ?1 AND n._row <= ?2"
+        ))?;
+        (0, next_run, insert)
+    };
     while let Some(upto) = next_run.query_row([after], |r| r.get::<_, Option<i64>>(0))? {
         added += insert.execute([after, upto])? as u64;
         after = upto;

@@ -22,6 +22,10 @@ pub const ALIAS: &str = "staged";
 const TRIGGER_WRITTEN: &str = "roster_changes";
 /// How many new rows of a table land in one statement.
 const RUN: usize = 20_000;
+/// The writer's page cache while changes land, in KiB. A landing of a million rows writes
+/// its indexes all over; with the writer's usual cache their pages were written out and read
+/// back again and again within the one transaction.
+const LANDING_CACHE_KIB: i64 = 262_144;
 /// The prefix of the copy's bookkeeping tables.
 const NOTES: &str = "_staged";
 
@@ -312,6 +316,17 @@ pub type Recheck = dyn Fn(&Connection, &Moves) -> Result<Option<String>, StoreEr
 /// written (for the import: a bed night recorded meanwhile for a night the copy adds); a
 /// reason it gives is a conflict. A conflict leaves `tx` to be rolled back.
 pub fn apply(tx: &Connection, recheck: &Recheck) -> Result<Result<Landed, Conflict>, StoreError> {
+    let before: i64 = tx.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+    tx.pragma_update(None, "cache_size", -LANDING_CACHE_KIB)?;
+    let landed = apply_cached(tx, recheck);
+    tx.pragma_update(None, "cache_size", before)?;
+    landed
+}
+
+fn apply_cached(
+    tx: &Connection,
+    recheck: &Recheck,
+) -> Result<Result<Landed, Conflict>, StoreError> {
     let s = ALIAS;
     let mut moves = Moves::default();
     let listed: Vec<(String, i64, bool)> = tx

@@ -8,7 +8,6 @@
 mod harness;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use rusqlite::{Connection, params};
 use scanline_server::db::{self, Db};
@@ -24,8 +23,12 @@ fn opts() -> ImportOptions {
     ImportOptions { time_zone: "America/New_York".into(), scope: None }
 }
 
-fn parsed(files: &Files) -> Arc<hmis::model::Parsed> {
-    Arc::new(read::read(files, harness::d(harness::TODAY)))
+fn parsed(files: &Files) -> hmis::model::Parsed {
+    read::read(files, harness::d(harness::TODAY))
+}
+
+fn reading(files: Files) -> staged::Reading {
+    staged::reading(files, harness::d(harness::TODAY))
 }
 
 fn set(name: &str) -> Files {
@@ -115,7 +118,7 @@ fn bed_night(conn: &Connection, enrollment: i64, night: &str) -> i64 {
 async fn a_staged_import_lands_what_the_writer_would_have_written() {
     let (dir, db, conn) = served();
     for name in ["normal", "updated_newer", "deleted"] {
-        let done = staged::import(&db, parsed(&set(name)), opts()).await.unwrap();
+        let done = staged::import(&db, reading(set(name)), opts()).await.unwrap();
         assert!(done.report.applied, "{name}: {:?}", done.report.errors);
         assert_eq!((done.attempts, done.conflicts.len()), (1, 0), "{name}");
         assert!(done.landed.is_some(), "{name} landed from its copy");
@@ -187,7 +190,7 @@ fn walk_in_records_match(conn: &Connection, client: i64, service: i64) {
 #[tokio::test]
 async fn a_row_changed_meanwhile_sends_the_import_round_again_with_nothing_landed() {
     let (_dir, db, conn) = served();
-    assert!(staged::import(&db, parsed(&set("normal")), opts()).await.unwrap().report.applied);
+    assert!(staged::import(&db, reading(set("normal")), opts()).await.unwrap().report.applied);
     let copy = plan(&db, &set("updated_newer"));
     // Staff correct the client the newer export also changes, before it lands.
     conn.execute("UPDATE clients SET dob = '1980-02-02' WHERE personal_id = 'P100'", []).unwrap();
@@ -196,7 +199,7 @@ async fn a_row_changed_meanwhile_sends_the_import_round_again_with_nothing_lande
     assert!(conflict.0.contains("clients"), "{conflict:?}");
     assert_eq!(harness::hmis_records(&conn), before, "nothing landed");
     // Round again, on a copy that holds the correction.
-    let done = staged::import(&db, parsed(&set("updated_newer")), opts()).await.unwrap();
+    let done = staged::import(&db, reading(set("updated_newer")), opts()).await.unwrap();
     assert!(done.report.applied && done.landed.is_some(), "{:?}", done.report.errors);
     let last: String = conn
         .query_row("SELECT last_name FROM clients WHERE personal_id = 'P100'", [], |r| r.get(0))
@@ -207,7 +210,7 @@ async fn a_row_changed_meanwhile_sends_the_import_round_again_with_nothing_lande
 #[tokio::test]
 async fn a_bed_night_recorded_meanwhile_is_linked_not_doubled() {
     let (_dir, db, conn) = served();
-    assert!(staged::import(&db, parsed(&set("normal")), opts()).await.unwrap().report.applied);
+    assert!(staged::import(&db, reading(set("normal")), opts()).await.unwrap().report.applied);
     // The HMIS sends a night E100 did not have yet.
     let mut files = set("normal");
     let mut services = std::fs::read_to_string(fixture("normal").join("Services.csv")).unwrap();
@@ -224,7 +227,7 @@ async fn a_bed_night_recorded_meanwhile_is_linked_not_doubled() {
     assert!(conflict.0.contains("bed night"), "{conflict:?}");
     assert_eq!(harness::hmis_records(&conn), before, "nothing landed");
 
-    let done = staged::import(&db, parsed(&files), opts()).await.unwrap();
+    let done = staged::import(&db, reading(files), opts()).await.unwrap();
     assert!(done.report.applied, "{:?}", done.report.errors);
     let nights = count(
         &conn,
@@ -240,7 +243,7 @@ async fn a_bed_night_recorded_meanwhile_is_linked_not_doubled() {
 async fn a_refused_import_never_asks_the_writer() {
     let (_dir, db, conn) = served();
     let before = harness::hmis_records(&conn);
-    let done = staged::import(&db, parsed(&set("bad_values")), opts()).await.unwrap();
+    let done = staged::import(&db, reading(set("bad_values")), opts()).await.unwrap();
     assert!(!done.report.applied && !done.report.errors.is_empty());
     assert_eq!((done.attempts, done.writer_held), (1, std::time::Duration::ZERO));
     assert!(done.landed.is_none());

@@ -43,6 +43,16 @@ pub struct Staged {
     pub landed: Option<Landed>,
 }
 
+/// The export, read again for each attempt: an export read is held only while it is applied,
+/// never while it lands, and the reading is done off the writer.
+pub type Reading = Arc<dyn Fn() -> Parsed + Send + Sync>;
+
+/// The export in `files` as a `Reading`; `today` (in the import's time zone) places two-digit
+/// years.
+pub fn reading(files: super::Files, today: chrono::NaiveDate) -> Reading {
+    Arc::new(move || super::read::read(&files, today))
+}
+
 /// An import worked out on a copy.
 pub enum Plan {
     /// Refused on the copy: the report, and nothing to land.
@@ -50,12 +60,9 @@ pub enum Plan {
     Ready(Copy, Report),
 }
 
-/// Imports `parsed` into the database behind `db`, staged on copies beside its file.
-pub async fn import(
-    db: &Db,
-    parsed: Arc<Parsed>,
-    opts: ImportOptions,
-) -> Result<Staged, StoreError> {
+/// Imports the export `read` gives into the database behind `db`, staged on copies beside its
+/// file.
+pub async fn import(db: &Db, read: Reading, opts: ImportOptions) -> Result<Staged, StoreError> {
     let mut staged = Staged {
         report: Report::default(),
         attempts: 0,
@@ -68,8 +75,8 @@ pub async fn import(
         while staged.attempts < ATTEMPTS {
             staged.attempts += 1;
             let started = Instant::now();
-            let (source, p, o) = (path.clone(), Arc::clone(&parsed), opts.clone());
-            let plan = match aside(move || plan(&source, &p, &o)).await? {
+            let (source, r, o) = (path.clone(), Arc::clone(&read), opts.clone());
+            let plan = match aside(move || plan(&source, &r(), &o)).await? {
                 Ok(plan) => plan,
                 // No room for the copy, say: the import runs on the writer instead.
                 Err(e) => {
@@ -108,6 +115,7 @@ pub async fn import(
             }
         }
     }
+    let parsed = aside(move || read()).await?;
     let started = Instant::now();
     let outcome = db
         .transact(move |tx| {

@@ -219,17 +219,16 @@ async fn import(
     })?;
     let zone = crate::store::orgs::parse_time_zone(&tz).map_err(WebError::from)?;
     let today = state.clock.today_in(zone);
-    let parsed = tokio::task::spawn_blocking(move || {
-        Files::from_zip(&bytes).map(|files| hmis::read::read(&files, today))
-    })
-    .await
-    .map_err(|e| WebError::Internal(e.to_string()))?
-    .map_err(|e| WebError::Invalid(format!("Nothing was imported: {e}.")))?;
+    let files = tokio::task::spawn_blocking(move || Files::from_zip(&bytes))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .map_err(|e| WebError::Invalid(format!("Nothing was imported: {e}.")))?;
     let user = session.viewer.user_id;
     // The import acts only inside the organizations this admin administers.
     let opts = ImportOptions { time_zone: tz, scope: Some(admin) };
     // Worked out on a copy of the database; the writer is held only while it lands.
-    let report = hmis::staged::import(&state.db, std::sync::Arc::new(parsed), opts).await?.report;
+    let read = hmis::staged::reading(files, today);
+    let report = hmis::staged::import(&state.db, read, opts).await?.report;
     // The attempt is recorded whether it was applied or refused (and rolled back).
     let detail = format!(
         "applied {}, {} errors, {} warnings",

@@ -68,7 +68,7 @@ pub const STREAMED: [&str; 1] = ["services.csv"];
 /// A file of the export kept so that it can be read again from its start, each time the import
 /// is worked out: in memory as it is, or as a member of the zip archive it came in, inflated
 /// again on each reading.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum Source {
     Bytes(Arc<[u8]>),
     Zipped {
@@ -79,6 +79,20 @@ pub enum Source {
         /// Its lines, counted then too: how far the import has got is shown against them.
         lines: u64,
     },
+}
+
+/// Sizes only: an archive's bytes are not for a log.
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Bytes(bytes) => write!(f, "Source::Bytes({} bytes)", bytes.len()),
+            Self::Zipped { archive, index, size, lines } => write!(
+                f,
+                "Source::Zipped(member {index} of a {} byte archive, {size} bytes, {lines} lines)",
+                archive.len()
+            ),
+        }
+    }
 }
 
 impl Source {

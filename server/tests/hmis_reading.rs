@@ -421,3 +421,21 @@ fn services_are_read_row_by_row_from_the_archive_with_their_lines() {
     assert!(again.applied, "{:#?}", again.errors);
     assert_eq!(count(&conn, "SELECT COUNT(*) FROM services"), 3);
 }
+
+#[test]
+fn a_personal_id_twice_in_client_csv_is_one_error_naming_the_first_line() {
+    let (_d, mut conn) = fresh();
+    let body = [
+        CLIENT_HEADER,
+        &client("P1", "1980-01-01", "", "99"),
+        &client("P1", "1981-01-01", "", "99"),
+    ];
+    let r = import(&mut conn, &with_shelter(&[("Client.csv", format!("{}\n", body.join("\n")))]));
+    assert!(!r.applied);
+    let found: Vec<(u64, &str)> = find(&r.errors, "the same ID is on line 2")
+        .iter()
+        .map(|i| (i.line, i.column.as_str()))
+        .collect();
+    assert_eq!(found, [(3, "PersonalID")], "{:#?}", r.errors);
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM clients"), 0);
+}

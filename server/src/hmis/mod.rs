@@ -154,7 +154,7 @@ fn too_large() -> String {
 impl Files {
     /// The CSV files of a folder that the importer reads.
     pub fn from_dir(dir: &Path) -> Result<Self, String> {
-        let mut files = HashMap::new();
+        let mut files = Self::default();
         let mut total = 0u64;
         let entries =
             std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
@@ -171,13 +171,9 @@ impl Files {
             if total > MAX_TOTAL_BYTES {
                 return Err(too_large());
             }
-            files.insert(name, data);
+            files.insert(&name, data);
         }
-        let mut out = Self::default();
-        for (name, data) in files {
-            out.insert(&name, data);
-        }
-        Ok(out)
+        Ok(files)
     }
 
     /// The CSV files of a zip archive (in any folder inside it) that the importer reads, within

@@ -436,6 +436,24 @@ fn require_columns(table: &Table, columns: &[&str], errors: &mut Vec<Issue>) -> 
     ok
 }
 
+/// The primary keys of a file's rows read so far, with the line of each.
+type Seen = HashMap<Box<str>, u64>;
+
+/// Whether the row's primary key `id` is on an earlier row, which is reported as an error; a
+/// key not seen before is noted with the row's line.
+fn duplicate(seen: &mut Seen, row: &mut Row<'_>, key: &str, id: &str) -> bool {
+    if id.is_empty() {
+        return false;
+    }
+    if let Some(first) = seen.get(id) {
+        let reason = format!("duplicate {key}: the same ID is on line {first}");
+        row.error(key, id, &reason);
+        return true;
+    }
+    seen.insert(id.into(), row.line);
+    false
+}
+
 /// Reads every row of a file with `f`, which returns `None` for a row it refused; duplicate
 /// primary keys are errors. The keys of refused rows are noted in `refused`.
 fn rows<T, R: std::io::Read>(
@@ -446,7 +464,7 @@ fn rows<T, R: std::io::Read>(
     mut f: impl FnMut(&mut Row<'_>) -> Option<T>,
 ) -> Vec<T> {
     let mut out = Vec::with_capacity(records.hint);
-    let mut seen: HashMap<String, u64> = HashMap::with_capacity(records.hint);
+    let mut seen: Seen = HashMap::with_capacity(records.hint);
     let (errors, warnings) = (&mut p.errors, &mut p.warnings);
     let mut refused = Vec::new();
     while let Some(line) = records.next(errors) {
@@ -461,13 +479,8 @@ fn rows<T, R: std::io::Read>(
             bad: false,
         };
         let id = row.text(key);
-        if !id.is_empty() {
-            if let Some(first) = seen.get(&id) {
-                let reason = format!("duplicate {key}: the same ID is on line {first}");
-                row.error(key, &id, &reason);
-                continue;
-            }
-            seen.insert(id.clone(), line);
+        if duplicate(&mut seen, &mut row, key, &id) {
+            continue;
         }
         let value = f(&mut row);
         match value {

@@ -3,7 +3,6 @@
 //! duplicate ServicesID is an error, and each row and each problem goes to the import in the
 //! file's order. Only the ServicesIDs seen so far are held, never the rows.
 
-use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use chrono::NaiveDate;
@@ -12,7 +11,7 @@ use super::super::Source;
 use super::super::model::codes;
 use super::super::model::records::{ServicesRecord, columns};
 use super::super::model::{CsvVersion, Issue, Read, ServiceRow, ServiceRows};
-use super::{Context, Row, issue, open, require_columns, without_bom};
+use super::{Context, Row, Seen, duplicate, issue, open, require_columns, without_bom};
 
 const FILE: &str = "Services.csv";
 
@@ -83,7 +82,7 @@ impl ServicesFile {
             today: self.today,
             version: self.version,
         };
-        let mut seen: HashMap<Box<str>, u64> = HashMap::new();
+        let mut seen = Seen::new();
         while let Some(line) = records.next(&mut errors) {
             if give(f, &mut errors, &mut warnings).is_break() {
                 return;
@@ -99,16 +98,11 @@ impl ServicesFile {
                 bad: false,
             };
             let id = row.text("ServicesID");
-            if !id.is_empty() {
-                if let Some(first) = seen.get(id.as_str()) {
-                    let reason = format!("duplicate ServicesID: the same ID is on line {first}");
-                    row.error("ServicesID", &id, &reason);
-                    if give(f, &mut errors, &mut warnings).is_break() {
-                        return;
-                    }
-                    continue;
+            if duplicate(&mut seen, &mut row, "ServicesID", &id) {
+                if give(f, &mut errors, &mut warnings).is_break() {
+                    return;
                 }
-                seen.insert(id.into_boxed_str(), line);
+                continue;
             }
             let service = service(&mut row);
             let bad = row.bad;

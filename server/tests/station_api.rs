@@ -356,23 +356,41 @@ async fn uploads_show_up_in_other_stations_deltas() {
     let (_, snap) = h.call("GET", "/api/v1/roster", Some(&h.tokens[1]), None).await;
     let cursor = snap["cursor"].as_i64().unwrap();
     let batch = h.create_batch(0, h.meals, &[h.meal], "2026-11-21").await;
-    let e = entry(&h.clients[3].1, NOON);
+    // As a station sends it: with the verdict it showed.
+    let mut e = entry(&h.clients[3].1, NOON);
+    e["station_verdict"] = json!("accepted");
     h.upload(0, &batch, json!([e.clone()])).await;
-    let (_, delta) = h
-        .call("GET", &format!("/api/v1/roster/delta?since={cursor}"), Some(&h.tokens[1]), None)
-        .await;
+    let h = &h;
+    let delta_of = |station: usize, since: i64| async move {
+        let path = format!("/api/v1/roster/delta?since={since}");
+        h.call("GET", &path, Some(&h.tokens[station]), None).await.1
+    };
+    let delta = delta_of(1, cursor).await;
     let served = delta["served"].as_array().unwrap();
     assert_eq!(served.len(), 1, "{delta}");
     assert_eq!(served[0]["entry_uuid"], e["uuid"]);
     assert_eq!(served[0]["client_id"], h.clients[3].0);
-    // After posting, the pending record turns into a service.
+    // The station that scanned it holds it already: its delta does not carry it back.
+    let own = delta_of(0, cursor).await;
+    assert_eq!(own["cursor"], delta["cursor"]);
+    assert!(own["served"].as_array().unwrap().is_empty(), "{own}");
+    // After posting, the pending record turns into a service, again only for the other one.
     let cursor = delta["cursor"].as_i64().unwrap();
     h.post(0, &batch).await;
-    let (_, delta) = h
-        .call("GET", &format!("/api/v1/roster/delta?since={cursor}"), Some(&h.tokens[1]), None)
-        .await;
+    let delta = delta_of(1, cursor).await;
     assert_eq!(delta["removed_served"].as_array().unwrap().len(), 1, "{delta}");
     assert!(delta["served"][0]["key"].as_str().unwrap().starts_with("svc:"));
+    let own = delta_of(0, cursor).await;
+    assert!(own["served"].as_array().unwrap().is_empty(), "{own}");
+    assert!(own["removed_served"].as_array().unwrap().is_empty(), "{own}");
+    // An entry stored without a station's verdict (as the desk's batch page stores its scans)
+    // is not one the station holds: it goes to every station, this one too.
+    let cursor = own["cursor"].as_i64().unwrap();
+    let desk = entry(&h.clients[4].1, NOON);
+    h.upload(0, &batch, json!([desk.clone()])).await;
+    let own = delta_of(0, cursor).await;
+    assert_eq!(own["served"].as_array().unwrap().len(), 1, "{own}");
+    assert_eq!(own["served"][0]["entry_uuid"], desk["uuid"]);
 }
 
 #[tokio::test]

@@ -23,6 +23,8 @@ const GRACE_DAYS: u64 = 7;
 
 struct Scope {
     org: i64,
+    /// The station asking: what it uploaded itself it holds already.
+    station: i64,
     programs: Vec<ProgramRules>,
     service_types: Vec<ServiceTypeRules>,
     today: NaiveDate,
@@ -48,6 +50,7 @@ impl Scope {
         let grace_from = today - Days::new(GRACE_DAYS);
         Ok(Self {
             org: station.organization_id,
+            station: station.id,
             programs,
             service_types,
             today,
@@ -419,7 +422,9 @@ impl Building<'_> {
         Ok(())
     }
 
-    /// A service recorded in one of the station's programs, or deleted from one.
+    /// A service recorded in one of the station's programs, or deleted from one; not one posted
+    /// from an entry the station uploaded itself, which it counts from its own entries (it
+    /// skips a served record of one of them), so a backlog it sent does not come back to it.
     fn service(&mut self, id: i64) -> StoreResult<()> {
         let row = self
             .conn
@@ -427,9 +432,11 @@ impl Building<'_> {
                 "SELECT s.client_id, s.program_id, s.service_type_id, s.date_provided,
                      s.deleted_at IS NOT NULL, e.uuid, s.bed_id
                  FROM services s LEFT JOIN batch_entries e ON e.id = s.batch_entry_id
-                 WHERE s.id = :id",
+                 WHERE s.id = :id AND NOT EXISTS (
+                     SELECT 1 FROM batches b WHERE b.id = e.batch_id
+                         AND b.station_id = :station AND e.station_verdict IS NOT NULL)",
             )?
-            .query_row(named_params! {":id": id}, |r| {
+            .query_row(named_params! {":id": id, ":station": self.scope.station}, |r| {
                 let uuid: Option<String> = r.get(5)?;
                 Ok((
                     RosterServed {
@@ -456,16 +463,18 @@ impl Building<'_> {
     }
 
     /// An entry accepted and not yet posted counts as served; once posted, deleted or flagged
-    /// it no longer does.
+    /// it no longer does. An entry the station uploaded itself is not sent back to it.
     fn entry(&mut self, uuid: &str) -> StoreResult<()> {
         let row = self
             .conn
             .prepare_cached(
-                "SELECT program_id, verdict = 'accepted' AND posted_at IS NULL
-                     AND deleted_at IS NULL
-                 FROM batch_entries WHERE uuid = :u",
+                "SELECT e.program_id, e.verdict = 'accepted' AND e.posted_at IS NULL
+                     AND e.deleted_at IS NULL
+                 FROM batch_entries e JOIN batches b ON b.id = e.batch_id
+                 WHERE e.uuid = :u
+                   AND NOT (b.station_id IS :station AND e.station_verdict IS NOT NULL)",
             )?
-            .query_row(named_params! {":u": uuid}, |r| {
+            .query_row(named_params! {":u": uuid, ":station": self.scope.station}, |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?))
             })
             .optional()?;

@@ -50,6 +50,7 @@ pub async fn start(loaded: Loaded, with_stdin: bool) -> anyhow::Result<Running> 
     let db_path = config.station.data_dir.join(DB_FILE);
     let worker_conn =
         store::open(&db_path).with_context(|| format!("opening {}", db_path.display()))?;
+    store::leave_checkpoints(&worker_conn)?;
     let sync_conn = store::open(&db_path)?;
     store::relax_durability(&sync_conn)?;
     let kiosk_conn = store::open(&db_path)?;

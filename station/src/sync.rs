@@ -24,6 +24,9 @@ use crate::worker::{Event, shown_of};
 const UPLOAD_CHUNK: usize = 200;
 const BACKOFF_MIN: Duration = Duration::from_millis(250);
 const BACKOFF_MAX: Duration = Duration::from_secs(10);
+/// Scans between the sync task's checkpoints of the write-ahead log: each adds a few pages to
+/// it, so the log stays near SQLite's own 1,000-page mark while the station is offline.
+const CHECKPOINT_SCANS: u64 = 200;
 
 /// Why a request did not go through, by what to do about it.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +61,8 @@ pub struct Sync {
     /// The server answered with a new database generation (it was restored from a backup):
     /// what it holds of this station must be checked before more is sent.
     reconcile: std::sync::atomic::AtomicBool,
+    /// The count of scans at the last checkpoint (`store::leave_checkpoints`).
+    checkpointed_at: std::sync::atomic::AtomicU64,
 }
 
 impl Sync {
@@ -79,6 +84,7 @@ impl Sync {
             events,
             refresh,
             reconcile: std::sync::atomic::AtomicBool::new(false),
+            checkpointed_at: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -269,10 +275,25 @@ impl Sync {
         }
     }
 
+    /// Checkpoints the write-ahead log once `CHECKPOINT_SCANS` scans have been made since the
+    /// last time: the scans' commits leave it to this task, online or not.
+    pub async fn checkpoint_if_due(&self) {
+        let scans = self.shared.scans();
+        let last = self.checkpointed_at.load(std::sync::atomic::Ordering::Relaxed);
+        if scans.saturating_sub(last) < CHECKPOINT_SCANS {
+            return;
+        }
+        self.checkpointed_at.store(scans, std::sync::atomic::Ordering::Relaxed);
+        if let Err(e) = self.db(|c| store::checkpoint(c)).await {
+            tracing::warn!(error = %e, "checkpoint of the station database");
+        }
+    }
+
     /// The outbox loop: sends scans and other work in order until the station stops.
     pub async fn outbox_loop(self: Arc<Self>) {
         let mut backoff = BACKOFF_MIN;
         loop {
+            self.checkpoint_if_due().await;
             match self.step().await {
                 Ok(true) => {
                     backoff = BACKOFF_MIN;

@@ -56,6 +56,22 @@ pub fn relax_durability(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "synchronous", "NORMAL")
 }
 
+/// For the scan worker's connection only: its commits never checkpoint the write-ahead log.
+/// SQLite checkpoints in the commit that takes the log past 1,000 pages, copying those pages
+/// into the database and flushing it to disk; in a scan's commit that is milliseconds more
+/// before the verdict, and the sync task's writes grow the log quickly while a backlog is
+/// sent. The sync task checkpoints instead (`checkpoint`, and its own commits as usual), and
+/// the scans' commits only append to the log (DESIGN §15).
+pub fn leave_checkpoints(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "wal_autocheckpoint", 0)
+}
+
+/// Copies what the write-ahead log holds into the database as far as readers allow, without
+/// waiting for any of them or for the writer; returns the log's frames and those copied.
+pub fn checkpoint(conn: &Connection) -> StoreResult<(i64, i64)> {
+    Ok(conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| Ok((r.get(1)?, r.get(2)?)))?)
+}
+
 /// How long a connection waits for another's write to end before it gives up.
 const LOCK_WAIT: Duration = Duration::from_secs(10);
 
@@ -187,6 +203,44 @@ pub(crate) mod tests {
             .query_row("SELECT COUNT(*) FROM meta WHERE key IN ('a', 'b')", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn scans_leave_the_checkpoint_to_the_sync_connection() {
+        use super::batches::{self, NewEntry};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let mut scans = open(&path).unwrap();
+        leave_checkpoints(&scans).unwrap();
+        let sync = open(&path).unwrap();
+        let template = tests::template("Lunch line", 1, 1);
+        let day = "2026-12-01".parse().unwrap();
+        let batch = immediate(&mut scans, |tx| batches::start(tx, &template, day)).unwrap().uuid;
+        for i in 0..600 {
+            let code = format!("{:014}", 88_000_000_000_000_u64 + i);
+            let entry = NewEntry {
+                uuid: uuid::Uuid::now_v7(),
+                batch_uuid: &batch,
+                source: "front",
+                code: &code,
+                client_id: Some(i as i64 + 1),
+                display_name: "Avery B.",
+                program_id: 1,
+                service_date: day,
+                scanned_at: chrono::Utc::now(),
+                verdict: scanline_core::Verdict::Accepted,
+                warnings: &[],
+                detail: "",
+                bed_id: None,
+            };
+            immediate(&mut scans, |tx| batches::record(tx, &entry)).unwrap();
+        }
+        // Past SQLite's 1,000-page mark no scan's commit checkpointed: the log holds every
+        // frame since the start, and the sync connection's checkpoint copies them all.
+        let (frames, copied) = checkpoint(&sync).unwrap();
+        assert!(frames > 1000, "the log was checkpointed by a scan: {frames} frames");
+        assert_eq!(copied, frames);
+        assert_eq!(batches::counts(&sync, &batch).unwrap(), vec![("accepted".to_owned(), 600)]);
     }
 
     #[test]

@@ -8,7 +8,9 @@
 //! Three series: the station online and idle between scans; offline, while a backlog builds up;
 //! and online again while the station uploads that backlog (`SCANLINE_BENCH_BACKLOG` entries,
 //! default 10,000, `SCANLINE_BENCH_CYCLES` times, default 5), so the upload's writes to the
-//! station database meet the scans'. Scans come one at a time, each of a different enrolled
+//! station database meet the scans'. One cycle more puts the floor's commits in the scans'
+//! place while a backlog is sent, for what the disk gives a durable commit meanwhile (the
+//! server's commits share it here). Scans come one at a time, each of a different enrolled
 //! client, `PACE` apart (back to back while offline, to build the backlog), and a kiosk page's
 //! reads of the status and review list come every `PAGE_REFRESH` meanwhile.
 //!
@@ -204,7 +206,11 @@ fn main() -> anyhow::Result<()> {
     let kiosk = line.kiosk.clone();
     let (mut offline, mut uploading, mut took, mut sent) =
         (Vec::new(), Vec::new(), Duration::ZERO, 0);
-    for _ in 0..cycles {
+    // One cycle more, in which the floor's commits take the scans' place while the backlog is
+    // sent: what the disk gives a durable commit while the upload writes to it.
+    let mut floor_uploading = Vec::new();
+    for cycle in 0..=cycles {
+        let measure_floor = cycle == cycles;
         drop(line.server.take());
         for _ in 0..backlog {
             offline.push(scan(&mut scanner, &events, &next()?)?);
@@ -219,16 +225,23 @@ fn main() -> anyhow::Result<()> {
             }
             ensure!(restarted.elapsed() < Duration::from_secs(300), "the backlog was not sent");
             std::thread::sleep(PACE);
-            uploading.push(scan(&mut scanner, &events, &next()?)?);
+            if measure_floor {
+                floor_uploading.push(floor.commit_one()?);
+            } else {
+                uploading.push(scan(&mut scanner, &events, &next()?)?);
+            }
         };
-        took += at - restarted;
-        sent += before;
+        if !measure_floor {
+            took += at - restarted;
+            sent += before;
+        }
     }
     let total = 20 + online.len() + offline.len() + uploading.len();
     let held = wait_all_sent(&rt, &kiosk, &line, total)?;
 
     let (floor_s, online_s) = (stats(floors), stats(online));
     let (offline_s, uploading_s) = (stats(offline), stats(uploading));
+    let floor_uploading_s = stats(floor_uploading);
     println!(
         "scanner to screen: {clients} clients; pty scanner -> station -> kiosk /events; \
          {} ms between scans",
@@ -238,6 +251,7 @@ fn main() -> anyhow::Result<()> {
     print_series("station online, idle between scans", &online_s);
     print_series("offline, a backlog building", &offline_s);
     print_series(&format!("while uploading a backlog of {backlog} entries"), &uploading_s);
+    print_series("the floor while a backlog is uploaded", &floor_uploading_s);
     println!(
         "  each backlog was sent in {:.2} s on average after the server came back ({:.0} \
          entries/s, scans still coming), {cycles} times; the server holds all {held} entries",
@@ -261,6 +275,10 @@ fn main() -> anyhow::Result<()> {
             ms(s.p99)
         );
     }
+    println!(
+        "  during the upload  p99 - the floor's p99 during an upload = {:>+6.2} ms",
+        ms(uploading_s.p99) - ms(floor_uploading_s.p99)
+    );
     // The kiosk page's reads stop before the station does.
     rt.shutdown_background();
     Ok(())

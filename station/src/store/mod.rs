@@ -171,6 +171,35 @@ pub(crate) mod tests {
         }
     }
 
+    /// Records the `i`th accepted scan of a day batch, of client `i + 1`, as the worker would;
+    /// its UUID.
+    fn record_accepted(
+        conn: &mut Connection,
+        batch: &str,
+        i: u64,
+        day: chrono::NaiveDate,
+    ) -> String {
+        let uuid = uuid::Uuid::now_v7();
+        let code = format!("{:014}", 88_000_000_000_000_u64 + i);
+        let entry = batches::NewEntry {
+            uuid,
+            batch_uuid: batch,
+            source: "front",
+            code: &code,
+            client_id: Some(i as i64 + 1),
+            display_name: "Avery B.",
+            program_id: 1,
+            service_date: day,
+            scanned_at: chrono::Utc::now(),
+            verdict: scanline_core::Verdict::Accepted,
+            warnings: &[],
+            detail: "",
+            bed_id: None,
+        };
+        immediate(conn, |tx| batches::record(tx, &entry)).unwrap();
+        uuid.to_string()
+    }
+
     #[test]
     fn a_writer_waits_for_another_writer_and_then_writes() {
         let dir = tempfile::tempdir().unwrap();
@@ -207,7 +236,6 @@ pub(crate) mod tests {
 
     #[test]
     fn scans_leave_the_checkpoint_to_the_sync_connection() {
-        use super::batches::{self, NewEntry};
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
         let mut scans = open(&path).unwrap();
@@ -217,23 +245,7 @@ pub(crate) mod tests {
         let day = "2026-12-01".parse().unwrap();
         let batch = immediate(&mut scans, |tx| batches::start(tx, &template, day)).unwrap().uuid;
         for i in 0..600 {
-            let code = format!("{:014}", 88_000_000_000_000_u64 + i);
-            let entry = NewEntry {
-                uuid: uuid::Uuid::now_v7(),
-                batch_uuid: &batch,
-                source: "front",
-                code: &code,
-                client_id: Some(i as i64 + 1),
-                display_name: "Avery B.",
-                program_id: 1,
-                service_date: day,
-                scanned_at: chrono::Utc::now(),
-                verdict: scanline_core::Verdict::Accepted,
-                warnings: &[],
-                detail: "",
-                bed_id: None,
-            };
-            immediate(&mut scans, |tx| batches::record(tx, &entry)).unwrap();
+            record_accepted(&mut scans, &batch, i, day);
         }
         // Past SQLite's 1,000-page mark no scan's commit checkpointed: the log holds every
         // frame since the start, and the sync connection's checkpoint copies them all.
@@ -368,32 +380,13 @@ pub(crate) mod tests {
 
     #[test]
     fn the_review_list_is_the_batch_s_newest_entries_first() {
-        use super::batches::{self, NewEntry};
         let mut conn = open_in_memory().unwrap();
         let template = template("Lunch line", 1, 1);
         let day = "2026-12-01".parse().unwrap();
         let batch = immediate(&mut conn, |tx| batches::start(tx, &template, day)).unwrap().uuid;
         let mut uuids = Vec::new();
         for i in 0..250 {
-            let uuid = uuid::Uuid::now_v7();
-            let code = format!("{:014}", 88_000_000_000_000_u64 + i);
-            let entry = NewEntry {
-                uuid,
-                batch_uuid: &batch,
-                source: "front",
-                code: &code,
-                client_id: Some(i as i64 + 1),
-                display_name: "Avery B.",
-                program_id: 1,
-                service_date: day,
-                scanned_at: chrono::Utc::now(),
-                verdict: scanline_core::Verdict::Accepted,
-                warnings: &[],
-                detail: "",
-                bed_id: None,
-            };
-            immediate(&mut conn, |tx| batches::record(tx, &entry)).unwrap();
-            uuids.push(uuid.to_string());
+            uuids.push(record_accepted(&mut conn, &batch, i, day));
         }
         let list = batches::recent_entries(&conn, &batch, 200).unwrap();
         let shown: Vec<&str> = list.iter().map(|e| e.uuid.as_str()).collect();

@@ -150,7 +150,8 @@ async fn rows_the_server_adds_meanwhile_keep_their_numbers_beside_the_imports() 
     // Meanwhile the server adds an organization, a program, a service type, a client, an
     // enrollment and a service: the same numbers the copy gave its own first rows.
     let (walk_in, service) = walk_in(&conn, "Rowan", "2026-09-20");
-    let (landed, _) = staged::land(&db, copy).await.unwrap().expect("no conflict");
+    let (landed, _) =
+        staged::land(&db, copy, harness::d(harness::TODAY)).await.unwrap().expect("no conflict");
     assert!(landed.added > 0, "{landed:?}");
 
     let (_d, expected) = direct(&set("normal"));
@@ -195,7 +196,8 @@ async fn a_row_changed_meanwhile_sends_the_import_round_again_with_nothing_lande
     // Staff correct the client the newer export also changes, before it lands.
     conn.execute("UPDATE clients SET dob = '1980-02-02' WHERE personal_id = 'P100'", []).unwrap();
     let before = harness::hmis_records(&conn);
-    let conflict = staged::land(&db, copy).await.unwrap().expect_err("a conflict");
+    let conflict =
+        staged::land(&db, copy, harness::d(harness::TODAY)).await.unwrap().expect_err("a conflict");
     assert!(conflict.0.contains("clients"), "{conflict:?}");
     assert_eq!(harness::hmis_records(&conn), before, "nothing landed");
     // Round again, on a copy that holds the correction.
@@ -223,7 +225,8 @@ async fn a_bed_night_recorded_meanwhile_is_linked_not_doubled() {
     let e100: i64 = count(&conn, "SELECT id FROM enrollments WHERE hmis_enrollment_id = 'E100'");
     bed_night(&conn, e100, "2026-09-10");
     let before = harness::hmis_records(&conn);
-    let conflict = staged::land(&db, copy).await.unwrap().expect_err("a conflict");
+    let conflict =
+        staged::land(&db, copy, harness::d(harness::TODAY)).await.unwrap().expect_err("a conflict");
     assert!(conflict.0.contains("bed night"), "{conflict:?}");
     assert_eq!(harness::hmis_records(&conn), before, "nothing landed");
 
@@ -248,4 +251,55 @@ async fn a_refused_import_never_asks_the_writer() {
     assert_eq!((done.attempts, done.writer_held), (1, std::time::Duration::ZERO));
     assert!(done.landed.is_none());
     assert_eq!(harness::hmis_records(&conn), before);
+}
+
+/// The `normal` export with one bed night more, last night's: its other services are months
+/// old.
+fn with_last_night() -> Files {
+    let mut files = set("normal");
+    let mut csv = String::new();
+    files.source("Services.csv").unwrap().read(|r| r.read_to_string(&mut csv)).unwrap().unwrap();
+    csv.push_str(
+        "S99,E100,P100,2026-11-27,200,200,,,,,,,,2026-11-28 08:00:00,2026-11-28 08:00:00,U1,,EXP1\n",
+    );
+    files.insert("Services.csv", csv.into_bytes());
+    files
+}
+
+/// The services the import made roster changes of, by their HMIS ids.
+fn services_published(conn: &Connection) -> Vec<String> {
+    conn.prepare(
+        "SELECT s.hmis_services_id FROM roster_changes r
+         JOIN services s ON r.entity = 'service' AND s.id = CAST(r.entity_key AS INTEGER)
+         ORDER BY s.hmis_services_id",
+    )
+    .unwrap()
+    .query_map([], |r| r.get(0))
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
+}
+
+#[tokio::test]
+async fn history_an_import_brings_is_no_roster_change() {
+    // Only last night's bed night can change a station's verdict: months-old services are no
+    // change for the stations' deltas, landed from a copy or imported straight.
+    let (_dir, db, conn) = served();
+    let done = staged::import(&db, reading(with_last_night()), opts()).await.unwrap();
+    assert!(done.report.applied, "{:?}", done.report.errors);
+    assert!(done.landed.is_some(), "{:?}", done.conflicts);
+    assert_eq!(services_published(&conn), ["S99"]);
+    let (_d, direct) = direct(&with_last_night());
+    assert_eq!(services_published(&direct), ["S99"]);
+    // Outside an import every service is a change, however old.
+    let (_, service) = walk_in(&conn, "Rowan", "2026-09-20");
+    let published: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM roster_changes WHERE entity = 'service' AND entity_key = ?1",
+            [service.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(published, 1);
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM roster_quiet"), 0);
 }

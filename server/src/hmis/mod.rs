@@ -315,7 +315,12 @@ pub fn import(
         warnings: parsed.warnings.clone(),
         ..Report::default()
     };
+    // The history the export brings is no roster change (`store::roster::quiet_history`).
+    if let Some(today) = parsed.today {
+        crate::store::roster::quiet_history(tx, today)?;
+    }
     let mut found = crate::store::hmis::apply(tx, parsed, opts, progress)?;
+    crate::store::roster::end_quiet(tx)?;
     report.warnings.append(&mut found.warnings);
     report.errors.append(&mut found.errors);
     if report.errors.is_empty() {

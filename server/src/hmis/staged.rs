@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 use super::model::Parsed;
 use super::{ImportError, Report, import as apply_to};
 use crate::db::Db;
-use crate::store::StoreError;
 use crate::store::hmis::{ImportOptions, night_recorded_meanwhile};
 use crate::store::staged::{self, Conflict, Copy, Landed};
+use crate::store::{StoreError, roster};
 
 /// The numbers the import gives its new rows by counting up: clients' numbers.
 const SERIALS: &[(&str, &str)] = &[("clients", "client_number")];
@@ -45,12 +45,25 @@ pub struct Staged {
 
 /// The export, read again for each attempt: an export read is held only while it is applied,
 /// never while it lands, and the reading is done off the writer.
-pub type Reading = Arc<dyn Fn() -> Parsed + Send + Sync>;
+#[derive(Clone)]
+pub struct Reading {
+    /// The import's today, in its time zone.
+    pub today: chrono::NaiveDate,
+    read: Arc<dyn Fn() -> Parsed + Send + Sync>,
+}
+
+impl Reading {
+    /// Reads the export once more.
+    pub fn read(&self) -> Parsed {
+        (self.read)()
+    }
+}
 
 /// The export in `files` as a `Reading`; `today` (in the import's time zone) places two-digit
-/// years.
+/// years and tells the history no station needs from the services it may change
+/// (`store::roster::quiet_history`).
 pub fn reading(files: super::Files, today: chrono::NaiveDate) -> Reading {
-    Arc::new(move || super::read::read(&files, today))
+    Reading { today, read: Arc::new(move || super::read::read(&files, today)) }
 }
 
 /// An import worked out on a copy.
@@ -75,8 +88,8 @@ pub async fn import(db: &Db, read: Reading, opts: ImportOptions) -> Result<Stage
         while staged.attempts < ATTEMPTS {
             staged.attempts += 1;
             let started = Instant::now();
-            let (source, r, o) = (path.clone(), Arc::clone(&read), opts.clone());
-            let plan = match aside(move || plan(&source, &r(), &o)).await? {
+            let (source, r, o) = (path.clone(), read.clone(), opts.clone());
+            let plan = match aside(move || plan(&source, &r.read(), &o)).await? {
                 Ok(plan) => plan,
                 // No room for the copy, say: the import runs on the writer instead.
                 Err(e) => {
@@ -93,7 +106,7 @@ pub async fn import(db: &Db, read: Reading, opts: ImportOptions) -> Result<Stage
                 }
                 Plan::Ready(copy, report) => (copy, report),
             };
-            let outcome = land(db, copy).await?;
+            let outcome = land(db, copy, read.today).await?;
             match outcome {
                 Ok((landed, held)) => {
                     tracing::info!(
@@ -115,7 +128,7 @@ pub async fn import(db: &Db, read: Reading, opts: ImportOptions) -> Result<Stage
             }
         }
     }
-    let parsed = aside(move || read()).await?;
+    let parsed = aside(move || read.read()).await?;
     let started = Instant::now();
     let outcome = db
         .transact(move |tx| {
@@ -152,17 +165,21 @@ async fn aside<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Res
 }
 
 /// Lands what the import changed on `copy` in one transaction on the writer: what landed and
-/// how long the writer was held, or the conflict that rolled it back.
+/// how long the writer was held, or the conflict that rolled it back. `today` is the import's:
+/// the services it lands from before what any station's roster holds are no roster change.
 pub async fn land(
     db: &Db,
     mut copy: Copy,
+    today: chrono::NaiveDate,
 ) -> Result<Result<(Landed, Duration), Conflict>, StoreError> {
     copy.close();
     let file = copy.path().to_owned();
     let outcome = db
         .transact_attached(file, staged::ALIAS, move |tx| {
             let started = Instant::now();
+            roster::quiet_history(tx, today)?;
             let landed = staged::apply(tx, &night_recorded_meanwhile)?;
+            roster::end_quiet(tx)?;
             Ok::<_, Landing>((landed.map_err(Landing::Conflict)?, started.elapsed()))
         })
         .await

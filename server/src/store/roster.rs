@@ -99,6 +99,22 @@ fn card_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RosterCard> {
     })
 }
 
+/// Until `end_quiet`, in the caller's transaction: the services added from before what any
+/// station's roster holds, counted back from `today`, are no roster change (an HMIS import's
+/// history; migration 0017).
+pub fn quiet_history(tx: &Connection, today: NaiveDate) -> StoreResult<()> {
+    tx.prepare_cached("DELETE FROM roster_quiet")?.execute([])?;
+    tx.prepare_cached("INSERT INTO roster_quiet (today) VALUES (:t)")?
+        .execute(named_params! {":t": today})?;
+    Ok(())
+}
+
+/// Every service is a roster change again.
+pub fn end_quiet(tx: &Connection) -> StoreResult<()> {
+    tx.prepare_cached("DELETE FROM roster_quiet")?.execute([])?;
+    Ok(())
+}
+
 fn current_cursor(conn: &Connection) -> StoreResult<i64> {
     Ok(conn
         .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM roster_changes")?

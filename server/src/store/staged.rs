@@ -20,6 +20,9 @@ pub const ALIAS: &str = "staged";
 /// The change log the server's own triggers write; the live database writes it again as the
 /// changes land, so the copy neither writes nor carries it.
 const TRIGGER_WRITTEN: &str = "roster_changes";
+/// What those triggers consult while an import lands (`roster::quiet_history`): filled and
+/// emptied within one transaction, never a change to land.
+const TRANSIENT: &str = "roster_quiet";
 /// How many new rows of a table land in one statement.
 const RUN: usize = 20_000;
 /// The writer's page cache while changes land, in KiB. A landing of a million rows writes
@@ -139,15 +142,15 @@ fn quoted(name: &str) -> String {
 }
 
 /// The tables whose changes are noted (in `schema`): all but SQLite's own, the trigger-written
-/// change log and the notes themselves.
+/// change log, what its triggers consult, and the notes themselves.
 fn tables(conn: &Connection, schema: &str) -> Result<Vec<Table>, StoreError> {
     let names: Vec<String> = conn
         .prepare(&format!(
             "SELECT name FROM {schema}.sqlite_master WHERE type = 'table'
                AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\{NOTES}%' ESCAPE '\\'
-               AND name <> ?1 ORDER BY name"
+               AND name NOT IN (?1, ?2) ORDER BY name"
         ))?
-        .query_map([TRIGGER_WRITTEN], |r| r.get(0))?
+        .query_map([TRIGGER_WRITTEN, TRANSIENT], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     let mut out = Vec::with_capacity(names.len());
     for name in names {

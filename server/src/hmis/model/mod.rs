@@ -189,6 +189,8 @@ pub trait ServiceRows: Send + Sync + std::fmt::Debug {
 /// An export read and checked file by file.
 #[derive(Debug, Default)]
 pub struct Parsed {
+    /// The import's today, in its time zone, when the export was read.
+    pub today: Option<chrono::NaiveDate>,
     pub export: Option<ExportRow>,
     /// The specification the export follows, once Export.csv and the headers agree on one.
     pub version: Option<CsvVersion>,

@@ -500,7 +500,7 @@ fn rows<T, R: std::io::Read>(
 /// required; the other files are read when present, and only when the export's version is one
 /// Scanline reads.
 pub fn read(files: &Files, today: NaiveDate) -> Parsed {
-    let mut p = Parsed::default();
+    let mut p = Parsed { today: Some(today), ..Parsed::default() };
     let export_id = files::export(files, &mut p, today);
     p.version = files::version(files, &mut p);
     let Some(version) = p.version else { return p };

@@ -103,7 +103,7 @@ fn card_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RosterCard> {
 /// station's roster holds, counted back from `today`, are no roster change (an HMIS import's
 /// history; migration 0017).
 pub fn quiet_history(tx: &Connection, today: NaiveDate) -> StoreResult<()> {
-    tx.prepare_cached("DELETE FROM roster_quiet")?.execute([])?;
+    end_quiet(tx)?;
     tx.prepare_cached("INSERT INTO roster_quiet (today) VALUES (:t)")?
         .execute(named_params! {":t": today})?;
     Ok(())

@@ -18,6 +18,10 @@ use rusqlite::{Connection, OpenFlags};
 use scanline_startup::{Embedded, MigrateError};
 use tokio::sync::oneshot;
 
+use writer::Write;
+
+mod writer;
+
 static MIGRATIONS_DIR: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../migrations/server");
 
 /// Reader connections for a file database. Two cover a 2-core machine: a roster snapshot on one
@@ -126,10 +130,17 @@ pub fn open_in_memory() -> Result<Connection, DbError> {
 /// Opens a database read-write with an IMMEDIATE transaction helper in mind.
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 
+/// The threads a job can be sent to.
+#[derive(Clone, Copy)]
+enum Queue<'a> {
+    Writer(&'a mpsc::Sender<Write>),
+    Readers(&'a mpsc::Sender<Job>),
+}
+
 /// Handle to the database threads. Cheap to clone.
 #[derive(Clone)]
 pub struct Db {
-    writer: mpsc::Sender<Job>,
+    writer: mpsc::Sender<Write>,
     readers: Option<mpsc::Sender<Job>>,
     path: Option<PathBuf>,
     /// Worker threads running now, and how many were started.
@@ -143,24 +154,35 @@ impl std::fmt::Debug for Db {
     }
 }
 
+/// Counts a database thread in while it runs and out however it ends, so `/healthz` sees a
+/// lost one.
+struct Alive(Arc<AtomicUsize>);
+
+impl Alive {
+    fn count_in(alive: Arc<AtomicUsize>) -> Self {
+        alive.fetch_add(1, Ordering::SeqCst);
+        Self(alive)
+    }
+}
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Starts a reader thread running `rx`'s jobs on `conn`.
 fn spawn_worker(
     name: &str,
     rx: Arc<Mutex<mpsc::Receiver<Job>>>,
     mut conn: Connection,
     alive: Arc<AtomicUsize>,
 ) {
-    alive.fetch_add(1, Ordering::SeqCst);
+    let alive = Alive::count_in(alive);
     thread::Builder::new()
         .name(name.to_owned())
         .spawn(move || {
-            // Counts this worker out however the thread ends, so `/healthz` sees a lost one.
-            struct Alive(Arc<AtomicUsize>);
-            impl Drop for Alive {
-                fn drop(&mut self) {
-                    self.0.fetch_sub(1, Ordering::SeqCst);
-                }
-            }
-            let _alive = Alive(alive);
+            let _alive = alive;
             loop {
                 // The lock is held only while waiting for the next job, never while running one.
                 let job = {
@@ -186,11 +208,7 @@ fn run_guarded<T>(
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn))) {
         Ok(value) => Ok(value),
         Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic".to_owned());
+            let what = panic_message(payload.as_ref());
             if !conn.is_autocommit() {
                 // A `Transaction` dropped while unwinding has already rolled back; this covers
                 // a job that began one by hand.
@@ -202,13 +220,27 @@ fn run_guarded<T>(
     }
 }
 
+/// What a panic said.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_owned())
+}
+
 impl Db {
     /// Opens a database file, migrates it, and starts the writer and reader threads.
     pub fn open(path: &Path) -> Result<Self, DbError> {
         let writer_conn = open_and_migrate(path)?;
+        writer_conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpoint_conn = Connection::open(path)?;
+        configure(&checkpoint_conn)?;
         let alive = Arc::new(AtomicUsize::new(0));
-        let (wtx, wrx) = mpsc::channel::<Job>();
-        spawn_worker("db-writer", Arc::new(Mutex::new(wrx)), writer_conn, Arc::clone(&alive));
+        let (commits_tx, commits) = mpsc::sync_channel::<()>(1);
+        writer::spawn_checkpointer(checkpoint_conn, commits, Arc::clone(&alive));
+        let (wtx, wrx) = mpsc::channel::<Write>();
+        writer::spawn(wrx, writer_conn, Arc::clone(&alive), Some(commits_tx));
         let (rtx, rrx) = mpsc::channel::<Job>();
         let rrx = Arc::new(Mutex::new(rrx));
         for i in 0..READERS {
@@ -225,15 +257,15 @@ impl Db {
             readers: Some(rtx),
             path: Some(path.to_owned()),
             alive,
-            started: 1 + READERS,
+            started: 2 + READERS,
         })
     }
 
     /// Wraps one connection (tests: an in-memory database); reads share the writer.
     pub fn from_connection(conn: Connection) -> Self {
         let alive = Arc::new(AtomicUsize::new(0));
-        let (wtx, wrx) = mpsc::channel::<Job>();
-        spawn_worker("db-writer", Arc::new(Mutex::new(wrx)), conn, Arc::clone(&alive));
+        let (wtx, wrx) = mpsc::channel::<Write>();
+        writer::spawn(wrx, conn, Arc::clone(&alive), None);
         Self { writer: wtx, readers: None, path: None, alive, started: 1 }
     }
 
@@ -241,30 +273,59 @@ impl Db {
         self.path.as_deref()
     }
 
-    async fn run<T, F>(tx: &mpsc::Sender<Job>, f: F) -> Result<T, DbError>
+    async fn run<T, F>(queue: Queue<'_>, f: F) -> Result<T, DbError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> T + Send + 'static,
     {
         let (done, result) = oneshot::channel();
-        tx.send(Box::new(move |conn| {
+        let job: Job = Box::new(move |conn| {
             // The receiver may have gone (request cancelled); the work is done either way.
             let _ = done.send(run_guarded(conn, f));
-        }))
-        .map_err(|_| DbError::WorkerGone)?;
+        });
+        let sent = match queue {
+            Queue::Writer(writer) => writer.send(Write::Alone(job)).is_ok(),
+            Queue::Readers(readers) => readers.send(job).is_ok(),
+        };
+        if !sent {
+            return Err(DbError::WorkerGone);
+        }
         result.await.map_err(|_| DbError::WorkerGone)?
+    }
+
+    /// Where reads run: the readers, or the writer of an in-memory database.
+    fn readers(&self) -> Queue<'_> {
+        self.readers.as_ref().map_or(Queue::Writer(&self.writer), Queue::Readers)
     }
 
     /// The one way to write: runs `f` on the writer connection inside a `BEGIN IMMEDIATE`
     /// transaction, committed when `f` returns `Ok` and rolled back when it returns `Err` or
-    /// panics. Nothing `f` wrote is acknowledged before the commit is durable.
+    /// panics. Nothing `f` wrote is acknowledged before the commit is durable. `f` may share
+    /// the transaction with other `transact` calls queued at the same moment, each in its own
+    /// savepoint (group commit): what it changes stands or falls alone, and it is answered
+    /// when their one commit is durable.
     pub async fn transact<T, E, F>(&self, f: F) -> Result<Result<T, E>, DbError>
     where
         T: Send + 'static,
         E: From<rusqlite::Error> + Send + 'static,
         F: FnOnce(&mut rusqlite::Transaction<'_>) -> Result<T, E> + Send + 'static,
     {
-        Self::run(&self.writer, move |conn| {
+        let (done, result) = oneshot::channel();
+        self.writer
+            .send(Write::Shared(writer::shared(f, done)))
+            .map_err(|_| DbError::WorkerGone)?;
+        result.await.map_err(|_| DbError::WorkerGone)?
+    }
+
+    /// `transact` in a transaction of its own, for a write too large to share one: a savepoint
+    /// keeps a copy of every page changed under it in memory (an import run on the writer).
+    pub async fn transact_alone<T, E, F>(&self, f: F) -> Result<Result<T, E>, DbError>
+    where
+        T: Send + 'static,
+        E: From<rusqlite::Error> + Send + 'static,
+        F: FnOnce(&mut rusqlite::Transaction<'_>) -> Result<T, E> + Send + 'static,
+    {
+        Self::run(Queue::Writer(&self.writer), move |conn| {
             let mut tx =
                 conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let value = f(&mut tx)?;
@@ -288,7 +349,7 @@ impl Db {
         E: From<rusqlite::Error> + Send + 'static,
         F: FnOnce(&mut rusqlite::Transaction<'_>) -> Result<T, E> + Send + 'static,
     {
-        Self::run(&self.writer, move |conn| {
+        Self::run(Queue::Writer(&self.writer), move |conn| {
             let attached: bool = conn.query_row(
                 "SELECT EXISTS (SELECT 1 FROM pragma_database_list WHERE name = ?1)",
                 [alias],
@@ -328,7 +389,7 @@ impl Db {
         E: From<rusqlite::Error> + Send + 'static,
         F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
     {
-        Self::run(self.readers.as_ref().unwrap_or(&self.writer), move |conn| {
+        Self::run(self.readers(), move |conn| {
             let tx = conn.transaction()?;
             let value = f(&tx)?;
             tx.finish()?;
@@ -344,7 +405,7 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Connection) -> T + Send + 'static,
     {
-        Self::run(self.readers.as_ref().unwrap_or(&self.writer), move |conn| f(conn)).await
+        Self::run(self.readers(), move |conn| f(conn)).await
     }
 }
 
@@ -354,8 +415,8 @@ impl Db {
     /// schema version.
     pub async fn check(&self, timeout: std::time::Duration) -> Result<i64, DbError> {
         let secs = timeout.as_secs();
-        let round_trip = |kind: &'static str, tx: mpsc::Sender<Job>| async move {
-            let probe = Self::run(&tx, |conn| {
+        let round_trip = async |kind: &'static str, queue: Queue<'_>| {
+            let probe = Self::run(queue, |conn| {
                 conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?;
                 schema_version(conn)
             });
@@ -366,9 +427,9 @@ impl Db {
                 Err(_) => Err(DbError::Unresponsive(kind, secs)),
             }
         };
-        let version = round_trip("writer", self.writer.clone()).await?;
+        let version = round_trip("writer", Queue::Writer(&self.writer)).await?;
         if let Some(readers) = &self.readers {
-            round_trip("readers", readers.clone()).await?;
+            round_trip("readers", Queue::Readers(readers)).await?;
         }
         if self.alive.load(Ordering::SeqCst) < self.started {
             return Err(DbError::WorkerGone);
@@ -577,7 +638,7 @@ mod tests {
             .await;
         assert!(matches!(failed, Err(DbError::Panicked(ref m)) if m.contains("invariant")));
         // One that began a transaction by hand and panicked with it open.
-        let failed = Db::run(&db.writer, |conn| {
+        let failed = Db::run(Queue::Writer(&db.writer), |conn| {
             conn.execute_batch("BEGIN IMMEDIATE; INSERT INTO t VALUES (2);").unwrap();
             panic!("by hand");
         })
@@ -620,6 +681,49 @@ mod tests {
         assert!(matches!(err, DbError::Unresponsive("writer", _)), "{err}");
         release.send(()).unwrap();
         busy.await.unwrap();
+        db.check(std::time::Duration::from_secs(5)).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn commits_leave_the_checkpoint_to_the_checkpointer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.db");
+        let db = Db::open(&path).unwrap();
+        db.transact(|tx| tx.execute_batch("CREATE TABLE t (v BLOB)")).await.unwrap().unwrap();
+        let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+        let wal = dir.path().join("x.db-wal");
+        // 8 MiB in one commit, past the 1,000 pages at which SQLite checkpoints by itself; the
+        // database file's size is read on the writer's thread straight after that commit.
+        let (before, after) = Db::run(Queue::Writer(&db.writer), move |conn| {
+            let before = size(&path);
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            for _ in 0..512 {
+                tx.execute("INSERT INTO t VALUES (zeroblob(16384))", [])?;
+            }
+            tx.commit()?;
+            Ok::<_, rusqlite::Error>((before, size(&path)))
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(before, after, "the commit copied its pages into the database file");
+        assert!(size(&wal) > 8 << 20, "the commit is in the log");
+        // The checkpointer copies them in soon after; the next commits reuse the log from its
+        // start instead of growing it.
+        let file = dir.path().join("x.db");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while size(&file) < 8 << 20 {
+            assert!(std::time::Instant::now() < deadline, "the log was never checkpointed");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let logged = size(&wal);
+        for _ in 0..4 {
+            db.transact(|tx| tx.execute("INSERT INTO t VALUES (zeroblob(16384))", []))
+                .await
+                .unwrap()
+                .unwrap();
+        }
+        assert_eq!(size(&wal), logged, "the log grew instead of starting over");
         db.check(std::time::Duration::from_secs(5)).await.unwrap();
     }
 

@@ -131,7 +131,7 @@ pub async fn import(db: &Db, read: Reading, opts: ImportOptions) -> Result<Stage
     let parsed = aside(move || read.read()).await?;
     let started = Instant::now();
     let outcome = db
-        .transact(move |tx| {
+        .transact_alone(move |tx| {
             let held = Instant::now();
             apply_to(tx, &parsed, &opts, &mut |_, _, _| {}).map(|r| (r, held.elapsed()))
         })

@@ -337,19 +337,21 @@ impl Db {
 
     /// `transact` with the database file `other` attached to the writer as `alias` for the
     /// transaction's length: a job's work done on a copy lands in one short write
-    /// (`store::staged`). The file is detached again however `f` ends.
+    /// (`store::staged`). The file is detached again however `f` ends. With `f`'s value comes
+    /// how long the writer was held for it, its commit included.
     pub async fn transact_attached<T, E, F>(
         &self,
         other: PathBuf,
         alias: &'static str,
         f: F,
-    ) -> Result<Result<T, E>, DbError>
+    ) -> Result<Result<(T, std::time::Duration), E>, DbError>
     where
         T: Send + 'static,
         E: From<rusqlite::Error> + Send + 'static,
         F: FnOnce(&mut rusqlite::Transaction<'_>) -> Result<T, E> + Send + 'static,
     {
         Self::run(Queue::Writer(&self.writer), move |conn| {
+            let held = std::time::Instant::now();
             let attached: bool = conn.query_row(
                 "SELECT EXISTS (SELECT 1 FROM pragma_database_list WHERE name = ?1)",
                 [alias],
@@ -368,7 +370,7 @@ impl Db {
                     conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
                 let value = f(&mut tx)?;
                 tx.commit()?;
-                Ok(value)
+                Ok((value, held.elapsed()))
             })();
             // Statements kept for reuse may name the attached file; it cannot go while they do.
             conn.flush_prepared_statement_cache();

@@ -176,11 +176,10 @@ pub async fn land(
     let file = copy.path().to_owned();
     let outcome = db
         .transact_attached(file, staged::ALIAS, move |tx| {
-            let started = Instant::now();
             roster::quiet_history(tx, today)?;
             let landed = staged::apply(tx, &night_recorded_meanwhile)?;
             roster::end_quiet(tx)?;
-            Ok::<_, Landing>((landed.map_err(Landing::Conflict)?, started.elapsed()))
+            landed.map_err(Landing::Conflict)
         })
         .await
         .map_err(|e| StoreError::Invalid(e.to_string()))?;

@@ -24,6 +24,9 @@ const BACKLOG_EVERY: Duration = Duration::from_secs(5);
 /// When the admin starts the import and the export.
 const ADMIN_AT: Duration = Duration::from_secs(10);
 const FLOODERS: usize = 16;
+/// The p99 targets, above which a request is counted in the second of the run it began.
+pub(crate) const UPLOAD_TARGET: Duration = Duration::from_millis(100);
+pub(crate) const PAGE_TARGET: Duration = Duration::from_millis(200);
 
 /// Request latencies of one kind.
 #[derive(Default, Clone)]
@@ -91,7 +94,12 @@ pub(crate) struct Totals {
     pub(crate) uploads: Uploads,
     pub(crate) staff: Staff,
     pub(crate) import: Duration,
+    /// When the import's upload began and its report came, in seconds of the run.
+    pub(crate) import_span: (f64, f64),
     pub(crate) import_applied: bool,
+    /// Requests slower than their target by the second of the run they began in: uploads,
+    /// staff pages.
+    pub(crate) over: BTreeMap<u64, (usize, usize)>,
     pub(crate) export: Duration,
     pub(crate) export_bytes: usize,
     pub(crate) flood_sent: usize,
@@ -129,6 +137,19 @@ impl Shared {
     fn totals(&self, f: impl FnOnce(&mut Totals)) {
         if let Ok(mut t) = self.totals.lock() {
             f(&mut t);
+        }
+    }
+
+    /// Counts a request that began at `start` and took `took` if it missed its target.
+    fn over(&self, t: &mut Totals, start: Instant, took: Duration, upload: bool) {
+        let target = if upload { UPLOAD_TARGET } else { PAGE_TARGET };
+        if took > target {
+            let second = t.over.entry(start.duration_since(self.start).as_secs()).or_default();
+            if upload {
+                second.0 += 1;
+            } else {
+                second.1 += 1;
+            }
         }
     }
 }
@@ -383,6 +404,7 @@ async fn upload(
         bail!("an upload of {} was answered for {}", clients.len(), answered.entries.len());
     }
     s.totals(|t| {
+        s.over(t, start, took, true);
         t.sent += clients.len() as u64;
         if importing || s.importing.load(Ordering::Relaxed) {
             t.uploads.during_import.push(took);
@@ -414,7 +436,10 @@ async fn page(
     let took = start.elapsed();
     match result {
         Ok((status, location, body)) if status == expect => {
-            s.totals(|t| t.staff.by_kind.entry(kind).or_default().push(took));
+            s.totals(|t| {
+                s.over(t, start, took, false);
+                t.staff.by_kind.entry(kind).or_default().push(took);
+            });
             Some(location.unwrap_or(body))
         }
         Ok((status, _, body)) => {
@@ -551,6 +576,7 @@ async fn import(s: &Shared, session: &Session) -> anyhow::Result<()> {
         bail!("the import was refused: {}", page[at..].chars().take(400).collect::<String>());
     }
     s.totals(|t| {
+        t.import_span = ((start - s.start).as_secs_f64(), (start - s.start + took).as_secs_f64());
         t.import = took;
         t.import_applied = applied;
     });

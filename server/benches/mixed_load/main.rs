@@ -166,6 +166,17 @@ fn report(name: &str, t: &Totals, secs: u64) {
         t.import.as_secs_f64(),
         t.import_applied
     );
+    let seconds: Vec<String> = t
+        .over
+        .iter()
+        .map(|(second, (uploads, pages))| format!("{second} s: {uploads}+{pages}"))
+        .collect();
+    println!(
+        "  over target (uploads+pages by the second they began; the import ran {:.1} to {:.1} s): {}",
+        t.import_span.0,
+        t.import_span.1,
+        if seconds.is_empty() { "none".to_owned() } else { seconds.join(", ") }
+    );
     println!(
         "  HUD export (request to last byte) {:.1} s, {} KB",
         t.export.as_secs_f64(),

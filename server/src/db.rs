@@ -301,15 +301,15 @@ impl Db {
 
     /// The one way to write: runs `f` on the writer connection inside a `BEGIN IMMEDIATE`
     /// transaction, committed when `f` returns `Ok` and rolled back when it returns `Err` or
-    /// panics. Nothing `f` wrote is acknowledged before the commit is durable. `f` may share
-    /// the transaction with other `transact` calls queued at the same moment, each in its own
-    /// savepoint (group commit): what it changes stands or falls alone, and it is answered
-    /// when their one commit is durable.
+    /// panics. Nothing `f` wrote is acknowledged before the commit is durable. `f` runs in a
+    /// savepoint of that transaction, which it may share with other `transact` calls queued at
+    /// the same moment, each in a savepoint of its own (group commit): what it changes stands
+    /// or falls alone, and it is answered when their one commit is durable.
     pub async fn transact<T, E, F>(&self, f: F) -> Result<Result<T, E>, DbError>
     where
         T: Send + 'static,
         E: From<rusqlite::Error> + Send + 'static,
-        F: FnOnce(&mut rusqlite::Transaction<'_>) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&mut rusqlite::Savepoint<'_>) -> Result<T, E> + Send + 'static,
     {
         let (done, result) = oneshot::channel();
         self.writer

@@ -113,7 +113,7 @@ impl Ingest {
 }
 
 /// Runs a group of uploads in the caller's transaction, each in a savepoint.
-fn run_group(tx: &mut rusqlite::Transaction<'_>, work: &[Work]) -> Vec<Answer> {
+fn run_group(tx: &mut rusqlite::Savepoint<'_>, work: &[Work]) -> Vec<Answer> {
     let mut answers = Vec::with_capacity(work.len());
     for (station, batch, entries, now) in work {
         let sp = match tx.savepoint() {
@@ -217,7 +217,7 @@ mod tests {
                 now,
             ),
         ];
-        let mut tx = f.conn.transaction().unwrap();
+        let mut tx = f.conn.savepoint().unwrap();
         let answers = run_group(&mut tx, &work);
         tx.commit().unwrap();
         assert_eq!(answers.len(), 4);

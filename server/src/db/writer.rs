@@ -11,15 +11,12 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, mpsc};
 use std::thread;
 
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, Savepoint, TransactionBehavior};
 
 use super::{Alive, DbError, Job};
 
 /// Most `transact` jobs that share one commit; bounds how long the first waits for the last.
 const MAX_GROUP: usize = 64;
-
-/// The savepoint each job of a group runs in.
-const SAVEPOINT: &str = "scanline_group_job";
 
 /// A job for the writer thread.
 pub(super) enum Write {
@@ -34,7 +31,7 @@ pub(super) enum Write {
 pub(super) type Shared = Box<dyn FnOnce(Start<'_, '_>) -> Ran + Send>;
 
 pub(super) enum Start<'a, 'c> {
-    Run(&'a mut Transaction<'c>),
+    Run(&'a mut Savepoint<'c>),
     Failed(rusqlite::Error),
 }
 
@@ -102,12 +99,11 @@ pub(super) fn spawn(
         .expect("spawning a database thread");
 }
 
-/// Runs `group` in one transaction, each job in a savepoint when there are several, commits
-/// and answers them. Returns the jobs it did not run: those after one whose error ended the
-/// whole transaction (SQLite does that on a full disk or an I/O error), whose work was lost
-/// with it and who are told so.
+/// Runs `group` in one transaction, each job in a savepoint of its own, commits and answers
+/// them. Returns the jobs it did not run: those after one whose error ended the whole
+/// transaction (SQLite does that on a full disk or an I/O error), whose work was lost with it
+/// and who are told so.
 fn commit(conn: &mut Connection, group: Vec<Shared>) -> Vec<Shared> {
-    let several = group.len() > 1;
     let mut jobs = group.into_iter();
     let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
@@ -121,28 +117,25 @@ fn commit(conn: &mut Connection, group: Vec<Shared>) -> Vec<Shared> {
     let mut ran: Vec<Ran> = Vec::new();
     let mut lost = false;
     for job in jobs.by_ref() {
-        if several && let Err(e) = tx.execute_batch(&format!("SAVEPOINT {SAVEPOINT}")) {
-            job(Start::Failed(e));
-            continue;
-        }
-        let done = job(Start::Run(&mut tx));
+        let mut sp = match tx.savepoint() {
+            Ok(sp) => sp,
+            Err(e) => {
+                job(Start::Failed(e));
+                continue;
+            }
+        };
+        let done = job(Start::Run(&mut sp));
         let keep = done.keep;
         ran.push(done);
-        if tx.is_autocommit() {
+        if sp.is_autocommit() {
             lost = true;
             break;
         }
-        if several {
-            let end = if keep {
-                format!("RELEASE {SAVEPOINT}")
-            } else {
-                format!("ROLLBACK TO {SAVEPOINT}; RELEASE {SAVEPOINT}")
-            };
-            if tx.execute_batch(&end).is_err() {
-                // The savepoint could not end as it should: nothing of the group is kept.
-                lost = true;
-                break;
-            }
+        let ended = if keep { sp.commit() } else { sp.rollback().and_then(|()| sp.commit()) };
+        if ended.is_err() {
+            // The savepoint could not end as it should: nothing of the group is kept.
+            lost = true;
+            break;
         }
     }
     let failed = if lost {
@@ -213,7 +206,9 @@ pub(super) fn spawn_checkpointer(
                     thread::sleep(CHECKPOINT_AFTER);
                     while commits.try_recv().is_ok() {}
                 }
-                if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE);") {
+                let passive =
+                    conn.pragma_update_and_check(None, "wal_checkpoint", "PASSIVE", |_| Ok(()));
+                if let Err(e) = passive {
                     tracing::warn!(error = %e, "the write-ahead log could not be checkpointed");
                 }
                 if stopped {
@@ -232,7 +227,7 @@ pub(super) fn shared<T, E, F>(
 where
     T: Send + 'static,
     E: From<rusqlite::Error> + Send + 'static,
-    F: FnOnce(&mut Transaction<'_>) -> Result<T, E> + Send + 'static,
+    F: FnOnce(&mut Savepoint<'_>) -> Result<T, E> + Send + 'static,
 {
     Box::new(move |start| {
         let tx = match start {

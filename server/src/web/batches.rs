@@ -344,7 +344,7 @@ async fn change<T: Send + 'static>(
     state: &AppState,
     viewer: &Viewer,
     uuid: &str,
-    f: impl FnOnce(&rusqlite::Transaction<'_>, &BatchRow, i64) -> Result<T, StoreError> + Send + 'static,
+    f: impl FnOnce(&rusqlite::Connection, &BatchRow, i64) -> Result<T, StoreError> + Send + 'static,
 ) -> WebResult<T> {
     let viewer = viewer.clone();
     let uuid = uuid.to_owned();

@@ -452,7 +452,7 @@ type Numbered = (i64, CardContent);
 /// Issues what is missing in one transaction and reads every card's content, with the printer
 /// asked for (which must be the program's organization's).
 fn issue_missing(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     viewer: &Viewer,
     r: &BulkRequest,
     now: chrono::DateTime<chrono::Utc>,

@@ -198,7 +198,7 @@ pub(crate) async fn audited<T: Send + 'static>(
     state: &crate::state::AppState,
     user: i64,
     action: &'static str,
-    change: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<(T, String), StoreError> + Send + 'static,
+    change: impl FnOnce(&rusqlite::Connection) -> Result<(T, String), StoreError> + Send + 'static,
 ) -> WebResult<T> {
     Ok(state
         .db
